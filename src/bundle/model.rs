@@ -1,0 +1,384 @@
+//! The bundle document (schema v1): what a partner's signed payload contains.
+//!
+//! Serde types only; semantic checks live in [`super::validate`]. Fields use
+//! `deny_unknown_fields` wherever a misspelt key would silently change what
+//! shoppers see (a typo in `suppressAfterDecline` must not disable suppression).
+
+use crate::time::{DurationMs, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The only bundle schema this build understands.
+pub const BUNDLE_SCHEMA: u32 = 1;
+/// DSSE `payloadType` of an offer bundle.
+pub const BUNDLE_PAYLOAD_TYPE: &str = "application/vnd.offer-edge.bundle+json";
+
+/// One partner's offers, creatives, rules, audiences and model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bundle {
+    /// Schema version; must be [`BUNDLE_SCHEMA`].
+    pub schema: u32,
+    /// The partner (retailer) this bundle belongs to.
+    pub partner: String,
+    /// Monotonic version; a lower one than already accepted is a rollback.
+    pub version: u64,
+    /// When the bundle was produced.
+    pub issued_at: Timestamp,
+    /// After this instant the bundle is refused (freeze protection).
+    pub expires_at: Timestamp,
+    /// The partner's local time zone as a fixed UTC offset in minutes, for
+    /// day-of-week / hour rules. Defaults to UTC.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+    /// The partner's HPKE key: emails are sealed to it.
+    pub fulfilment_key: FulfilmentKey,
+    /// Where offers appear on the page.
+    pub placements: Vec<Placement>,
+    /// The offers.
+    pub offers: Vec<Offer>,
+    /// Inclusion / suppression lists referenced by offers.
+    #[serde(default)]
+    pub audiences: Vec<Audience>,
+    /// Propensity model and exploration settings.
+    #[serde(default)]
+    pub model: Model,
+}
+
+/// The partner's X25519 public key for sealing confirmation emails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FulfilmentKey {
+    /// Key id, bound into every sealed request.
+    pub kid: String,
+    /// Base64 (standard alphabet) of the 32-byte X25519 public key.
+    pub public_key: String,
+}
+
+/// A slot on the page that shows up to `max_offers` offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Placement {
+    /// Placement id, e.g. `"confirmation"`.
+    pub id: String,
+    /// Mustache layout rendered around the offers.
+    pub layout: String,
+    /// At most this many offers at once.
+    pub max_offers: u8,
+}
+
+/// Priority tier: tier 0 offers always rank above tier 1, and so on.
+pub type Tier = u8;
+
+/// One offer with its creative, rules and limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Offer {
+    /// Offer id, unique in the bundle.
+    pub id: String,
+    /// Campaign the offer belongs to (a cap scope).
+    pub campaign: String,
+    /// Advertiser (a cap scope; at most one offer per advertiser per placement).
+    pub advertiser: String,
+    /// Priority tier; lower is shown first.
+    #[serde(default)]
+    pub tier: Tier,
+    /// Value of an engagement (payout or margin), multiplies the propensity.
+    pub value: f64,
+    /// Placements this offer may appear in; empty means every placement.
+    #[serde(default)]
+    pub placements: Vec<String>,
+    /// JSONLogic eligibility rule; absent means always eligible.
+    #[serde(default)]
+    pub eligibility: Option<serde_json::Value>,
+    /// Audience inclusion and suppression.
+    #[serde(default)]
+    pub audiences: OfferAudiences,
+    /// Frequency caps.
+    #[serde(default)]
+    pub caps: Vec<Cap>,
+    /// After a decline, hide the offer for this long (absent: never again).
+    #[serde(default)]
+    pub suppress_after_decline: Option<DurationMs>,
+    /// Show the offer again after the shopper accepted it (default: no).
+    #[serde(default)]
+    pub repeat_after_accept: bool,
+    /// Optional run window.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// What accepting the offer does.
+    pub action: Action,
+    /// The creative shown.
+    pub creative: Creative,
+}
+
+/// Audience references of one offer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferAudiences {
+    /// The shopper must be in at least one of these (when non-empty).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// The shopper must be in none of these.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// What a cap counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CapScope {
+    /// Impressions of this offer.
+    Offer,
+    /// Impressions of any offer of the campaign.
+    Campaign,
+    /// Impressions of any offer of the advertiser.
+    Advertiser,
+}
+
+/// The window a cap counts over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CapWindow {
+    /// The current session (as the host defines it).
+    Session,
+    /// The last hour.
+    Hour,
+    /// The last 24 hours.
+    Day,
+    /// The last 7 days.
+    Week,
+    /// The last 30 days.
+    Month,
+    /// Ever (as far as history remembers).
+    Lifetime,
+}
+
+/// A frequency cap: at most `max` impressions per `window` within `scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cap {
+    /// What is counted.
+    pub scope: CapScope,
+    /// Impressions allowed in the window.
+    pub max: u32,
+    /// The window.
+    pub window: CapWindow,
+}
+
+/// Start and end of an offer's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Schedule {
+    /// Not shown before this instant.
+    #[serde(default)]
+    pub start: Option<Timestamp>,
+    /// Not shown from this instant on.
+    #[serde(default)]
+    pub end: Option<Timestamp>,
+}
+
+/// What happens when the shopper accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Action {
+    /// Open the advertiser's page.
+    Link {
+        /// https URL.
+        url: String,
+    },
+    /// Add an upsell item to the partner's cart (handled by the host page).
+    #[serde(rename_all = "camelCase")]
+    AddToCart {
+        /// The partner's SKU.
+        sku: String,
+    },
+    /// Reveal (and email) a coupon code.
+    Coupon {
+        /// The code.
+        code: String,
+        /// Where to redeem it, if anywhere.
+        #[serde(default)]
+        url: Option<String>,
+    },
+}
+
+/// The creative: copy, image and its approval record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Creative {
+    /// Creative id.
+    pub id: String,
+    /// Who approved it and when; only `approved` creatives may show.
+    pub approval: Approval,
+    /// Copy and imagery (Mustache templates over the context).
+    pub fields: CreativeFields,
+    /// Confirmation email sent after an accept, when required.
+    #[serde(default)]
+    pub confirmation_email: Option<ConfirmationEmail>,
+}
+
+/// Review state of a creative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ApprovalStatus {
+    /// Cleared to show.
+    Approved,
+    /// Waiting for review.
+    Pending,
+    /// Refused by review.
+    Rejected,
+}
+
+/// A creative's approval record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Approval {
+    /// Review state.
+    pub status: ApprovalStatus,
+    /// Who reviewed it.
+    pub reviewer: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The creative's text and imagery. Each text is a Mustache template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreativeFields {
+    /// Headline.
+    pub headline: String,
+    /// Body copy.
+    pub body: String,
+    /// Label of the accept button.
+    pub cta: String,
+    /// Label of the decline button (default "No thanks").
+    #[serde(default)]
+    pub decline_label: Option<String>,
+    /// Image URL (https or relative).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Image alt text.
+    #[serde(default)]
+    pub image_alt: Option<String>,
+    /// Terms and conditions.
+    #[serde(default)]
+    pub terms: Option<String>,
+}
+
+/// Confirmation email settings of a creative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfirmationEmail {
+    /// Whether an accept asks for the email and sends this message.
+    pub required: bool,
+    /// Subject template.
+    pub subject: String,
+    /// HTML body template.
+    pub html: String,
+    /// Plain-text body template (derived from the offer when absent).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Send a reminder this long after the accept (absent: no reminder).
+    #[serde(default)]
+    pub reminder_after: Option<DurationMs>,
+}
+
+/// What kind of list an audience is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AudienceKind {
+    /// An advertiser's own customer list (usually a suppression list).
+    AdvertiserList,
+    /// A licensed third-party cohort.
+    LicensedCohort,
+}
+
+/// Which context identifier an audience is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentifierKind {
+    /// Email address (trimmed, lower-cased before hashing).
+    Email,
+    /// Phone number (digits only before hashing).
+    Phone,
+}
+
+/// A membership list shipped as a compact probabilistic filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Audience {
+    /// Audience id referenced by offers.
+    pub id: String,
+    /// Advertiser list or licensed cohort.
+    pub kind: AudienceKind,
+    /// Which identifier it is keyed by.
+    #[serde(default = "default_identifier")]
+    pub identifier: IdentifierKind,
+    /// Per-audience salt prepended before hashing identifiers.
+    pub salt: String,
+    /// Base64 of the serialized membership filter.
+    pub filter: String,
+    /// The filter's stated false-positive rate.
+    pub false_positive_rate: f64,
+}
+
+fn default_identifier() -> IdentifierKind {
+    IdentifierKind::Email
+}
+
+/// Logistic-regression weights: an intercept plus one weight per feature
+/// (`"state=CA"`, or a cross like `"ageBand=25-34&state=CA"`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Weights {
+    /// Bias term.
+    #[serde(default)]
+    pub intercept: f64,
+    /// Feature name → weight.
+    #[serde(default)]
+    pub features: BTreeMap<String, f64>,
+}
+
+/// A Beta(alpha, beta) prior for Thompson sampling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BetaPrior {
+    /// Successes + 1.
+    pub alpha: f64,
+    /// Failures + 1.
+    pub beta: f64,
+}
+
+/// Exploration settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exploration {
+    /// When off, ranking is greedy and propensities are 1 for winners.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Prior for offers without their own.
+    #[serde(default)]
+    pub default_prior: Option<BetaPrior>,
+    /// Offer id → prior.
+    #[serde(default)]
+    pub priors: BTreeMap<String, BetaPrior>,
+}
+
+/// The propensity model ("lookalike segments") and exploration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Model {
+    /// Feature crosses to compute, e.g. `[["ageBand", "state"]]`.
+    #[serde(default)]
+    pub crosses: Vec<Vec<String>>,
+    /// Weights shared by all offers.
+    #[serde(default)]
+    pub global: Weights,
+    /// Offer id → weights added to the global ones.
+    #[serde(default)]
+    pub offers: BTreeMap<String, Weights>,
+    /// Thompson-sampling exploration.
+    #[serde(default)]
+    pub exploration: Exploration,
+}

@@ -1,0 +1,134 @@
+//! One error type for the whole crate, each failure tagged with a stable code.
+//!
+//! Hosts (CLI, WASM binding, worker) show the message to people and branch on
+//! the code. Tests assert the code, never the message.
+
+use std::fmt;
+
+/// The stable tag of an [`Error`]. Its string form (`code().as_str()`) is part
+/// of the public API: the CLI prints it, JS errors carry it as `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The signed bundle is larger than the trust config allows.
+    BundleTooLarge,
+    /// The DSSE envelope is not valid JSON or misses a field.
+    EnvelopeMalformed,
+    /// No signature came from a key the trust config knows.
+    UnknownKey,
+    /// A signature from a trusted key does not verify (tampering).
+    SignatureInvalid,
+    /// Fewer distinct trusted keys signed than the threshold requires.
+    ThresholdNotMet,
+    /// The signed payload is not a valid bundle document.
+    PayloadMalformed,
+    /// The bundle is for another partner than the pinned one.
+    PartnerMismatch,
+    /// The bundle expired, or is older than the trust config's max age.
+    BundleExpired,
+    /// The bundle's version is lower than one already accepted.
+    VersionRollback,
+    /// The bundle parses but breaks a schema rule (duplicate id, dangling reference…).
+    SchemaInvalid,
+    /// A creative is not approved (the signing tool refuses it).
+    CreativeNotApproved,
+    /// A named limit from [`crate::limits`] was exceeded.
+    LimitExceeded,
+    /// A trust config or key file is unusable.
+    TrustInvalid,
+    /// A keyset rotation was refused.
+    KeysetInvalid,
+    /// An eligibility rule failed to compile.
+    RuleInvalid,
+    /// A template failed to compile (or was refused for safety).
+    TemplateInvalid,
+    /// An audience filter failed to load.
+    AudienceInvalid,
+    /// The checkout context could not be read.
+    ContextInvalid,
+    /// An engagement event is malformed.
+    EventInvalid,
+    /// A receipt is forged, altered, expired or for something else.
+    ReceiptInvalid,
+    /// Sealing or opening a fulfilment request failed.
+    SealFailed,
+    /// A key is malformed (wrong length, bad encoding).
+    KeyInvalid,
+    /// Reading or writing a host file failed (CLI only).
+    Io,
+}
+
+impl ErrorCode {
+    /// The stable string form, e.g. `"SIGNATURE_INVALID"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BundleTooLarge => "BUNDLE_TOO_LARGE",
+            Self::EnvelopeMalformed => "ENVELOPE_MALFORMED",
+            Self::UnknownKey => "UNKNOWN_KEY",
+            Self::SignatureInvalid => "SIGNATURE_INVALID",
+            Self::ThresholdNotMet => "THRESHOLD_NOT_MET",
+            Self::PayloadMalformed => "PAYLOAD_MALFORMED",
+            Self::PartnerMismatch => "PARTNER_MISMATCH",
+            Self::BundleExpired => "BUNDLE_EXPIRED",
+            Self::VersionRollback => "VERSION_ROLLBACK",
+            Self::SchemaInvalid => "SCHEMA_INVALID",
+            Self::CreativeNotApproved => "CREATIVE_NOT_APPROVED",
+            Self::LimitExceeded => "LIMIT_EXCEEDED",
+            Self::TrustInvalid => "TRUST_INVALID",
+            Self::KeysetInvalid => "KEYSET_INVALID",
+            Self::RuleInvalid => "RULE_INVALID",
+            Self::TemplateInvalid => "TEMPLATE_INVALID",
+            Self::AudienceInvalid => "AUDIENCE_INVALID",
+            Self::ContextInvalid => "CONTEXT_INVALID",
+            Self::EventInvalid => "EVENT_INVALID",
+            Self::ReceiptInvalid => "RECEIPT_INVALID",
+            Self::SealFailed => "SEAL_FAILED",
+            Self::KeyInvalid => "KEY_INVALID",
+            Self::Io => "IO",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure with a stable [`ErrorCode`] and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Error {
+    /// An error with `code` and a human-readable `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable tag to branch on.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The human-readable explanation (not stable; do not parse).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

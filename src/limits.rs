@@ -1,0 +1,46 @@
+//! Every named limit in one place. A bundle, context or blob over a limit is
+//! refused with [`crate::ErrorCode::LimitExceeded`] (or `BundleTooLarge` for
+//! the envelope itself) before any expensive work is done.
+
+/// Default cap on a signed envelope's size when the trust config sets none.
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// Hard ceiling on any trust config's `maxBundleBytes`.
+pub const MAX_BUNDLE_BYTES_CEILING: usize = 16 * 1024 * 1024;
+/// Signatures considered on one envelope (more is refused, not ignored).
+pub const MAX_SIGNATURES: usize = 16;
+/// Keys one trust config or keyset may hold.
+pub const MAX_TRUSTED_KEYS: usize = 32;
+/// Offers in one bundle.
+pub const MAX_OFFERS: usize = 10_000;
+/// Placements in one bundle.
+pub const MAX_PLACEMENTS: usize = 32;
+/// Offers one placement may show at once.
+pub const MAX_OFFERS_PER_PLACEMENT: usize = 10;
+/// Audiences in one bundle.
+pub const MAX_AUDIENCES: usize = 256;
+/// Audience references (include + exclude) on one offer.
+pub const MAX_AUDIENCE_REFS_PER_OFFER: usize = 16;
+/// Caps on one offer.
+pub const MAX_CAPS_PER_OFFER: usize = 8;
+/// Length of an id (partner, offer, creative, campaign, advertiser, …).
+pub const MAX_ID_LEN: usize = 128;
+/// Length of a plain text field (headline, body, terms…).
+pub const MAX_TEXT_LEN: usize = 4_096;
+/// Length of one template source (placement layout, email body).
+pub const MAX_TEMPLATE_LEN: usize = 32 * 1024;
+/// Nesting depth of a JSON document (payload, rule, context).
+pub const MAX_JSON_DEPTH: usize = 32;
+/// Nesting depth of one eligibility rule.
+pub const MAX_RULE_DEPTH: usize = 24;
+/// Nodes in one compiled eligibility rule.
+pub const MAX_RULE_NODES: usize = 512;
+/// Model feature weights in one bundle.
+pub const MAX_MODEL_WEIGHTS: usize = 50_000;
+/// Serialized size of one audience filter, decoded.
+pub const MAX_AUDIENCE_FILTER_BYTES: usize = 2 * 1024 * 1024;
+/// Serialized checkout context size.
+pub const MAX_CONTEXT_BYTES: usize = 16 * 1024;
+/// Custom attributes in one context.
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 64;
+/// Serialized shopper history blob (oldest data evicted first to fit).
+pub const MAX_HISTORY_BYTES: usize = 4 * 1024;
