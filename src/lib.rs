@@ -9,6 +9,8 @@
 pub mod bundle;
 pub mod error;
 pub mod limits;
+pub mod rank;
+pub mod rng;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};

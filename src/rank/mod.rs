@@ -1,0 +1,11 @@
+//! Ranking: the propensity model, Thompson-sampling exploration, and the
+//! choice of winners per placement.
+
+mod beta;
+pub mod features;
+pub mod model;
+pub mod select;
+
+pub use features::{FeatureName, FeatureValues};
+pub use model::{sigmoid, CompiledModel};
+pub use select::{select, sort_candidates, Candidate, Pick, MAX_CONTENDERS, PROPENSITY_DRAWS};
