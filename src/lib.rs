@@ -14,3 +14,6 @@ pub mod rng;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};
+
+#[cfg(all(feature = "wasm", target_arch = "wasm32"))]
+pub mod wasm;
