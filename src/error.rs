@@ -48,8 +48,11 @@ pub enum ErrorCode {
     ContextInvalid,
     /// An engagement event is malformed.
     EventInvalid,
-    /// A receipt is forged, altered, expired or for something else.
+    /// A receipt is forged, altered, malformed or for another partner or offer.
     ReceiptInvalid,
+    /// A receipt is genuine but past its `expiresAt` (late engagement: hosts
+    /// may log it differently from a forgery).
+    ReceiptExpired,
     /// Sealing or opening a fulfilment request failed.
     SealFailed,
     /// A key is malformed (wrong length, bad encoding).
@@ -82,6 +85,7 @@ impl ErrorCode {
             Self::ContextInvalid => "CONTEXT_INVALID",
             Self::EventInvalid => "EVENT_INVALID",
             Self::ReceiptInvalid => "RECEIPT_INVALID",
+            Self::ReceiptExpired => "RECEIPT_EXPIRED",
             Self::SealFailed => "SEAL_FAILED",
             Self::KeyInvalid => "KEY_INVALID",
             Self::Io => "IO",
