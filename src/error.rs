@@ -55,6 +55,9 @@ pub enum ErrorCode {
     ReceiptExpired,
     /// Sealing or opening a fulfilment request failed.
     SealFailed,
+    /// An email address given for sealing is empty, too long or malformed
+    /// (hosts ask the shopper again rather than report a crypto failure).
+    EmailInvalid,
     /// A key is malformed (wrong length, bad encoding).
     KeyInvalid,
     /// Reading or writing a host file failed (CLI only).
@@ -87,6 +90,7 @@ impl ErrorCode {
             Self::ReceiptInvalid => "RECEIPT_INVALID",
             Self::ReceiptExpired => "RECEIPT_EXPIRED",
             Self::SealFailed => "SEAL_FAILED",
+            Self::EmailInvalid => "EMAIL_INVALID",
             Self::KeyInvalid => "KEY_INVALID",
             Self::Io => "IO",
         }

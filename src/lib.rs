@@ -8,8 +8,10 @@
 
 pub mod bundle;
 pub mod error;
+pub mod events;
 pub mod limits;
 pub mod receipt;
+pub mod seal;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};
