@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod limits;
