@@ -357,8 +357,12 @@ fn json_schema_matches_the_emitted_events() {
         k
     };
     let strings = |v: &serde_json::Value| {
-        let mut k: Vec<String> =
-            v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+        let mut k: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect();
         k.sort();
         k
     };
@@ -367,13 +371,28 @@ fn json_schema_matches_the_emitted_events() {
     let impression = serde_json::to_value(&events[5]).unwrap();
     assert_eq!(keys(&defs["event"]["properties"]), keys(&accept));
     assert_eq!(strings(&defs["event"]["required"]), keys(&impression));
-    assert_eq!(keys(&defs["receipt"]["properties"]), keys(&accept["receipt"]));
-    assert_eq!(strings(&defs["receipt"]["required"]), keys(&accept["receipt"]));
-    assert_eq!(keys(&defs["fulfilment"]["properties"]), keys(&accept["fulfilment"]));
-    assert_eq!(strings(&defs["fulfilment"]["required"]), keys(&accept["fulfilment"]));
+    assert_eq!(
+        keys(&defs["receipt"]["properties"]),
+        keys(&accept["receipt"])
+    );
+    assert_eq!(
+        strings(&defs["receipt"]["required"]),
+        keys(&accept["receipt"])
+    );
+    assert_eq!(
+        keys(&defs["fulfilment"]["properties"]),
+        keys(&accept["fulfilment"])
+    );
+    assert_eq!(
+        strings(&defs["fulfilment"]["required"]),
+        keys(&accept["fulfilment"])
+    );
     let types: Vec<String> = ALL_TYPES.iter().map(|t| t.as_str().to_owned()).collect();
     let mut sorted = types.clone();
     sorted.sort();
-    assert_eq!(strings(&defs["event"]["properties"]["type"]["enum"]), sorted);
+    assert_eq!(
+        strings(&defs["event"]["properties"]["type"]["enum"]),
+        sorted
+    );
     assert_eq!(schema["properties"]["events"]["maxItems"], 256);
 }
