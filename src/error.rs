@@ -48,10 +48,16 @@ pub enum ErrorCode {
     ContextInvalid,
     /// An engagement event is malformed.
     EventInvalid,
-    /// A receipt is forged, altered, expired or for something else.
+    /// A receipt is forged, altered, malformed or for another partner or offer.
     ReceiptInvalid,
+    /// A receipt is genuine but past its `expiresAt` (late engagement: hosts
+    /// may log it differently from a forgery).
+    ReceiptExpired,
     /// Sealing or opening a fulfilment request failed.
     SealFailed,
+    /// An email address given for sealing is empty, too long or malformed
+    /// (hosts ask the shopper again rather than report a crypto failure).
+    EmailInvalid,
     /// A key is malformed (wrong length, bad encoding).
     KeyInvalid,
     /// Reading or writing a host file failed (CLI only).
@@ -82,7 +88,9 @@ impl ErrorCode {
             Self::ContextInvalid => "CONTEXT_INVALID",
             Self::EventInvalid => "EVENT_INVALID",
             Self::ReceiptInvalid => "RECEIPT_INVALID",
+            Self::ReceiptExpired => "RECEIPT_EXPIRED",
             Self::SealFailed => "SEAL_FAILED",
+            Self::EmailInvalid => "EMAIL_INVALID",
             Self::KeyInvalid => "KEY_INVALID",
             Self::Io => "IO",
         }

@@ -7,10 +7,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod email;
 pub mod error;
+pub mod events;
 pub mod limits;
 pub mod rank;
+pub mod receipt;
 pub mod rng;
+pub mod seal;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};

@@ -279,7 +279,8 @@ pub struct ConfirmationEmail {
     /// Plain-text body template (derived from the offer when absent).
     #[serde(default)]
     pub text: Option<String>,
-    /// Send a reminder this long after the accept (absent: no reminder).
+    /// Send a reminder this long after the accept. Absent: 24 hours; `"0s"`:
+    /// no reminder (see `email::reminder_at`).
     #[serde(default)]
     pub reminder_after: Option<DurationMs>,
 }

@@ -1,0 +1,177 @@
+//! Confirmation emails, data side: which engagements need one, when the
+//! reminder goes out, and the data the email templates render with.
+//!
+//! Rendering itself belongs to the template engine: [`compose_confirmation`]
+//! takes an [`EmailRenderer`] (the compiled subject / HTML / text templates
+//! of the creative) so this module stays independent of it.
+//!
+//! Reminder semantics: only an offer whose `creative.confirmationEmail` has
+//! `required: true` sends anything. Its reminder goes out `reminderAfter`
+//! after the accept, **24 hours when `reminderAfter` is absent**, and never
+//! when it is `"0s"` (a reminder at the same instant as the confirmation is
+//! no reminder). No confirmation email, no reminder.
+
+use crate::bundle::{Action, ConfirmationEmail, Offer};
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::EventType;
+use crate::seal::OpenedFulfilment;
+use crate::time::{DurationMs, Timestamp, DAY_MS};
+use serde_json::{json, Value};
+
+/// Reminder delay when the creative requires a confirmation email but sets
+/// no `reminderAfter`.
+pub const DEFAULT_REMINDER_AFTER: DurationMs = DurationMs(DAY_MS.unsigned_abs());
+
+/// Plain-text body used when the creative has no `text` template: the same
+/// offer details as the HTML, as Mustache over [`confirmation_data`].
+pub const DEFAULT_TEXT_TEMPLATE: &str = "{{headline}}\n\n{{body}}\n\
+{{#couponCode}}\nYour code: {{couponCode}}\n{{/couponCode}}\
+{{#actionUrl}}\n{{actionUrl}}\n{{/actionUrl}}\
+{{#terms}}\n{{terms}}\n{{/terms}}";
+
+/// Whether an event of `kind` about `offer` must carry a sealed email: only
+/// an accept of an offer whose confirmation email is required. Impressions,
+/// declines, closes and conversions never do.
+pub fn needs_fulfilment(kind: EventType, offer: &Offer) -> bool {
+    kind == EventType::Accept
+        && offer
+            .creative
+            .confirmation_email
+            .as_ref()
+            .is_some_and(|email| email.required)
+}
+
+/// When to send the reminder for an accept at `accepted_at`, or `None` for
+/// no reminder (see the module docs for the rules).
+pub fn reminder_at(accepted_at: Timestamp, email: &ConfirmationEmail) -> Option<Timestamp> {
+    if !email.required {
+        return None;
+    }
+    let after = email.reminder_after.unwrap_or(DEFAULT_REMINDER_AFTER);
+    (after.as_millis() > 0).then(|| accepted_at.plus(after))
+}
+
+/// Which part of the email a template renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmailPart {
+    /// Subject line (text template).
+    Subject,
+    /// HTML body (HTML template, auto-escaped).
+    Html,
+    /// Plain-text body (text template).
+    Text,
+}
+
+/// Renders one part of a confirmation email: `template` is the creative's
+/// template source for that part (or [`DEFAULT_TEXT_TEMPLATE`]), `data` is
+/// [`confirmation_data`]. Implemented by the template engine; any
+/// `Fn(EmailPart, &str, &Value) -> Result<String>` closure also works.
+pub trait EmailRenderer {
+    /// Renders `part` from `template` with `data`.
+    ///
+    /// # Errors
+    /// `TEMPLATE_INVALID` (or another code) when the template cannot render.
+    fn render(&self, part: EmailPart, template: &str, data: &Value) -> Result<String>;
+}
+
+impl<F> EmailRenderer for F
+where
+    F: Fn(EmailPart, &str, &Value) -> Result<String>,
+{
+    fn render(&self, part: EmailPart, template: &str, data: &Value) -> Result<String> {
+        self(part, template, data)
+    }
+}
+
+/// A rendered confirmation email, ready for the host's mail adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmationMessage {
+    /// Recipient (normalised email from the opened request).
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// HTML body.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+    /// The accepted offer.
+    pub offer_id: String,
+    /// The decision it came from.
+    pub decision_id: String,
+    /// When to send the reminder, if any.
+    pub reminder_at: Option<Timestamp>,
+}
+
+/// The data confirmation templates render with: `email`, `offerId`,
+/// `decisionId`, `campaign`, `advertiser`, the creative's `headline`,
+/// `body`, `cta`, `image`, `imageAlt`, `terms` (template sources as in the
+/// bundle; the engine may render them first), `actionType`, `actionUrl`,
+/// `couponCode` (coupon offers) and `sku` (add-to-cart offers).
+pub fn confirmation_data(opened: &OpenedFulfilment, offer: &Offer) -> Value {
+    let fields = &offer.creative.fields;
+    let (action_type, action_url, coupon_code, sku) = match &offer.action {
+        Action::Link { url } => ("link", Some(url.as_str()), None, None),
+        Action::AddToCart { sku } => ("addToCart", None, None, Some(sku.as_str())),
+        Action::Coupon { code, url } => ("coupon", url.as_deref(), Some(code.as_str()), None),
+    };
+    json!({
+        "email": opened.email,
+        "offerId": opened.offer_id,
+        "decisionId": opened.decision_id,
+        "campaign": offer.campaign,
+        "advertiser": offer.advertiser,
+        "headline": fields.headline,
+        "body": fields.body,
+        "cta": fields.cta,
+        "image": fields.image,
+        "imageAlt": fields.image_alt,
+        "terms": fields.terms,
+        "actionType": action_type,
+        "actionUrl": action_url,
+        "couponCode": coupon_code,
+        "sku": sku,
+    })
+}
+
+/// Builds the confirmation email for an opened request: checks it is for
+/// `offer` and that the offer sends confirmation emails, renders subject,
+/// HTML and text with `renderer`, and computes the reminder time.
+///
+/// # Errors
+/// `EVENT_INVALID` when the request is for another offer or the offer does
+/// not require a confirmation email; whatever `renderer` returns.
+pub fn compose_confirmation(
+    opened: &OpenedFulfilment,
+    offer: &Offer,
+    accepted_at: Timestamp,
+    renderer: &impl EmailRenderer,
+) -> Result<ConfirmationMessage> {
+    if opened.offer_id != offer.id {
+        return Err(Error::new(
+            ErrorCode::EventInvalid,
+            "fulfilment request is for another offer",
+        ));
+    }
+    let settings = offer
+        .creative
+        .confirmation_email
+        .as_ref()
+        .filter(|email| email.required)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::EventInvalid,
+                format!("offer {:?} sends no confirmation email", offer.id),
+            )
+        })?;
+    let data = confirmation_data(opened, offer);
+    let text_template = settings.text.as_deref().unwrap_or(DEFAULT_TEXT_TEMPLATE);
+    Ok(ConfirmationMessage {
+        to: opened.email.clone(),
+        subject: renderer.render(EmailPart::Subject, &settings.subject, &data)?,
+        html: renderer.render(EmailPart::Html, &settings.html, &data)?,
+        text: renderer.render(EmailPart::Text, text_template, &data)?,
+        offer_id: opened.offer_id.clone(),
+        decision_id: opened.decision_id.clone(),
+        reminder_at: reminder_at(accepted_at, settings),
+    })
+}

@@ -1,0 +1,182 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Confirmation email data path: which engagements need a sealed email, when
+//! the reminder goes out, and what the templates are given.
+
+use offer_edge::bundle::{ConfirmationEmail, Offer};
+use offer_edge::email::{
+    compose_confirmation, confirmation_data, needs_fulfilment, reminder_at, EmailPart,
+    DEFAULT_TEXT_TEMPLATE,
+};
+use offer_edge::events::EventType;
+use offer_edge::seal::OpenedFulfilment;
+use offer_edge::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
+use offer_edge::{ErrorCode, Result};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+
+fn offer(confirmation: Value) -> Offer {
+    let mut creative = json!({
+        "id": "creative-meal-1",
+        "approval": {"status": "approved", "reviewer": "rev@partner", "at": "2026-11-01T00:00:00Z"},
+        "fields": {"headline": "50% off meals", "body": "Fresh food", "cta": "Claim", "terms": "One per household"}
+    });
+    if !confirmation.is_null() {
+        creative["confirmationEmail"] = confirmation;
+    }
+    serde_json::from_value(json!({
+        "id": "offer-meal-kit",
+        "campaign": "spring-meals",
+        "advertiser": "freshbox",
+        "value": 4.5,
+        "action": {"type": "coupon", "code": "FRESH50", "url": "https://freshbox.example/redeem"},
+        "creative": creative
+    }))
+    .unwrap()
+}
+
+fn settings(required: bool, reminder_after: Option<&str>) -> ConfirmationEmail {
+    ConfirmationEmail {
+        required,
+        subject: "Your {{advertiser}} code".into(),
+        html: "<p>{{couponCode}}</p>".into(),
+        text: None,
+        reminder_after: reminder_after.map(|d| DurationMs::parse(d).unwrap()),
+    }
+}
+
+fn accepted_at() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-11-29T12:00:00Z").unwrap()
+}
+
+#[test]
+fn reminder_defaults_to_a_day_and_follows_reminder_after() {
+    let t = accepted_at();
+    assert_eq!(
+        reminder_at(t, &settings(true, None)),
+        Some(Timestamp(t.0 + DAY_MS))
+    );
+    assert_eq!(
+        reminder_at(t, &settings(true, Some("48h"))),
+        Some(Timestamp(t.0 + 2 * DAY_MS))
+    );
+    assert_eq!(
+        reminder_at(t, &settings(true, Some("90m"))),
+        Some(Timestamp(t.0 + 90 * 60_000))
+    );
+    assert_eq!(
+        reminder_at(t, &settings(true, Some("2h")))
+            .unwrap()
+            .to_string(),
+        "2026-11-29T14:00:00Z"
+    );
+    assert_eq!(reminder_at(t, &settings(true, Some("0s"))), None);
+    assert_eq!(reminder_at(t, &settings(false, None)), None);
+    assert_eq!(reminder_at(t, &settings(false, Some("1h"))), None);
+    // Saturates instead of overflowing.
+    let far = reminder_at(Timestamp(i64::MAX - HOUR_MS), &settings(true, Some("2h"))).unwrap();
+    assert_eq!(far, Timestamp(i64::MAX));
+}
+
+#[test]
+fn only_accepts_of_offers_requiring_confirmation_need_fulfilment() {
+    let required = offer(json!({"required": true, "subject": "s", "html": "h"}));
+    let optional = offer(json!({"required": false, "subject": "s", "html": "h"}));
+    let absent = offer(Value::Null);
+    for kind in [
+        EventType::Impression,
+        EventType::Accept,
+        EventType::Decline,
+        EventType::Close,
+        EventType::Conversion,
+    ] {
+        assert_eq!(
+            needs_fulfilment(kind, &required),
+            kind == EventType::Accept,
+            "{kind:?}"
+        );
+        assert!(!needs_fulfilment(kind, &optional));
+        assert!(!needs_fulfilment(kind, &absent));
+    }
+}
+
+fn opened() -> OpenedFulfilment {
+    OpenedFulfilment {
+        email: "ada@example.com".into(),
+        offer_id: "offer-meal-kit".into(),
+        decision_id: "5a".repeat(16),
+    }
+}
+
+#[test]
+fn composes_with_coupon_details_and_reminder() {
+    let offer = offer(json!({
+        "required": true,
+        "subject": "Your {{advertiser}} code",
+        "html": "<p>{{couponCode}}</p>",
+        "reminderAfter": "48h"
+    }));
+    let data = confirmation_data(&opened(), &offer);
+    assert_eq!(data["couponCode"], "FRESH50");
+    assert_eq!(data["actionUrl"], "https://freshbox.example/redeem");
+    assert_eq!(data["actionType"], "coupon");
+    assert_eq!(data["email"], "ada@example.com");
+    assert_eq!(data["headline"], "50% off meals");
+
+    let calls = RefCell::new(Vec::new());
+    let renderer = |part: EmailPart, template: &str, data: &Value| -> Result<String> {
+        calls.borrow_mut().push((part, template.to_owned()));
+        Ok(format!(
+            "{part:?}:{}",
+            data["couponCode"].as_str().unwrap_or("")
+        ))
+    };
+    let message = compose_confirmation(&opened(), &offer, accepted_at(), &renderer).unwrap();
+    assert_eq!(message.to, "ada@example.com");
+    assert_eq!(message.subject, "Subject:FRESH50");
+    assert_eq!(message.html, "Html:FRESH50");
+    assert_eq!(message.text, "Text:FRESH50");
+    assert_eq!(
+        message.reminder_at,
+        Some(Timestamp(accepted_at().0 + 2 * DAY_MS))
+    );
+    let calls = calls.into_inner();
+    assert_eq!(
+        calls[0],
+        (EmailPart::Subject, "Your {{advertiser}} code".to_owned())
+    );
+    assert_eq!(
+        calls[1],
+        (EmailPart::Html, "<p>{{couponCode}}</p>".to_owned())
+    );
+    // No text template in the creative: the default one carries the offer details.
+    assert_eq!(
+        calls[2],
+        (EmailPart::Text, DEFAULT_TEXT_TEMPLATE.to_owned())
+    );
+    assert!(DEFAULT_TEXT_TEMPLATE.contains("{{couponCode}}"));
+}
+
+#[test]
+fn refuses_requests_for_other_offers_or_offers_without_email() {
+    let renderer = |_: EmailPart, _: &str, _: &Value| -> Result<String> { Ok(String::new()) };
+    let with_email = offer(json!({"required": true, "subject": "s", "html": "h"}));
+    let mut other = opened();
+    other.offer_id = "offer-other".into();
+    assert_eq!(
+        compose_confirmation(&other, &with_email, accepted_at(), &renderer)
+            .unwrap_err()
+            .code(),
+        ErrorCode::EventInvalid
+    );
+    for no_email in [
+        offer(Value::Null),
+        offer(json!({"required": false, "subject": "s", "html": "h"})),
+    ] {
+        assert_eq!(
+            compose_confirmation(&opened(), &no_email, accepted_at(), &renderer)
+                .unwrap_err()
+                .code(),
+            ErrorCode::EventInvalid
+        );
+    }
+}
