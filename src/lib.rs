@@ -7,8 +7,10 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod context;
 pub mod error;
 pub mod limits;
+pub mod rules;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};
