@@ -77,8 +77,10 @@ fn negate(lit: Literal) -> Literal {
     (field, kind, values)
 }
 
-/// The constraint implied by `node` being truthy, if it is a literal.
-fn literal(node: &Node) -> Option<Literal> {
+/// The constraint implied by `node` being truthy, if it is a literal, and
+/// whether it is exact (the node is truthy *if and only if* the constraint
+/// holds). Only exact literals may be negated.
+fn literal(node: &Node) -> Option<(Literal, bool)> {
     match node {
         Node::Eq(op, args) => {
             let [a, b] = &**args;
@@ -87,39 +89,45 @@ fn literal(node: &Node) -> Option<Literal> {
                 EqOp::Loose | EqOp::Strict => ConstraintKind::In,
                 EqOp::NotLoose | EqOp::NotStrict => ConstraintKind::NotIn,
             };
-            Some((field, kind, BTreeSet::from([value])))
+            Some(((field, kind, BTreeSet::from([value])), true))
         }
         // An absent attribute reads as null, which a list containing null
         // matches: then presence cannot be claimed.
         Node::InSet(needle, set) if !set.null => {
             let field = plain_text_field(needle)?;
             let values = set.strs.iter().map(|s| s.to_string()).collect();
-            Some((field, ConstraintKind::In, values))
+            Some(((field, ConstraintKind::In, values), true))
         }
         Node::Not(inner) => match &**inner {
-            // `!in` is false for every listed string whatever nulls the list has.
-            Node::InSet(needle, set) => {
+            // `!in` is false for every listed string whatever nulls the list
+            // has; with a null it also requires presence, so it is not exact.
+            Node::InSet(needle, set) if set.null => {
                 let field = plain_text_field(needle)?;
                 let values = set.strs.iter().map(|s| s.to_string()).collect();
-                Some((field, ConstraintKind::NotIn, values))
+                Some(((field, ConstraintKind::NotIn, values), false))
             }
-            other => literal(other).map(negate),
+            other => match literal(other)? {
+                (lit, true) => Some((negate(lit), true)),
+                (_, false) => None,
+            },
         },
         Node::NotNot(inner) => literal(inner),
         Node::Or(items) if !items.is_empty() => {
             let mut union: Option<(Field, BTreeSet<String>)> = None;
+            let mut exact = true;
             for item in items.iter() {
-                let (field, kind, values) = literal(item)?;
+                let ((field, kind, values), item_exact) = literal(item)?;
                 if kind != ConstraintKind::In {
                     return None;
                 }
+                exact &= item_exact;
                 match &mut union {
                     None => union = Some((field, values)),
                     Some((f, acc)) if *f == field => acc.extend(values),
                     Some(_) => return None,
                 }
             }
-            union.map(|(f, v)| (f, ConstraintKind::In, v))
+            union.map(|(f, v)| ((f, ConstraintKind::In, v), exact))
         }
         _ => None,
     }
@@ -130,7 +138,7 @@ fn conjuncts(node: &Node, out: &mut Vec<Literal>) {
     match node {
         Node::And(items) => items.iter().for_each(|item| conjuncts(item, out)),
         Node::NotNot(inner) => conjuncts(inner, out),
-        other => out.extend(literal(other)),
+        other => out.extend(literal(other).map(|(lit, _)| lit)),
     }
 }
 
