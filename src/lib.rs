@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod context;
 pub mod email;
 pub mod error;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod limits;
 pub mod rank;
 pub mod receipt;
 pub mod rng;
+pub mod rules;
 pub mod seal;
 pub mod time;
 

@@ -1,0 +1,215 @@
+//! Reading a [`Context`] from JSON, strictly: unknown attributes, wrong
+//! types and out-of-range numbers are `CONTEXT_INVALID`, never guessed.
+
+use super::{Context, Field};
+use crate::error::{Error, ErrorCode, Result};
+use crate::limits::{MAX_CONTEXT_BYTES, MAX_CUSTOM_ATTRIBUTES, MAX_ID_LEN, MAX_JSON_DEPTH};
+use crate::rules::jsnum::{number_to_string, string_to_number};
+use serde_json::{Map, Value};
+
+/// Oldest age a context may state; anything above is a form error.
+const MAX_AGE: f64 = 150.0;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ContextInvalid, message)
+}
+
+pub(super) fn from_json(bytes: &[u8]) -> Result<Context> {
+    if bytes.len() > MAX_CONTEXT_BYTES {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!(
+                "context is {} bytes, the limit is {MAX_CONTEXT_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| invalid(format!("context is not valid JSON: {e}")))?;
+    from_value(&value)
+}
+
+/// Nesting depth of a JSON value (a scalar is 0, `{}` is 1).
+pub(crate) fn json_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+pub(super) fn from_value(value: &Value) -> Result<Context> {
+    let Value::Object(map) = value else {
+        return Err(invalid("context must be a JSON object"));
+    };
+    if json_depth(value) > MAX_JSON_DEPTH {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!("context nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
+    }
+    let mut ctx = Context::default();
+    for (key, v) in map {
+        if key == "custom" {
+            ctx.custom = read_custom(v)?;
+            continue;
+        }
+        let field = Field::from_name(key).ok_or_else(|| {
+            invalid(format!(
+                "unknown context attribute {key:?} (partner-specific attributes go under \"custom\")"
+            ))
+        })?;
+        if v.is_null() {
+            continue;
+        }
+        match field {
+            Field::Amount => {
+                ctx.amount = read_number(field, v)?
+                    .map(|n| {
+                        if n >= 0.0 {
+                            Ok(n)
+                        } else {
+                            Err(invalid(format!("amount must not be negative, got {n}")))
+                        }
+                    })
+                    .transpose()?;
+            }
+            Field::Quantity => {
+                ctx.quantity = read_integer(field, v, f64::from(u32::MAX))?
+                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+            }
+            Field::Age => {
+                ctx.age =
+                    read_integer(field, v, MAX_AGE)?.map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+            }
+            _ => {
+                let text = read_text(field, v)?;
+                let text = match (field, text) {
+                    (Field::Dob, Some(t)) => Some(check_dob(t)?),
+                    (Field::EmailSha256, Some(t)) => Some(check_sha256(t)?),
+                    (_, t) => t,
+                };
+                if let Some(slot) = ctx.text_mut(field) {
+                    *slot = text;
+                }
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+fn read_custom(v: &Value) -> Result<std::collections::BTreeMap<String, Value>> {
+    let map: &Map<String, Value> = match v {
+        Value::Null => return Ok(Default::default()),
+        Value::Object(map) => map,
+        _ => return Err(invalid("\"custom\" must be an object")),
+    };
+    if map.len() > MAX_CUSTOM_ATTRIBUTES {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!(
+                "{} custom attributes, the limit is {MAX_CUSTOM_ATTRIBUTES}",
+                map.len()
+            ),
+        ));
+    }
+    for key in map.keys() {
+        // Rules address custom attributes as `custom.<name>`, split on dots.
+        if key.is_empty() || key.len() > MAX_ID_LEN || key.contains('.') {
+            return Err(invalid(format!(
+                "custom attribute name {key:?} must be 1–{MAX_ID_LEN} bytes without '.'"
+            )));
+        }
+    }
+    Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// A text attribute: a string, or a number written as JavaScript would.
+fn read_text(field: Field, v: &Value) -> Result<Option<String>> {
+    match v {
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => Ok(n.as_f64().map(number_to_string)),
+        _ => Err(invalid(format!("{field} must be a string"))),
+    }
+}
+
+/// A numeric attribute: a JSON number or a numeric string (`"49.99"`); an
+/// empty string means absent.
+fn read_number(field: Field, v: &Value) -> Result<Option<f64>> {
+    let n = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s.trim().is_empty() => return Ok(None),
+        Value::String(s) => Some(string_to_number(s)),
+        _ => None,
+    };
+    match n {
+        Some(n) if n.is_finite() => Ok(Some(n)),
+        _ => Err(invalid(format!("{field} must be a number, got {v}"))),
+    }
+}
+
+fn read_integer(field: Field, v: &Value, max: f64) -> Result<Option<u64>> {
+    let Some(n) = read_number(field, v)? else {
+        return Ok(None);
+    };
+    if n.fract() != 0.0 || !(0.0..=max).contains(&n) {
+        return Err(invalid(format!(
+            "{field} must be a whole number from 0 to {max}, got {v}"
+        )));
+    }
+    // In range and integral, so the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(Some(n as u64))
+}
+
+/// `YYYY-MM-DD`, a real calendar date.
+fn check_dob(text: String) -> Result<String> {
+    let t = text.trim();
+    let ok =
+        t.len() == 10 && crate::time::Timestamp::parse_rfc3339(&format!("{t}T00:00:00Z")).is_ok();
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(invalid(format!(
+            "dob must be a date like 1990-04-30, got {text:?}"
+        )))
+    }
+}
+
+/// 64 hex digits (case-insensitive).
+fn check_sha256(text: String) -> Result<String> {
+    let t = text.trim();
+    if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(t.to_owned())
+    } else {
+        Err(invalid("emailsha256 must be 64 hex digits"))
+    }
+}
+
+pub(super) fn to_value(ctx: &Context) -> Value {
+    let mut map = Map::new();
+    for field in Field::ALL {
+        let v = match field {
+            Field::Amount => ctx
+                .amount
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number),
+            Field::Quantity => ctx.quantity.map(Value::from),
+            Field::Age => ctx.age.map(Value::from),
+            _ => ctx.text(field).map(Value::from),
+        };
+        if let Some(v) = v {
+            map.insert(field.name().to_owned(), v);
+        }
+    }
+    if !ctx.custom.is_empty() {
+        let custom: Map<String, Value> = ctx
+            .custom
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        map.insert("custom".to_owned(), Value::Object(custom));
+    }
+    Value::Object(map)
+}

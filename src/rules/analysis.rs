@@ -1,0 +1,171 @@
+//! Static analysis for the decision engine's predicate index: which values
+//! of which attributes a rule requires.
+//!
+//! Only constraints that provably hold whenever [`super::CompiledRule::matches`]
+//! is true are reported. They come from the top-level conjunction (`and`,
+//! nested `and`, `!!`) of literals of the forms
+//!
+//! - `{"==": [{"var": F}, "s"]}` / `===` (either order) → F ∈ {s}
+//! - `{"!=": [{"var": F}, "s"]}` / `!==` → F ∉ {s}
+//! - `{"in": [{"var": F}, ["a", "b", …]]}` → F ∈ {a, b, …}
+//! - `{"!": L}` → the negation of literal L
+//! - `{"or": [L1, L2, …]}` where every Li is F ∈ Si for the same F → F ∈ ∪Si
+//!
+//! where F is a *text* attribute read without a default (a text attribute
+//! is a string or absent, so loose equality with a string constant is
+//! exact, and an absent attribute equals no string). Anything else (numbers,
+//! defaults, `if`, custom attributes) yields no constraint.
+
+use super::node::{EqOp, Node, VarPath};
+use crate::context::Field;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Whether the attribute must be in, or must not be in, the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// The attribute is present and its value is one of the values (an
+    /// empty set means the rule can never match).
+    In,
+    /// The attribute is absent, or present with none of the values.
+    NotIn,
+}
+
+/// A necessary condition of a rule on one text attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConstraint {
+    /// The attribute (a text attribute such as `state` or `device`).
+    pub field: Field,
+    /// In or not in.
+    pub kind: ConstraintKind,
+    /// The values, sorted and deduplicated, compared exactly against the
+    /// normalized context.
+    pub values: Vec<String>,
+}
+
+type Literal = (Field, ConstraintKind, BTreeSet<String>);
+
+/// A text attribute read without a (non-null) default.
+fn plain_text_field(node: &Node) -> Option<Field> {
+    match node {
+        Node::Var {
+            path: VarPath::Field(f),
+            default,
+        } if !f.is_numeric()
+            && matches!(default.as_deref(), None | Some(Node::Const(Value::Null))) =>
+        {
+            Some(*f)
+        }
+        _ => None,
+    }
+}
+
+fn field_vs_string(a: &Node, b: &Node) -> Option<(Field, String)> {
+    match (plain_text_field(a), b, plain_text_field(b), a) {
+        (Some(f), Node::Const(Value::String(s)), _, _) => Some((f, s.clone())),
+        (_, _, Some(f), Node::Const(Value::String(s))) => Some((f, s.clone())),
+        _ => None,
+    }
+}
+
+fn negate(lit: Literal) -> Literal {
+    let (field, kind, values) = lit;
+    let kind = match kind {
+        ConstraintKind::In => ConstraintKind::NotIn,
+        ConstraintKind::NotIn => ConstraintKind::In,
+    };
+    (field, kind, values)
+}
+
+/// The constraint implied by `node` being truthy, if it is a literal, and
+/// whether it is exact (the node is truthy *if and only if* the constraint
+/// holds). Only exact literals may be negated.
+fn literal(node: &Node) -> Option<(Literal, bool)> {
+    match node {
+        Node::Eq(op, args) => {
+            let [a, b] = &**args;
+            let (field, value) = field_vs_string(a, b)?;
+            let kind = match op {
+                EqOp::Loose | EqOp::Strict => ConstraintKind::In,
+                EqOp::NotLoose | EqOp::NotStrict => ConstraintKind::NotIn,
+            };
+            Some(((field, kind, BTreeSet::from([value])), true))
+        }
+        // An absent attribute reads as null, which a list containing null
+        // matches: then presence cannot be claimed.
+        Node::InSet(needle, set) if !set.null => {
+            let field = plain_text_field(needle)?;
+            let values = set.strs.iter().map(|s| s.to_string()).collect();
+            Some(((field, ConstraintKind::In, values), true))
+        }
+        Node::Not(inner) => match &**inner {
+            // `!in` is false for every listed string whatever nulls the list
+            // has; with a null it also requires presence, so it is not exact.
+            Node::InSet(needle, set) if set.null => {
+                let field = plain_text_field(needle)?;
+                let values = set.strs.iter().map(|s| s.to_string()).collect();
+                Some(((field, ConstraintKind::NotIn, values), false))
+            }
+            other => match literal(other)? {
+                (lit, true) => Some((negate(lit), true)),
+                (_, false) => None,
+            },
+        },
+        Node::NotNot(inner) => literal(inner),
+        Node::Or(items) if !items.is_empty() => {
+            let mut union: Option<(Field, BTreeSet<String>)> = None;
+            let mut exact = true;
+            for item in items.iter() {
+                let ((field, kind, values), item_exact) = literal(item)?;
+                if kind != ConstraintKind::In {
+                    return None;
+                }
+                exact &= item_exact;
+                match &mut union {
+                    None => union = Some((field, values)),
+                    Some((f, acc)) if *f == field => acc.extend(values),
+                    Some(_) => return None,
+                }
+            }
+            union.map(|(f, v)| ((f, ConstraintKind::In, v), exact))
+        }
+        _ => None,
+    }
+}
+
+/// Literals of the top-level conjunction.
+fn conjuncts(node: &Node, out: &mut Vec<Literal>) {
+    match node {
+        Node::And(items) => items.iter().for_each(|item| conjuncts(item, out)),
+        Node::NotNot(inner) => conjuncts(inner, out),
+        other => out.extend(literal(other).map(|(lit, _)| lit)),
+    }
+}
+
+pub(crate) fn required_values(root: &Node) -> Vec<FieldConstraint> {
+    let mut lits = Vec::new();
+    conjuncts(root, &mut lits);
+    let mut merged: BTreeMap<Field, (ConstraintKind, BTreeSet<String>)> = BTreeMap::new();
+    for (field, kind, values) in lits {
+        let next = match merged.remove(&field) {
+            None => (kind, values),
+            Some((ConstraintKind::In, have)) => match kind {
+                ConstraintKind::In => (ConstraintKind::In, &have & &values),
+                ConstraintKind::NotIn => (ConstraintKind::In, &have - &values),
+            },
+            Some((ConstraintKind::NotIn, have)) => match kind {
+                ConstraintKind::In => (ConstraintKind::In, &values - &have),
+                ConstraintKind::NotIn => (ConstraintKind::NotIn, &have | &values),
+            },
+        };
+        merged.insert(field, next);
+    }
+    merged
+        .into_iter()
+        .map(|(field, (kind, values))| FieldConstraint {
+            field,
+            kind,
+            values: values.into_iter().collect(),
+        })
+        .collect()
+}

@@ -1,0 +1,214 @@
+//! The compiled rule tree. Built once by [`super::compile`], evaluated many
+//! times by [`super::eval`]: operators are enum variants, arities are
+//! checked, context paths are resolved to attribute slots, constant lists are
+//! pre-sorted sets.
+
+use crate::bundle::{CapScope, CapWindow};
+use crate::context::Field;
+use serde_json::Value;
+
+/// Where a `var` reads from, resolved at compile time.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum VarPath {
+    /// `""`, `null` or `[]`: the current data itself.
+    Whole,
+    /// A checkout attribute (root scope of a checkout rule).
+    Field(Field),
+    /// `custom.<key>.<rest…>`; no segments means the whole `custom` object.
+    Custom(Box<[Box<str>]>),
+    /// A dotted path into the current data (JSON data, or an item of
+    /// `map`/`filter`/`all`/`some`/`none`).
+    Path(Box<[Box<str>]>),
+    /// `current[.rest]` inside a `reduce` body.
+    Current(Box<[Box<str>]>),
+    /// `accumulator[.rest]` inside a `reduce` body.
+    Accumulator(Box<[Box<str>]>),
+    /// A name that cannot exist in this scope (always the default).
+    Undefined,
+}
+
+/// Equality operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EqOp {
+    /// `==`
+    Loose,
+    /// `===`
+    Strict,
+    /// `!=`
+    NotLoose,
+    /// `!==`
+    NotStrict,
+}
+
+/// Ordering operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    /// `<` (2 or 3 arguments)
+    Lt,
+    /// `<=` (2 or 3 arguments)
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArithOp {
+    /// `+` (any count, `parseFloat` coercion)
+    Add,
+    /// `*` (one or more, `parseFloat` coercion)
+    Mul,
+    /// `-` (unary minus or difference)
+    Sub,
+    /// `/`
+    Div,
+    /// `%`
+    Mod,
+}
+
+/// Array operators whose second argument is evaluated per element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IterOp {
+    /// `all`
+    All,
+    /// `some`
+    Some,
+    /// `none`
+    None,
+    /// `map`
+    Map,
+    /// `filter`
+    Filter,
+}
+
+/// A constant list, pre-split by type for `in` (which uses strict equality).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct ConstSet {
+    /// String members, sorted and deduplicated.
+    pub strs: Box<[Box<str>]>,
+    /// Numeric members, sorted (JSON has no NaN).
+    pub nums: Box<[f64]>,
+    /// Whether `null` is a member.
+    pub null: bool,
+    /// Whether `true` is a member.
+    pub yes: bool,
+    /// Whether `false` is a member.
+    pub no: bool,
+}
+
+impl ConstSet {
+    /// Builds the set from the members of a constant JSON array. Arrays and
+    /// objects are dropped: under `===` they equal nothing but themselves.
+    pub(crate) fn from_items(items: &[Value]) -> ConstSet {
+        let mut strs: Vec<Box<str>> = Vec::new();
+        let mut nums: Vec<f64> = Vec::new();
+        let mut set = ConstSet::default();
+        for item in items {
+            match item {
+                Value::Null => set.null = true,
+                Value::Bool(true) => set.yes = true,
+                Value::Bool(false) => set.no = true,
+                Value::Number(n) => nums.extend(n.as_f64()),
+                Value::String(s) => strs.push(s.as_str().into()),
+                Value::Array(_) | Value::Object(_) => {}
+            }
+        }
+        strs.sort_unstable();
+        strs.dedup();
+        nums.sort_unstable_by(f64::total_cmp);
+        nums.dedup();
+        set.strs = strs.into();
+        set.nums = nums.into();
+        set
+    }
+
+    /// Whether `s` is a string member.
+    pub(crate) fn contains_str(&self, s: &str) -> bool {
+        self.strs.binary_search_by(|m| (**m).cmp(s)).is_ok()
+    }
+
+    /// Whether `n` is a numeric member (`0 === -0`, NaN is never found).
+    pub(crate) fn contains_num(&self, n: f64) -> bool {
+        self.nums
+            .binary_search_by(|m| m.partial_cmp(&n).unwrap_or(std::cmp::Ordering::Less))
+            .is_ok()
+    }
+}
+
+/// One node of a compiled rule.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    /// A literal (scalar, or an array with no logic inside).
+    Const(Value),
+    /// An array literal with logic inside; each element is evaluated.
+    Array(Box<[Node]>),
+    /// `var` with a path known at compile time.
+    Var {
+        /// What it reads.
+        path: VarPath,
+        /// Returned when the path is absent.
+        default: Option<Box<Node>>,
+    },
+    /// `var` whose path is computed.
+    DynVar {
+        /// Evaluates to the path.
+        path: Box<Node>,
+        /// Returned when the path is absent.
+        default: Option<Box<Node>>,
+    },
+    /// `missing`
+    Missing(Box<[Node]>),
+    /// `missing_some` (need, keys)
+    MissingSome(Box<[Node; 2]>),
+    /// `if` / `?:`
+    If(Box<[Node]>),
+    /// `and`
+    And(Box<[Node]>),
+    /// `or`
+    Or(Box<[Node]>),
+    /// `!`
+    Not(Box<Node>),
+    /// `!!`
+    NotNot(Box<Node>),
+    /// `==`, `===`, `!=`, `!==`
+    Eq(EqOp, Box<[Node; 2]>),
+    /// `<`, `<=` (2 or 3 arguments), `>`, `>=`
+    Cmp(CmpOp, Box<[Node]>),
+    /// `in` against a computed haystack (array or string)
+    In(Box<[Node; 2]>),
+    /// `in` against a constant list
+    InSet(Box<Node>, Box<ConstSet>),
+    /// `+ * - / %`
+    Arith(ArithOp, Box<[Node]>),
+    /// `min` (false) / `max` (true)
+    MinMax(bool, Box<[Node]>),
+    /// `cat`
+    Cat(Box<[Node]>),
+    /// `substr` (2 or 3 arguments)
+    Substr(Box<[Node]>),
+    /// `merge`
+    Merge(Box<[Node]>),
+    /// `log`: returns its argument (the core has no console).
+    Log(Box<Node>),
+    /// `all`, `some`, `none`, `map`, `filter` (array, per-element logic)
+    Iter(IterOp, Box<[Node; 2]>),
+    /// `reduce` (array, logic, initial value)
+    Reduce(Box<[Node; 3]>),
+    /// `in_audience`: audience index resolved at compile time.
+    InAudience(usize),
+    /// `history_count`
+    HistoryCount {
+        /// Counted scope.
+        scope: CapScope,
+        /// Offer, campaign or advertiser id.
+        id: Box<str>,
+        /// Counting window.
+        window: CapWindow,
+    },
+    /// `local_hour`: 0–23 in the partner's time zone.
+    LocalHour,
+    /// `local_weekday`: 0 (Monday) – 6 (Sunday) in the partner's time zone.
+    LocalWeekday,
+}
