@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod error;
+pub mod history;
 pub mod limits;
 pub mod time;
 
