@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! blob    = "OEH" version:u8 partner:u64be ref_hour:zigzag-varint
-//!           session:u64be n_entries:varint entry* checksum:u32le
+//!           session:u64be n_entries:varint entry* checksum:u64le
 //! entry   = key:u64be flags:u8 touch_age:varint lifetime:varint
 //!           [session:varint]      (flags bit 2)
 //!           [declined_ms:zigzag]  (flags bit 0)
@@ -13,7 +13,7 @@
 //! `ref_hour` is the newest UTC hour bucket the history had seen; bucket ages
 //! count back from it (hour `ref_hour - age`, day `ref_hour / 24 - age`).
 //! Keys are strictly ascending, bucket counts are 1..=65535, and the checksum
-//! is FNV-1a (32-bit) of every byte before it. Anything else is
+//! covers every byte before it (see `checksum`). Anything else is
 //! `HISTORY_CORRUPT`; a version above [`HISTORY_FORMAT_VERSION`] is
 //! `HISTORY_FUTURE_VERSION` (checked before the checksum, whose definition a
 //! future version may change); a partner other than the caller's is
@@ -28,7 +28,7 @@
 //! session, decline, accept) its last-touched hour. On ties, daily buckets go
 //! before hourly ones and buckets before whole keys; then by key.
 
-use super::counters::{day_of_hour, set_day, set_hour, Entry, DAY_SLOTS, HOUR_SLOTS};
+use super::counters::{day_of_hour, held_ages, set_day, set_hour, Entry, DAY_SLOTS, HOUR_SLOTS};
 use super::{History, HistoryWarning, HistoryWarningCode};
 use crate::limits::MAX_HISTORY_BYTES;
 use crate::time::Timestamp;
@@ -37,17 +37,39 @@ use crate::time::Timestamp;
 pub const HISTORY_FORMAT_VERSION: u8 = 1;
 
 const MAGIC: &[u8; 3] = b"OEH";
-const CHECKSUM_LEN: usize = 4;
+const CHECKSUM_LEN: usize = 8;
 const FLAG_DECLINED: u8 = 1;
 const FLAG_ACCEPTED: u8 = 2;
 const FLAG_SESSION: u8 = 4;
 /// Smallest possible entry: key, flags, touch age, lifetime, two bucket counts.
 const MIN_ENTRY_LEN: usize = 8 + 1 + 1 + 1 + 1 + 1;
 
-fn fnv1a32(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |h, &b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
+/// Detects truncation and accidental damage (not tampering: the shopper owns
+/// the blob and caps in the browser are advisory). A multiply-xorshift over
+/// little-endian 8-byte words, the tail zero-padded, seeded with the length.
+/// Every step is a bijection of the state, so changing any one word always
+/// changes the result. Word-wise rather than byte-wise FNV: 8× fewer serial
+/// multiplies, which is most of decoding a full blob.
+fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mix = |h: u64, w: u64| {
+        let h = (h ^ w).wrapping_mul(K);
+        h ^ (h >> 29)
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut h = (bytes.len() as u64) ^ 0x4f45_4831_0000_0000;
+    for chunk in &mut chunks {
+        h = mix(
+            h,
+            u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default()),
+        );
+    }
+    let mut tail = [0u8; 8];
+    for (t, &b) in tail.iter_mut().zip(chunks.remainder()) {
+        *t = b;
+    }
+    let h = mix(h, u64::from_le_bytes(tail));
+    h ^ (h >> 32)
 }
 
 fn zigzag(n: i64) -> u64 {
@@ -77,58 +99,82 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 
 // ---------------------------------------------------------------- encoding
 
-/// What survives of one entry: which bucket ages (bit i = age i) are kept.
+/// What survives of one entry: bucket counts by age (0: none or evicted).
 struct Plan<'a> {
     entry: &'a Entry,
-    hours: u32,
-    days: u32,
+    hours: [u16; HOUR_SLOTS],
+    days: [u16; DAY_SLOTS],
     alive: bool,
     len: usize,
 }
 
-impl Plan<'_> {
-    fn hour_count(&self, ref_hour: i64, age: u32) -> u16 {
-        self.entry.hour_count(ref_hour - i64::from(age))
+impl<'a> Plan<'a> {
+    fn new(entry: &'a Entry, ref_hour: i64) -> Self {
+        let mut hours = [0; HOUR_SLOTS];
+        for (age, count) in held_ages(&entry.hours, entry.last_hour, ref_hour) {
+            if let Some(c) = hours.get_mut(age as usize) {
+                *c = count;
+            }
+        }
+        let mut days = [0; DAY_SLOTS];
+        for (age, count) in held_ages(&entry.days, entry.last_day, day_of_hour(ref_hour)) {
+            if let Some(c) = days.get_mut(age as usize) {
+                *c = count;
+            }
+        }
+        let mut plan = Self {
+            entry,
+            hours,
+            days,
+            alive: true,
+            len: 0,
+        };
+        plan.alive = buckets(&hours).next().is_some()
+            || buckets(&days).next().is_some()
+            || entry.lifetime > 0
+            || entry.session > 0
+            || entry.declined_at.is_some()
+            || entry.accepted_at.is_some();
+        plan.len = plan.encoded_len(ref_hour);
+        plan
     }
 
-    fn day_count(&self, ref_day: i64, age: u32) -> u16 {
-        self.entry.day_count(ref_day - i64::from(age))
+    fn encoded_len(&self, ref_hour: i64) -> usize {
+        let e = self.entry;
+        let mut len =
+            8 + 1 + varint_len(touch_age(e, ref_hour)) + varint_len(u64::from(e.lifetime));
+        if e.session > 0 {
+            len += varint_len(u64::from(e.session));
+        }
+        if let Some(t) = e.declined_at {
+            len += varint_len(zigzag(t.0));
+        }
+        if let Some(t) = e.accepted_at {
+            len += varint_len(zigzag(t.0));
+        }
+        len += 2;
+        for (_, count) in buckets(&self.hours).chain(buckets(&self.days)) {
+            len += bucket_len(count);
+        }
+        len
     }
+}
+
+/// `(age, count)` of the non-zero buckets, oldest age last.
+fn buckets(by_age: &[u16]) -> impl Iterator<Item = (u8, u16)> + '_ {
+    by_age
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c > 0)
+        .map(|(age, &c)| (age as u8, c))
 }
 
 fn bucket_len(count: u16) -> usize {
     1 + varint_len(u64::from(count))
 }
 
-fn entry_len(plan: &Plan<'_>, ref_hour: i64) -> usize {
-    let e = plan.entry;
-    let ref_day = day_of_hour(ref_hour);
-    let mut len = 8 + 1 + varint_len(touch_age(e, ref_hour)) + varint_len(u64::from(e.lifetime));
-    if e.session > 0 {
-        len += varint_len(u64::from(e.session));
-    }
-    if let Some(t) = e.declined_at {
-        len += varint_len(zigzag(t.0));
-    }
-    if let Some(t) = e.accepted_at {
-        len += varint_len(zigzag(t.0));
-    }
-    len += 2;
-    for age in ages(plan.hours) {
-        len += bucket_len(plan.hour_count(ref_hour, age));
-    }
-    for age in ages(plan.days) {
-        len += bucket_len(plan.day_count(ref_day, age));
-    }
-    len
-}
-
 fn touch_age(e: &Entry, ref_hour: i64) -> u64 {
     u64::try_from(ref_hour.saturating_sub(e.touched_hour)).unwrap_or(0)
-}
-
-fn ages(mask: u32) -> impl Iterator<Item = u32> {
-    (0..32).filter(move |age| mask & (1 << age) != 0)
 }
 
 /// One thing eviction can drop, ranked by `(newest_hour, rank, key)`.
@@ -136,7 +182,7 @@ struct Candidate {
     newest_hour: i64,
     rank: u8,
     plan: usize,
-    age: u32,
+    age: u8,
 }
 
 const RANK_DAY: u8 = 0;
@@ -150,30 +196,12 @@ pub(super) fn encode(history: &History) -> Vec<u8> {
         .map(|e| e.last_hour.max(e.touched_hour))
         .fold(history.clock_hour, i64::max)
         .max(0);
-    let ref_day = day_of_hour(ref_hour);
 
     let mut order: Vec<&Entry> = history.entries.iter().collect();
     order.sort_unstable_by_key(|e| e.key);
     let mut plans: Vec<Plan<'_>> = order
         .into_iter()
-        .map(|entry| {
-            let hours = (0..HOUR_SLOTS as u32)
-                .filter(|&age| entry.hour_count(ref_hour - i64::from(age)) > 0)
-                .fold(0u32, |m, age| m | (1 << age));
-            let days = (0..DAY_SLOTS as u32)
-                .filter(|&age| entry.day_count(ref_day - i64::from(age)) > 0)
-                .fold(0u32, |m, age| m | (1 << age));
-            let mut plan = Plan {
-                entry,
-                hours,
-                days,
-                alive: true,
-                len: 0,
-            };
-            plan.alive = hours != 0 || days != 0 || !entry.is_empty();
-            plan.len = entry_len(&plan, ref_hour);
-            plan
-        })
+        .map(|entry| Plan::new(entry, ref_hour))
         .collect();
     plans.retain(|p| p.alive);
 
@@ -194,7 +222,7 @@ pub(super) fn encode(history: &History) -> Vec<u8> {
     for plan in plans.iter().filter(|p| p.alive) {
         write_entry(&mut out, plan, ref_hour);
     }
-    let sum = fnv1a32(&out);
+    let sum = checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     out
 }
@@ -203,7 +231,7 @@ fn evict(plans: &mut [Plan<'_>], ref_hour: i64, total: &mut usize) {
     let ref_day = day_of_hour(ref_hour);
     let mut candidates = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        for age in ages(plan.hours) {
+        for (age, _) in buckets(&plan.hours) {
             candidates.push(Candidate {
                 newest_hour: ref_hour - i64::from(age),
                 rank: RANK_HOUR,
@@ -211,7 +239,7 @@ fn evict(plans: &mut [Plan<'_>], ref_hour: i64, total: &mut usize) {
                 age,
             });
         }
-        for age in ages(plan.days) {
+        for (age, _) in buckets(&plan.days) {
             let day = ref_day - i64::from(age);
             candidates.push(Candidate {
                 newest_hour: (day * 24 + 23).min(ref_hour),
@@ -239,15 +267,14 @@ fn evict(plans: &mut [Plan<'_>], ref_hour: i64, total: &mut usize) {
         if !plan.alive {
             continue;
         }
-        let saved = match c.rank {
-            RANK_HOUR => {
-                plan.hours &= !(1 << c.age);
-                bucket_len(plan.hour_count(ref_hour, c.age))
-            }
-            RANK_DAY => {
-                plan.days &= !(1 << c.age);
-                bucket_len(plan.day_count(ref_day, c.age))
-            }
+        let ring = match c.rank {
+            RANK_HOUR => plan.hours.get_mut(usize::from(c.age)),
+            RANK_DAY => plan.days.get_mut(usize::from(c.age)),
+            _ => None,
+        };
+        let saved = match ring {
+            Some(count) => bucket_len(std::mem::take(count)),
+            None if c.rank != RANK_ENTRY => 0,
             _ => {
                 plan.alive = false;
                 plan.len
@@ -260,7 +287,6 @@ fn evict(plans: &mut [Plan<'_>], ref_hour: i64, total: &mut usize) {
 
 fn write_entry(out: &mut Vec<u8>, plan: &Plan<'_>, ref_hour: i64) {
     let e = plan.entry;
-    let ref_day = day_of_hour(ref_hour);
     out.extend_from_slice(&e.key.to_be_bytes());
     let mut flags = 0;
     if e.declined_at.is_some() {
@@ -284,15 +310,12 @@ fn write_entry(out: &mut Vec<u8>, plan: &Plan<'_>, ref_hour: i64) {
     if let Some(t) = e.accepted_at {
         put_varint(out, zigzag(t.0));
     }
-    out.push(plan.hours.count_ones() as u8);
-    for age in ages(plan.hours) {
-        out.push(age as u8);
-        put_varint(out, u64::from(plan.hour_count(ref_hour, age)));
-    }
-    out.push(plan.days.count_ones() as u8);
-    for age in ages(plan.days) {
-        out.push(age as u8);
-        put_varint(out, u64::from(plan.day_count(ref_day, age)));
+    for by_age in [&plan.hours[..], &plan.days[..]] {
+        out.push(buckets(by_age).count() as u8);
+        for (age, count) in buckets(by_age) {
+            out.push(age);
+            put_varint(out, u64::from(count));
+        }
     }
 }
 
@@ -385,8 +408,8 @@ pub(super) fn decode(bytes: &[u8], partner_tag: u64) -> Result<History, HistoryW
     let expected = sum
         .iter()
         .rev()
-        .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
-    if body.len() < MAGIC.len() + 1 + 8 || fnv1a32(body) != expected {
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    if body.len() < MAGIC.len() + 1 + 8 || checksum(body) != expected {
         return Err(corrupt("checksum mismatch (truncated or altered)"));
     }
     let mut reader = Reader {

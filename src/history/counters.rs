@@ -98,23 +98,9 @@ impl Entry {
     }
 
     /// The count stored for absolute hour bucket `hour` (0 when not held).
+    #[cfg(test)]
     pub fn hour_count(&self, hour: i64) -> u16 {
         at(&self.hours, self.last_hour, hour)
-    }
-
-    /// The count stored for absolute day bucket `day` (0 when not held).
-    pub fn day_count(&self, day: i64) -> u16 {
-        at(&self.days, self.last_day, day)
-    }
-
-    /// Whether the entry still carries anything worth storing.
-    pub fn is_empty(&self) -> bool {
-        self.lifetime == 0
-            && self.session == 0
-            && self.declined_at.is_none()
-            && self.accepted_at.is_none()
-            && self.hours.iter().all(|&c| c == 0)
-            && self.days.iter().all(|&c| c == 0)
     }
 }
 
@@ -129,6 +115,7 @@ fn held(len: usize, last: i64, bucket: i64) -> bool {
     bucket <= last && bucket > last.saturating_sub(len as i64)
 }
 
+#[cfg(test)]
 fn at(ring: &[u16], last: i64, bucket: i64) -> u16 {
     if held(ring.len(), last, bucket) {
         ring.get(slot(bucket, ring.len())).copied().unwrap_or(0)
@@ -138,16 +125,52 @@ fn at(ring: &[u16], last: i64, bucket: i64) -> u16 {
 }
 
 fn sum(ring: &[u16], last: i64, lo: i64, hi: i64) -> u32 {
-    let oldest = last.saturating_sub(ring.len() as i64 - 1);
+    let len = ring.len();
+    let oldest = last.saturating_sub(len as i64 - 1);
     let (lo, hi) = (lo.max(oldest), hi.min(last));
-    let mut total = 0u32;
-    let mut bucket = lo;
-    while bucket <= hi {
-        let count = ring.get(slot(bucket, ring.len())).copied().unwrap_or(0);
-        total = total.saturating_add(u32::from(count));
-        bucket += 1;
+    if lo > hi {
+        return 0;
     }
-    total
+    // At most `len` buckets, contiguous in the ring modulo wrap-around: sum
+    // one or two plain slices (one division, and the loop vectorizes).
+    let n = usize::try_from(hi - lo + 1).unwrap_or(len).min(len);
+    let start = slot(lo, len);
+    let first = ring.get(start..(start + n).min(len)).unwrap_or_default();
+    let wrapped = ring
+        .get(..(start + n).saturating_sub(len))
+        .unwrap_or_default();
+    let add = |acc: u32, &c: &u16| acc + u32::from(c);
+    // 30 buckets of u16 cannot overflow u32.
+    first.iter().fold(0, add) + wrapped.iter().fold(0, add)
+}
+
+/// `(age, count)` of every non-zero bucket the ring holds at ages
+/// `0..ring.len()` counted back from `reference` (≥ `last`), youngest first.
+pub(crate) fn held_ages(
+    ring: &[u16],
+    last: i64,
+    reference: i64,
+) -> impl Iterator<Item = (u32, u16)> + '_ {
+    let len = ring.len();
+    // Ages below `skip` are newer than the ring's newest bucket.
+    let skip = reference.saturating_sub(last).clamp(0, len as i64);
+    let skip = usize::try_from(skip).unwrap_or(len);
+    let newest = slot(last, len);
+    // Walk the ring backwards from the newest slot: no division per bucket.
+    let older = (0..len).map(move |back| {
+        if back <= newest {
+            newest - back
+        } else {
+            newest + len - back
+        }
+    });
+    older
+        .take(len - skip)
+        .zip(skip..len)
+        .filter_map(move |(at, age)| match ring.get(at) {
+            Some(&c) if c > 0 => Some((age as u32, c)),
+            _ => None,
+        })
 }
 
 /// Adds one to `bucket`, first advancing the ring when `bucket` is newer than
