@@ -11,6 +11,7 @@ pub mod context;
 pub mod email;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod limits;
 pub mod rank;
 pub mod receipt;
