@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod error;
 pub mod limits;
+pub mod template;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};
