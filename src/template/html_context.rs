@@ -576,7 +576,9 @@ fn describe(state: &State) -> String {
         State::BeforeAttrName(t) | State::SelfClosing(t) if t.end => {
             format!("the end tag </{}>", t.name)
         }
-        State::BeforeAttrName(t) | State::SelfClosing(t) => format!("the <{}> tag", t.name),
+        State::BeforeAttrName(t) | State::SelfClosing(t) => {
+            format!("the <{}> tag where an attribute name goes", t.name)
+        }
         State::AttrName(_, n) | State::AfterAttrName(_, n) => {
             format!("the attribute name {n:?}")
         }
