@@ -3,7 +3,8 @@
 //! Each escaper appends to the output buffer directly (no intermediate
 //! String). HTML escaping is lossless: a tokenizer decoding the output gets
 //! back exactly the input (carriage returns are written as `&#13;` because an
-//! HTML parser would otherwise normalize them to `\n`).
+//! HTML parser would otherwise normalize them to `\n`), except NUL, which
+//! HTML cannot carry and is written as U+FFFD.
 
 /// How a value is written at one slot. Decided once, at compile time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,9 @@ pub(crate) fn html_escape_into(out: &mut String, value: &str) {
             b'\'' => "&#39;",
             b'`' => "&#96;",
             b'\r' => "&#13;",
+            // HTML cannot carry NUL: parsers drop it from text and turn it
+            // into U+FFFD elsewhere. Write U+FFFD so every context agrees.
+            b'\0' => "\u{FFFD}",
             _ => continue,
         };
         // `i` and `last` sit on ASCII bytes, so both are char boundaries.
