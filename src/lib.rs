@@ -18,6 +18,7 @@ pub mod receipt;
 pub mod rng;
 pub mod rules;
 pub mod seal;
+pub mod template;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};

@@ -1,0 +1,197 @@
+//! Safe personalization templates: Mustache syntax, compiled once, rendered
+//! many times.
+//!
+//! Two kinds, both compiled at bundle load:
+//! - [`TextTemplate`]: output is plain text (creative fields, email subject
+//!   and text body). Values are inserted as they are.
+//! - [`HtmlTemplate`]: output is HTML (placement layouts, email HTML). Every
+//!   `{{value}}` is escaped for the HTML context it lands in, decided at
+//!   compile time by walking the template's literal text with a small HTML
+//!   tokenizer (in the spirit of Go's html/template). Slots where no escaping
+//!   is safe (script/style, event handlers, unquoted attributes, tag and
+//!   attribute names, comments…) are refused with `TEMPLATE_INVALID`.
+//!
+//! Neither kind has an unescaped-output form: `{{{x}}}` and `{{&x}}` are
+//! refused, as are partials and set-delimiter tags. See `docs/TEMPLATES.md`.
+//!
+//! ```
+//! use offer_edge::template::HtmlTemplate;
+//! use serde_json::json;
+//!
+//! let t = HtmlTemplate::compile(
+//!     "greeting",
+//!     r#"<p title="{{firstname|there}}">{{firstname|there}}, here are some extra perks</p>"#,
+//! )?;
+//! assert_eq!(
+//!     t.render(&json!({"firstname": "<Ada>"})),
+//!     r#"<p title="&lt;Ada&gt;">&lt;Ada&gt;, here are some extra perks</p>"#
+//! );
+//! assert_eq!(
+//!     t.render(&json!({})),
+//!     r#"<p title="there">there, here are some extra perks</p>"#
+//! );
+//! # Ok::<(), offer_edge::Error>(())
+//! ```
+
+mod attr;
+mod escape;
+mod html_context;
+mod parse;
+mod render;
+
+pub use escape::URL_PLACEHOLDER;
+
+use crate::{Error, ErrorCode, Result};
+use parse::Node;
+use serde_json::Value;
+
+/// A compiled Mustache template whose output is plain text.
+///
+/// Values are inserted verbatim (no HTML escaping): use it only where the
+/// output is never interpreted as HTML, or is escaped later by an
+/// [`HtmlTemplate`] slot (creative fields are rendered as text, then placed
+/// into the layout, which escapes them for their context).
+#[derive(Debug, Clone)]
+pub struct TextTemplate {
+    inner: Compiled,
+}
+
+/// A compiled Mustache template whose output is HTML, with every value
+/// escaped for the context (text, quoted attribute, URL attribute) it
+/// appears in.
+#[derive(Debug, Clone)]
+pub struct HtmlTemplate {
+    inner: Compiled,
+}
+
+/// Source, node tree and a capacity hint shared by both kinds.
+#[derive(Debug, Clone)]
+struct Compiled {
+    name: Box<str>,
+    source: Box<str>,
+    nodes: Vec<Node>,
+    capacity: usize,
+}
+
+impl Compiled {
+    fn new(name: &str, source: &str, nodes: Vec<Node>) -> Self {
+        let capacity = capacity_hint(&nodes);
+        Self {
+            name: name.into(),
+            source: source.into(),
+            nodes,
+            capacity,
+        }
+    }
+
+    fn render(&self, data: &Value) -> String {
+        render::render(&self.source, &self.nodes, data, self.capacity)
+    }
+}
+
+impl TextTemplate {
+    /// Compile `source` (Mustache) into a plain-text template. `name` appears
+    /// in error messages (e.g. `"offer:o-1:headline"`).
+    ///
+    /// # Errors
+    /// `TEMPLATE_INVALID`, with the template name and line:column, for a
+    /// malformed tag, an unclosed or mismatched section, unescaped output
+    /// (`{{{x}}}`, `{{&x}}`), partials, set-delimiter tags, sections nested
+    /// deeper than [`crate::limits::MAX_TEMPLATE_DEPTH`], or a source over
+    /// [`crate::limits::MAX_TEMPLATE_LEN`] bytes.
+    pub fn compile(name: &str, source: &str) -> Result<Self> {
+        let nodes = parse::parse(name, source)?;
+        Ok(Self {
+            inner: Compiled::new(name, source, nodes),
+        })
+    }
+
+    /// Render with `data` as the root context. Missing names render empty
+    /// (or as their `|default`); never fails.
+    pub fn render(&self, data: &Value) -> String {
+        self.inner.render(data)
+    }
+
+    /// The name given at compile time.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+}
+
+impl HtmlTemplate {
+    /// Compile `source` (Mustache over HTML) into an auto-escaping template.
+    /// `name` appears in error messages (e.g. `"placement:confirmation"`).
+    ///
+    /// # Errors
+    /// Everything [`TextTemplate::compile`] refuses, plus `TEMPLATE_INVALID`
+    /// for a value in a context that cannot be escaped safely: an unquoted
+    /// attribute, an `on*`/`style`/`srcset`/`srcdoc` attribute, a `<style>`
+    /// or other raw-text body, a tag or attribute name, a comment, doctype or
+    /// CDATA, a URL attribute where the scheme is still open; for a literal
+    /// `<script` element, a literal `on*` attribute or a literal URL with a
+    /// scheme other than https, mailto or tel; and for a section whose body
+    /// leaves the HTML context different from where it started.
+    pub fn compile(name: &str, source: &str) -> Result<Self> {
+        let mut nodes = parse::parse(name, source)?;
+        html_context::assign_escapes(name, source, &mut nodes)?;
+        Ok(Self {
+            inner: Compiled::new(name, source, nodes),
+        })
+    }
+
+    /// Render with `data` as the root context, escaping every value for its
+    /// context. Missing names render empty (or as their `|default`); never
+    /// fails.
+    pub fn render(&self, data: &Value) -> String {
+        self.inner.render(data)
+    }
+
+    /// The name given at compile time.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+}
+
+/// Escape `text` for HTML text or a quoted attribute value: `& < > " '`
+/// (and backtick, and `\r` so it survives parsing) become character
+/// references. Lossless: an HTML parser decodes the result back to `text`.
+pub fn html_escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    escape::html_escape_into(&mut out, text);
+    out
+}
+
+/// Static text length plus a guess per value, so typical renders fit the
+/// first allocation.
+fn capacity_hint(nodes: &[Node]) -> usize {
+    nodes
+        .iter()
+        .map(|n| match n {
+            Node::Text { start, end } => end.saturating_sub(*start),
+            Node::Var { .. } => 24,
+            Node::Section { body, .. } => capacity_hint(body).saturating_mul(2),
+        })
+        .fold(0usize, usize::saturating_add)
+}
+
+/// 1-based line and column (in characters) of byte offset `pos`.
+pub(crate) fn line_col(source: &str, pos: usize) -> (usize, usize) {
+    let before = source.get(..pos).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before, |i| before.get(i + 1..).unwrap_or(""))
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+/// A `TEMPLATE_INVALID` error naming the template and position.
+pub(crate) fn invalid(template: &str, source: &str, pos: usize, message: &str) -> Error {
+    let (line, col) = line_col(source, pos);
+    Error::new(
+        ErrorCode::TemplateInvalid,
+        format!("template {template:?} at {line}:{col}: {message}"),
+    )
+}
