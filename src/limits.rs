@@ -44,7 +44,6 @@ pub const MAX_CONTEXT_BYTES: usize = 16 * 1024;
 pub const MAX_CUSTOM_ATTRIBUTES: usize = 64;
 /// Serialized shopper history blob (oldest data evicted first to fit).
 pub const MAX_HISTORY_BYTES: usize = 4 * 1024;
-<<<<<<< HEAD
 /// Minimum length of an edge receipt HMAC key (shorter keys are refused).
 pub const MIN_RECEIPT_KEY_BYTES: usize = 32;
 /// Compact signed receipt string (`payload.mac`), before decoding.
@@ -55,7 +54,5 @@ pub const MAX_EVENT_BATCH_BYTES: usize = 64 * 1024;
 pub const MAX_EVENTS_PER_BATCH: usize = 256;
 /// An email address (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
-=======
 /// Section nesting depth in one template (bounds render recursion).
 pub const MAX_TEMPLATE_DEPTH: usize = 32;
->>>>>>> templates
