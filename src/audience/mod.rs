@@ -1,0 +1,146 @@
+//! Audiences: advertiser lists and licensed cohorts shipped as binary fuse
+//! filters, so a bundle can say "only these shoppers" or "not these shoppers"
+//! without carrying a single raw identifier.
+//!
+//! # From identifier to filter key
+//! ```text
+//! raw identifier ──normalize──▶ "jane@example.com"            (emails: trimmed, lower-cased;
+//!                                                              phones: digits only)
+//!                ──SHA-256, lowercase hex──▶ "8f3a…" (64 chars) = what `emailsha256` carries
+//!                ──SHA-256(salt ‖ hex), first 8 bytes, big-endian──▶ u64 filter key
+//! ```
+//! Filters are built over the *hashed* identifier, so a page that only sends
+//! `emailsha256` (two-step PII: the plaintext email is asked for later, if at
+//! all) is matched exactly like one that sends `email`. The per-audience salt
+//! makes the same shopper's key differ between audiences, so filters cannot be
+//! joined against each other or against a precomputed table of email hashes.
+//!
+//! At decision time the engine builds one [`IdentifierHash`] from the context,
+//! then one key per audience ([`audience_key`], one SHA-256 each; salts
+//! differ), and asks each filter [`AudienceFilter::contains_hashed_key`]: a few
+//! memory reads, no allocation.
+//!
+//! Note: [`normalize_identifier`] is deliberately small; the context module
+//! owns the general attribute normalizer and the two are to be unified.
+
+mod filter;
+
+pub use filter::{AudienceFilter, FilterWidth, AUDIENCE_FILTER_VERSION};
+
+use crate::bundle::IdentifierKind;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Normalizes a raw identifier the way audiences are built: emails trimmed
+/// and lower-cased (and they must contain `@`), phones reduced to their
+/// digits. `None` when nothing usable is left.
+pub fn normalize_identifier(kind: IdentifierKind, raw: &str) -> Option<String> {
+    match kind {
+        IdentifierKind::Email => {
+            let email = raw.trim().to_lowercase();
+            email.contains('@').then_some(email)
+        }
+        IdentifierKind::Phone => {
+            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+            (!digits.is_empty()).then_some(digits)
+        }
+    }
+}
+
+/// The lowercase hex SHA-256 of a normalized identifier: the value a page
+/// sends as `emailsha256`, and the input of [`audience_key`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdentifierHash([u8; 64]);
+
+impl IdentifierHash {
+    /// Normalizes `raw` ([`normalize_identifier`]) and hashes it.
+    pub fn of_raw(kind: IdentifierKind, raw: &str) -> Option<Self> {
+        normalize_identifier(kind, raw).map(|n| Self::of_normalized(&n))
+    }
+
+    /// Hashes an identifier that is already normalized.
+    pub fn of_normalized(normalized: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(normalized.as_bytes());
+        let mut hex = [0u8; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.iter()) {
+            for (out, nibble) in pair.iter_mut().zip([byte >> 4, byte & 0xf]) {
+                *out = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            }
+        }
+        Self(hex)
+    }
+
+    /// Accepts a hash sent by a page: 64 hex digits, either case (leading and
+    /// trailing whitespace ignored). `None` for anything else.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let hex = hex.trim().as_bytes();
+        let mut out = [0u8; 64];
+        if hex.len() != out.len() {
+            return None;
+        }
+        for (o, &c) in out.iter_mut().zip(hex) {
+            if !c.is_ascii_hexdigit() {
+                return None;
+            }
+            *o = c.to_ascii_lowercase();
+        }
+        Some(Self(out))
+    }
+
+    /// The 64 lowercase hex digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for IdentifierHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdentifierHash({})", self.as_str())
+    }
+}
+
+/// The filter key of a shopper in the audience salted with `salt`: the first
+/// 8 bytes, big-endian, of SHA-256(`salt` ‖ the 64 hex digits). The hex has a
+/// fixed length, so the concatenation is unambiguous.
+pub fn audience_key(salt: &str, identifier: &IdentifierHash) -> u64 {
+    Sha256::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(identifier.0)
+        .finalize()
+        .iter()
+        .take(8)
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_phones_normalize_as_documented() {
+        let email = |s| normalize_identifier(IdentifierKind::Email, s);
+        assert_eq!(
+            email("  Jane.Doe@Example.COM \n").as_deref(),
+            Some("jane.doe@example.com")
+        );
+        assert_eq!(email("   "), None);
+        assert_eq!(email("not-an-email"), None);
+        let phone = |s| normalize_identifier(IdentifierKind::Phone, s);
+        assert_eq!(phone("+1 (555) 010-9999").as_deref(), Some("15550109999"));
+        assert_eq!(phone("n/a"), None);
+    }
+
+    #[test]
+    fn identifier_hash_is_sha256_hex_of_the_normalized_value() {
+        // `printf jane@example.com | sha256sum`
+        let expected = "8c87b489ce35cf2e2f39f80e282cb2e804932a56a213983eeeb428407d43b52d";
+        let h = IdentifierHash::of_raw(IdentifierKind::Email, " JANE@example.com").unwrap();
+        assert_eq!(h.as_str(), expected);
+        let upper = h.as_str().to_ascii_uppercase();
+        assert_eq!(IdentifierHash::from_hex(&upper), Some(h));
+        assert_eq!(IdentifierHash::from_hex("abc"), None);
+        assert_eq!(IdentifierHash::from_hex(&"g".repeat(64)), None);
+    }
+}
