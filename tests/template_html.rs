@@ -257,3 +257,17 @@ fn placement_layout_fixture_personalizes_and_escapes() {
     assert!(anonymous.contains("<h2>there, here are some extra perks selected just for you</h2>"));
     assert!(!anonymous.contains("oe-offer "));
 }
+
+proptest::proptest! {
+    /// Arbitrary sources never panic the compiler: they compile or are
+    /// refused with TEMPLATE_INVALID, and what compiles renders.
+    #[test]
+    fn arbitrary_sources_compile_or_are_refused(
+        src in "([<>/=\"' a-z!?\\[\\]&#;:-]|\\{\\{[#^/!]?[a-z.]{0,3}(\\|[a-z]*)?\\}\\}){0,40}"
+    ) {
+        match HtmlTemplate::compile("fuzz", &src) {
+            Ok(t) => { let _ = t.render(&json!({"a": [1, {"b": "<"}], "b": "x"})); }
+            Err(e) => proptest::prop_assert_eq!(e.code(), ErrorCode::TemplateInvalid),
+        }
+    }
+}
