@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+#[cfg(feature = "cli")]
+pub mod demo;
 pub mod error;
 pub mod limits;
 pub mod time;

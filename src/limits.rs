@@ -44,3 +44,5 @@ pub const MAX_CONTEXT_BYTES: usize = 16 * 1024;
 pub const MAX_CUSTOM_ATTRIBUTES: usize = 64;
 /// Serialized shopper history blob (oldest data evicted first to fit).
 pub const MAX_HISTORY_BYTES: usize = 4 * 1024;
+/// A signed keyset update (rotation envelope) is small; anything bigger is refused.
+pub const MAX_KEYSET_BYTES: usize = 64 * 1024;
