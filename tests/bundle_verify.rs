@@ -243,7 +243,11 @@ fn signed_garbage_is_payload_malformed() {
     // A misspelt field is refused, not ignored.
     let mut v: serde_json::Value = serde_json::to_value(bundle(PARTNER, 2)).unwrap();
     v["offers"][0]["suppressAfterDecliine"] = "7d".into();
-    let bad = sign_payload(BUNDLE_PAYLOAD_TYPE, &serde_json::to_vec(&v).unwrap(), &["k1", "k2"]);
+    let bad = sign_payload(
+        BUNDLE_PAYLOAD_TYPE,
+        &serde_json::to_vec(&v).unwrap(),
+        &["k1", "k2"],
+    );
     assert_eq!(refused(&bad, now()), ErrorCode::PayloadMalformed);
 }
 
@@ -255,7 +259,10 @@ fn deep_nesting_is_refused_before_parsing() {
         rule = serde_json::json!({ "!": [rule] });
     }
     b.offers[0].eligibility = Some(rule);
-    assert_eq!(refused(&sign(&b, &["k1", "k2"]), now()), ErrorCode::LimitExceeded);
+    assert_eq!(
+        refused(&sign(&b, &["k1", "k2"]), now()),
+        ErrorCode::LimitExceeded
+    );
 }
 
 #[test]
@@ -275,20 +282,32 @@ fn schema_and_limit_violations_have_their_codes() {
     type Edit = fn(&mut offer_edge::bundle::Bundle);
     let cases: Vec<(Edit, ErrorCode)> = vec![
         (|b| b.schema = 2, ErrorCode::SchemaInvalid),
-        (|b| b.offers[1].id = b.offers[0].id.clone(), ErrorCode::SchemaInvalid),
+        (
+            |b| b.offers[1].id = b.offers[0].id.clone(),
+            ErrorCode::SchemaInvalid,
+        ),
         (
             |b| b.offers[1].creative.id = b.offers[0].creative.id.clone(),
             ErrorCode::SchemaInvalid,
         ),
-        (|b| b.placements[1].id = "confirmation".into(), ErrorCode::SchemaInvalid),
-        (|b| b.offers[0].placements = vec!["footer".into()], ErrorCode::SchemaInvalid),
+        (
+            |b| b.placements[1].id = "confirmation".into(),
+            ErrorCode::SchemaInvalid,
+        ),
+        (
+            |b| b.offers[0].placements = vec!["footer".into()],
+            ErrorCode::SchemaInvalid,
+        ),
         (
             |b| b.offers[0].audiences.exclude = vec!["nobody".into()],
             ErrorCode::SchemaInvalid,
         ),
         (|b| b.offers[0].value = -1.0, ErrorCode::SchemaInvalid),
         (|b| b.placements[0].max_offers = 0, ErrorCode::SchemaInvalid),
-        (|b| b.placements[0].max_offers = 11, ErrorCode::SchemaInvalid),
+        (
+            |b| b.placements[0].max_offers = 11,
+            ErrorCode::SchemaInvalid,
+        ),
         (|b| b.issued_at = b.expires_at, ErrorCode::SchemaInvalid),
         (
             |b| {
@@ -309,7 +328,10 @@ fn schema_and_limit_violations_have_their_codes() {
             |b| b.fulfilment_key.public_key = B64.encode([7u8; 31]),
             ErrorCode::KeyInvalid,
         ),
-        (|b| b.offers[0].id = "x".repeat(129), ErrorCode::LimitExceeded),
+        (
+            |b| b.offers[0].id = "x".repeat(129),
+            ErrorCode::LimitExceeded,
+        ),
         (
             |b| {
                 let cap = b.offers[0].caps[0];
@@ -367,12 +389,17 @@ fn a_weak_key_forgery_is_refused_strictly_and_at_trust_load() {
     let mut forged = [0u8; 64];
     forged[0] = 1;
     let message = pae(BUNDLE_PAYLOAD_TYPE, b"{\"anything\":true}");
-    assert!(weak.verify(&message, &Signature::from_bytes(&forged)).is_ok());
+    assert!(weak
+        .verify(&message, &Signature::from_bytes(&forged))
+        .is_ok());
     let err = verify_signature(&weak, &message, &B64.encode(forged)).unwrap_err();
     assert_eq!(err.code(), ErrorCode::SignatureInvalid);
     let mut doc = trust_doc(&["k1"], 1);
     doc.keys.insert("weak".into(), B64.encode(identity));
-    assert_eq!(Trust::from_doc(doc).unwrap_err().code(), ErrorCode::KeyInvalid);
+    assert_eq!(
+        Trust::from_doc(doc).unwrap_err().code(),
+        ErrorCode::KeyInvalid
+    );
 }
 
 #[test]
@@ -384,14 +411,23 @@ fn checks_run_in_order() {
     let bytes = sign(&b, &["k3"]);
     assert_eq!(refused(&bytes, now()), ErrorCode::UnknownKey);
     // Trusted, wrong partner, expired, rolled back: partner first.
-    assert_eq!(refused(&sign(&b, &["k1", "k2"]), now()), ErrorCode::PartnerMismatch);
+    assert_eq!(
+        refused(&sign(&b, &["k1", "k2"]), now()),
+        ErrorCode::PartnerMismatch
+    );
     // Right partner, expired and rolled back: expiry first.
     b.partner = PARTNER.into();
-    assert_eq!(refused(&sign(&b, &["k1", "k2"]), now()), ErrorCode::BundleExpired);
+    assert_eq!(
+        refused(&sign(&b, &["k1", "k2"]), now()),
+        ErrorCode::BundleExpired
+    );
     // Fresh but rolled back and unapproved: rollback first.
     b.expires_at = expires();
     b.offers[0].creative.approval.status = ApprovalStatus::Pending;
-    assert_eq!(refused(&sign(&b, &["k1", "k2"]), now()), ErrorCode::VersionRollback);
+    assert_eq!(
+        refused(&sign(&b, &["k1", "k2"]), now()),
+        ErrorCode::VersionRollback
+    );
 }
 
 #[test]
@@ -435,14 +471,18 @@ fn a_failing_compile_step_keeps_the_previous_bundle() {
         }
     }
     let mut store = BundleStore::with_compile(trust(&["k1"], 1), picky);
-    store.load(&sign(&bundle(PARTNER, 1), &["k1"]), now()).unwrap();
+    store
+        .load(&sign(&bundle(PARTNER, 1), &["k1"]), now())
+        .unwrap();
     let err = store
         .load(&sign(&bundle(PARTNER, 2), &["k1"]), now())
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RuleInvalid);
     assert_eq!(*store.active().unwrap(), 1);
     assert_eq!(store.last_version(), Some(1));
-    store.load(&sign(&bundle(PARTNER, 3), &["k1"]), now()).unwrap();
+    store
+        .load(&sign(&bundle(PARTNER, 3), &["k1"]), now())
+        .unwrap();
     assert_eq!(*store.active().unwrap(), 3);
 }
 

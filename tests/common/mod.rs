@@ -68,7 +68,11 @@ pub fn bundle(partner: &str, version: u64) -> Bundle {
 
 /// Signs `bundle`'s compact JSON with the named fixture keys.
 pub fn sign(bundle: &Bundle, signers: &[&str]) -> Vec<u8> {
-    sign_payload(BUNDLE_PAYLOAD_TYPE, &serde_json::to_vec(bundle).unwrap(), signers)
+    sign_payload(
+        BUNDLE_PAYLOAD_TYPE,
+        &serde_json::to_vec(bundle).unwrap(),
+        signers,
+    )
 }
 
 /// Signs raw payload bytes with the named fixture keys.
