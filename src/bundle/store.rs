@@ -32,7 +32,7 @@ pub struct VerifiedBundle {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verification {
     /// A newer bundle, fully verified.
-    New(VerifiedBundle),
+    New(Box<VerifiedBundle>),
     /// Same version as the last accepted one: nothing to do (it is not
     /// parsed further, and it is not an error).
     Unchanged {
@@ -135,11 +135,11 @@ pub fn verify_bundle(
         _ => {}
     }
     validate(&bundle)?;
-    Ok(Verification::New(VerifiedBundle {
+    Ok(Verification::New(Box::new(VerifiedBundle {
         bundle,
         sha256: Sha256::digest(&payload).into(),
         signer_keyids,
-    }))
+    })))
 }
 
 /// What [`BundleStore::load`] did.
@@ -215,7 +215,7 @@ impl<T> BundleStore<T> {
             Verification::Unchanged { version } => Ok(LoadOutcome::Unchanged { version }),
             Verification::New(verified) => {
                 let version = verified.bundle.version;
-                let compiled = (self.compile)(verified)?;
+                let compiled = (self.compile)(*verified)?;
                 self.active = Some(Arc::new(compiled));
                 self.last_version = Some(version);
                 Ok(LoadOutcome::Loaded { version })

@@ -302,7 +302,7 @@ fn check_model(bundle: &Bundle, offers: &BTreeSet<&str>) -> Result<()> {
     }
     check_count("model weights", weights, MAX_MODEL_WEIGHTS)?;
     let priors = model.exploration.default_prior.iter();
-    for (id, _) in &model.exploration.priors {
+    for id in model.exploration.priors.keys() {
         if !offers.contains(id.as_str()) {
             return Err(schema(format!(
                 "exploration prior for unknown offer {id:?}"
