@@ -64,7 +64,7 @@ fn round_trip(name: &str, offers: &str) -> PathBuf {
             "--keyid",
             "fk1",
             "--kind",
-            "x25519",
+            "fulfilment",
         ],
     );
     ok(

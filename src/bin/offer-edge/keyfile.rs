@@ -16,8 +16,10 @@ use std::path::Path;
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {
     /// Ed25519, signs bundles.
+    #[value(alias = "signing")]
     Ed25519,
     /// X25519, receives sealed confirmation emails.
+    #[value(alias = "fulfilment")]
     X25519,
 }
 
