@@ -22,6 +22,9 @@ pub mod seal;
 pub mod template;
 pub mod time;
 
+#[cfg(feature = "cli")]
+pub mod demo;
+
 pub use error::{Error, ErrorCode, Result};
 
 #[cfg(all(feature = "wasm", target_arch = "wasm32"))]

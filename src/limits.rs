@@ -56,3 +56,5 @@ pub const MAX_EVENTS_PER_BATCH: usize = 256;
 pub const MAX_EMAIL_LEN: usize = 254;
 /// Section nesting depth in one template (bounds render recursion).
 pub const MAX_TEMPLATE_DEPTH: usize = 32;
+/// A signed keyset update (rotation envelope) is small; anything bigger is refused.
+pub const MAX_KEYSET_BYTES: usize = 64 * 1024;

@@ -1,6 +1,18 @@
 //! Signed offer bundles: the document model, the DSSE envelope, the pinned
 //! trust config, and the store that keeps the last good bundle per partner.
 
+pub mod envelope;
+pub mod keyset;
 pub mod model;
+pub mod store;
+pub mod trust;
+pub mod validate;
 
+pub use envelope::{Envelope, EnvelopeSignature};
+pub use keyset::{Keyset, KEYSET_PAYLOAD_TYPE};
 pub use model::*;
+pub use store::{
+    verify_bundle, BundleStore, Compile, LoadOutcome, StoreState, Verification, VerifiedBundle,
+};
+pub use trust::{Trust, TrustDoc};
+pub use validate::validate;

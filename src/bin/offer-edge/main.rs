@@ -1,6 +1,72 @@
-//! `offer-edge`: the command-line tool for bundle authors.
+//! `offer-edge`: the command-line tool for bundle authors and operators.
+//!
+//! One file per subcommand, each exposing `Args` (clap) and `run(Args)`. To
+//! add a subcommand: one variant in [`Command`], one arm in [`run`], one file.
 #![forbid(unsafe_code)]
 
-fn main() {
-    println!("offer-edge {}", env!("CARGO_PKG_VERSION"));
+mod cmd_demo_bundle;
+mod cmd_inspect;
+mod cmd_keygen;
+mod cmd_sign;
+mod cmd_trust;
+mod cmd_verify;
+mod io;
+mod keyfile;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Sign, verify and inspect offer bundles.
+#[derive(Parser)]
+#[command(name = "offer-edge", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Example (a full round trip):
+  offer-edge keygen --out-dir keys --keyid acme-2026
+  offer-edge demo-bundle --partner acme --offers 50 -o bundle.json
+  offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
+  offer-edge trust --partner acme --pub keys/acme-2026.pub -o trust.json
+  offer-edge verify --trust trust.json --state state.json bundle.signed.json
+
+Errors print as `error[CODE]: message` with a stable CODE and exit non-zero.";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a key pair (Ed25519 signing key, or X25519 fulfilment key).
+    Keygen(cmd_keygen::Args),
+    /// Validate a bundle and sign it into a DSSE envelope.
+    Sign(cmd_sign::Args),
+    /// Verify a signed bundle against a pinned trust config.
+    Verify(cmd_verify::Args),
+    /// Show what a signed bundle contains, WITHOUT verifying it.
+    Inspect(cmd_inspect::Args),
+    /// Generate a realistic demo bundle.
+    DemoBundle(cmd_demo_bundle::Args),
+    /// Write a trust config (trust.json) from public key files.
+    Trust(cmd_trust::Args),
+}
+
+fn run(command: Command) -> offer_edge::Result<()> {
+    match command {
+        Command::Keygen(args) => cmd_keygen::run(args),
+        Command::Sign(args) => cmd_sign::run(args),
+        Command::Verify(args) => cmd_verify::run(args),
+        Command::Inspect(args) => cmd_inspect::run(args),
+        Command::DemoBundle(args) => cmd_demo_bundle::run(args),
+        Command::Trust(args) => cmd_trust::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error[{}]: {}", e.code(), e.message());
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,61 @@
+//! Verify + parse + validate of signed bundles: a 100-offer bundle and a
+//! ~1 MB one (the envelope size, base64 payload included).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ed25519_dalek::SigningKey;
+use offer_edge::bundle::{
+    verify_bundle, Envelope, FulfilmentKey, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
+};
+use offer_edge::demo::demo_bundle;
+use offer_edge::time::Timestamp;
+use std::hint::black_box;
+
+const ISSUED: Timestamp = Timestamp(1_767_225_600_000); // 2026-01-01
+const NOW: Timestamp = Timestamp(1_767_312_000_000); // a day later
+
+fn signed(offers: usize, key: &SigningKey) -> Vec<u8> {
+    let fk = FulfilmentKey {
+        kid: "fk".into(),
+        public_key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+    };
+    let bundle = demo_bundle("acme", offers, 1, ISSUED, fk);
+    let payload = serde_json::to_vec(&bundle).unwrap();
+    Envelope::sign(BUNDLE_PAYLOAD_TYPE, &payload, &[("k1", key)])
+        .to_json()
+        .unwrap()
+        .into_bytes()
+}
+
+fn bench(c: &mut Criterion) {
+    use base64::Engine as _;
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let trust = Trust::from_doc(TrustDoc {
+        partner: "acme".into(),
+        keys: [(
+            "k1".to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes()),
+        )]
+        .into(),
+        threshold: 1,
+        max_bundle_bytes: None,
+        max_age_seconds: None,
+        keyset_version: None,
+    })
+    .unwrap();
+    let small = signed(100, &key);
+    // Scale the offer count so the envelope lands at ~1 MB.
+    let megabyte = signed(100 * 1_050_000 / small.len() + 1, &key);
+    let mut group = c.benchmark_group("verify_bundle");
+    for (name, bytes) in [("100_offers", &small), ("1_MB", &megabyte)] {
+        assert!(verify_bundle(&trust, bytes, NOW, None).is_ok());
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new(name, bytes.len()), bytes, |b, bytes| {
+            b.iter(|| verify_bundle(&trust, black_box(bytes), NOW, None).unwrap());
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

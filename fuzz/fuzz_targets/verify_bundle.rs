@@ -1,0 +1,41 @@
+//! Arbitrary bytes into the bundle store: envelope parsing, base64, signature
+//! checks, payload parsing and validation must return an error, never panic.
+//! A second pass signs the input as a payload with a trusted fixture key so
+//! the fuzzer reaches the payload parser and validator too.
+#![no_main]
+
+use ed25519_dalek::SigningKey;
+use libfuzzer_sys::fuzz_target;
+use offer_edge::bundle::{BundleStore, Envelope, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::time::Timestamp;
+
+fn trust(key: &SigningKey) -> Option<Trust> {
+    use base64::Engine as _;
+    let doc = TrustDoc {
+        partner: "acme".into(),
+        keys: [(
+            "k1".to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes()),
+        )]
+        .into(),
+        threshold: 1,
+        max_bundle_bytes: None,
+        max_age_seconds: None,
+        keyset_version: None,
+    };
+    Trust::from_doc(doc).ok()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let Some(trust) = trust(&key) else { return };
+    let now = Timestamp(1_780_000_000_000);
+    let mut store = BundleStore::new(trust.clone());
+    let _ = store.load(data, now);
+    let _ = trust.rotate(data);
+    // Signed as a payload: exercises parsing and validation behind the signature.
+    let signed = Envelope::sign(BUNDLE_PAYLOAD_TYPE, data, &[("k1", &key)]);
+    if let Ok(json) = signed.to_json() {
+        let _ = store.load(json.as_bytes(), now);
+    }
+});

@@ -1,0 +1,70 @@
+//! `offer-edge keygen`: a fresh key pair from OS entropy.
+
+use crate::io::pretty;
+use crate::keyfile::{check_keyid, write_private, KeyKind, PublicFile, SecretFile};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::SigningKey;
+use offer_edge::{Error, ErrorCode, Result};
+use std::path::PathBuf;
+
+/// Arguments of `keygen`.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  offer-edge keygen --out-dir keys --keyid acme-2026
+      writes keys/acme-2026.key (mode 0600, keep it secret) and keys/acme-2026.pub
+  offer-edge keygen --out-dir keys --keyid acme-fulfilment-1 --kind x25519
+      an X25519 key for the bundle's fulfilmentKey (sealed confirmation emails)")]
+pub struct Args {
+    /// Directory to write `ID.key` and `ID.pub` into (created if missing).
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Key id, also the file name (letters, digits, - _ .).
+    #[arg(long)]
+    keyid: String,
+    /// ed25519 signs bundles; x25519 receives sealed emails.
+    #[arg(long, value_enum, default_value = "ed25519")]
+    kind: KeyKind,
+}
+
+/// Generates and writes the pair; never overwrites an existing key.
+pub fn run(args: Args) -> Result<()> {
+    check_keyid(&args.keyid)?;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("no OS entropy: {e}")))?;
+    let signing = SigningKey::from_bytes(&seed);
+    let (secret, public) = match args.kind {
+        KeyKind::Ed25519 => (seed, signing.verifying_key().to_bytes()),
+        // A fresh X25519 pair via the standard Ed25519 → X25519 map
+        // (RFC 8032 expanded scalar; Montgomery form of the public point).
+        // The seed is used for nothing else, so there is no key reuse.
+        // TODO(seal): switch to the seal module's own keygen when it lands.
+        KeyKind::X25519 => (
+            signing.to_scalar_bytes(),
+            signing.verifying_key().to_montgomery().to_bytes(),
+        ),
+    };
+    std::fs::create_dir_all(&args.out_dir).map_err(|e| crate::io::io_err(&args.out_dir, e))?;
+    let secret_file = SecretFile {
+        keyid: args.keyid.clone(),
+        kind: args.kind,
+        secret_key: B64.encode(secret),
+    };
+    let public_file = PublicFile {
+        keyid: args.keyid.clone(),
+        kind: args.kind,
+        public_key: B64.encode(public),
+    };
+    let key_path = args.out_dir.join(format!("{}.key", args.keyid));
+    let pub_path = args.out_dir.join(format!("{}.pub", args.keyid));
+    write_private(&key_path, pretty(&secret_file)?.as_bytes())?;
+    crate::io::write_atomic(&pub_path, pretty(&public_file)?.as_bytes())?;
+    eprintln!(
+        "wrote {} (secret, mode 0600) and {}",
+        key_path.display(),
+        pub_path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `offer-edge sign`: validate a bundle, then sign its exact bytes.
+
+use crate::io::{read, write_output};
+use crate::keyfile::read_signing_key;
+use offer_edge::bundle::validate::check_json_depth;
+use offer_edge::bundle::{validate, Bundle, Envelope, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::{Error, ErrorCode, Result};
+use std::path::PathBuf;
+
+/// Arguments of `sign`.
+#[derive(clap::Args)]
+#[command(after_help = "\
+The bundle is validated first: a creative that is not approved is refused
+(CREATIVE_NOT_APPROVED), as is any schema or limit violation. The file's exact
+bytes are signed (never re-serialized), so the payload is byte-identical.
+
+Examples:
+  offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
+  offer-edge sign --key keys/a.key --key keys/b.key bundle.json > signed.json")]
+pub struct Args {
+    /// Private key file from `keygen` (repeat for several signers).
+    #[arg(long = "key", required = true)]
+    keys: Vec<PathBuf>,
+    /// The bundle JSON to sign.
+    bundle: PathBuf,
+    /// Write the signed envelope here instead of stdout.
+    #[arg(short, long)]
+    out: Option<PathBuf>,
+}
+
+/// Validates and signs.
+pub fn run(args: Args) -> Result<()> {
+    let payload = read(&args.bundle)?;
+    check_json_depth(&payload)?;
+    let bundle: Bundle = serde_json::from_slice(&payload).map_err(|e| {
+        Error::new(
+            ErrorCode::PayloadMalformed,
+            format!("{}: not a bundle: {e}", args.bundle.display()),
+        )
+    })?;
+    validate(&bundle)?;
+    let keys = args
+        .keys
+        .iter()
+        .map(|p| read_signing_key(p))
+        .collect::<Result<Vec<_>>>()?;
+    let signers: Vec<_> = keys.iter().map(|(id, k)| (id.as_str(), k)).collect();
+    let envelope = Envelope::sign(BUNDLE_PAYLOAD_TYPE, &payload, &signers);
+    write_output(args.out.as_ref(), envelope.to_json()?.as_bytes())?;
+    let ids: Vec<&str> = signers.iter().map(|(id, _)| *id).collect();
+    eprintln!(
+        "signed partner {} version {} ({} offers) with {}",
+        bundle.partner,
+        bundle.version,
+        bundle.offers.len(),
+        ids.join(",")
+    );
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! `offer-edge verify`: every check the engine runs before trusting a bundle.
+
+use crate::io::{instant, pretty, read, write_atomic};
+use offer_edge::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
+use offer_edge::{Error, ErrorCode, Result};
+use std::path::PathBuf;
+
+/// Arguments of `verify`.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Checks, in order: size, envelope, signatures (threshold of distinct trusted
+keys), payload, partner, expiry/max age, version (rollback), schema/limits.
+Prints one summary line and exits 0, or prints `error[CODE]: message` and
+exits non-zero. With --state, the highest accepted version is read from and
+written to that file, so an older bundle is refused later (VERSION_ROLLBACK).
+
+Examples:
+  offer-edge verify --trust trust.json bundle.signed.json
+  offer-edge verify --trust trust.json --state state.json bundle.signed.json
+  offer-edge verify --trust trust.json --now 2026-11-29T12:00:00Z bundle.signed.json")]
+pub struct Args {
+    /// Pinned trust config (partner, keys, threshold).
+    #[arg(long)]
+    trust: PathBuf,
+    /// Rollback state `{"partner","lastVersion"}`; created if missing.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Verify as of this RFC 3339 instant instead of the system clock.
+    #[arg(long)]
+    now: Option<String>,
+    /// The signed envelope.
+    signed: PathBuf,
+}
+
+/// Verifies and prints the summary.
+pub fn run(args: Args) -> Result<()> {
+    let trust = Trust::from_json(&read(&args.trust)?)?;
+    let now = instant(args.now.as_deref())?;
+    let mut store = BundleStore::new(trust);
+    if let Some(path) = args.state.as_ref().filter(|p| p.exists()) {
+        let state: StoreState = serde_json::from_slice(&read(path)?).map_err(|e| {
+            Error::new(
+                ErrorCode::Io,
+                format!("{}: not a state file: {e}", path.display()),
+            )
+        })?;
+        store.import_state(&state)?;
+    }
+    let bytes = read(&args.signed)?;
+    match store.load(&bytes, now)? {
+        LoadOutcome::Unchanged { version } => println!(
+            "unchanged: partner {} version {version} was already accepted",
+            store.trust().partner()
+        ),
+        LoadOutcome::Loaded { .. } => {
+            let active = store
+                .active()
+                .ok_or_else(|| Error::new(ErrorCode::Io, "no active bundle after load"))?;
+            let b = &active.bundle;
+            println!(
+                "verified: partner {} version {}, {} offers, expires {}, signed by {}",
+                b.partner,
+                b.version,
+                b.offers.len(),
+                b.expires_at,
+                active.signer_keyids.join(",")
+            );
+        }
+    }
+    if let (Some(path), Some(state)) = (&args.state, store.export_state()) {
+        write_atomic(path, pretty(&state)?.as_bytes())?;
+    }
+    Ok(())
+}

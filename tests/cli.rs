@@ -1,0 +1,456 @@
+//! The `offer-edge` binary end to end: keygen → demo-bundle → sign → trust →
+//! verify, then single-byte corruptions of the signed file must all fail
+//! with an `error[CODE]` line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use offer_edge::bundle::{verify_bundle, Trust};
+use offer_edge::time::Timestamp;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_offer-edge"))
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = bin().current_dir(dir).args(args).output().unwrap();
+    out
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(dir: &Path, args: &[&str], code: &str) {
+    let out = run(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(
+        stderr.starts_with(&format!("error[{code}]: ")),
+        "{args:?}: expected {code}, got {stderr}"
+    );
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// keygen ×2 (signing + fulfilment) → demo-bundle → sign → trust; returns the dir.
+fn round_trip(name: &str, offers: &str) -> PathBuf {
+    let dir = tempdir(name);
+    ok(
+        &dir,
+        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
+    );
+    ok(
+        &dir,
+        &[
+            "keygen",
+            "--out-dir",
+            "keys",
+            "--keyid",
+            "fk1",
+            "--kind",
+            "fulfilment",
+        ],
+    );
+    ok(
+        &dir,
+        &[
+            "demo-bundle",
+            "--partner",
+            "acme",
+            "--offers",
+            offers,
+            "--seed",
+            "3",
+            "--fulfilment-pub",
+            "keys/fk1.pub",
+            "--issued-at",
+            "2026-01-01T00:00:00Z",
+            "--expires-at",
+            "2099-01-01T00:00:00Z",
+            "-o",
+            "bundle.json",
+        ],
+    );
+    ok(
+        &dir,
+        &[
+            "sign",
+            "--key",
+            "keys/acme-2026.key",
+            "bundle.json",
+            "-o",
+            "signed.json",
+        ],
+    );
+    ok(
+        &dir,
+        &[
+            "trust",
+            "--partner",
+            "acme",
+            "--pub",
+            "keys/acme-2026.pub",
+            "-o",
+            "trust.json",
+        ],
+    );
+    dir
+}
+
+#[test]
+fn keygen_demo_sign_verify_round_trips() {
+    let dir = round_trip("round-trip", "40");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("keys/acme-2026.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let line = ok(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--state",
+            "state.json",
+            "--now",
+            NOW,
+            "signed.json",
+        ],
+    );
+    assert_eq!(
+        line,
+        "verified: partner acme version 1, 40 offers, expires 2099-01-01T00:00:00Z, signed by acme-2026\n"
+    );
+    let state = std::fs::read_to_string(dir.join("state.json")).unwrap();
+    assert!(state.contains("\"lastVersion\": 1"), "{state}");
+    // Equal version again: accepted as unchanged.
+    let line = ok(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--state",
+            "state.json",
+            "--now",
+            NOW,
+            "signed.json",
+        ],
+    );
+    assert!(
+        line.starts_with("unchanged: partner acme version 1"),
+        "{line}"
+    );
+    // A v2 moves the state; v1 is then a rollback.
+    ok(
+        &dir,
+        &[
+            "demo-bundle",
+            "--partner",
+            "acme",
+            "--offers",
+            "5",
+            "--bundle-version",
+            "2",
+            "--issued-at",
+            "2026-01-01T00:00:00Z",
+            "--expires-at",
+            "2099-01-01T00:00:00Z",
+            "-o",
+            "b2.json",
+        ],
+    );
+    ok(
+        &dir,
+        &[
+            "sign",
+            "--key",
+            "keys/acme-2026.key",
+            "b2.json",
+            "-o",
+            "s2.json",
+        ],
+    );
+    ok(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--state",
+            "state.json",
+            "--now",
+            NOW,
+            "s2.json",
+        ],
+    );
+    fails(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--state",
+            "state.json",
+            "--now",
+            NOW,
+            "signed.json",
+        ],
+        "VERSION_ROLLBACK",
+    );
+    // Expired one second after expiry.
+    fails(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--now",
+            "2099-01-01T00:00:01Z",
+            "signed.json",
+        ],
+        "BUNDLE_EXPIRED",
+    );
+
+    let inspect = ok(&dir, &["inspect", "signed.json"]);
+    assert!(inspect.starts_with("NOT VERIFIED"), "{inspect}");
+    for needle in [
+        "partner:        acme",
+        "offers:         40",
+        "creatives:      40",
+        "audiences:      0",
+        "placements:     2",
+        "signatures:     acme-2026",
+        "expires at:     2099-01-01T00:00:00Z",
+    ] {
+        assert!(inspect.contains(needle), "missing {needle:?} in\n{inspect}");
+    }
+}
+
+#[test]
+fn sign_refuses_unapproved_and_invalid_bundles() {
+    let dir = round_trip("sign-refuses", "4");
+    let text = std::fs::read_to_string(dir.join("bundle.json")).unwrap();
+    let pending = text.replacen("\"status\": \"approved\"", "\"status\": \"pending\"", 1);
+    assert_ne!(pending, text);
+    std::fs::write(dir.join("pending.json"), pending).unwrap();
+    fails(
+        &dir,
+        &[
+            "sign",
+            "--key",
+            "keys/acme-2026.key",
+            "pending.json",
+            "-o",
+            "x.json",
+        ],
+        "CREATIVE_NOT_APPROVED",
+    );
+    assert!(!dir.join("x.json").exists());
+    std::fs::write(dir.join("broken.json"), &text[..text.len() / 2]).unwrap();
+    fails(
+        &dir,
+        &["sign", "--key", "keys/acme-2026.key", "broken.json"],
+        "PAYLOAD_MALFORMED",
+    );
+    let http = text.replacen("https://www.", "http://www.", 1);
+    std::fs::write(dir.join("http.json"), http).unwrap();
+    fails(
+        &dir,
+        &["sign", "--key", "keys/acme-2026.key", "http.json"],
+        "SCHEMA_INVALID",
+    );
+    // A key written to a bundle's trust must not be reused by keygen.
+    fails(
+        &dir,
+        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
+        "IO",
+    );
+    fails(
+        &dir,
+        &["keygen", "--out-dir", "keys", "--keyid", "../evil"],
+        "KEY_INVALID",
+    );
+}
+
+#[test]
+fn multi_key_signing_meets_a_threshold() {
+    let dir = round_trip("multi-key", "3");
+    ok(&dir, &["keygen", "--out-dir", "keys", "--keyid", "acme-b"]);
+    ok(
+        &dir,
+        &[
+            "trust",
+            "--partner",
+            "acme",
+            "--pub",
+            "keys/acme-2026.pub",
+            "--pub",
+            "keys/acme-b.pub",
+            "-o",
+            "trust2.json",
+        ],
+    );
+    fails(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust2.json",
+            "--now",
+            NOW,
+            "signed.json",
+        ],
+        "THRESHOLD_NOT_MET",
+    );
+    ok(
+        &dir,
+        &[
+            "sign",
+            "--key",
+            "keys/acme-2026.key",
+            "--key",
+            "keys/acme-b.key",
+            "bundle.json",
+            "-o",
+            "both.json",
+        ],
+    );
+    let line = ok(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust2.json",
+            "--now",
+            NOW,
+            "both.json",
+        ],
+    );
+    assert!(line.ends_with("signed by acme-2026,acme-b\n"), "{line}");
+    ok(
+        &dir,
+        &[
+            "trust",
+            "--partner",
+            "globex",
+            "--pub",
+            "keys/acme-2026.pub",
+            "-o",
+            "globex.json",
+        ],
+    );
+    fails(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "globex.json",
+            "--now",
+            NOW,
+            "signed.json",
+        ],
+        "PARTNER_MISMATCH",
+    );
+}
+
+/// A different byte at `i` that stays in the same character class, so
+/// base64 stays decodable and the signature check itself is exercised.
+fn mutate(byte: u8) -> u8 {
+    match byte {
+        b'A'..=b'Y' | b'a'..=b'y' | b'0'..=b'8' => byte + 1,
+        b'Z' => b'A',
+        b'z' => b'a',
+        b'9' => b'0',
+        other => other ^ 0x01,
+    }
+}
+
+#[test]
+fn every_single_byte_change_fails_in_process() {
+    let dir = round_trip("every-byte-lib", "1");
+    let signed = std::fs::read(dir.join("signed.json")).unwrap();
+    let trust = Trust::from_json(&std::fs::read(dir.join("trust.json")).unwrap()).unwrap();
+    let now = Timestamp::parse_rfc3339(NOW).unwrap();
+    assert!(verify_bundle(&trust, &signed, now, None).is_ok());
+    for i in 0..signed.len() {
+        for changed in [mutate(signed[i]), signed[i] ^ 0x80, signed[i] ^ 0x20] {
+            let mut bad = signed.clone();
+            bad[i] = changed;
+            assert!(
+                verify_bundle(&trust, &bad, now, None).is_err(),
+                "byte {i} {:?} -> {:?} still verifies",
+                signed[i] as char,
+                changed as char
+            );
+        }
+    }
+}
+
+#[test]
+fn single_byte_changes_fail_the_binary() {
+    let dir = round_trip("every-byte-bin", "1");
+    let signed = std::fs::read(dir.join("signed.json")).unwrap();
+    let text = std::str::from_utf8(&signed).unwrap();
+    // Every byte outside the payload's value, plus a dense sample inside it.
+    let start = text.find("\"payload\":\"").unwrap() + "\"payload\":\"".len();
+    let end = start + text[start..].find('"').unwrap();
+    let positions: Vec<usize> = (0..signed.len())
+        .filter(|&i| i < start + 64 || i >= end - 64 || (i - start) % 3 == 0)
+        .collect();
+    assert!(
+        positions.len() >= 2_000,
+        "only {} positions",
+        positions.len()
+    );
+    let chunks: Vec<Vec<usize>> = positions
+        .chunks(positions.len() / 2 + 1)
+        .map(<[usize]>::to_vec)
+        .collect();
+    std::thread::scope(|scope| {
+        for (t, chunk) in chunks.into_iter().enumerate() {
+            let (dir, signed) = (&dir, &signed);
+            scope.spawn(move || {
+                let file = format!("mutated-{t}.json");
+                for i in chunk {
+                    let mut bad = signed.clone();
+                    bad[i] = mutate(bad[i]);
+                    std::fs::write(dir.join(&file), &bad).unwrap();
+                    let out = run(
+                        dir,
+                        &["verify", "--trust", "trust.json", "--now", NOW, &file],
+                    );
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    assert!(
+                        !out.status.success()
+                            && stderr.starts_with("error[")
+                            && stderr.contains("]: "),
+                        "byte {i} changed and verify said {:?} / {stderr}",
+                        String::from_utf8_lossy(&out.stdout)
+                    );
+                }
+            });
+        }
+    });
+}
