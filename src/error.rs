@@ -60,6 +60,8 @@ pub enum ErrorCode {
     EmailInvalid,
     /// A key is malformed (wrong length, bad encoding).
     KeyInvalid,
+    /// A decision asked for a placement the bundle does not have.
+    PlacementUnknown,
     /// Reading or writing a host file failed (CLI only).
     Io,
 }
@@ -92,6 +94,7 @@ impl ErrorCode {
             Self::SealFailed => "SEAL_FAILED",
             Self::EmailInvalid => "EMAIL_INVALID",
             Self::KeyInvalid => "KEY_INVALID",
+            Self::PlacementUnknown => "PLACEMENT_UNKNOWN",
             Self::Io => "IO",
         }
     }

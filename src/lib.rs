@@ -9,6 +9,7 @@
 pub mod audience;
 pub mod bundle;
 pub mod context;
+pub mod decide;
 pub mod email;
 pub mod error;
 pub mod events;

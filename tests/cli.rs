@@ -417,7 +417,7 @@ fn single_byte_changes_fail_the_binary() {
     let start = text.find("\"payload\":\"").unwrap() + "\"payload\":\"".len();
     let end = start + text[start..].find('"').unwrap();
     let positions: Vec<usize> = (0..signed.len())
-        .filter(|&i| i < start + 64 || i >= end - 64 || (i - start) % 3 == 0)
+        .filter(|&i| i < start + 64 || i >= end - 64 || (i - start).is_multiple_of(3))
         .collect();
     assert!(
         positions.len() >= 2_000,

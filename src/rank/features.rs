@@ -15,9 +15,9 @@ pub enum FeatureName {
     State,
     /// Two-letter country code.
     Country,
-    /// Age band (`18-24`, `25-34`, …, `65+`).
+    /// Age band (see [`crate::context::AGE_BANDS`]).
     AgeBand,
-    /// Cart value band (`0-25`, `25-50`, `50-100`, `100-250`, `250+`).
+    /// Cart value band (see [`crate::context::CART_BANDS`]).
     CartBand,
     /// Payment type as the partner sends it.
     Payment,
@@ -176,33 +176,6 @@ pub fn active_features(
     }
 }
 
-/// Age band for an age in years.
-pub fn age_band(age: u32) -> Option<&'static str> {
-    Some(match age {
-        0..=17 => return None,
-        18..=24 => "18-24",
-        25..=34 => "25-34",
-        35..=44 => "35-44",
-        45..=54 => "45-54",
-        55..=64 => "55-64",
-        _ => "65+",
-    })
-}
-
-/// Cart band for a cart amount.
-pub fn cart_band(amount: f64) -> Option<&'static str> {
-    if !amount.is_finite() || amount < 0.0 {
-        return None;
-    }
-    Some(match amount {
-        a if a < 25.0 => "0-25",
-        a if a < 50.0 => "25-50",
-        a if a < 100.0 => "50-100",
-        a if a < 250.0 => "100-250",
-        _ => "250+",
-    })
-}
-
 /// Hour band for a local hour 0–23.
 pub fn hour_band(hour: u32) -> &'static str {
     match hour {
@@ -248,12 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn bands() {
-        assert_eq!(age_band(17), None);
-        assert_eq!(age_band(30), Some("25-34"));
-        assert_eq!(age_band(80), Some("65+"));
-        assert_eq!(cart_band(49.99), Some("25-50"));
-        assert_eq!(cart_band(50.0), Some("50-100"));
+    fn hour_bands() {
+        assert_eq!(hour_band(5), "night");
+        assert_eq!(hour_band(6), "morning");
         assert_eq!(hour_band(19), "evening");
     }
 }

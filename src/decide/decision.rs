@@ -1,0 +1,253 @@
+//! What `decide` returns: per placement the winners with their rendered HTML
+//! and receipts, and — with `explain` — a verdict and reason for every offer.
+//! "No eligible offer", "capped" and "not eligible" are values here, never
+//! errors.
+
+use crate::bundle::{ApprovalStatus, CapScope, CapWindow};
+use crate::history::HistoryWarning;
+use crate::receipt::Receipt;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The outcome of one decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// Random id of this decision (hex), also in every receipt.
+    pub decision_id: String,
+    /// The partner.
+    pub partner: String,
+    /// Version of the bundle that decided.
+    pub bundle_version: u64,
+    /// SHA-256 (hex) of the bundle payload that decided.
+    pub bundle_sha256: String,
+    /// The `now` the decision was made at.
+    pub time: Timestamp,
+    /// One entry per requested placement, in request order.
+    pub placements: Vec<PlacementDecision>,
+    /// With `explain`: every offer of the bundle, per requested placement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanations: Vec<Explanation>,
+    /// Non-fatal problems (e.g. a corrupt history blob was discarded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<HistoryWarning>,
+}
+
+/// The winners of one placement and its rendered layout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementDecision {
+    /// Placement id.
+    pub id: String,
+    /// The placement layout rendered with the winners; empty when no offer won.
+    pub html: String,
+    /// Winners, best first.
+    pub offers: Vec<DecidedOffer>,
+}
+
+/// One shown offer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecidedOffer {
+    /// Offer id.
+    pub offer_id: String,
+    /// Creative id.
+    pub creative_id: String,
+    /// Campaign.
+    pub campaign: String,
+    /// Advertiser.
+    pub advertiser: String,
+    /// 1-based position in the placement.
+    pub rank: u32,
+    /// Priority tier.
+    pub tier: u8,
+    /// The score it won with (P(engage) × value × exploration factor).
+    pub score: f64,
+    /// The model's P(engage | context).
+    pub predicted_engagement: f64,
+    /// Probability that this offer is shown for this checkout (log it for
+    /// unbiased offline evaluation).
+    pub propensity: f64,
+    /// Whether accepting asks for the shopper's email (confirmation email).
+    pub needs_confirmation_email: bool,
+    /// What accepting does.
+    pub action: ActionView,
+    /// The creative's fields rendered as plain text for this shopper.
+    pub fields: RenderedFields,
+    /// Receipt binding this impression to the decision.
+    pub receipt: Receipt,
+}
+
+/// The accept action, flattened for hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionView {
+    /// `link`, `addToCart` or `coupon`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Link or redemption URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Coupon code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Partner SKU to add to the cart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+}
+
+/// Creative fields after personalization (plain text; escape before use in HTML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderedFields {
+    /// Headline.
+    pub headline: String,
+    /// Body copy.
+    pub body: String,
+    /// Accept button label.
+    pub cta: String,
+    /// Decline button label.
+    pub decline_label: String,
+    /// Image URL, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Image alt text.
+    pub image_alt: String,
+    /// Terms, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms: Option<String>,
+}
+
+/// Whether an offer showed, and if not, the first reason it lost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    /// Offer id.
+    pub offer_id: String,
+    /// Placement the verdict is for.
+    pub placement: String,
+    /// Priority tier.
+    pub tier: u8,
+    /// `shown`, `ineligible` (a rule, audience, history or schedule check
+    /// failed) or `outranked`.
+    pub verdict: Verdict,
+    /// The first reason, structured.
+    pub reason: Reason,
+    /// The same reason for people, e.g. `capped by advertiser 1/day (seen 1)`.
+    pub message: String,
+    /// P(engage) × value, when the offer got as far as ranking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Propensity, when shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propensity: Option<f64>,
+}
+
+/// Coarse outcome of one offer in one placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    /// Among the winners.
+    Shown,
+    /// Failed a check before ranking.
+    Ineligible,
+    /// Eligible but not among the winners.
+    Outranked,
+}
+
+/// Why an offer did (not) show. Serialized with a `kind` tag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Reason {
+    /// Shown at `rank`.
+    Shown {
+        /// 1-based position.
+        rank: u32,
+    },
+    /// The offer is not configured for this placement.
+    NotInPlacement,
+    /// The creative is not approved.
+    CreativeNotApproved {
+        /// Its review state.
+        status: ApprovalStatus,
+    },
+    /// The schedule has not started.
+    NotStarted {
+        /// When it starts.
+        start: Timestamp,
+    },
+    /// The schedule has ended.
+    Ended {
+        /// When it ended.
+        end: Timestamp,
+    },
+    /// The eligibility rule is false: `rule` is the failing part (the first
+    /// false conjunct of a top-level `and`), `seen` the context values it read.
+    RuleFalse {
+        /// The failing (sub-)rule, as JSONLogic.
+        rule: serde_json::Value,
+        /// Context attribute → value seen (`null` when absent).
+        seen: BTreeMap<String, serde_json::Value>,
+    },
+    /// The shopper is not in any of the offer's inclusion audiences.
+    NotInAudience {
+        /// The (first) inclusion audience.
+        audience: String,
+        /// Whether the context had the identifier the audience needs.
+        identifier_present: bool,
+    },
+    /// The shopper is on a suppression list.
+    InSuppressionAudience {
+        /// The audience.
+        audience: String,
+    },
+    /// Accepted before; the bundle does not allow repeats.
+    AlreadyAccepted {
+        /// When.
+        accepted_at: Timestamp,
+    },
+    /// Declined and still suppressed.
+    SuppressedAfterDecline {
+        /// When the shopper declined.
+        declined_at: Timestamp,
+        /// When it may show again (`None`: never).
+        until: Option<Timestamp>,
+    },
+    /// A frequency cap is reached.
+    Capped {
+        /// What the cap counts.
+        scope: CapScope,
+        /// Allowed impressions.
+        max: u32,
+        /// The window.
+        window: CapWindow,
+        /// Impressions already in the window.
+        count: u32,
+    },
+    /// Already shown in an earlier placement of this decision.
+    ShownInOtherPlacement {
+        /// That placement.
+        placement: String,
+    },
+    /// Another offer of the same advertiser won a slot.
+    AdvertiserAlreadyShown {
+        /// The winning offer of that advertiser.
+        by_offer: String,
+    },
+    /// Lost on tier or score to the last winner.
+    Outranked {
+        /// The lowest-ranked winner.
+        by_offer: String,
+        /// Its tier.
+        by_tier: u8,
+        /// Its score.
+        by_score: f64,
+    },
+    /// No slot: the placement is full of better offers (or has none).
+    NoSlot,
+}

@@ -1,0 +1,264 @@
+//! `Engine::compile`: everything a decision needs, computed once per bundle —
+//! rules compiled to typed trees, templates parsed and checked, audience
+//! filters decoded, history keys hashed, the model turned into posting lists
+//! and a predicate index built — so `decide` only evaluates.
+
+use super::index::PredicateIndex;
+use crate::audience::AudienceFilter;
+use crate::bundle::{ApprovalStatus, Bundle, Cap, FulfilmentKey, IdentifierKind, Offer, Schedule};
+use crate::error::{Error, ErrorCode, Result};
+use crate::history::OfferKeys;
+use crate::rank::CompiledModel;
+use crate::rules::{compile as compile_rule, CompileEnv, CompiledRule};
+use crate::template::{HtmlTemplate, TextTemplate};
+use crate::time::{DurationMs, Timestamp};
+use std::collections::HashMap;
+
+/// A placement ready to render.
+#[derive(Debug)]
+pub(crate) struct CompiledPlacement {
+    pub id: String,
+    pub layout: HtmlTemplate,
+    pub max_offers: usize,
+    /// Offers allowed in this placement, in bundle order.
+    pub offers: Vec<u32>,
+}
+
+/// A creative's text fields, compiled.
+#[derive(Debug)]
+pub(crate) struct CompiledFields {
+    pub headline: TextTemplate,
+    pub body: TextTemplate,
+    pub cta: TextTemplate,
+    pub decline_label: Option<TextTemplate>,
+    pub image_alt: Option<TextTemplate>,
+    pub terms: Option<TextTemplate>,
+}
+
+/// An offer with everything precomputed.
+#[derive(Debug)]
+pub(crate) struct CompiledOffer {
+    pub tier: u8,
+    pub value: f64,
+    pub advertiser: u32,
+    pub rule: Option<CompiledRule>,
+    pub include: Vec<usize>,
+    pub exclude: Vec<usize>,
+    pub caps: Vec<Cap>,
+    pub keys: OfferKeys,
+    pub suppress_after_decline: Option<DurationMs>,
+    pub repeat_after_accept: bool,
+    pub schedule: Schedule,
+    pub approval: ApprovalStatus,
+    pub fields: CompiledFields,
+    pub needs_confirmation: bool,
+}
+
+/// An audience filter with how to key a shopper into it.
+#[derive(Debug)]
+pub(crate) struct CompiledAudience {
+    pub id: String,
+    pub identifier: IdentifierKind,
+    pub filter: AudienceFilter,
+}
+
+/// A compiled bundle: immutable, shareable, and the only thing `decide` needs.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) bundle: Bundle,
+    pub(crate) sha256_hex: String,
+    pub(crate) placements: Vec<CompiledPlacement>,
+    pub(crate) offers: Vec<CompiledOffer>,
+    pub(crate) audiences: Vec<CompiledAudience>,
+    pub(crate) model: CompiledModel,
+    pub(crate) index: PredicateIndex,
+}
+
+fn text(offer: &Offer, field: &str, source: &str) -> Result<TextTemplate> {
+    TextTemplate::compile(
+        &format!("offers[{}].creative.fields.{field}", offer.id),
+        source,
+    )
+}
+
+fn optional_text(
+    offer: &Offer,
+    field: &str,
+    source: Option<&String>,
+) -> Result<Option<TextTemplate>> {
+    source.map(|s| text(offer, field, s)).transpose()
+}
+
+fn compile_fields(offer: &Offer) -> Result<CompiledFields> {
+    let f = &offer.creative.fields;
+    Ok(CompiledFields {
+        headline: text(offer, "headline", &f.headline)?,
+        body: text(offer, "body", &f.body)?,
+        cta: text(offer, "cta", &f.cta)?,
+        decline_label: optional_text(offer, "declineLabel", f.decline_label.as_ref())?,
+        image_alt: optional_text(offer, "imageAlt", f.image_alt.as_ref())?,
+        terms: optional_text(offer, "terms", f.terms.as_ref())?,
+    })
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+impl Engine {
+    /// Compiles a bundle that has already been verified and validated
+    /// (see [`crate::bundle`]); `sha256` is the digest of its payload bytes.
+    ///
+    /// # Errors
+    /// `RULE_INVALID`, `TEMPLATE_INVALID`, `AUDIENCE_INVALID` or
+    /// `SCHEMA_INVALID` naming the offending offer, template or audience;
+    /// the caller keeps its previous engine.
+    pub fn compile(bundle: Bundle, sha256: &[u8; 32]) -> Result<Self> {
+        let audiences = bundle
+            .audiences
+            .iter()
+            .map(|a| {
+                Ok(CompiledAudience {
+                    id: a.id.clone(),
+                    identifier: a.identifier,
+                    filter: AudienceFilter::from_bundle_audience(a)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let audience_index: HashMap<&str, usize> = audiences
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        let lookup = |id: &str| audience_index.get(id).copied();
+        let resolve = |offer: &Offer, ids: &[String], what: &str| -> Result<Vec<usize>> {
+            ids.iter()
+                .map(|id| {
+                    lookup(id).ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::SchemaInvalid,
+                            format!(
+                                "offers[{}].audiences.{what}: unknown audience {id:?}",
+                                offer.id
+                            ),
+                        )
+                    })
+                })
+                .collect()
+        };
+
+        let mut advertisers: HashMap<&str, u32> = HashMap::new();
+        let mut offers = Vec::with_capacity(bundle.offers.len());
+        for offer in &bundle.offers {
+            let next = advertisers.len() as u32;
+            let advertiser = *advertisers.entry(offer.advertiser.as_str()).or_insert(next);
+            let rule = offer
+                .eligibility
+                .as_ref()
+                .map(|json| compile_rule(json, &CompileEnv::checkout(&offer.id, &lookup)))
+                .transpose()?;
+            if !offer.value.is_finite() || offer.value < 0.0 {
+                return Err(Error::new(
+                    ErrorCode::SchemaInvalid,
+                    format!("offers[{}].value must be a finite number ≥ 0", offer.id),
+                ));
+            }
+            offers.push(CompiledOffer {
+                tier: offer.tier,
+                value: offer.value,
+                advertiser,
+                rule,
+                include: resolve(offer, &offer.audiences.include, "include")?,
+                exclude: resolve(offer, &offer.audiences.exclude, "exclude")?,
+                caps: offer.caps.clone(),
+                keys: OfferKeys::new(&offer.id, &offer.campaign, &offer.advertiser),
+                suppress_after_decline: offer.suppress_after_decline,
+                repeat_after_accept: offer.repeat_after_accept,
+                schedule: offer.schedule,
+                approval: offer.creative.approval.status,
+                fields: compile_fields(offer)?,
+                needs_confirmation: offer
+                    .creative
+                    .confirmation_email
+                    .as_ref()
+                    .is_some_and(|e| e.required),
+            });
+        }
+        let placements = bundle
+            .placements
+            .iter()
+            .map(|p| {
+                Ok(CompiledPlacement {
+                    id: p.id.clone(),
+                    layout: HtmlTemplate::compile(
+                        &format!("placements[{}].layout", p.id),
+                        &p.layout,
+                    )?,
+                    max_offers: usize::from(p.max_offers),
+                    offers: bundle
+                        .offers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, o)| o.placements.is_empty() || o.placements.contains(&p.id))
+                        .map(|(i, _)| i as u32)
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let ids: Vec<&str> = bundle.offers.iter().map(|o| o.id.as_str()).collect();
+        let model = CompiledModel::compile(&bundle.model, &ids)?;
+        let index = PredicateIndex::build(offers.iter().map(|o| o.rule.as_ref()));
+        Ok(Self {
+            sha256_hex: hex(sha256),
+            bundle,
+            placements,
+            offers,
+            audiences,
+            model,
+            index,
+        })
+    }
+
+    /// The partner this engine decides for.
+    pub fn partner(&self) -> &str {
+        &self.bundle.partner
+    }
+
+    /// The bundle version.
+    pub fn version(&self) -> u64 {
+        self.bundle.version
+    }
+
+    /// When the bundle expires.
+    pub fn expires_at(&self) -> Timestamp {
+        self.bundle.expires_at
+    }
+
+    /// SHA-256 (hex) of the bundle payload.
+    pub fn bundle_sha256(&self) -> &str {
+        &self.sha256_hex
+    }
+
+    /// The partner's fulfilment (HPKE) public key.
+    pub fn fulfilment_key(&self) -> &FulfilmentKey {
+        &self.bundle.fulfilment_key
+    }
+
+    /// The source bundle (for hosts that show or inspect it).
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The offer with `id`, if any.
+    pub fn offer(&self, id: &str) -> Option<&Offer> {
+        self.bundle.offers.iter().find(|o| o.id == id)
+    }
+}

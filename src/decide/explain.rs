@@ -1,0 +1,159 @@
+//! Explanations: which part of a rule failed and what it saw, and a sentence
+//! for people per reason. Only runs with `explain` on (preview, CLI).
+
+use super::decision::Reason;
+use super::engine::Engine;
+use crate::context::{Context, Field, FieldValue};
+use crate::history::{scope_name, window_name};
+use crate::rules::{compile, CompileEnv, RuleEnv};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The failing part of offer `i`'s rule: the first false conjunct of a
+/// top-level `and` (or the whole rule), with the context values it reads.
+pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &dyn RuleEnv) -> Reason {
+    let source = engine.bundle.offers.get(i);
+    let rule = source
+        .and_then(|o| o.eligibility.as_ref())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let offer_id = source.map_or("", |o| o.id.as_str());
+    let audience_index = |id: &str| engine.audiences.iter().position(|a| a.id == id);
+    let failing = match rule.get("and").and_then(Value::as_array) {
+        Some(conjuncts) if rule.as_object().is_some_and(|o| o.len() == 1) => conjuncts
+            .iter()
+            .find(|part| {
+                compile(part, &CompileEnv::checkout(offer_id, &audience_index))
+                    .map(|c| !c.matches(ctx, env))
+                    .unwrap_or(false)
+            })
+            .cloned()
+            .unwrap_or(rule),
+        _ => rule,
+    };
+    let mut seen = BTreeMap::new();
+    collect_vars(&failing, ctx, &mut seen);
+    Reason::RuleFalse {
+        rule: failing,
+        seen,
+    }
+}
+
+/// Records the context value of every `{"var": …}` in `rule`.
+fn collect_vars(rule: &Value, ctx: &Context, seen: &mut BTreeMap<String, Value>) {
+    match rule {
+        Value::Object(map) => {
+            for (op, args) in map {
+                if op == "var" {
+                    let path = match args {
+                        Value::String(s) => Some(s.as_str()),
+                        Value::Array(a) => a.first().and_then(Value::as_str),
+                        _ => None,
+                    };
+                    if let Some(path) = path.filter(|p| !p.is_empty()) {
+                        seen.insert(path.to_string(), lookup(ctx, path));
+                    }
+                } else {
+                    collect_vars(args, ctx, seen);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_vars(v, ctx, seen)),
+        _ => {}
+    }
+}
+
+fn lookup(ctx: &Context, path: &str) -> Value {
+    if let Some(name) = path.strip_prefix("custom.") {
+        return ctx.custom.get(name).cloned().unwrap_or(Value::Null);
+    }
+    match Field::from_name(path) {
+        // Identifiers are never echoed back, not even in explanations.
+        Some(Field::Email | Field::Phone | Field::EmailSha256) => {
+            Value::String("(redacted)".into())
+        }
+        Some(field) => match ctx.get(field) {
+            Some(FieldValue::Text(t)) => Value::String(t.to_string()),
+            Some(FieldValue::Number(n)) => {
+                serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+            }
+            None => Value::Null,
+        },
+        None => Value::Null,
+    }
+}
+
+/// One sentence per reason, e.g. `capped by advertiser 1/day (seen 1)`.
+pub(crate) fn message(reason: &Reason) -> String {
+    match reason {
+        Reason::Shown { rank } => format!("shown at rank {rank}"),
+        Reason::NotInPlacement => "not configured for this placement".into(),
+        Reason::CreativeNotApproved { status } => {
+            format!("creative not approved (status {status:?})").to_lowercase()
+        }
+        Reason::NotStarted { start } => format!("scheduled to start at {start}"),
+        Reason::Ended { end } => format!("schedule ended at {end}"),
+        Reason::RuleFalse { rule, seen } => {
+            let mut text = format!("eligibility rule false: {rule}");
+            if !seen.is_empty() {
+                text.push_str(" (saw ");
+                for (i, (k, v)) in seen.iter().enumerate() {
+                    let _ = write!(text, "{}{k}={v}", if i > 0 { ", " } else { "" });
+                }
+                text.push(')');
+            }
+            text
+        }
+        Reason::NotInAudience {
+            audience,
+            identifier_present: true,
+        } => format!("not in audience {audience}"),
+        Reason::NotInAudience {
+            audience,
+            identifier_present: false,
+        } => {
+            format!("not in audience {audience} (the context has no identifier for it)")
+        }
+        Reason::InSuppressionAudience { audience } => format!("on suppression list {audience}"),
+        Reason::AlreadyAccepted { accepted_at } => format!("already accepted on {accepted_at}"),
+        Reason::SuppressedAfterDecline {
+            declined_at,
+            until: Some(until),
+        } => {
+            format!("suppressed after decline on {declined_at} until {until}")
+        }
+        Reason::SuppressedAfterDecline {
+            declined_at,
+            until: None,
+        } => {
+            format!("suppressed after decline on {declined_at} (for good)")
+        }
+        Reason::Capped {
+            scope,
+            max,
+            window,
+            count,
+        } => {
+            format!(
+                "capped by {} {max}/{} (seen {count})",
+                scope_name(*scope),
+                window_name(*window)
+            )
+        }
+        Reason::ShownInOtherPlacement { placement } => {
+            format!("already shown in placement {placement}")
+        }
+        Reason::AdvertiserAlreadyShown { by_offer } => {
+            format!("advertiser already shown by offer {by_offer}")
+        }
+        Reason::Outranked {
+            by_offer,
+            by_tier,
+            by_score,
+        } => {
+            format!("outranked by offer {by_offer} (tier {by_tier}, score {by_score:.4})")
+        }
+        Reason::NoSlot => "no slot left in this placement".into(),
+    }
+}

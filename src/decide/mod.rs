@@ -1,0 +1,18 @@
+//! The decision pipeline: compile a verified bundle once into an [`Engine`],
+//! then `decide` per checkout and `record` engagement into history.
+
+mod decision;
+mod engine;
+mod explain;
+mod index;
+mod record;
+mod render;
+mod run;
+
+pub use decision::{
+    ActionView, DecidedOffer, Decision, Explanation, PlacementDecision, Reason, RenderedFields,
+    Verdict,
+};
+pub use engine::Engine;
+pub use record::Engagement;
+pub use run::DecideOptions;

@@ -1,0 +1,450 @@
+//! `Engine::decide`: candidates → eligibility → history → ranking → render.
+
+use super::decision::{DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict};
+use super::engine::Engine;
+use super::explain::{message, rule_detail};
+use super::index::is_set;
+use super::render::{render_layout, render_offer, template_data};
+use crate::audience::IdentifierHash;
+use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
+use crate::context::Context;
+use crate::error::{Error, ErrorCode, Result};
+use crate::history::{history_key, History};
+use crate::rank::{select, sigmoid, sort_candidates, Candidate, FeatureName, FeatureValues, Pick};
+use crate::receipt::Receipt;
+use crate::rng::SplitMix64;
+use crate::rules::RuleEnv;
+use crate::time::{DurationMs, Timestamp, HOUR_MS, MINUTE_MS};
+use serde::Deserialize;
+use std::cell::Cell;
+
+/// How to decide.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct DecideOptions {
+    /// Placements to fill, in order (an offer shows in at most one); empty
+    /// means every placement of the bundle.
+    pub placements: Vec<String>,
+    /// Give every offer a verdict and reason (preview, CLI `--explain`).
+    pub explain: bool,
+    /// How long receipts stay valid for engagement reports.
+    pub receipt_ttl: DurationMs,
+}
+
+impl Default for DecideOptions {
+    fn default() -> Self {
+        Self {
+            placements: Vec::new(),
+            explain: false,
+            receipt_ttl: DurationMs(24 * HOUR_MS as u64),
+        }
+    }
+}
+
+/// What rules and checks may ask about the shopper during one decision.
+struct Env<'a> {
+    engine: &'a Engine,
+    history: &'a History,
+    now: Timestamp,
+    email: Option<IdentifierHash>,
+    phone: Option<IdentifierHash>,
+    /// Audience membership, computed on first use: 0 unknown, 1 no, 2 yes.
+    membership: Vec<Cell<u8>>,
+}
+
+impl Env<'_> {
+    fn identifier(&self, kind: IdentifierKind) -> Option<&IdentifierHash> {
+        match kind {
+            IdentifierKind::Email => self.email.as_ref(),
+            IdentifierKind::Phone => self.phone.as_ref(),
+        }
+    }
+
+    fn member(&self, audience: usize) -> bool {
+        let (Some(cell), Some(a)) = (
+            self.membership.get(audience),
+            self.engine.audiences.get(audience),
+        ) else {
+            return false;
+        };
+        match cell.get() {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = self
+                    .identifier(a.identifier)
+                    .is_some_and(|h| a.filter.contains_identifier(h));
+                cell.set(if yes { 2 } else { 1 });
+                yes
+            }
+        }
+    }
+}
+
+impl RuleEnv for Env<'_> {
+    fn in_audience(&self, audience: usize) -> bool {
+        self.member(audience)
+    }
+    fn history_count(&self, scope: CapScope, id: &str, window: CapWindow) -> u32 {
+        self.history.count(history_key(scope, id), window, self.now)
+    }
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+    fn utc_offset_minutes(&self) -> i32 {
+        self.engine.bundle.utc_offset_minutes
+    }
+}
+
+/// The partner-local hour (0–23) at `now`.
+pub(crate) fn local_hour(now: Timestamp, utc_offset_minutes: i32) -> u32 {
+    let local = now.as_millis() + i64::from(utc_offset_minutes) * MINUTE_MS;
+    local.div_euclid(HOUR_MS).rem_euclid(24) as u32
+}
+
+impl Engine {
+    /// Decides which offers `context` sees in each requested placement.
+    ///
+    /// Pure: the same engine, context, history, `now` and `entropy` always
+    /// give the same decision. `entropy` seeds exploration and the decision id
+    /// (pass 16+ random bytes in production, a fixed seed in tests).
+    ///
+    /// # Errors
+    /// `PLACEMENT_UNKNOWN` when an option names a placement the bundle lacks.
+    pub fn decide(
+        &self,
+        context: &Context,
+        history: &History,
+        now: Timestamp,
+        entropy: &[u8],
+        options: &DecideOptions,
+    ) -> Result<Decision> {
+        let ctx = context.normalized();
+        let mut rng = SplitMix64::from_entropy(entropy);
+        let decision_id = Receipt::decision_id_from_entropy(&rng.next_bytes16());
+        let placements = self.requested_placements(&options.placements)?;
+
+        let env = Env {
+            engine: self,
+            history,
+            now,
+            email: ctx
+                .emailsha256
+                .as_deref()
+                .and_then(IdentifierHash::from_hex),
+            phone: ctx
+                .phone
+                .as_deref()
+                .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
+            membership: vec![Cell::new(0); self.audiences.len()],
+        };
+        let mut ruled_out = Vec::new();
+        let mut scratch = Vec::new();
+        if !options.explain {
+            self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
+        }
+        let hour_band =
+            crate::rank::features::hour_band(local_hour(now, self.bundle.utc_offset_minutes));
+        let mut features = FeatureValues::default();
+        features
+            .set(FeatureName::State, ctx.state.as_deref())
+            .set(FeatureName::Country, ctx.country.as_deref())
+            .set(FeatureName::AgeBand, ctx.age_band(now))
+            .set(FeatureName::CartBand, ctx.cart_band())
+            .set(FeatureName::Payment, ctx.paymenttype.as_deref())
+            .set(FeatureName::Loyalty, ctx.loyaltytier.as_deref())
+            .set(FeatureName::Customer, ctx.customertype.as_deref())
+            .set(FeatureName::Device, ctx.device.as_deref())
+            .set(FeatureName::HourBand, Some(hour_band));
+        let mut logits = Vec::new();
+        self.model.logits(&features, &mut scratch, &mut logits);
+
+        let data = template_data(&ctx);
+        let mut shown_in: Vec<Option<usize>> = vec![None; self.offers.len()];
+        let mut out = Decision {
+            decision_id,
+            partner: self.bundle.partner.clone(),
+            bundle_version: self.bundle.version,
+            bundle_sha256: self.sha256_hex.clone(),
+            time: now,
+            placements: Vec::with_capacity(placements.len()),
+            explanations: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let mut candidates = Vec::new();
+        let mut reasons: Vec<Option<Reason>> = Vec::new();
+        for &p in &placements {
+            let placement = &self.placements[p];
+            candidates.clear();
+            if options.explain {
+                reasons.clear();
+                reasons.resize(self.offers.len(), Some(Reason::NotInPlacement));
+            }
+            for &i in &placement.offers {
+                let offer = &self.offers[i as usize];
+                let verdict = match shown_in[i as usize] {
+                    Some(other) => Err(Reason::ShownInOtherPlacement {
+                        placement: self.placements[other].id.clone(),
+                    }),
+                    None => self.check(
+                        i as usize,
+                        &ctx,
+                        &env,
+                        is_set(&ruled_out, i),
+                        options.explain,
+                    ),
+                };
+                match verdict {
+                    Ok(()) => {
+                        let p_engage = sigmoid(logits.get(i as usize).copied().unwrap_or(0.0));
+                        candidates.push(Candidate {
+                            offer: i,
+                            tier: offer.tier,
+                            advertiser: offer.advertiser,
+                            expected: p_engage * offer.value,
+                        });
+                        if options.explain {
+                            reasons[i as usize] = None;
+                        }
+                    }
+                    Err(reason) if options.explain => reasons[i as usize] = Some(reason),
+                    Err(_) => {}
+                }
+            }
+            sort_candidates(&mut candidates);
+            let picks = select(&candidates, placement.max_offers, &self.model, &mut rng);
+
+            let mut offers = Vec::with_capacity(picks.len());
+            for (rank, pick) in picks.iter().enumerate() {
+                let c = candidates[pick.candidate];
+                shown_in[c.offer as usize] = Some(p);
+                let source = &self.bundle.offers[c.offer as usize];
+                let compiled = &self.offers[c.offer as usize];
+                offers.push(DecidedOffer {
+                    offer_id: source.id.clone(),
+                    creative_id: source.creative.id.clone(),
+                    campaign: source.campaign.clone(),
+                    advertiser: source.advertiser.clone(),
+                    rank: rank as u32 + 1,
+                    tier: c.tier,
+                    score: pick.score,
+                    predicted_engagement: sigmoid(
+                        logits.get(c.offer as usize).copied().unwrap_or(0.0),
+                    ),
+                    propensity: pick.propensity,
+                    needs_confirmation_email: compiled.needs_confirmation,
+                    action: super::render::action_view(&source.action),
+                    fields: render_offer(compiled, source, &data),
+                    receipt: Receipt {
+                        decision_id: out.decision_id.clone(),
+                        partner: self.bundle.partner.clone(),
+                        placement: placement.id.clone(),
+                        offer_id: source.id.clone(),
+                        creative_id: source.creative.id.clone(),
+                        bundle_sha256: self.sha256_hex.clone(),
+                        issued_at: now,
+                        expires_at: now.plus(options.receipt_ttl),
+                    },
+                });
+            }
+            if options.explain {
+                let winners: Vec<u32> = picks
+                    .iter()
+                    .map(|p| candidates[p.candidate].offer)
+                    .collect();
+                self.explain_placement(
+                    &placement.id,
+                    &reasons,
+                    &candidates,
+                    &picks,
+                    &winners,
+                    &mut out.explanations,
+                );
+            }
+            let html = if offers.is_empty() {
+                String::new()
+            } else {
+                render_layout(placement, &data, &offers)
+            };
+            out.placements.push(PlacementDecision {
+                id: placement.id.clone(),
+                html,
+                offers,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Like [`decide`](Self::decide), reading the host's stored history blob:
+    /// a corrupt or foreign blob is discarded with a warning in the decision.
+    ///
+    /// # Errors
+    /// As [`decide`](Self::decide).
+    pub fn decide_with_blob(
+        &self,
+        context: &Context,
+        history_blob: &[u8],
+        now: Timestamp,
+        entropy: &[u8],
+        options: &DecideOptions,
+    ) -> Result<(Decision, History)> {
+        let (history, warning) = History::decode(history_blob, &self.bundle.partner, now);
+        let mut decision = self.decide(context, &history, now, entropy, options)?;
+        decision.warnings.extend(warning);
+        Ok((decision, history))
+    }
+
+    fn requested_placements(&self, wanted: &[String]) -> Result<Vec<usize>> {
+        if wanted.is_empty() {
+            return Ok((0..self.placements.len()).collect());
+        }
+        wanted
+            .iter()
+            .map(|id| {
+                self.placements
+                    .iter()
+                    .position(|p| &p.id == id)
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::PlacementUnknown,
+                            format!("the bundle has no placement {id:?}"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// Eligibility and history checks, cheapest first; the first failure is
+    /// the reason. `ruled_out` is the predicate index's verdict on the rule.
+    fn check(
+        &self,
+        i: usize,
+        ctx: &Context,
+        env: &Env<'_>,
+        ruled_out: bool,
+        explain: bool,
+    ) -> Result<(), Reason> {
+        let offer = &self.offers[i];
+        if offer.approval != ApprovalStatus::Approved {
+            return Err(Reason::CreativeNotApproved {
+                status: offer.approval,
+            });
+        }
+        let now = env.now;
+        if let Some(start) = offer.schedule.start.filter(|&s| now < s) {
+            return Err(Reason::NotStarted { start });
+        }
+        if let Some(end) = offer.schedule.end.filter(|&e| now >= e) {
+            return Err(Reason::Ended { end });
+        }
+        if let Some(rule) = &offer.rule {
+            if ruled_out || !rule.matches(ctx, env) {
+                // Without `explain` the reason is dropped: skip working it out.
+                return Err(if explain {
+                    rule_detail(self, i, ctx, env)
+                } else {
+                    Reason::RuleFalse {
+                        rule: serde_json::Value::Null,
+                        seen: std::collections::BTreeMap::new(),
+                    }
+                });
+            }
+        }
+        if !offer.include.is_empty() && !offer.include.iter().any(|&a| env.member(a)) {
+            let first = offer.include[0];
+            let audience = &self.audiences[first];
+            return Err(Reason::NotInAudience {
+                audience: audience.id.clone(),
+                identifier_present: env.identifier(audience.identifier).is_some(),
+            });
+        }
+        if let Some(&a) = offer.exclude.iter().find(|&&a| env.member(a)) {
+            return Err(Reason::InSuppressionAudience {
+                audience: self.audiences[a].id.clone(),
+            });
+        }
+        let history = env.history;
+        if history.is_empty() {
+            return Ok(());
+        }
+        if !offer.repeat_after_accept {
+            if let Some(accepted_at) = history.accepted_at(offer.keys.offer) {
+                return Err(Reason::AlreadyAccepted { accepted_at });
+            }
+        }
+        if let Some(s) = history.suppressed(offer.keys.offer, offer.suppress_after_decline, now) {
+            return Err(Reason::SuppressedAfterDecline {
+                declined_at: s.declined_at,
+                until: s.until,
+            });
+        }
+        if let Some(hit) = history.first_cap_hit(&offer.caps, &offer.keys, now) {
+            return Err(Reason::Capped {
+                scope: hit.scope,
+                max: hit.max,
+                window: hit.window,
+                count: hit.count,
+            });
+        }
+        Ok(())
+    }
+
+    /// Appends a verdict for every offer of the bundle in one placement.
+    fn explain_placement(
+        &self,
+        placement: &str,
+        reasons: &[Option<Reason>],
+        candidates: &[Candidate],
+        picks: &[Pick],
+        winners: &[u32],
+        out: &mut Vec<Explanation>,
+    ) {
+        let mut candidate_of = vec![None; self.offers.len()];
+        for (c, cand) in candidates.iter().enumerate() {
+            candidate_of[cand.offer as usize] = Some(c);
+        }
+        let id = |offer: u32| self.bundle.offers[offer as usize].id.clone();
+        for (i, source) in self.bundle.offers.iter().enumerate() {
+            let candidate = candidate_of[i];
+            let pick = candidate.and_then(|c| picks.iter().position(|p| p.candidate == c));
+            let (verdict, reason) = match (&reasons[i], pick) {
+                (Some(reason), _) => (Verdict::Ineligible, reason.clone()),
+                (None, Some(rank)) => (
+                    Verdict::Shown,
+                    Reason::Shown {
+                        rank: rank as u32 + 1,
+                    },
+                ),
+                (None, None) => {
+                    let advertiser = self.offers[i].advertiser;
+                    let same = winners
+                        .iter()
+                        .find(|&&w| self.offers[w as usize].advertiser == advertiser);
+                    let reason = match (same, picks.last()) {
+                        (Some(&w), _) => Reason::AdvertiserAlreadyShown { by_offer: id(w) },
+                        (None, Some(last)) => {
+                            let c = candidates[last.candidate];
+                            Reason::Outranked {
+                                by_offer: id(c.offer),
+                                by_tier: c.tier,
+                                by_score: last.score,
+                            }
+                        }
+                        (None, None) => Reason::NoSlot,
+                    };
+                    (Verdict::Outranked, reason)
+                }
+            };
+            out.push(Explanation {
+                offer_id: source.id.clone(),
+                placement: placement.to_string(),
+                tier: source.tier,
+                verdict,
+                message: message(&reason),
+                score: candidate.map(|c| candidates[c].expected),
+                propensity: pick.map(|p| picks[p].propensity),
+                reason,
+            });
+        }
+    }
+}
