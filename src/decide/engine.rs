@@ -5,7 +5,9 @@
 
 use super::index::PredicateIndex;
 use crate::audience::AudienceFilter;
+use crate::bundle::VerifiedBundle;
 use crate::bundle::{ApprovalStatus, Bundle, Cap, FulfilmentKey, IdentifierKind, Offer, Schedule};
+use crate::email::DEFAULT_TEXT_TEMPLATE;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::OfferKeys;
 use crate::rank::CompiledModel;
@@ -35,6 +37,14 @@ pub(crate) struct CompiledFields {
     pub terms: Option<TextTemplate>,
 }
 
+/// A creative's confirmation email templates, compiled (checked) at load.
+#[derive(Debug)]
+pub(crate) struct CompiledEmail {
+    pub subject: TextTemplate,
+    pub html: HtmlTemplate,
+    pub text: TextTemplate,
+}
+
 /// An offer with everything precomputed.
 #[derive(Debug)]
 pub(crate) struct CompiledOffer {
@@ -52,6 +62,7 @@ pub(crate) struct CompiledOffer {
     pub approval: ApprovalStatus,
     pub fields: CompiledFields,
     pub needs_confirmation: bool,
+    pub email: Option<CompiledEmail>,
 }
 
 /// An audience filter with how to key a shopper into it.
@@ -72,6 +83,7 @@ pub struct Engine {
     pub(crate) audiences: Vec<CompiledAudience>,
     pub(crate) model: CompiledModel,
     pub(crate) index: PredicateIndex,
+    pub(crate) signers: Vec<String>,
 }
 
 fn text(offer: &Offer, field: &str, source: &str) -> Result<TextTemplate> {
@@ -87,6 +99,21 @@ fn optional_text(
     source: Option<&String>,
 ) -> Result<Option<TextTemplate>> {
     source.map(|s| text(offer, field, s)).transpose()
+}
+
+fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
+    let Some(email) = &offer.creative.confirmation_email else {
+        return Ok(None);
+    };
+    let name = |part: &str| format!("offers[{}].creative.confirmationEmail.{part}", offer.id);
+    Ok(Some(CompiledEmail {
+        subject: TextTemplate::compile(&name("subject"), &email.subject)?,
+        html: HtmlTemplate::compile(&name("html"), &email.html)?,
+        text: TextTemplate::compile(
+            &name("text"),
+            email.text.as_deref().unwrap_or(DEFAULT_TEXT_TEMPLATE),
+        )?,
+    }))
 }
 
 fn compile_fields(offer: &Offer) -> Result<CompiledFields> {
@@ -189,6 +216,7 @@ impl Engine {
                     .confirmation_email
                     .as_ref()
                     .is_some_and(|e| e.required),
+                email: compile_email(offer)?,
             });
         }
         let placements = bundle
@@ -224,7 +252,25 @@ impl Engine {
             audiences,
             model,
             index,
+            signers: Vec::new(),
         })
+    }
+
+    /// Compiles a bundle fresh from verification (the compile step of a
+    /// [`BundleStore`](crate::bundle::BundleStore)).
+    ///
+    /// # Errors
+    /// As [`Engine::compile`].
+    pub fn from_verified(verified: VerifiedBundle) -> Result<Self> {
+        let signers = verified.signer_keyids;
+        let mut engine = Self::compile(verified.bundle, &verified.sha256)?;
+        engine.signers = signers;
+        Ok(engine)
+    }
+
+    /// Key ids whose signatures verified (empty for a draft compiled directly).
+    pub fn signers(&self) -> &[String] {
+        &self.signers
     }
 
     /// The partner this engine decides for.

@@ -4,6 +4,7 @@
 mod decision;
 mod engine;
 mod explain;
+mod fulfil;
 mod index;
 mod record;
 mod render;

@@ -5,6 +5,7 @@ use crate::keyfile::{check_keyid, write_private, KeyKind, PublicFile, SecretFile
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
+use offer_edge::seal::{fulfilment_key_files, FulfilmentPrivateKey};
 use offer_edge::{Error, ErrorCode, Result};
 use std::path::PathBuf;
 
@@ -34,32 +35,35 @@ pub fn run(args: Args) -> Result<()> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed)
         .map_err(|e| Error::new(ErrorCode::Io, format!("no OS entropy: {e}")))?;
-    let signing = SigningKey::from_bytes(&seed);
-    let (secret, public) = match args.kind {
-        KeyKind::Ed25519 => (seed, signing.verifying_key().to_bytes()),
-        // A fresh X25519 pair via the standard Ed25519 → X25519 map
-        // (RFC 8032 expanded scalar; Montgomery form of the public point).
-        // The seed is used for nothing else, so there is no key reuse.
-        // TODO(seal): switch to the seal module's own keygen when it lands.
-        KeyKind::X25519 => (
-            signing.to_scalar_bytes(),
-            signing.verifying_key().to_montgomery().to_bytes(),
-        ),
-    };
+    let key_path = args.out_dir.join(format!("{}.key", args.keyid));
+    let pub_path = args.out_dir.join(format!("{}.pub", args.keyid));
     std::fs::create_dir_all(&args.out_dir).map_err(|e| crate::io::io_err(&args.out_dir, e))?;
-    let secret_file = SecretFile {
-        keyid: args.keyid.clone(),
-        kind: args.kind,
-        secret_key: B64.encode(secret),
+    let (secret, public) = match args.kind {
+        KeyKind::Ed25519 => {
+            let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+            let secret_file = SecretFile {
+                keyid: args.keyid.clone(),
+                kind: args.kind,
+                secret_key: B64.encode(seed),
+            };
+            (pretty(&secret_file)?, B64.encode(public))
+        }
+        // The seal module's own format, so the fulfilment side opens
+        // requests with exactly the key `keygen` wrote.
+        KeyKind::X25519 => {
+            let (private_json, _) = fulfilment_key_files(&args.keyid, seed)?;
+            let public = FulfilmentPrivateKey::from_json(&private_json)?
+                .public()
+                .public_key;
+            (private_json, public)
+        }
     };
     let public_file = PublicFile {
         keyid: args.keyid.clone(),
         kind: args.kind,
-        public_key: B64.encode(public),
+        public_key: public,
     };
-    let key_path = args.out_dir.join(format!("{}.key", args.keyid));
-    let pub_path = args.out_dir.join(format!("{}.pub", args.keyid));
-    write_private(&key_path, pretty(&secret_file)?.as_bytes())?;
+    write_private(&key_path, secret.as_bytes())?;
     crate::io::write_atomic(&pub_path, pretty(&public_file)?.as_bytes())?;
     eprintln!(
         "wrote {} (secret, mode 0600) and {}",

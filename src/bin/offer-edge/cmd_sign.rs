@@ -4,14 +4,16 @@ use crate::io::{read, write_output};
 use crate::keyfile::read_signing_key;
 use offer_edge::bundle::validate::check_json_depth;
 use offer_edge::bundle::{validate, Bundle, Envelope, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::decide::Engine;
 use offer_edge::{Error, ErrorCode, Result};
 use std::path::PathBuf;
 
 /// Arguments of `sign`.
 #[derive(clap::Args)]
 #[command(after_help = "\
-The bundle is validated first: a creative that is not approved is refused
-(CREATIVE_NOT_APPROVED), as is any schema or limit violation. The file's exact
+The bundle is validated and compiled first: a creative that is not approved is
+refused (CREATIVE_NOT_APPROVED), as is any schema or limit violation, a rule
+that does not compile (RULE_INVALID) or an unsafe template (TEMPLATE_INVALID). The file's exact
 bytes are signed (never re-serialized), so the payload is byte-identical.
 
 Examples:
@@ -39,6 +41,9 @@ pub fn run(args: Args) -> Result<()> {
         )
     })?;
     validate(&bundle)?;
+    // Refuse what a host would refuse at load: rules, templates (unsafe
+    // constructs), audience filters and the model must compile.
+    Engine::compile(bundle.clone(), &[0; 32])?;
     let keys = args
         .keys
         .iter()

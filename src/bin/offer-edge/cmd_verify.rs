@@ -2,6 +2,7 @@
 
 use crate::io::{instant, pretty, read, write_atomic};
 use offer_edge::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
+use offer_edge::decide::Engine;
 use offer_edge::{Error, ErrorCode, Result};
 use std::path::PathBuf;
 
@@ -36,7 +37,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let trust = Trust::from_json(&read(&args.trust)?)?;
     let now = instant(args.now.as_deref())?;
-    let mut store = BundleStore::new(trust);
+    // Compiling is the last check: rules, templates and filters must load too.
+    let mut store = BundleStore::with_compile(trust, Engine::from_verified);
     if let Some(path) = args.state.as_ref().filter(|p| p.exists()) {
         let state: StoreState = serde_json::from_slice(&read(path)?).map_err(|e| {
             Error::new(
@@ -56,14 +58,14 @@ pub fn run(args: Args) -> Result<()> {
             let active = store
                 .active()
                 .ok_or_else(|| Error::new(ErrorCode::Io, "no active bundle after load"))?;
-            let b = &active.bundle;
+            let b = active.bundle();
             println!(
                 "verified: partner {} version {}, {} offers, expires {}, signed by {}",
                 b.partner,
                 b.version,
                 b.offers.len(),
                 b.expires_at,
-                active.signer_keyids.join(",")
+                active.signers().join(",")
             );
         }
     }

@@ -4,6 +4,7 @@
 //! add a subcommand: one variant in [`Command`], one arm in [`run`], one file.
 #![forbid(unsafe_code)]
 
+mod cmd_decide;
 mod cmd_demo_bundle;
 mod cmd_inspect;
 mod cmd_keygen;
@@ -31,6 +32,7 @@ Example (a full round trip):
   offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge trust --partner acme --pub keys/acme-2026.pub -o trust.json
   offer-edge verify --trust trust.json --state state.json bundle.signed.json
+  offer-edge decide --bundle bundle.signed.json --trust trust.json --context ctx.json --explain
 
 Errors print as `error[CODE]: message` with a stable CODE and exit non-zero.";
 
@@ -48,6 +50,8 @@ enum Command {
     DemoBundle(cmd_demo_bundle::Args),
     /// Write a trust config (trust.json) from public key files.
     Trust(cmd_trust::Args),
+    /// Decide which offers a checkout context sees (and why, with --explain).
+    Decide(cmd_decide::Args),
 }
 
 fn run(command: Command) -> offer_edge::Result<()> {
@@ -58,6 +62,7 @@ fn run(command: Command) -> offer_edge::Result<()> {
         Command::Inspect(args) => cmd_inspect::run(args),
         Command::DemoBundle(args) => cmd_demo_bundle::run(args),
         Command::Trust(args) => cmd_trust::run(args),
+        Command::Decide(args) => cmd_decide::run(args),
     }
 }
 

@@ -1,0 +1,69 @@
+//! Confirmation emails from an opened fulfilment request, rendered with the
+//! templates compiled (and safety-checked) when the bundle loaded.
+
+use super::engine::{CompiledEmail, Engine};
+use crate::email::{compose_confirmation, ConfirmationMessage, EmailPart, EmailRenderer};
+use crate::error::{Error, ErrorCode, Result};
+use crate::seal::OpenedFulfilment;
+use crate::time::Timestamp;
+use serde_json::Value;
+
+/// Renders with one offer's compiled templates. `compose_confirmation` hands
+/// over the template sources too; they are the ones these were compiled from.
+struct Compiled<'a>(&'a CompiledEmail);
+
+impl EmailRenderer for Compiled<'_> {
+    fn render(&self, part: EmailPart, _source: &str, data: &Value) -> Result<String> {
+        Ok(match part {
+            EmailPart::Subject => self.0.subject.render(data),
+            EmailPart::Html => self.0.html.render(data),
+            EmailPart::Text => self.0.text.render(data),
+        })
+    }
+}
+
+impl Engine {
+    /// The confirmation email for an accepted offer, from the opened
+    /// (decrypted) fulfilment request: subject, HTML and text bodies, and the
+    /// reminder time. Creative fields are personalised with no shopper data
+    /// (their defaults), since fulfilment only knows the email address.
+    ///
+    /// # Errors
+    /// `EVENT_INVALID` when the offer is not in this bundle or sends no
+    /// confirmation email.
+    pub fn confirmation_email(
+        &self,
+        opened: &OpenedFulfilment,
+        accepted_at: Timestamp,
+    ) -> Result<ConfirmationMessage> {
+        let i = self
+            .bundle
+            .offers
+            .iter()
+            .position(|o| o.id == opened.offer_id)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::EventInvalid,
+                    format!("offer {:?} is not in this bundle", opened.offer_id),
+                )
+            })?;
+        let (source, compiled) = (&self.bundle.offers[i], &self.offers[i]);
+        let email = compiled.email.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorCode::EventInvalid,
+                format!("offer {:?} sends no confirmation email", source.id),
+            )
+        })?;
+        // The creative's text fields are templates: render them (defaults
+        // only) so the email never shows raw `{{…}}`.
+        let mut offer = source.clone();
+        let empty = Value::Object(serde_json::Map::new());
+        let f = &compiled.fields;
+        offer.creative.fields.headline = f.headline.render(&empty);
+        offer.creative.fields.body = f.body.render(&empty);
+        offer.creative.fields.cta = f.cta.render(&empty);
+        offer.creative.fields.terms = f.terms.as_ref().map(|t| t.render(&empty));
+        offer.creative.fields.image_alt = f.image_alt.as_ref().map(|t| t.render(&empty));
+        compose_confirmation(opened, &offer, accepted_at, &Compiled(email))
+    }
+}
