@@ -164,6 +164,9 @@ pub fn sign_receipt(
     Ok(receipt.sign(key)?.to_compact())
 }
 
+// Doc comments here are copied into JSDoc blocks of offer_edge.js and .d.ts
+// unescaped: never write a block-comment terminator in them.
+
 /// Verifies a compact receipt for `partner` and `offerId` at `nowMs` and
 /// returns the trusted receipt.
 ///
@@ -176,7 +179,8 @@ pub fn sign_receipt(
 /// try {
 ///   const receipt = verifyReceipt(compact, receiptKey, Date.now(), "acme-shop", "offer-meal-kit");
 /// } catch (e) {
-///   if (e.code === "RECEIPT_EXPIRED") { /* late engagement */ } else throw e;
+///   if (e.code !== "RECEIPT_EXPIRED") throw e;
+///   // genuine but late: log it apart from forgeries
 /// }
 /// ```
 ///

@@ -6,12 +6,12 @@
 //!
 //! Run (what `scripts/test` does):
 //! ```text
-//! cargo test --test wasm                                         # native
+//! cargo test --test wasm                                     # native
 //! cargo test --target wasm32-unknown-unknown --no-default-features \
-//!     --test wasm                                # Node
+//!     --features wasm --test wasm                            # Node
 //! CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1 \
 //!   cargo test --target wasm32-unknown-unknown --no-default-features \
-//!     --test wasm                                # Chromium
+//!     --features wasm --test wasm                            # Chromium
 //! ```
 //!
 //! Adding a fixture-driven suite (e.g. `tests/fixtures/decide/*.json`): list
@@ -37,3 +37,8 @@ mod rank;
 mod receipts;
 mod seal;
 mod time;
+
+// The JS binding itself (entropy from crypto.getRandomValues, JS Errors):
+// only where it exists, i.e. wasm32 with the `wasm` feature.
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod binding;
