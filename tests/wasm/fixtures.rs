@@ -21,10 +21,13 @@ macro_rules! fixture_set {
 /// RFC 9180 known-answer vectors for our HPKE suite.
 pub const HPKE: &[Fixture] = fixture_set!("hpke": "rfc9180-a.2.1.json");
 
+/// Receipt verification cases shared with the Node tests (`tests/js/`).
+pub const RECEIPTS: &[Fixture] = fixture_set!("receipts": "verify.json");
+
 /// Every embedded set with its directory under `tests/fixtures/` (checked
 /// against the disk natively; wasm32 has no file system to compare with).
 #[cfg(not(target_arch = "wasm32"))]
-pub const SETS: &[(&str, &[Fixture])] = &[("hpke", HPKE)];
+pub const SETS: &[(&str, &[Fixture])] = &[("hpke", HPKE), ("receipts", RECEIPTS)];
 
 /// The contents of `name` in `set`.
 pub fn get(set: &[Fixture], name: &str) -> &'static str {
