@@ -3,8 +3,126 @@
 //! Thin by design (see STYLE.md): it converts JS values to core types and
 //! back, turns core errors into real JS `Error`s with a stable `code`, and
 //! supplies entropy from `crypto.getRandomValues`. No decision logic lives here.
+//!
+//! Objects cross as JSON (`JSON.stringify` → serde_json → `JSON.parse`):
+//! smaller than serde-wasm-bindgen and the same field names as every other
+//! boundary (camelCase).
 
+use crate::bundle::FulfilmentKey;
+use crate::error::{Error, ErrorCode};
+use crate::receipt::{verify_compact, Receipt};
+use crate::time::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+/// What every fallible export returns: `Err` is a thrown JS value, normally
+/// an `OfferEdgeError` made by [`js_error`].
+pub type JsResult<T> = Result<T, JsValue>;
+
+/// The `name` of every error offer-edge throws.
+pub const ERROR_NAME: &str = "OfferEdgeError";
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** Thrown by every offer-edge function; branch on `code`, never on `message`. */
+export interface OfferEdgeError extends Error {
+  name: "OfferEdgeError";
+  /** Stable code, e.g. "RECEIPT_INVALID", "RECEIPT_EXPIRED", "EMAIL_INVALID". */
+  code: string;
+}
+/** What the engine showed: proof for engagement reporting. Instants are RFC 3339. */
+export interface Receipt {
+  decisionId: string;
+  partner: string;
+  placement: string;
+  offerId: string;
+  creativeId: string;
+  bundleSha256: string;
+  issuedAt: string;
+  expiresAt: string;
+}
+/** A partner's HPKE fulfilment public key, as in the bundle. */
+export interface FulfilmentKey {
+  kid: string;
+  publicKey: string;
+}
+/** An email sealed to the partner's fulfilment key; safe to send in an event. */
+export interface FulfilmentRequest {
+  partner: string;
+  kid: string;
+  offerId: string;
+  decisionId: string;
+  enc: string;
+  ciphertext: string;
+}
+"#;
+
+/// A real JS `Error` for a core error: `name` is `"OfferEdgeError"`, `code`
+/// is the stable [`ErrorCode::as_str`], `message` is for people.
+pub fn js_error(error: &Error) -> JsValue {
+    let js = js_sys::Error::new(error.message());
+    js.set_name(ERROR_NAME);
+    // Setting a property on a fresh, extensible Error object cannot fail.
+    let _ = js_sys::Reflect::set(
+        &js,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(error.code().as_str()),
+    );
+    js.into()
+}
+
+impl From<Error> for JsValue {
+    fn from(error: Error) -> Self {
+        js_error(&error)
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // Browsers, Node >= 19 and workerd all have a global `crypto`.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
+    fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
+}
+
+/// `N` fresh bytes from the host CSPRNG. The core never draws entropy
+/// itself; this is the one place it comes from in JS hosts.
+fn entropy<const N: usize>() -> JsResult<[u8; N]> {
+    let mut bytes = [0u8; N];
+    get_random_values(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// A JS value read as `T` through JSON; failures get `code`.
+fn from_js<T: DeserializeOwned>(value: &JsValue, code: ErrorCode, what: &str) -> Result<T, Error> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| Error::new(code, format!("{what} must be a JSON object")))?;
+    serde_json::from_str(&text).map_err(|e| Error::new(code, format!("{what}: {e}")))
+}
+
+/// `value` as a plain JS object through JSON.
+fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+    js_sys::JSON::parse(&text)
+}
+
+/// Milliseconds since the epoch from a JS number.
+fn timestamp(now_ms: f64) -> Result<Timestamp, Error> {
+    // Integral and exactly representable: anything else is a host bug
+    // (e.g. `Date.now` passed uncalled, or seconds as a fraction).
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    if now_ms.is_finite() && now_ms.fract() == 0.0 && now_ms.abs() <= MAX_SAFE {
+        Ok(Timestamp(now_ms as i64))
+    } else {
+        Err(Error::new(
+            ErrorCode::ContextInvalid,
+            "nowMs must be whole milliseconds since the epoch (Date.now())",
+        ))
+    }
+}
 
 /// The crate version, e.g. `"0.1.0"`.
 ///
@@ -16,4 +134,110 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Signs an edge receipt with HMAC-SHA256 under the edge's secret `key`
+/// (at least 32 bytes) and returns its compact form
+/// `base64url(JSON).base64url(mac)`.
+///
+/// Throws an `OfferEdgeError` with `code` `KEY_INVALID` for a short key,
+/// `RECEIPT_INVALID` for a malformed receipt.
+///
+/// @example
+/// ```js
+/// const compact = signReceipt({
+///   decisionId: "0123456789abcdef0123456789abcdef", partner: "acme-shop",
+///   placement: "confirmation", offerId: "offer-meal-kit", creativeId: "creative-1",
+///   bundleSha256: "ab".repeat(32),
+///   issuedAt: "2026-11-29T12:00:00Z", expiresAt: "2026-11-30T12:00:00Z",
+/// }, receiptKey);
+/// ```
+///
+/// # Errors
+/// As above, as a thrown JS `Error`.
+#[wasm_bindgen(js_name = signReceipt)]
+pub fn sign_receipt(
+    #[wasm_bindgen(unchecked_param_type = "Receipt")] receipt: JsValue,
+    key: &[u8],
+) -> JsResult<String> {
+    let receipt: Receipt = from_js(&receipt, ErrorCode::ReceiptInvalid, "receipt")?;
+    Ok(receipt.sign(key)?.to_compact())
+}
+
+// Doc comments here are copied into JSDoc blocks of offer_edge.js and .d.ts
+// unescaped: never write a block-comment terminator in them.
+
+/// Verifies a compact receipt for `partner` and `offerId` at `nowMs` and
+/// returns the trusted receipt.
+///
+/// Throws an `OfferEdgeError` with `code` `RECEIPT_INVALID` (forged,
+/// altered, other partner or offer), `RECEIPT_EXPIRED` (genuine but late),
+/// `KEY_INVALID` (short key) or `CONTEXT_INVALID` (`nowMs` not whole ms).
+///
+/// @example
+/// ```js
+/// try {
+///   const receipt = verifyReceipt(compact, receiptKey, Date.now(), "acme-shop", "offer-meal-kit");
+/// } catch (e) {
+///   if (e.code !== "RECEIPT_EXPIRED") throw e;
+///   // genuine but late: log it apart from forgeries
+/// }
+/// ```
+///
+/// # Errors
+/// As above, as a thrown JS `Error`.
+#[wasm_bindgen(js_name = verifyReceipt, unchecked_return_type = "Receipt")]
+pub fn verify_receipt(
+    compact: &str,
+    key: &[u8],
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    partner: &str,
+    #[wasm_bindgen(js_name = offerId)] offer_id: &str,
+) -> JsResult<JsValue> {
+    let receipt = verify_compact(compact, key, timestamp(now_ms)?, partner, offer_id)?;
+    to_js(&receipt)
+}
+
+/// Seals the shopper's `email` with HPKE to the partner's fulfilment key
+/// for the accepted offer of `receipt`. 32 bytes of entropy come from
+/// `crypto.getRandomValues`, so every call gives a fresh ciphertext.
+///
+/// Throws an `OfferEdgeError` with `code` `EMAIL_INVALID` (ask the shopper
+/// again), `KEY_INVALID` (bad bundle key), `RECEIPT_INVALID` (not a receipt)
+/// or `SEAL_FAILED`.
+///
+/// @example
+/// ```js
+/// const request = sealForFulfilment(bundle.fulfilmentKey, receipt, "ada@example.com");
+/// navigator.sendBeacon("/events", JSON.stringify({ fulfilment: request }));
+/// ```
+///
+/// # Errors
+/// As above, as a thrown JS `Error`.
+#[wasm_bindgen(js_name = sealForFulfilment, unchecked_return_type = "FulfilmentRequest")]
+pub fn seal_for_fulfilment(
+    #[wasm_bindgen(js_name = fulfilmentKey, unchecked_param_type = "FulfilmentKey")]
+    fulfilment_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Receipt")] receipt: JsValue,
+    email: &str,
+) -> JsResult<JsValue> {
+    let key: FulfilmentKey = from_js(&fulfilment_key, ErrorCode::KeyInvalid, "fulfilmentKey")?;
+    let receipt: Receipt = from_js(&receipt, ErrorCode::ReceiptInvalid, "receipt")?;
+    let request = crate::seal::seal_for_fulfilment(&key, &receipt, email, &entropy::<32>()?)?;
+    to_js(&request)
+}
+
+/// A fresh UUID v4 (lower-case, hyphenated) from `crypto.getRandomValues`,
+/// e.g. for event ids.
+///
+/// @example
+/// ```js
+/// const eventId = uuidV4(); // "3b241101-e2bb-4255-8caf-4136c566a962"
+/// ```
+///
+/// # Errors
+/// Rethrows the host's error if `crypto.getRandomValues` is unavailable.
+#[wasm_bindgen(js_name = uuidV4)]
+pub fn uuid_v4() -> JsResult<String> {
+    Ok(crate::events::uuid_v4(&entropy::<16>()?))
 }

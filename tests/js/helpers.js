@@ -1,0 +1,51 @@
+// Shared helpers for the node --test suites: paths, fixtures, and the
+// assertion that a thrown value is an OfferEdgeError (never a wasm trap).
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+
+export const root = new URL("../../", import.meta.url);
+export const pkgDir = new URL("pkg/", root);
+
+/** The crate version from Cargo.toml. */
+export function cargoVersion() {
+  const toml = readFileSync(new URL("Cargo.toml", root), "utf8");
+  return toml.match(/^version = "([^"]+)"/m)[1];
+}
+
+/** Every `tests/fixtures/<dir>/*.json` as `[name, parsed]`, sorted by name. */
+export function fixtures(dir) {
+  const base = new URL(`tests/fixtures/${dir}/`, root);
+  return readdirSync(base)
+    .filter((n) => n.endsWith(".json"))
+    .sort()
+    .map((n) => [n, JSON.parse(readFileSync(new URL(n, base), "utf8"))]);
+}
+
+/** Runs `fn`, asserting it throws an OfferEdgeError with `code`. */
+export function throwsCode(fn, code, what = "") {
+  let thrown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown !== undefined, `${what}: expected ${code}, nothing was thrown`);
+  assertOfferEdgeError(thrown, what);
+  assert.equal(thrown.code, code, `${what}: ${thrown.message}`);
+  return thrown;
+}
+
+/** A real Error named OfferEdgeError with a SCREAMING_SNAKE_CASE code. */
+export function assertOfferEdgeError(e, what = "") {
+  // A panic under panic=abort surfaces as WebAssembly.RuntimeError ("unreachable").
+  assert.ok(!(e instanceof WebAssembly.RuntimeError), `${what}: wasm trapped (panic?): ${e}`);
+  assert.ok(e instanceof Error, `${what}: not an Error: ${e}`);
+  assert.equal(e.name, "OfferEdgeError", `${what}: ${e}`);
+  assert.match(e.code, /^[A-Z][A-Z0-9_]*$/, `${what}: code ${e.code}`);
+}
+
+/** base64url (no padding) of text, and back. */
+export const b64url = {
+  encode: (text) => Buffer.from(text, "utf8").toString("base64url"),
+  decode: (part) => Buffer.from(part, "base64url").toString("utf8"),
+};
