@@ -92,7 +92,8 @@ fn bench(c: &mut Criterion) {
             sources
                 .iter()
                 .map(|s| compile(black_box(s), &CompileEnv::checkout("o", &index)).unwrap())
-                .count()
+                .map(|r| r.node_count())
+                .sum::<usize>()
         })
     });
     c.bench_function("rules/required_values x1000", |b| {
