@@ -5,7 +5,7 @@
 //! eligibility needs; [`eval`] produces the full JSONLogic value. Neither
 //! allocates for comparisons of attributes with constants.
 
-use super::node::{ArithOp, CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
+use super::node::{CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
 use super::ops;
 use super::value::{
     le, loose_eq, lt, scalar_compare, scalar_loose_eq, scalar_strict_eq, strict_eq, Scalar, Val,
@@ -16,6 +16,11 @@ use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
+
+mod path;
+
+pub(crate) use path::lookup_dynamic;
+use path::{field_val, lookup, lookup_field};
 
 /// The data a rule reads at its root.
 #[derive(Clone, Copy)]
@@ -75,132 +80,6 @@ impl<'a, 'f> Frame<'a, 'f> {
             Scope::Item(item) => item.clone(),
             Scope::Reduce { .. } => Val::Object,
         }
-    }
-}
-
-#[inline]
-fn field_val(ctx: &Context, field: crate::context::Field) -> Option<Val<'_>> {
-    Some(match ctx.get(field)? {
-        FieldValue::Text(s) => Val::Str(Cow::Borrowed(s)),
-        FieldValue::Number(n) => Val::Num(n),
-    })
-}
-
-/// A canonical array index (`"0"`, `"12"`, not `"01"` or `"+1"`).
-fn array_index(seg: &str) -> Option<usize> {
-    if seg.len() > 1 && seg.starts_with('0') {
-        return None;
-    }
-    if !seg.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    seg.parse().ok()
-}
-
-/// One step of a property path, as JavaScript's `data[seg]` (`None` is
-/// `undefined`).
-fn step<'a, 's>(
-    val: &Val<'a>,
-    seg: &str,
-    rest: &mut impl Iterator<Item = &'s str>,
-) -> Option<Val<'a>> {
-    match val {
-        Val::Json(Value::Object(map)) => map.get(seg).map(Val::from_json),
-        Val::Json(Value::Array(items)) => {
-            if seg == "length" {
-                return Some(Val::Num(items.len() as f64));
-            }
-            items.get(array_index(seg)?).map(Val::from_json)
-        }
-        Val::Arr(items) => {
-            if seg == "length" {
-                return Some(Val::Num(items.len() as f64));
-            }
-            items.get(array_index(seg)?).cloned()
-        }
-        Val::Str(s) => {
-            if seg == "length" {
-                return Some(Val::Num(s.encode_utf16().count() as f64));
-            }
-            let unit = s.encode_utf16().nth(array_index(seg)?)?;
-            Some(Val::Str(Cow::Owned(String::from_utf16_lossy(&[unit]))))
-        }
-        Val::Context(ctx) => {
-            if seg == "custom" {
-                // The custom map is not a JSON value; look through it.
-                return match rest.next() {
-                    Some(key) => ctx.custom.get(key).map(Val::from_json),
-                    None => Some(Val::Object),
-                };
-            }
-            crate::context::Field::from_name(seg).and_then(|f| field_val(ctx, f))
-        }
-        Val::Null | Val::Bool(_) | Val::Num(_) | Val::Json(_) | Val::Object => None,
-    }
-}
-
-/// Follows `segs` from `start`.
-fn walk<'a, 's>(start: Val<'a>, segs: impl IntoIterator<Item = &'s str>) -> Option<Val<'a>> {
-    let mut segs = segs.into_iter();
-    let mut cur = start;
-    while let Some(seg) = segs.next() {
-        cur = step(&cur, seg, &mut segs)?;
-    }
-    Some(cur)
-}
-
-fn strs(segs: &[Box<str>]) -> impl Iterator<Item = &str> {
-    segs.iter().map(|s| &**s)
-}
-
-/// Resolves a compiled `var` path (`None` is `undefined`).
-fn lookup<'a>(path: &'a VarPath, f: &Frame<'a, '_>) -> Option<Val<'a>> {
-    match path {
-        VarPath::Whole => Some(f.data()),
-        VarPath::Field(field) => match f.root {
-            Root::Context(c) => field_val(c, *field),
-            Root::Json(v) => walk(Val::from_json(v), [field.name()]),
-        },
-        VarPath::Custom(segs) => {
-            let root = match f.root {
-                Root::Context(c) => Val::Context(c),
-                Root::Json(v) => Val::from_json(v),
-            };
-            walk(root, std::iter::once("custom").chain(strs(segs)))
-        }
-        VarPath::Path(segs) => walk(f.data(), strs(segs)),
-        VarPath::Current(segs) => match f.scope {
-            Scope::Reduce { current, .. } => walk(current.clone(), strs(segs)),
-            _ => None,
-        },
-        VarPath::Accumulator(segs) => match f.scope {
-            Scope::Reduce { accumulator, .. } => walk(accumulator.clone(), strs(segs)),
-            _ => None,
-        },
-        VarPath::Undefined => None,
-    }
-}
-
-/// Resolves a path computed at run time (`var` with logic, `missing`).
-pub(crate) fn lookup_dynamic<'a>(key: &Val<'a>, f: &Frame<'a, '_>) -> Option<Val<'a>> {
-    let key = match key {
-        Val::Null => return Some(f.data()),
-        other => other.to_js_string(),
-    };
-    if key.is_empty() {
-        return Some(f.data());
-    }
-    let mut segs = key.split('.');
-    match f.scope {
-        Scope::Reduce {
-            current,
-            accumulator,
-        } => match segs.next() {
-            Some("current") => walk(current.clone(), segs),
-            Some("accumulator") => walk(accumulator.clone(), segs),
-            _ => None,
-        },
-        _ => walk(f.data(), segs),
     }
 }
 
@@ -345,14 +224,6 @@ pub(crate) fn test<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
         Node::InAudience(index) => f.env.in_audience(*index),
         Node::Lit(lit) => lit_truthy(lit),
         other => test_rare(other, f),
-    }
-}
-
-/// An attribute read from whatever the root is.
-fn lookup_field<'a>(field: Field, f: &Frame<'a, '_>) -> Option<Val<'a>> {
-    match f.root {
-        Root::Context(c) => field_val(c, field),
-        Root::Json(v) => walk(Val::from_json(v), [field.name()]),
     }
 }
 
@@ -620,7 +491,7 @@ pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
 #[inline(never)]
 fn eval_rare<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
     match node {
-        Node::Arith(op, args) => arith(*op, args, f),
+        Node::Arith(op, args) => ops::arith(*op, args, f),
         Node::MinMax(max, args) => {
             let nums = args.iter().map(|n| eval(n, f).to_number());
             Val::Num(ops::min_max(*max, nums))
@@ -705,32 +576,4 @@ fn local_millis(env: &dyn RuleEnv) -> i64 {
     env.now()
         .as_millis()
         .saturating_add(i64::from(env.utc_offset_minutes()).saturating_mul(MINUTE_MS))
-}
-
-fn arith<'a>(op: ArithOp, args: &'a [Node], f: &Frame<'a, '_>) -> Val<'a> {
-    let mut vals = args.iter().map(|n| eval(n, f));
-    match op {
-        ArithOp::Add => Val::Num(vals.map(|v| v.parse_float()).sum()),
-        ArithOp::Mul => {
-            // `reduce` without an initial value: one argument comes back as is.
-            let Some(first) = vals.next() else {
-                return Val::Null;
-            };
-            let mut rest = vals.peekable();
-            if rest.peek().is_none() {
-                return first;
-            }
-            Val::Num(rest.fold(first.parse_float(), |acc, v| acc * v.parse_float()))
-        }
-        ArithOp::Sub => match (vals.next(), vals.next()) {
-            (Some(a), None) => Val::Num(-a.to_number()),
-            (Some(a), Some(b)) => Val::Num(a.to_number() - b.to_number()),
-            _ => Val::Num(f64::NAN),
-        },
-        ArithOp::Div | ArithOp::Mod => {
-            let a = vals.next().map_or(f64::NAN, |v| v.to_number());
-            let b = vals.next().map_or(f64::NAN, |v| v.to_number());
-            Val::Num(if op == ArithOp::Div { a / b } else { a % b })
-        }
-    }
 }
