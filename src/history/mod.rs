@@ -46,7 +46,7 @@ pub use caps::{
 
 use crate::bundle::{Cap, CapWindow};
 use crate::time::{DurationMs, Timestamp};
-use counters::{day_of_hour, hour_of, Entry};
+use counters::{hour_of, Entry};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
