@@ -97,6 +97,16 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
+/// Appends the checksum to a hand-built blob body (everything before the
+/// checksum). For tools and fuzzers that need to reach the parser behind the
+/// checksum; [`History::encode`] already does this.
+pub fn seal(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + CHECKSUM_LEN);
+    out.extend_from_slice(body);
+    out.extend_from_slice(&checksum(body).to_le_bytes());
+    out
+}
+
 // ---------------------------------------------------------------- encoding
 
 /// What survives of one entry: bucket counts by age (0: none or evicted).
