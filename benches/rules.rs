@@ -29,7 +29,7 @@ fn realistic_rule(i: usize) -> Value {
         1 => json!({"and": [
             {"==": [{"var": "country"}, "US"]},
             {"!=": [{"var": "device"}, "tablet"]},
-            {"==": [{"var": "customertype"}, if i % 2 == 0 { "new" } else { "returning" }]}
+            {"==": [{"var": "customertype"}, if i.is_multiple_of(2) { "new" } else { "returning" }]}
         ]}),
         2 => json!({"and": [
             {"in": [{"var": "custom.segment"}, ["vip", "loyal"]]},
