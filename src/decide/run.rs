@@ -10,7 +10,7 @@ use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::{history_key, History};
-use crate::rank::{select, sigmoid, sort_candidates, Candidate, FeatureName, FeatureValues, Pick};
+use crate::rank::{select, sigmoid, Candidate, FeatureName, FeatureValues, Pick};
 use crate::receipt::Receipt;
 use crate::rng::SplitMix64;
 use crate::rules::RuleEnv;
@@ -211,8 +211,7 @@ impl Engine {
                     Err(_) => {}
                 }
             }
-            sort_candidates(&mut candidates);
-            let picks = select(&candidates, placement.max_offers, &self.model, &mut rng);
+            let picks = select(&mut candidates, placement.max_offers, &self.model, &mut rng);
 
             let mut offers = Vec::with_capacity(picks.len());
             for (rank, pick) in picks.iter().enumerate() {

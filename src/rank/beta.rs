@@ -129,6 +129,16 @@ impl FactorTable {
         Self { factors }
     }
 
+    /// The smallest factor a draw can produce.
+    pub fn min(&self) -> f64 {
+        f64::from(self.factors[0])
+    }
+
+    /// The largest factor a draw can produce.
+    pub fn max(&self) -> f64 {
+        f64::from(self.factors[QUANTILES - 1])
+    }
+
     /// The factor at uniform draw `u ∈ [0, 1)`, interpolated.
     pub fn sample(&self, u: f64) -> f64 {
         let pos = u.clamp(0.0, 1.0) * (QUANTILES - 1) as f64;
