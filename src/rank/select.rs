@@ -20,7 +20,7 @@ use crate::rng::SplitMix64;
 use std::cmp::Ordering;
 
 /// Draws used to estimate propensities (the acted-upon draw is one of them).
-pub const PROPENSITY_DRAWS: usize = 128;
+pub const PROPENSITY_DRAWS: usize = 64;
 /// Candidates that take part in exploration.
 pub const MAX_CONTENDERS: usize = 16;
 
