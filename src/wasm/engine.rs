@@ -46,6 +46,8 @@ struct JsDecideOptions {
     placements: Vec<String>,
     explain: bool,
     receipt_ttl: Option<DurationMs>,
+    /// Read from JS directly (see `decide`); listed so it is not "unknown".
+    #[allow(dead_code)]
     seed: Option<f64>,
     session_id: Option<String>,
 }
@@ -341,10 +343,21 @@ impl WasmEngine {
             Some(text) => Context::from_json(text.as_bytes())?,
             None => from_js(&context, ErrorCode::ContextInvalid, "context")?,
         };
-        let options: JsDecideOptions = if options.is_undefined() || options.is_null() {
-            JsDecideOptions::default()
+        let (options, seed) = if options.is_undefined() || options.is_null() {
+            (JsDecideOptions::default(), None)
         } else {
-            from_js(&options, ErrorCode::ContextInvalid, "options")?
+            // Read `seed` from JS itself: JSON would turn NaN into null
+            // (i.e. "no seed") instead of refusing it.
+            let raw = js_sys::Reflect::get(&options, &"seed".into())?;
+            let seed = match (raw.is_undefined() || raw.is_null(), raw.as_f64()) {
+                (true, _) => None,
+                (false, Some(n)) => Some(n),
+                (false, None) => Some(f64::NAN),
+            };
+            (
+                from_js(&options, ErrorCode::ContextInvalid, "options")?,
+                seed,
+            )
         };
         let core_options = DecideOptions {
             placements: options.placements,
@@ -353,7 +366,7 @@ impl WasmEngine {
                 .receipt_ttl
                 .unwrap_or(DurationMs(24 * HOUR_MS as u64)),
         };
-        let entropy = decide_entropy(options.seed)?;
+        let entropy = decide_entropy(seed)?;
         let blob = history_bytes.unwrap_or_default();
         let (mut history, warning) = History::decode(&blob, engine.partner(), now);
         if let Some(session) = &options.session_id {
