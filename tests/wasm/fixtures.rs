@@ -26,6 +26,7 @@ pub const RECEIPTS: &[Fixture] = fixture_set!("receipts": "verify.json");
 
 /// The shared decision fixtures (`tests/common/decide_fixture.rs` embeds
 /// them itself; listed here so the native check covers the directory).
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub const DECIDE: &[Fixture] = fixture_set!("decide": "bundle.json", "cases.json");
 
 /// Signed bundle fixtures with their expected load outcomes (`cases.json`).
