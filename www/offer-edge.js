@@ -155,7 +155,14 @@ class Launcher {
     const saved = this.store.get("state");
     if (!saved) return;
     try {
-      this.engine.importState(JSON.parse(saved));
+      const state = JSON.parse(saved);
+      // The engine treats a bundle of exactly the imported version as
+      // "unchanged" and does not activate it when none is active yet (after
+      // a reload), so the floor is one below: anything older still fails as
+      // VERSION_ROLLBACK, the same version loads again.
+      if (Number.isSafeInteger(state.lastVersion) && state.lastVersion > 0) {
+        this.engine.importState({ partner: state.partner, lastVersion: state.lastVersion - 1 });
+      }
     } catch (e) {
       warn("STATE_DISCARDED", `stored rollback state ignored: ${codeOf(e)}`);
     }

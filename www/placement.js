@@ -150,8 +150,8 @@ export function renderPlacement(host, placement, handlers = {}) {
     /** Replaces the offer's buttons with a confirmation line. */
     markAccepted(offerId, text) {
       const offer = offerElement(offerId);
-      const actions = offer && offer.querySelector(".oe-actions");
       const note = el("p", { class: "oe-accepted" }, text);
+      const actions = offer && offer.querySelector(".oe-email, .oe-actions");
       if (actions) actions.replaceWith(note);
       else if (offer) {
         for (const b of offer.querySelectorAll("[data-action]")) b.remove();
@@ -172,7 +172,7 @@ export function renderPlacement(host, placement, handlers = {}) {
       const error = el("p", { class: "oe-error", role: "alert" });
       const send = el("button", { type: "submit", class: "oe-accept" }, "Send");
       const cancel = el("button", { type: "button", class: "oe-decline" }, "Cancel");
-      const row = el("div", { class: "oe-actions" });
+      const row = el("div", { class: "oe-email-actions" });
       row.append(send, cancel);
       form.append(label, input, error, row);
       const actions = offer.querySelector(".oe-actions");
@@ -188,8 +188,7 @@ export function renderPlacement(host, placement, handlers = {}) {
           result = { ok: false };
         }
         send.disabled = false;
-        if (result && result.ok) form.remove();
-        else {
+        if (!(result && result.ok)) {
           error.textContent = (result && result.error) || "Please check the email address.";
           input.setAttribute("aria-invalid", "true");
           input.focus();

@@ -95,7 +95,11 @@ export function seed() {
     return readFileSync(signedPath);
   };
   const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
-  seeded = { dir, trust, sign, signed: sign(1), fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8") };
+  const signed = sign(1);
+  const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
+  const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
+  seeded = { dir, trust, sign, signed, draft, offers: { coupon, link, addToCart },
+    fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8") };
   return seeded;
 }
 
