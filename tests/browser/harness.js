@@ -120,10 +120,27 @@ export function pageConfig(s = seed()) {
  */
 export async function startBackend(t, { bundle } = {}) {
   const s = seed();
-  const edge = await startTestEdge({ www: join(root, "www"), config: pageConfig(s) });
+  const edge = await startTestEdge({ www: join(root, "www"), pages: join(root, "tests/browser/pages"), config: pageConfig(s) });
   t.after(() => edge.close());
   edge.setBundle(PARTNER, bundle ?? s.signed);
   return edge;
+}
+
+/** Every context's record in this process, for the plaintext-PII scan. */
+export const allRecords = [];
+
+/**
+ * Asserts no request URL or body of `records` contains any of `secrets`
+ * (as is, lower-cased or URL-encoded).
+ */
+export function assertNoPlaintext(records, secrets) {
+  const forms = secrets.flatMap((s) => [s, s.toLowerCase(), encodeURIComponent(s)]);
+  for (const r of records.flatMap((x) => x.requests)) {
+    for (const f of forms) {
+      assert.ok(!r.url.includes(f), `request URL carries ${f}: ${r.url}`);
+      assert.ok(!r.body.includes(f), `request body to ${r.url} carries ${f}`);
+    }
+  }
 }
 
 let browser;
@@ -136,6 +153,7 @@ export async function newContext(t, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1600 }, ...options });
   t.after(() => context.close());
   const record = { requests: [], problems: [], dialogs: [], warnings: [] };
+  allRecords.push(record);
   context.on("request", (r) => record.requests.push({ url: r.url(), body: r.postData() ?? "" }));
   context.on("page", (page) => watch(page, record));
   return { context, record, newPage: async () => context.newPage() };

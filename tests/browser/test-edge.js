@@ -1,7 +1,8 @@
 // TEST DOUBLE ONLY — a stand-in for the local edge (worker.js in workerd,
 // issue 6) until it lands on main; then the browser suites switch to the
 // real edge and this file goes. It implements just what the page uses:
-//   GET  /…                     static files of www/ (+ the headers of www/_headers)
+//   GET  /…                     static files of www/ (+ the headers of www/_headers);
+//                               /__test__/… from tests/browser/pages/
 //   GET  /demo-config.json      the page config (partner, pinned keys, URLs)
 //   GET  /v1/bundles/:partner   the current signed bundle bytes, ETag / If-None-Match
 //   POST /v1/events             {events:[…]} → {accepted, duplicate, rejected}, dedup by id
@@ -34,7 +35,7 @@ function staticHeaders(www) {
   return out;
 }
 
-export async function startTestEdge({ www, config }) {
+export async function startTestEdge({ www, pages, config }) {
   const bundles = new Map(); // partner → bytes
   const events = new Map(); // id → event (first one kept)
   const received = []; // every event as received, duplicates included
@@ -70,9 +71,11 @@ export async function startTestEdge({ www, config }) {
       if (path === "/demo-config.json") {
         return void res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(config));
       }
-      const rel = normalize(path === "/" ? "/index.html" : path);
+      let rel = normalize(path === "/" ? "/index.html" : path);
       if (rel.includes("..")) return void res.writeHead(404).end();
-      const body = await readFile(join(www, rel));
+      let dir = www;
+      if (pages && rel.startsWith("/__test__/")) [dir, rel] = [pages, rel.slice("/__test__".length)];
+      const body = await readFile(join(dir, rel));
       res.writeHead(200, { "content-type": TYPES[extname(rel)] ?? "application/octet-stream", "cache-control": "no-cache", ...headers });
       res.end(body);
     } catch {
