@@ -22,7 +22,7 @@ use std::cmp::Ordering;
 /// Draws used to estimate propensities (the acted-upon draw is one of them).
 pub const PROPENSITY_DRAWS: usize = 64;
 /// Candidates that take part in exploration.
-pub const MAX_CONTENDERS: usize = 16;
+pub const MAX_CONTENDERS: usize = 8;
 
 /// One eligible offer competing for a placement.
 #[derive(Debug, Clone, Copy, PartialEq)]

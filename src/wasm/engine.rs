@@ -445,7 +445,7 @@ impl WasmEngine {
         )]
         options: JsValue,
     ) -> JsResult<JsValue> {
-        let kind: EventType = serde_json::from_value(serde_json::Value::String(kind.into()))
+        let kind: EventType = serde_json::from_slice(format!("{kind:?}").as_bytes())
             .map_err(|_| {
                 Error::new(
                     ErrorCode::EventInvalid,

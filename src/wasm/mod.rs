@@ -162,7 +162,9 @@ pub(crate) fn from_js<T: DeserializeOwned>(
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| Error::new(code, format!("{what} must be a JSON object")))?;
-    serde_json::from_str(&text).map_err(|e| Error::new(code, format!("{what}: {e}")))
+    // from_slice everywhere: one serde_json reader instantiation per type
+    // keeps the module smaller than mixing from_str / from_slice.
+    serde_json::from_slice(text.as_bytes()).map_err(|e| Error::new(code, format!("{what}: {e}")))
 }
 
 /// `value` as a plain JS object through JSON.
