@@ -4,7 +4,8 @@
 // message and dialog recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,16 +115,82 @@ export function pageConfig(s = seed()) {
   };
 }
 
+/** Whether the real local edge (worker.js in workerd, issue 6) is in this tree. */
+export const REAL_EDGE = existsSync(join(root, "worker.js")) && existsSync(join(root, "scripts/lib/edge.mjs"))
+  && process.env.OFFER_EDGE_TEST_DOUBLE !== "1";
+
 /**
  * The backend of the page (www/ + bundle + collector) with the test bundle
- * uploaded. `events()` → stored events `{id, type, offerId, decisionId, hasFulfilment}`.
+ * uploaded: the real local edge (worker.js in workerd via miniflare) when
+ * it is in the tree, else the interim test double. Returns
+ * `{url, setBundle(partner, bytes), events(), outbox()}`; `events()` →
+ * stored events `{id, type, offerId, decisionId, hasFulfilment}`,
+ * `outbox()` → confirmation emails `{to, subject}` (null without the edge).
  */
 export async function startBackend(t, { bundle } = {}) {
   const s = seed();
-  const edge = await startTestEdge({ www: join(root, "www"), pages: join(root, "tests/browser/pages"), config: pageConfig(s) });
+  const edge = REAL_EDGE ? await startRealEdge(s) : await startTestEdge({ www: join(root, "www"), pages: join(root, "tests/browser/pages"), config: pageConfig(s) });
   t.after(() => edge.close());
-  edge.setBundle(PARTNER, bundle ?? s.signed);
+  await edge.setBundle(PARTNER, bundle ?? s.signed);
   return edge;
+}
+
+/** worker.js in workerd, serving a copy of www/ (+ the test pages and the page config) as its static assets. */
+async function startRealEdge(s) {
+  const { edgeOptions, fulfilmentSecretName, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
+  const { Miniflare } = await import("miniflare");
+  const assets = mkdtempSync(join(tmpdir(), "offer-edge-assets-"));
+  cpSync(join(root, "www"), assets, { recursive: true, dereference: true });
+  cpSync(join(root, "tests/browser/pages"), join(assets, "__test__"), { recursive: true });
+  writeFileSync(join(assets, "demo-config.json"), JSON.stringify(pageConfig(s)));
+  const options = edgeOptions({
+    host: "127.0.0.1",
+    port: 0,
+    rateLimit: 100_000,
+    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
+    vars: {
+      RECEIPT_KEY: randomBytes(32).toString("base64"),
+      [fulfilmentSecretName(PARTNER)]: s.fulfilmentKey,
+      BUNDLE_REFRESH_MS: "0",
+    },
+  });
+  options.assets = { ...options.assets, directory: assets };
+  const mf = new Miniflare(options);
+  const url = await mf.ready;
+  const db = await mf.getD1Database("DB");
+  const rows = async (query) => {
+    try {
+      return (await db.prepare(query).bind(PARTNER).all()).results;
+    } catch (e) {
+      if (/no such table/.test(String(e))) return [];
+      throw e;
+    }
+  };
+  return {
+    url: url.origin,
+    setBundle: (partner, bytes) => uploadBundle(mf, partner, new Uint8Array(bytes)),
+    events: async () => (await rows("SELECT id, type, offer_id, decision_id, has_fulfilment FROM events WHERE partner = ?"))
+      .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, hasFulfilment: r.has_fulfilment === 1 })),
+    outbox: async () => (await rows("SELECT to_addr, subject, kind FROM outbox WHERE partner = ?"))
+      .map((r) => ({ to: r.to_addr, subject: r.subject, kind: r.kind })),
+    close: async () => {
+      await mf.dispose();
+      rmSync(assets, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Serves `bytes` at the bundle URL for every page of `context` (an attacker
+ * or a broken CDN between the edge and the page: the edge itself only ever
+ * serves bundles it verified).
+ */
+export async function serveAtBundleUrl(context, bytes) {
+  await context.unroute(`**/v1/bundles/${PARTNER}`).catch(() => {});
+  const etag = `"${createHash("sha256").update(bytes).digest("hex")}"`;
+  await context.route(`**/v1/bundles/${PARTNER}`, (route) => route.fulfill({
+    status: 200, body: Buffer.from(bytes), headers: { "content-type": "application/json", etag },
+  }));
 }
 
 /** Every context's record in this process, for the plaintext-PII scan. */

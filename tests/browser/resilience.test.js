@@ -2,7 +2,7 @@
 // break the checkout page, and nothing is lost or double-counted.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { click, closeBrowser, newContext, openDemo, poll, seed, shownOffers, startBackend, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, startBackend, waitForPlacement } from "./harness.js";
 
 after(closeBrowser);
 
@@ -25,8 +25,9 @@ for (const [name, bytes, code] of [
   ["expired", () => seed().sign(2, { issuedAt: "2020-01-01T00:00:00Z", expiresAt: "2020-01-08T00:00:00Z" }), "BUNDLE_EXPIRED"],
 ]) {
   test(`${name} bundle at the bundle URL → no offer, no exception, the checkout works`, async (t) => {
-    const edge = await startBackend(t, { bundle: bytes() });
-    const { record, newPage } = await newContext(t);
+    const edge = await startBackend(t);
+    const { context, record, newPage } = await newContext(t);
+    await serveAtBundleUrl(context, bytes());
     const page = await newPage();
     await openDemo(page, edge.url);
     assert.deepEqual(await shownOffers(page), []);
@@ -38,20 +39,21 @@ for (const [name, bytes, code] of [
 
 test("a tampered update keeps the last good bundle (re-verified from the cache)", async (t) => {
   const edge = await startBackend(t);
-  const { record, newPage } = await newContext(t);
+  const { context, record, newPage } = await newContext(t);
   const page = await newPage();
   await openDemo(page, edge.url);
   assert.equal((await shownOffers(page)).length, 3);
-  edge.setBundle("acme", tampered(seed().sign(5)));
+  await serveAtBundleUrl(context, tampered(seed().sign(5)));
   await openDemo(page, edge.url);
   await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
   assert.equal((await shownOffers(page)).length >= 1, true);
   await poll(() => record.warnings.some((w) => w.includes("SIGNATURE_INVALID")), "the rejection warning");
   // A rolled-back bundle (version 1 after 2 was accepted) is refused too.
-  edge.setBundle("acme", seed().sign(2));
+  await context.unroute("**/v1/bundles/acme");
+  await edge.setBundle("acme", seed().sign(2));
   await openDemo(page, edge.url);
   await poll(async () => (await page.evaluate(() => localStorage.getItem("offer-edge:acme:state"))).includes('"lastVersion":2'), "version 2 accepted");
-  edge.setBundle("acme", seed().signed);
+  await serveAtBundleUrl(context, seed().signed);
   await openDemo(page, edge.url);
   await poll(() => record.warnings.some((w) => w.includes("VERSION_ROLLBACK")), "the rollback warning");
   assert.ok((await shownOffers(page)).length >= 1);
