@@ -96,9 +96,11 @@ export class EventQueue {
   /** Sends everything with fetch, batch by batch; retries with backoff on failure. */
   flush() {
     if (this.inflight || !this.url) return this.inflight ?? Promise.resolve();
-    this.inflight = this.send().finally(() => {
-      this.inflight = null;
-    });
+    this.inflight = this.send()
+      .catch((e) => this.warn("QUEUE_ERROR", `sending events failed: ${e && e.message}`))
+      .finally(() => {
+        this.inflight = null;
+      });
     return this.inflight;
   }
 

@@ -90,13 +90,20 @@ export class Selection {
       const view = renderPlacement(host, p, {
         focus: Boolean(this.request.focus),
         label: this.request.label,
-        onAccept: (id) => this.accept(id),
-        onDecline: (id) => this.decline(id),
-        onClose: () => this.closePlacement(p.id),
-        onVisible: (id) => this.impression(id),
+        onAccept: (id) => this.safely("accept", () => this.accept(id)),
+        onDecline: (id) => this.safely("decline", () => this.decline(id)),
+        onClose: () => this.safely("close", () => this.closePlacement(p.id)),
+        onVisible: (id) => this.safely("impression", () => this.impression(id)),
       });
       this.views.set(p.id, view);
     }
+  }
+
+  /** Runs an interaction; whatever fails is warned about, never thrown into the page. */
+  safely(what, fn) {
+    Promise.resolve()
+      .then(fn)
+      .catch((e) => warn(codeOf(e), `${what} failed: ${messageOf(e)}`));
   }
 
   /** History at once (engine.record), then the event into the queue. */
