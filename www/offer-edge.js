@@ -156,12 +156,10 @@ class Launcher {
     if (!saved) return;
     try {
       const state = JSON.parse(saved);
-      // The engine treats a bundle of exactly the imported version as
-      // "unchanged" and does not activate it when none is active yet (after
-      // a reload), so the floor is one below: anything older still fails as
-      // VERSION_ROLLBACK, the same version loads again.
+      // Anything older than the restored floor fails as VERSION_ROLLBACK;
+      // the same version loads again (no bundle is active yet after a reload).
       if (Number.isSafeInteger(state.lastVersion) && state.lastVersion > 0) {
-        this.engine.importState({ partner: state.partner, lastVersion: state.lastVersion - 1 });
+        this.engine.importState({ partner: state.partner, lastVersion: state.lastVersion });
       }
     } catch (e) {
       warn("STATE_DISCARDED", `stored rollback state ignored: ${codeOf(e)}`);
