@@ -1,0 +1,87 @@
+// offer-edge at the edge (Cloudflare Worker, ES modules): the verified bundle
+// cache, edge decisions, the event collector and fulfilment. Bindings are
+// declared in wrangler.toml; the local demo runs this file in workerd
+// through miniflare (scripts/edge.mjs). Routes:
+//   GET  /                       JSON index (static files of www/ take precedence when present)
+//   GET  /v1/bundles/:partner    the partner's verified signed bundle (ETag, Cache-Control, X-Bundle-Version)
+//   POST /v1/decide              {partner, placement?, attributes, shopperId?} → Decision with signed receipts
+//   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB) → {accepted, duplicate, rejected}
+//   GET  /v1/status              per-partner bundle status
+import { anyPartnerOrigin, partners } from "./edge/config.js";
+import { handleDecide } from "./edge/decide.js";
+import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
+import { handleEvents } from "./edge/events.js";
+import { FulfilmentReminder, handleQueue } from "./edge/fulfilment.js";
+import { ShopperHistory } from "./edge/history.js";
+import { corsHeaders, errorResponse, HttpError, json, preflight, withHeaders } from "./edge/http.js";
+import { rateLimit } from "./edge/ratelimit.js";
+import { ensureSchema } from "./edge/schema.js";
+
+export { FulfilmentReminder, ShopperHistory };
+
+const BUNDLE_PATH = /^\/v1\/bundles\/([^/]+)$/;
+
+function index(url) {
+  const base = url.origin;
+  return {
+    service: "offer-edge",
+    version: oe.version(),
+    routes: {
+      bundle: `GET ${base}/v1/bundles/{partner}`,
+      decide: `POST ${base}/v1/decide`,
+      events: `POST ${base}/v1/events`,
+      status: `GET ${base}/v1/status`,
+    },
+  };
+}
+
+function methodNotAllowed(allow) {
+  return new HttpError(405, "METHOD_NOT_ALLOWED", `use ${allow}`, { allow });
+}
+
+async function route(request, env, url) {
+  const { pathname } = url;
+  const method = request.method;
+  const bundle = BUNDLE_PATH.exec(pathname);
+  if (bundle) {
+    if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
+    return handleGetBundle(request, env, decodeURIComponent(bundle[1]));
+  }
+  if (pathname === "/v1/decide") {
+    if (method !== "POST") throw methodNotAllowed("POST");
+    await rateLimit(env, request, "decide");
+    await ensureSchema(env);
+    return handleDecide(request, env);
+  }
+  if (pathname === "/v1/events") {
+    if (method !== "POST") throw methodNotAllowed("POST");
+    await rateLimit(env, request, "events");
+    await ensureSchema(env);
+    return handleEvents(request, env);
+  }
+  if (pathname === "/v1/status" && method === "GET") {
+    return json({ partners: Object.fromEntries([...partners(env).keys()].map((p) => [p, bundleStatus(p)])) });
+  }
+  if (pathname === "/" && method === "GET") return json(index(url));
+  throw new HttpError(404, "NOT_FOUND", `no route for ${method} ${pathname}`);
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const origin = request.headers.get("origin");
+    const allowed = (o) => o === url.origin || anyPartnerOrigin(env, o);
+    if (request.method === "OPTIONS") return preflight(origin, allowed);
+    let response;
+    try {
+      response = await route(request, env, url);
+    } catch (e) {
+      response = errorResponse(e);
+    }
+    return withHeaders(response, corsHeaders(origin, allowed));
+  },
+
+  async queue(batch, env) {
+    await handleQueue(batch, env);
+  },
+};
