@@ -89,13 +89,19 @@ for (const [id, bytes] of uploads) {
 }
 
 const base = url.href.replace(/\/$/, "");
-const status = await (await fetch(`${base}/v1/status`)).json();
-for (const id of Object.keys(partners)) await fetch(`${base}/v1/bundles/${id}`).catch(() => {});
+// Load (verify) each partner's bundle now, so problems show at start.
+const problems = {};
+for (const id of Object.keys(partners)) {
+  const res = await fetch(`${base}/v1/bundles/${id}`);
+  if (!res.ok) problems[id] = (await res.json()).error;
+  else await res.arrayBuffer();
+}
 const after = await (await fetch(`${base}/v1/status`)).json();
 console.log(`\noffer-edge local edge (workerd) on ${base}  — state in ${state}/data`);
-for (const [id, s] of Object.entries(after.partners ?? status.partners ?? {})) {
-  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}` : `no bundle${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ""}`;
-  console.log(`  partner ${id}: ${line}`);
+for (const [id, s] of Object.entries(after.partners)) {
+  const why = s.lastError ?? problems[id];
+  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}` : `no bundle${why ? ` (${why.code}: ${why.message})` : ""}`;
+  console.log(`  partner ${id}: ${line}${s.loaded && s.lastError ? ` (latest upload refused: ${s.lastError.code})` : ""}`);
 }
 console.log(`
   GET  ${base}/                      index (www/ pages when present)

@@ -184,3 +184,21 @@ export async function answer(res) {
 
 /** base64url (no padding) of UTF-8 text. */
 export const b64url = (text) => Buffer.from(text, "utf8").toString("base64url");
+
+/** An event for a shown offer, as a host reports it with the edge's signed receipt. */
+export function engagement(type, offer, extra = {}) {
+  return {
+    id: randomUUID(),
+    type,
+    partner: offer.receipt.partner,
+    receipt: offer.signedReceipt,
+    placement: offer.receipt.placement,
+    offerId: offer.offerId,
+    creativeId: offer.creativeId,
+    campaign: offer.campaign,
+    advertiser: offer.advertiser,
+    time: new Date().toISOString(),
+    propensity: offer.propensity,
+    ...extra,
+  };
+}
