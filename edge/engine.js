@@ -86,7 +86,9 @@ async function refresh(env, entry, nowMs) {
   if (!upload) return;
   const bytes = new Uint8Array(upload);
   const sha = await sha256Hex(bytes);
-  if (sha === entry.sha || entry.seen.has(sha)) return;
+  // Each refused upload is verified once; bytes that were active before and
+  // are uploaded again are re-checked (and refused as a rollback).
+  if (sha === entry.sha || (entry.seen.has(sha) && entry.seen.get(sha) !== "LOADED")) return;
   if (await tryLoad(entry, bytes, sha, nowMs)) {
     // Persist the new last-good bytes and the rollback floor for the next
     // isolate (awaited: a new bundle is rare, and losing it would let a

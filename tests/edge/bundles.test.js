@@ -63,7 +63,7 @@ test("a tampered upload, a rollback and another partner's bundle never replace t
   const status = (await answer(await first.fetch("/v1/status"))).body.partners.acme;
   assert.equal(status.version, 1);
   assert.match(status.lastError.code, /^[A-Z_]+$/);
-  await first.mf.dispose();
+  await first.dispose();
 
   // A fresh isolate (restart) with the tampered upload still in KV.
   const second = await startEdge(t, { persistRoot, upload: false });

@@ -97,7 +97,9 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
       ...vars,
     },
   }));
-  t.after(() => mf.dispose());
+  let disposed;
+  const dispose = () => (disposed ??= mf.dispose());
+  t.after(dispose);
   await mf.ready;
   if (upload && hasEngine) {
     await uploadBundle(mf, "acme", s.acme.signed);
@@ -107,6 +109,8 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
   const edge = {
     mf,
     db,
+    /** Stops this workerd (idempotent; also done after the test). */
+    dispose,
     fetch: (path, init) => mf.dispatchFetch(new URL(path, BASE), init),
     post: (path, body, headers = {}) => mf.dispatchFetch(new URL(path, BASE), {
       method: "POST",
