@@ -7,7 +7,7 @@
 //   POST /v1/decide              {partner, placement?, attributes, shopperId?} → Decision with signed receipts
 //   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB) → {accepted, duplicate, rejected}
 //   GET  /v1/status              per-partner bundle status
-import { anyPartnerOrigin, partners } from "./edge/config.js";
+import { anyPartnerOrigin, intSetting, partners } from "./edge/config.js";
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
@@ -83,5 +83,14 @@ export default {
 
   async queue(batch, env) {
     await handleQueue(batch, env);
+  },
+
+  // Cron (wrangler.toml [triggers]): forget decision index rows older than
+  // DECISION_INDEX_TTL_MS (default 48 h): their receipts have expired, so no
+  // event can refer to them any more.
+  async scheduled(controller, env) {
+    await ensureSchema(env);
+    const ttl = intSetting(env, "DECISION_INDEX_TTL_MS", 48 * 3_600_000);
+    await env.DB.prepare("DELETE FROM decisions WHERE created_ms < ?").bind(Date.now() - ttl).run();
   },
 };

@@ -161,7 +161,7 @@ export async function handleQueue(batch, env) {
         message.ack();
       } else {
         console.warn(`fulfilment for ${job?.partner}/${job?.eventId} will be retried: ${e.message}`);
-        message.retry({ delaySeconds: 5 });
+        message.retry({ delaySeconds: intSetting(env, "FULFILMENT_RETRY_DELAY_S", 30) });
       }
     }
   }

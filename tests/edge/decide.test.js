@@ -108,3 +108,12 @@ test("without a shopperId the signed cookie carries the history; tampered or for
   const foreign = await decide(edge, { partner: "globex" }, { cookie: `oe_h_globex=${value}` });
   assert.equal(foreign.headers.get("x-history-source"), "cookie-rejected", "acme's cookie does not verify for globex");
 });
+
+test("the hourly cron forgets decision index rows once their receipts can no longer be used", needsEngine, async (t) => {
+  const edge = await startEdge(t, { vars: { DECISION_INDEX_TTL_MS: "0" } });
+  const res = await decide(edge, { partner: "acme" });
+  assert.equal((await edge.sql("SELECT decision_id FROM decisions")).length, 1);
+  const worker = await edge.mf.getWorker();
+  await worker.scheduled({ cron: "23 * * * *" });
+  assert.deepEqual(await edge.sql("SELECT decision_id FROM decisions WHERE decision_id = ?", res.body.decisionId), []);
+});

@@ -111,3 +111,28 @@ test("partner separation: a globex request sealed to acme's key is not opened an
   await poll(async () => (await outbox(edge, "confirmation", own.coupon.receipt.decisionId)).length, "acme's email");
   assert.ok(hasEngine);
 });
+
+test("the http email adapter sends once; a failed send is retried and still sends exactly once", needsEngine, async (t) => {
+  const calls = [];
+  const edge = await startEdge(t, {
+    vars: { EMAIL_ADAPTER: "http", EMAIL_API_URL: "https://mail.api.test/emails", EMAIL_API_TOKEN: "test-token", REMINDER_DELAY_MS: "3600000", FULFILMENT_RETRY_DELAY_S: "0" },
+    extra: {
+      outboundService: async (request) => {
+        calls.push({ url: request.url, auth: request.headers.get("authorization"), key: request.headers.get("idempotency-key"), body: await request.json() });
+        return new Response(null, { status: calls.length === 1 ? 500 : 200 });
+      },
+    },
+  });
+  const { coupon } = await accept(edge, "acme");
+  const [row] = await poll(async () => {
+    const rows = await edge.sql("SELECT adapter, status, to_addr, html FROM outbox WHERE decision_id = ?", coupon.receipt.decisionId);
+    return rows.length && rows[0].status === "sent" ? rows : null;
+  }, "the email marked sent");
+  assert.deepEqual(row, { adapter: "http", status: "sent", to_addr: null, html: null }, "no email content is kept with a real adapter");
+  assert.equal(calls.length, 2, "the first attempt failed (500) and was retried");
+  assert.equal(calls[1].url, "https://mail.api.test/emails");
+  assert.equal(calls[1].auth, "Bearer test-token");
+  assert.equal(calls[1].key, `acme:${coupon.receipt.decisionId}:${coupon.offerId}:confirmation`);
+  assert.deepEqual(calls[1].body.to, ["ada.lovelace@example.com"]);
+  assert.ok(calls[1].body.html.includes(coupon.action.code));
+});

@@ -83,9 +83,10 @@ export function partnersConfig(s = seed(), extra = {}) {
  * Returns helpers: `fetch(path, init)`, `post(path, body, headers)`,
  * `sql(query, ...binds)` → rows.
  */
-export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, persistRoot, upload = true } = {}) {
+export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, persistRoot, upload = true, extra = {} } = {}) {
   const s = seed();
-  const mf = new Miniflare(edgeOptions({
+  const mf = new Miniflare({
+    ...edgeOptions({
     persistRoot,
     rateLimit,
     assets: false,
@@ -96,7 +97,9 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
       [fulfilmentSecretName("globex")]: s.globex.fulfilmentKey,
       ...vars,
     },
-  }));
+  }),
+    ...extra,
+  });
   let disposed;
   const dispose = () => (disposed ??= mf.dispose());
   t.after(dispose);
