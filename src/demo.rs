@@ -7,10 +7,11 @@
 //! personalised copy, ~20% needing a confirmation email, and a propensity
 //! model with an `ageBand × state` cross and exploration priors.
 
+use crate::audience::{AudienceFilter, FilterWidth, IdentifierHash};
 use crate::bundle::model::{
-    Action, Approval, ApprovalStatus, BetaPrior, Bundle, Cap, CapScope, CapWindow,
-    ConfirmationEmail, Creative, CreativeFields, Exploration, FulfilmentKey, Model, Offer,
-    OfferAudiences, Placement, Schedule, Weights, BUNDLE_SCHEMA,
+    Action, Approval, ApprovalStatus, Audience, AudienceKind, BetaPrior, Bundle, Cap, CapScope,
+    CapWindow, ConfirmationEmail, Creative, CreativeFields, Exploration, FulfilmentKey,
+    IdentifierKind, Model, Offer, OfferAudiences, Placement, Schedule, Weights, BUNDLE_SCHEMA,
 };
 use crate::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
 use serde_json::{json, Value};
@@ -381,9 +382,65 @@ fn model(offers: &[Offer], rng: &mut Rng) -> Model {
     }
 }
 
+/// Demo audiences: a suppression list of a streaming advertiser's existing
+/// subscribers (Grace is one) and a licensed cohort of frequent travellers
+/// (Ada is one), each padded with synthetic members so the filters are real
+/// sized. Streaming offers exclude the first; every other travel offer
+/// requires the second.
+fn audiences(partner: &str, offers: &mut [Offer]) -> Vec<Audience> {
+    let list = |salt: &str, named: &str, synthetic: usize, tag: &str| {
+        let members: Vec<IdentifierHash> = std::iter::once(named.to_owned())
+            .chain((0..synthetic).map(|i| format!("{tag}{i}@example.com")))
+            .filter_map(|email| IdentifierHash::of_raw(IdentifierKind::Email, &email))
+            .collect();
+        AudienceFilter::build(FilterWidth::Fuse8, salt, &members)
+    };
+    let (Ok(subscribers), Ok(travellers)) = (
+        list(
+            &format!("{partner}-subscribers-1"),
+            "grace@example.com",
+            2_000,
+            "subscriber",
+        ),
+        list(
+            &format!("{partner}-travellers-1"),
+            "ada@example.com",
+            5_000,
+            "traveller",
+        ),
+    ) else {
+        return Vec::new();
+    };
+    for (i, offer) in offers.iter_mut().enumerate() {
+        match ADVERTISERS[i % ADVERTISERS.len()].2 {
+            "streaming" => offer
+                .audiences
+                .exclude
+                .push("existing-subscribers".to_owned()),
+            "travel" if i % 2 == 0 => offer
+                .audiences
+                .include
+                .push("frequent-travellers".to_owned()),
+            _ => {}
+        }
+    }
+    vec![
+        subscribers.to_audience(
+            "existing-subscribers",
+            AudienceKind::AdvertiserList,
+            IdentifierKind::Email,
+        ),
+        travellers.to_audience(
+            "frequent-travellers",
+            AudienceKind::LicensedCohort,
+            IdentifierKind::Email,
+        ),
+    ]
+}
+
 /// A deterministic demo bundle for `partner` with `offers` offers: same
 /// arguments, same bundle. Issued at `now`, valid for 7 days; every creative
-/// approved; `audiences` is empty (the CLI may add some).
+/// approved; two audiences (see [`audiences`]).
 pub fn demo_bundle(
     partner: &str,
     offers: usize,
@@ -392,8 +449,9 @@ pub fn demo_bundle(
     fulfilment_key: FulfilmentKey,
 ) -> Bundle {
     let mut rng = Rng(seed);
-    let offers: Vec<Offer> = (0..offers).map(|i| offer(i, &mut rng, now)).collect();
+    let mut offers: Vec<Offer> = (0..offers).map(|i| offer(i, &mut rng, now)).collect();
     let model = model(&offers, &mut rng);
+    let audiences = audiences(partner, &mut offers);
     Bundle {
         schema: BUNDLE_SCHEMA,
         partner: partner.to_owned(),
@@ -415,7 +473,7 @@ pub fn demo_bundle(
             },
         ],
         offers,
-        audiences: Vec::new(),
+        audiences,
         model,
     }
 }

@@ -84,7 +84,8 @@ where
 }
 
 /// A rendered confirmation email, ready for the host's mail adapter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConfirmationMessage {
     /// Recipient (normalised email from the opened request).
     pub to: String,

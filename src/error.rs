@@ -62,6 +62,8 @@ pub enum ErrorCode {
     KeyInvalid,
     /// A decision asked for a placement the bundle does not have.
     PlacementUnknown,
+    /// A decision was asked of an engine with no active bundle.
+    NoBundle,
     /// Reading or writing a host file failed (CLI only).
     Io,
 }
@@ -95,6 +97,7 @@ impl ErrorCode {
             Self::EmailInvalid => "EMAIL_INVALID",
             Self::KeyInvalid => "KEY_INVALID",
             Self::PlacementUnknown => "PLACEMENT_UNKNOWN",
+            Self::NoBundle => "NO_BUNDLE",
             Self::Io => "IO",
         }
     }

@@ -239,7 +239,7 @@ fn keygen_demo_sign_verify_round_trips() {
         "partner:        acme",
         "offers:         40",
         "creatives:      40",
-        "audiences:      0",
+        "audiences:      2",
         "placements:     2",
         "signatures:     acme-2026",
         "expires at:     2099-01-01T00:00:00Z",

@@ -4,7 +4,7 @@
 //! survive storage.
 
 use offer_edge::bundle::CapWindow;
-use offer_edge::history::{Engagement, EngagementKind, History, OfferKeys};
+use offer_edge::history::{codec, Engagement, EngagementKind, History, OfferKeys};
 use offer_edge::limits::MAX_HISTORY_BYTES;
 use offer_edge::time::{Timestamp, DAY_MS, HOUR_MS};
 use proptest::prelude::*;
@@ -162,5 +162,28 @@ proptest! {
         prop_assert_eq!(warning.is_none(), bytes.is_empty());
         prop_assert!(h.is_empty());
         prop_assert!(h.encode().len() <= MAX_HISTORY_BYTES);
+    }
+
+    #[test]
+    fn damaged_bodies_behind_a_valid_checksum_never_panic(
+        steps in impressions(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let blob = replay(&steps).encode();
+        let mut body = blob[..blob.len() - 8].to_vec();
+        for (at, value) in flips {
+            let i = at.index(body.len());
+            body[i] = value;
+        }
+        body.truncate(4 + cut.index(body.len() - 3));
+        let now = Timestamp(START);
+        let (h, warning) = History::decode(&codec::seal(&body), PARTNER, now);
+        if warning.is_some() {
+            prop_assert!(h.is_empty());
+        }
+        let again = h.encode();
+        prop_assert!(again.len() <= MAX_HISTORY_BYTES);
+        prop_assert!(History::decode(&again, PARTNER, now).1.is_none());
     }
 }

@@ -410,3 +410,47 @@ fn no_constraint_where_it_would_be_unsound() {
         assert_eq!(rule(r.clone()).required_values(), vec![], "{r}");
     }
 }
+
+#[test]
+fn absent_numbers_compare_as_zero_as_in_jsonlogic() {
+    let no_amount = Context::from_json(br#"{"state":"CA"}"#).unwrap();
+    assert!(rule(json!({"<": [{"var": "amount"}, 50]})).matches(&no_amount, &env()));
+    assert!(!rule(json!({">=": [{"var": "amount"}, 50]})).matches(&no_amount, &env()));
+    assert!(rule(json!({">=": [0, {"var": "quantity"}]})).matches(&no_amount, &env()));
+    // A default changes the comparison, as written.
+    assert!(!rule(json!({"<": [{"var": ["amount", 100]}, 50]})).matches(&no_amount, &env()));
+}
+
+#[test]
+fn checkout_rules_applied_to_json_data_keep_javascript_semantics() {
+    let data = json!({"zipcode": 94103, "amount": "64.5", "state": "CA"});
+    let e = env();
+    assert_eq!(
+        rule(json!({"==": [{"var": "zipcode"}, "94103"]})).apply(&data, &e),
+        json!(true)
+    );
+    assert_eq!(
+        rule(json!({"===": [{"var": "zipcode"}, "94103"]})).apply(&data, &e),
+        json!(false)
+    );
+    assert_eq!(
+        rule(json!({"!==": [{"var": "zipcode"}, "94103"]})).apply(&data, &e),
+        json!(true)
+    );
+    assert_eq!(
+        rule(json!({">=": [{"var": "amount"}, 50]})).apply(&data, &e),
+        json!(true)
+    );
+    assert_eq!(
+        rule(json!({">": [70, {"var": "amount"}]})).apply(&data, &e),
+        json!(true)
+    );
+    assert_eq!(
+        rule(json!({"in": [{"var": "state"}, ["CA", "NY"]]})).apply(&data, &e),
+        json!(true)
+    );
+    assert_eq!(
+        rule(json!({"in": [{"var": "zipcode"}, ["94103"]]})).apply(&data, &e),
+        json!(false)
+    );
+}

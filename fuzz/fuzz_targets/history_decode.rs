@@ -1,10 +1,12 @@
 //! Fuzz target: decoding any bytes as a stored history never panics; whatever
 //! decodes re-encodes within the size limit and decodes again without warning.
+//! Each input is tried as-is and with a valid checksum appended, so the
+//! fuzzer also reaches the parser behind the checksum.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use offer_edge::bundle::CapWindow;
-use offer_edge::history::{Engagement, EngagementKind, History, OfferKeys};
+use offer_edge::history::{codec, Engagement, EngagementKind, History, OfferKeys};
 use offer_edge::limits::MAX_HISTORY_BYTES;
 use offer_edge::time::Timestamp;
 
@@ -18,6 +20,11 @@ fuzz_target!(|data: &[u8]| {
         None => (0, data),
     };
     let now = Timestamp(now);
+    check(blob, now);
+    check(&codec::seal(blob), now);
+});
+
+fn check(blob: &[u8], now: Timestamp) {
     let (mut history, warning) = History::decode(blob, PARTNER, now);
     if warning.is_some() {
         assert!(history.is_empty());
@@ -38,4 +45,4 @@ fuzz_target!(|data: &[u8]| {
     assert!(encoded.len() <= MAX_HISTORY_BYTES);
     let (_, again) = History::decode(&encoded, PARTNER, now);
     assert!(again.is_none(), "a blob we wrote must read back: {again:?}");
-});
+}

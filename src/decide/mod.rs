@@ -6,6 +6,7 @@ mod engine;
 mod explain;
 mod fulfil;
 mod index;
+mod info;
 mod record;
 mod render;
 mod run;
@@ -15,5 +16,6 @@ pub use decision::{
     Verdict,
 };
 pub use engine::Engine;
+pub use info::{EngineInfo, PlacementInfo};
 pub use record::Engagement;
 pub use run::DecideOptions;

@@ -10,7 +10,7 @@ use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::{history_key, History};
-use crate::rank::{select, sigmoid, sort_candidates, Candidate, FeatureName, FeatureValues, Pick};
+use crate::rank::{select, sigmoid, Candidate, FeatureName, FeatureValues, Pick};
 use crate::receipt::Receipt;
 use crate::rng::SplitMix64;
 use crate::rules::RuleEnv;
@@ -40,6 +40,9 @@ impl Default for DecideOptions {
         }
     }
 }
+
+/// Marks an offer that failed a check (scores are never negative).
+const INELIGIBLE: f64 = -1.0;
 
 /// What rules and checks may ask about the shopper during one decision.
 struct Env<'a> {
@@ -173,6 +176,12 @@ impl Engine {
         };
         let mut candidates = Vec::new();
         let mut reasons: Vec<Option<Reason>> = Vec::new();
+        // Per offer: NaN = not checked yet, INELIGIBLE, else P(engage) × value.
+        let mut expected = vec![f64::NAN; self.offers.len()];
+        let mut first_reason: Vec<Option<Reason>> = Vec::new();
+        if options.explain {
+            first_reason.resize(self.offers.len(), None);
+        }
         for &p in &placements {
             let placement = &self.placements[p];
             candidates.clear();
@@ -181,38 +190,51 @@ impl Engine {
                 reasons.resize(self.offers.len(), Some(Reason::NotInPlacement));
             }
             for &i in &placement.offers {
-                let offer = &self.offers[i as usize];
-                let verdict = match shown_in[i as usize] {
-                    Some(other) => Err(Reason::ShownInOtherPlacement {
-                        placement: self.placements[other].id.clone(),
-                    }),
-                    None => self.check(
-                        i as usize,
-                        &ctx,
-                        &env,
-                        is_set(&ruled_out, i),
-                        options.explain,
-                    ),
-                };
-                match verdict {
-                    Ok(()) => {
-                        let p_engage = sigmoid(logits.get(i as usize).copied().unwrap_or(0.0));
-                        candidates.push(Candidate {
-                            offer: i,
-                            tier: offer.tier,
-                            advertiser: offer.advertiser,
-                            expected: p_engage * offer.value,
+                let idx = i as usize;
+                if let Some(other) = shown_in[idx] {
+                    if options.explain {
+                        reasons[idx] = Some(Reason::ShownInOtherPlacement {
+                            placement: self.placements[other].id.clone(),
                         });
-                        if options.explain {
-                            reasons[i as usize] = None;
-                        }
                     }
-                    Err(reason) if options.explain => reasons[i as usize] = Some(reason),
-                    Err(_) => {}
+                    continue;
+                }
+                // Eligibility does not depend on the placement: check each
+                // offer once per decision, however many placements list it.
+                if expected[idx].is_nan() {
+                    let verdict =
+                        self.check(idx, &ctx, &env, is_set(&ruled_out, i), options.explain);
+                    expected[idx] = match verdict {
+                        Ok(()) => {
+                            let offer = &self.offers[idx];
+                            sigmoid(logits.get(idx).copied().unwrap_or(0.0)) * offer.value
+                        }
+                        Err(reason) => {
+                            if options.explain {
+                                first_reason[idx] = Some(reason);
+                            }
+                            INELIGIBLE
+                        }
+                    };
+                }
+                if expected[idx] == INELIGIBLE {
+                    if options.explain {
+                        reasons[idx] = first_reason[idx].clone();
+                    }
+                    continue;
+                }
+                let offer = &self.offers[idx];
+                candidates.push(Candidate {
+                    offer: i,
+                    tier: offer.tier,
+                    advertiser: offer.advertiser,
+                    expected: expected[idx],
+                });
+                if options.explain {
+                    reasons[idx] = None;
                 }
             }
-            sort_candidates(&mut candidates);
-            let picks = select(&candidates, placement.max_offers, &self.model, &mut rng);
+            let picks = select(&mut candidates, placement.max_offers, &self.model, &mut rng);
 
             let mut offers = Vec::with_capacity(picks.len());
             for (rank, pick) in picks.iter().enumerate() {

@@ -28,7 +28,7 @@
 //! session, decline, accept) its last-touched hour. On ties, daily buckets go
 //! before hourly ones and buckets before whole keys; then by key.
 
-use super::counters::{day_of_hour, held_ages, set_day, set_hour, Entry, DAY_SLOTS, HOUR_SLOTS};
+use super::counters::{day_of_hour, held_ages, set_day, set_hour, Entry, DAY_SPAN, HOUR_SPAN};
 use super::{History, HistoryWarning, HistoryWarningCode};
 use crate::limits::MAX_HISTORY_BYTES;
 use crate::time::Timestamp;
@@ -97,27 +97,38 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
+/// Appends the checksum to a hand-built blob body (everything before the
+/// checksum). For tools and fuzzers that need to reach the parser behind the
+/// checksum; [`History::encode`] already does this.
+pub fn seal(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + CHECKSUM_LEN);
+    out.extend_from_slice(body);
+    out.extend_from_slice(&checksum(body).to_le_bytes());
+    out
+}
+
 // ---------------------------------------------------------------- encoding
 
 /// What survives of one entry: bucket counts by age (0: none or evicted).
 struct Plan<'a> {
     entry: &'a Entry,
-    hours: [u16; HOUR_SLOTS],
-    days: [u16; DAY_SLOTS],
+    hours: [u16; HOUR_SPAN],
+    days: [u16; DAY_SPAN],
     alive: bool,
     len: usize,
 }
 
 impl<'a> Plan<'a> {
     fn new(entry: &'a Entry, ref_hour: i64) -> Self {
-        let mut hours = [0; HOUR_SLOTS];
-        for (age, count) in held_ages(&entry.hours, entry.last_hour, ref_hour) {
+        let mut hours = [0; HOUR_SPAN];
+        for (age, count) in held_ages(&entry.hours, entry.last_hour, ref_hour, HOUR_SPAN) {
             if let Some(c) = hours.get_mut(age as usize) {
                 *c = count;
             }
         }
-        let mut days = [0; DAY_SLOTS];
-        for (age, count) in held_ages(&entry.days, entry.last_day, day_of_hour(ref_hour)) {
+        let mut days = [0; DAY_SPAN];
+        for (age, count) in held_ages(&entry.days, entry.last_day, day_of_hour(ref_hour), DAY_SPAN)
+        {
             if let Some(c) = days.get_mut(age as usize) {
                 *c = count;
             }
@@ -472,10 +483,10 @@ fn read_body(reader: &mut Reader<'_>, history: &mut History) -> Result<(), Corru
         if flags & FLAG_ACCEPTED != 0 {
             entry.accepted_at = Some(Timestamp(unzigzag(reader.varint()?)));
         }
-        read_buckets(reader, HOUR_SLOTS, |age, count| {
+        read_buckets(reader, HOUR_SPAN, |age, count| {
             set_hour(&mut entry, ref_hour - age, count);
         })?;
-        read_buckets(reader, DAY_SLOTS, |age, count| {
+        read_buckets(reader, DAY_SPAN, |age, count| {
             set_day(&mut entry, ref_day - age, count);
         })?;
         history.entries.push(entry);

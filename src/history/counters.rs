@@ -5,15 +5,20 @@
 //! Rings are indexed by absolute bucket number (`hour = ms / HOUR_MS`,
 //! `day = ms / DAY_MS`, UTC) modulo the ring length. A ring remembers the
 //! newest bucket it was written at (`last_*`); a slot holds the count of the
-//! one bucket in `(last - len, last]` that maps to it. Queries intersect the
+//! one bucket in `(last - RING, last]` that maps to it. Queries intersect the
 //! asked window with that range, so reading never mutates and never allocates.
+//! Rings have a power-of-two length (32) so the slot is a mask, not a
+//! division: window sums are on the decide hot path. Only the last 24 hours
+//! and 30 days are ever stored (`HOUR_SPAN`, `DAY_SPAN`).
 
 use crate::time::{Timestamp, DAY_MS, HOUR_MS};
 
-/// Hourly buckets kept per key: enough for the rolling 24-hour "day" window.
-pub(crate) const HOUR_SLOTS: usize = 24;
-/// Daily buckets kept per key: enough for the 30-day "month" window.
-pub(crate) const DAY_SLOTS: usize = 30;
+/// Slots per ring (a power of two, ≥ both spans).
+pub(crate) const RING: usize = 32;
+/// Hourly buckets worth storing: the rolling 24-hour "day" window.
+pub(crate) const HOUR_SPAN: usize = 24;
+/// Daily buckets worth storing: the 30-day "month" window.
+pub(crate) const DAY_SPAN: usize = 30;
 
 /// The absolute UTC hour bucket of an instant.
 pub(crate) fn hour_of(t: Timestamp) -> i64 {
@@ -31,7 +36,7 @@ pub(crate) fn day_of_hour(hour: i64) -> i64 {
 }
 
 /// Counters of one (scope, id) key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// The `history_key` this entry counts.
     pub key: u64,
@@ -46,13 +51,18 @@ pub(crate) struct Entry {
     /// Hour of the most recent write of any kind (for eviction order).
     pub touched_hour: i64,
     /// Hourly impression counts, slot = hour mod 24.
-    pub hours: [u16; HOUR_SLOTS],
+    pub hours: [u16; RING],
     /// Daily impression counts, slot = day mod 30.
-    pub days: [u16; DAY_SLOTS],
+    pub days: [u16; RING],
     /// Latest decline of this offer.
     pub declined_at: Option<Timestamp>,
     /// Latest accept of this offer.
     pub accepted_at: Option<Timestamp>,
+    /// Hour bucket `windows` was computed for (`i64::MIN`: never).
+    pub cached_hour: i64,
+    /// Hour, day, week and month totals as of `cached_hour`, so the decide
+    /// path reads one number instead of summing up to 30 buckets.
+    pub windows: [u32; 4],
 }
 
 impl Entry {
@@ -65,11 +75,42 @@ impl Entry {
             last_hour: hour,
             last_day: day_of_hour(hour),
             touched_hour: hour,
-            hours: [0; HOUR_SLOTS],
-            days: [0; DAY_SLOTS],
+            hours: [0; RING],
+            days: [0; RING],
             declined_at: None,
             accepted_at: None,
+            cached_hour: i64::MIN,
+            windows: [0; 4],
         }
+    }
+
+    /// Totals of the timed windows as seen in hour bucket `hour`, in the
+    /// order hour, day (24 hourly buckets), week (7 daily), month (30 daily).
+    pub fn compute_windows(&self, hour: i64) -> [u32; 4] {
+        let day = day_of_hour(hour);
+        [
+            self.hours_between(hour, hour),
+            self.hours_between(hour - 23, hour),
+            self.days_between(day - 6, day),
+            self.days_between(day - 29, day),
+        ]
+    }
+
+    /// Caches [`Entry::compute_windows`] for `hour`.
+    pub fn refresh(&mut self, hour: i64) {
+        self.windows = self.compute_windows(hour);
+        self.cached_hour = hour;
+    }
+
+    /// One timed window's total (index as in [`Entry::compute_windows`]):
+    /// the cached value when `hour` is the cached hour.
+    pub fn window(&self, index: usize, hour: i64) -> u32 {
+        let windows = if hour == self.cached_hour {
+            self.windows
+        } else {
+            self.compute_windows(hour)
+        };
+        windows.get(index).copied().unwrap_or(0)
     }
 
     /// Counts one impression at `now`.
@@ -104,13 +145,13 @@ impl Entry {
     }
 }
 
-fn slot(bucket: i64, len: usize) -> usize {
-    // rem_euclid of a positive length is in 0..len, so slot() never goes out
-    // of bounds; `get` below guards anyway.
-    usize::try_from(bucket.rem_euclid(len as i64)).unwrap_or(0)
+fn slot(bucket: i64) -> usize {
+    // Two's complement masking is the Euclidean remainder mod RING, so
+    // slot() is in 0..RING; `get` below guards anyway.
+    (bucket & (RING as i64 - 1)) as usize
 }
 
-/// Whether `bucket` is one of the `ring.len()` buckets ending at `last`.
+/// Whether `bucket` is one of the `len` buckets ending at `last`.
 fn held(len: usize, last: i64, bucket: i64) -> bool {
     bucket <= last && bucket > last.saturating_sub(len as i64)
 }
@@ -118,13 +159,13 @@ fn held(len: usize, last: i64, bucket: i64) -> bool {
 #[cfg(test)]
 fn at(ring: &[u16], last: i64, bucket: i64) -> u16 {
     if held(ring.len(), last, bucket) {
-        ring.get(slot(bucket, ring.len())).copied().unwrap_or(0)
+        ring.get(slot(bucket)).copied().unwrap_or(0)
     } else {
         0
     }
 }
 
-fn sum(ring: &[u16], last: i64, lo: i64, hi: i64) -> u32 {
+fn sum(ring: &[u16; RING], last: i64, lo: i64, hi: i64) -> u32 {
     let len = ring.len();
     let oldest = last.saturating_sub(len as i64 - 1);
     let (lo, hi) = (lo.max(oldest), hi.min(last));
@@ -132,63 +173,55 @@ fn sum(ring: &[u16], last: i64, lo: i64, hi: i64) -> u32 {
         return 0;
     }
     // At most `len` buckets, contiguous in the ring modulo wrap-around: sum
-    // one or two plain slices (one division, and the loop vectorizes).
+    // one or two plain slices (no division; the loops vectorize).
     let n = usize::try_from(hi - lo + 1).unwrap_or(len).min(len);
-    let start = slot(lo, len);
+    let start = slot(lo);
     let first = ring.get(start..(start + n).min(len)).unwrap_or_default();
     let wrapped = ring
         .get(..(start + n).saturating_sub(len))
         .unwrap_or_default();
     let add = |acc: u32, &c: &u16| acc + u32::from(c);
-    // 30 buckets of u16 cannot overflow u32.
+    // 32 buckets of u16 cannot overflow u32.
     first.iter().fold(0, add) + wrapped.iter().fold(0, add)
 }
 
-/// `(age, count)` of every non-zero bucket the ring holds at ages
-/// `0..ring.len()` counted back from `reference` (≥ `last`), youngest first.
+/// `(age, count)` of every non-zero bucket at ages `0..span` counted back
+/// from `reference` (≥ `last`) that the ring holds, youngest first.
 pub(crate) fn held_ages(
-    ring: &[u16],
+    ring: &[u16; RING],
     last: i64,
     reference: i64,
+    span: usize,
 ) -> impl Iterator<Item = (u32, u16)> + '_ {
-    let len = ring.len();
     // Ages below `skip` are newer than the ring's newest bucket.
-    let skip = reference.saturating_sub(last).clamp(0, len as i64);
-    let skip = usize::try_from(skip).unwrap_or(len);
-    let newest = slot(last, len);
-    // Walk the ring backwards from the newest slot: no division per bucket.
-    let older = (0..len).map(move |back| {
-        if back <= newest {
-            newest - back
-        } else {
-            newest + len - back
-        }
-    });
-    older
-        .take(len - skip)
-        .zip(skip..len)
-        .filter_map(move |(at, age)| match ring.get(at) {
+    let skip =
+        usize::try_from(reference.saturating_sub(last).clamp(0, span as i64)).unwrap_or(span);
+    (skip..span).filter_map(move |age| {
+        // Bucket `reference - age` is `age - skip` buckets before `last`.
+        let bucket = last - (age - skip) as i64;
+        match ring.get(slot(bucket)) {
             Some(&c) if c > 0 => Some((age as u32, c)),
             _ => None,
-        })
+        }
+    })
 }
 
 /// Adds one to `bucket`, first advancing the ring when `bucket` is newer than
 /// `last` (slots of skipped buckets are cleared). A bucket older than the ring
 /// holds is dropped: it is outside every window the ring answers.
-fn bump(ring: &mut [u16], last: &mut i64, bucket: i64) {
+fn bump(ring: &mut [u16; RING], last: &mut i64, bucket: i64) {
     let len = ring.len();
     if bucket > *last {
         let gap = bucket.saturating_sub(*last).min(len as i64);
         for step in 1..=gap {
-            if let Some(c) = ring.get_mut(slot(*last + step, len)) {
+            if let Some(c) = ring.get_mut(slot(*last + step)) {
                 *c = 0;
             }
         }
         *last = bucket;
     }
     if held(len, *last, bucket) {
-        if let Some(c) = ring.get_mut(slot(bucket, len)) {
+        if let Some(c) = ring.get_mut(slot(bucket)) {
             *c = c.saturating_add(1);
         }
     }
@@ -196,8 +229,8 @@ fn bump(ring: &mut [u16], last: &mut i64, bucket: i64) {
 
 /// Puts `count` into the ring at `bucket` (decoding), leaving `last` alone.
 pub(crate) fn set_hour(entry: &mut Entry, hour: i64, count: u16) {
-    if held(HOUR_SLOTS, entry.last_hour, hour) {
-        if let Some(c) = entry.hours.get_mut(slot(hour, HOUR_SLOTS)) {
+    if held(RING, entry.last_hour, hour) {
+        if let Some(c) = entry.hours.get_mut(slot(hour)) {
             *c = count;
         }
     }
@@ -205,8 +238,8 @@ pub(crate) fn set_hour(entry: &mut Entry, hour: i64, count: u16) {
 
 /// Puts `count` into the daily ring at `day` (decoding).
 pub(crate) fn set_day(entry: &mut Entry, day: i64, count: u16) {
-    if held(DAY_SLOTS, entry.last_day, day) {
-        if let Some(c) = entry.days.get_mut(slot(day, DAY_SLOTS)) {
+    if held(RING, entry.last_day, day) {
+        if let Some(c) = entry.days.get_mut(slot(day)) {
             *c = count;
         }
     }
@@ -222,13 +255,13 @@ mod tests {
     fn ring_forgets_buckets_older_than_its_length() {
         let mut e = Entry::new(1, 0);
         e.record_impression(Timestamp(0));
-        e.record_impression(Timestamp(23 * H));
-        assert_eq!(e.hours_between(0, 23), 2);
-        e.record_impression(Timestamp(24 * H));
-        // hour 0 shares slot 0 with hour 24 and was cleared when the ring advanced.
-        assert_eq!(e.hours_between(0, 24), 2);
+        e.record_impression(Timestamp(31 * H));
+        assert_eq!(e.hours_between(0, 31), 2);
+        e.record_impression(Timestamp(32 * H));
+        // hour 0 shares slot 0 with hour 32 and was cleared when the ring advanced.
+        assert_eq!(e.hours_between(0, 32), 2);
         assert_eq!(e.hour_count(0), 0);
-        assert_eq!(e.hour_count(24), 1);
+        assert_eq!(e.hour_count(32), 1);
         assert_eq!(e.lifetime, 3);
     }
 

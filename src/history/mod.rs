@@ -46,7 +46,7 @@ pub use caps::{
 
 use crate::bundle::{Cap, CapWindow};
 use crate::time::{DurationMs, Timestamp};
-use counters::{day_of_hour, hour_of, Entry};
+use counters::{hour_of, Entry};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -154,7 +154,7 @@ const EMPTY_SLOT: u32 = u32::MAX;
 const SPREAD: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// One shopper's history with one partner.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct History {
     /// First 8 bytes of SHA-256 of the partner id (blobs carry it).
     partner_tag: u64,
@@ -202,6 +202,7 @@ impl History {
             }
         };
         history.clock_hour = history.clock_hour.max(hour_of(now));
+        history.prepare(now);
         (history, warning)
     }
 
@@ -229,20 +230,31 @@ impl History {
     }
 
     /// Impressions counted under `key` in `window` as seen at `now` (see the
-    /// module docs for the exact buckets). O(1), no allocation.
+    /// module docs for the exact buckets). O(1), no allocation; a single
+    /// load when `now` is in the hour last passed to decode/record/prepare.
     pub fn count(&self, key: u64, window: CapWindow, now: Timestamp) -> u32 {
         let Some(entry) = self.find(key) else {
             return 0;
         };
+        let index = match window {
+            CapWindow::Session => return entry.session,
+            CapWindow::Lifetime => return entry.lifetime,
+            CapWindow::Hour => 0,
+            CapWindow::Day => 1,
+            CapWindow::Week => 2,
+            CapWindow::Month => 3,
+        };
+        entry.window(index, hour_of(now))
+    }
+
+    /// Precomputes every key's window totals for the hour of `now`, so that
+    /// [`History::count`] at any instant of that hour is a single load.
+    /// [`History::decode`] and [`History::record`] already do this for their
+    /// `now`; call it when deciding at a different hour than the decode.
+    pub fn prepare(&mut self, now: Timestamp) {
         let hour = hour_of(now);
-        let day = day_of_hour(hour);
-        match window {
-            CapWindow::Session => entry.session,
-            CapWindow::Hour => entry.hours_between(hour, hour),
-            CapWindow::Day => entry.hours_between(hour - 23, hour),
-            CapWindow::Week => entry.days_between(day - 6, day),
-            CapWindow::Month => entry.days_between(day - 29, day),
-            CapWindow::Lifetime => entry.lifetime,
+        for entry in &mut self.entries {
+            entry.refresh(hour);
         }
     }
 
@@ -299,7 +311,9 @@ impl History {
                     if keys.iter().take(i).any(|&k| k == key) {
                         continue;
                     }
-                    self.entry_mut(key, hour).record_impression(now);
+                    let entry = self.entry_mut(key, hour);
+                    entry.record_impression(now);
+                    entry.refresh(hour);
                 }
             }
             EngagementKind::Decline => {

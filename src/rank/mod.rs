@@ -1,7 +1,7 @@
 //! Ranking: the propensity model, Thompson-sampling exploration, and the
 //! choice of winners per placement.
 
-mod beta;
+pub mod beta;
 pub mod features;
 pub mod model;
 pub mod select;

@@ -224,15 +224,21 @@ impl CompiledModel {
         }
     }
 
+    /// The exploration table of `offer` (tabulated on first use); `None`
+    /// when exploration is off.
+    pub fn exploration_table(&self, offer: usize) -> Option<&FactorTable> {
+        self.exploration
+            .as_ref()
+            .and_then(|e| e.get(offer))
+            .map(|e| {
+                e.table
+                    .get_or_init(|| FactorTable::new(e.prior.alpha, e.prior.beta))
+            })
+    }
+
     /// The exploration factor of `offer` for uniform draw `u` (1 when off).
     pub fn exploration_factor(&self, offer: usize, u: f64) -> f64 {
-        match self.exploration.as_ref().and_then(|e| e.get(offer)) {
-            Some(e) => e
-                .table
-                .get_or_init(|| FactorTable::new(e.prior.alpha, e.prior.beta))
-                .sample(u),
-            None => 1.0,
-        }
+        self.exploration_table(offer).map_or(1.0, |t| t.sample(u))
     }
 }
 

@@ -6,18 +6,23 @@
 //! With exploration it has no closed form (top-N with advertiser de-dup), so
 //! it is estimated by re-running the same randomized choice on
 //! [`PROPENSITY_DRAWS`] independent draws (the one acted upon included).
+//!
 //! The policy is defined over a shortlist of the [`MAX_CONTENDERS`] best
 //! candidates by expected score, which bounds the work per decision; offers
-//! outside the shortlist have propensity 0 by definition.
+//! outside it have propensity 0 by definition. Within the shortlist, offers
+//! that can never win are pruned exactly before sampling: a factor table is
+//! bounded, so an offer is out when enough distinct advertisers (or one offer
+//! of its own advertiser) beat it under every draw.
 
+use super::beta::FactorTable;
 use super::model::CompiledModel;
 use crate::rng::SplitMix64;
 use std::cmp::Ordering;
 
 /// Draws used to estimate propensities (the acted-upon draw is one of them).
-pub const PROPENSITY_DRAWS: usize = 128;
+pub const PROPENSITY_DRAWS: usize = 64;
 /// Candidates that take part in exploration.
-pub const MAX_CONTENDERS: usize = 16;
+pub const MAX_CONTENDERS: usize = 8;
 
 /// One eligible offer competing for a placement.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +40,7 @@ pub struct Candidate {
 /// A winner.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pick {
-    /// Index into the (sorted) candidate slice.
+    /// Index into the candidate slice (as reordered by [`select`]).
     pub candidate: usize,
     /// The score it won with (expected × exploration factor).
     pub score: f64,
@@ -47,105 +52,188 @@ fn by_rank(a: (u8, f64, u32), b: (u8, f64, u32)) -> Ordering {
     a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
 }
 
-/// Sorts `candidates` best first (tier, expected score, bundle order).
-pub fn sort_candidates(candidates: &mut [Candidate]) {
-    candidates.sort_unstable_by(|a, b| {
-        by_rank((a.tier, a.expected, a.offer), (b.tier, b.expected, b.offer))
-    });
+fn cmp_candidates(a: &Candidate, b: &Candidate) -> Ordering {
+    by_rank((a.tier, a.expected, a.offer), (b.tier, b.expected, b.offer))
 }
 
-/// Greedy top-`slots` with distinct advertisers over `scores`; writes the
-/// chosen indices (best first) into `out`.
-fn choose(candidates: &[Candidate], scores: &[f64], slots: usize, out: &mut Vec<usize>) {
+/// Puts the best `n` candidates (tier, expected score, bundle order) first,
+/// sorted; the rest stay behind in no particular order. Linear time plus
+/// `n log n`, instead of sorting every eligible offer.
+fn best_first(candidates: &mut [Candidate], n: usize) {
+    if n < candidates.len() {
+        candidates.select_nth_unstable_by(n, cmp_candidates);
+    }
+    let n = n.min(candidates.len());
+    candidates[..n].sort_unstable_by(cmp_candidates);
+}
+
+/// Sorts all candidates best first (explanations, tests).
+pub fn sort_candidates(candidates: &mut [Candidate]) {
+    candidates.sort_unstable_by(cmp_candidates);
+}
+
+/// Greedy top-`slots` with distinct advertisers over `scores` (one per
+/// entry of `live`); writes positions into `live`, best first, into `out`.
+fn choose(
+    candidates: &[Candidate],
+    live: &[usize],
+    scores: &[f64],
+    slots: usize,
+    out: &mut Vec<usize>,
+) {
     out.clear();
     while out.len() < slots {
         let mut best: Option<usize> = None;
-        for (i, c) in candidates.iter().enumerate() {
-            if out.contains(&i)
-                || out
-                    .iter()
-                    .any(|&j| candidates[j].advertiser == c.advertiser)
+        for (k, &i) in live.iter().enumerate() {
+            let c = &candidates[i];
+            if out
+                .iter()
+                .any(|&j| candidates[live[j]].advertiser == c.advertiser)
             {
                 continue;
             }
-            let better = match best {
-                None => true,
-                Some(b) => {
-                    let cb = &candidates[b];
-                    by_rank((c.tier, scores[i], c.offer), (cb.tier, scores[b], cb.offer))
-                        == Ordering::Less
-                }
-            };
+            let better = best.is_none_or(|b| {
+                let cb = &candidates[live[b]];
+                by_rank((c.tier, scores[k], c.offer), (cb.tier, scores[b], cb.offer))
+                    == Ordering::Less
+            });
             if better {
-                best = Some(i);
+                best = Some(k);
             }
         }
         match best {
-            Some(i) => out.push(i),
+            Some(k) => out.push(k),
             None => break,
         }
     }
 }
 
-fn sample_scores(
-    candidates: &[Candidate],
-    model: &CompiledModel,
-    rng: &mut SplitMix64,
-    scores: &mut Vec<f64>,
-) {
-    scores.clear();
-    scores.extend(
-        candidates
-            .iter()
-            .map(|c| c.expected * model.exploration_factor(c.offer as usize, rng.next_f64())),
-    );
+/// Whether `a` beats `b` under every possible draw.
+fn always_beats(a: (u8, f64), b: (u8, f64)) -> bool {
+    a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
 }
 
-/// Picks up to `slots` winners from `candidates`, which must be sorted with
-/// [`sort_candidates`]. Deterministic for a given `rng` state.
+/// The shortlist positions that can win at least one draw.
+fn live_contenders(
+    shortlist: &[Candidate],
+    tables: &[Option<&FactorTable>],
+    slots: usize,
+) -> Vec<usize> {
+    let bounds: Vec<(f64, f64)> = shortlist
+        .iter()
+        .zip(tables)
+        .map(|(c, t)| {
+            t.map_or((c.expected, c.expected), |t| {
+                (c.expected * t.min(), c.expected * t.max())
+            })
+        })
+        .collect();
+    let mut blockers: Vec<u32> = Vec::with_capacity(slots);
+    (0..shortlist.len())
+        .filter(|&j| {
+            let cj = &shortlist[j];
+            blockers.clear();
+            for (i, ci) in shortlist.iter().enumerate() {
+                if i == j || !always_beats((ci.tier, bounds[i].0), (cj.tier, bounds[j].1)) {
+                    continue;
+                }
+                if ci.advertiser == cj.advertiser {
+                    return false;
+                }
+                if !blockers.contains(&ci.advertiser) {
+                    blockers.push(ci.advertiser);
+                    if blockers.len() >= slots {
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .collect()
+}
+
+/// Picks up to `slots` winners from `candidates` (reordering it: read winners
+/// through [`Pick::candidate`]). Deterministic for a given `rng` state.
 pub fn select(
-    candidates: &[Candidate],
+    candidates: &mut [Candidate],
     slots: usize,
     model: &CompiledModel,
     rng: &mut SplitMix64,
 ) -> Vec<Pick> {
     let mut chosen = Vec::with_capacity(slots);
     if !model.explores() {
-        let scores: Vec<f64> = candidates.iter().map(|c| c.expected).collect();
-        choose(candidates, &scores, slots, &mut chosen);
-        return chosen
-            .into_iter()
-            .map(|i| Pick {
-                candidate: i,
-                score: scores[i],
-                propensity: 1.0,
-            })
-            .collect();
+        // Greedy: the winners are among the best few unless many share an
+        // advertiser; then fall back to the full order.
+        let mut n = (slots * 4).max(8);
+        loop {
+            best_first(candidates, n);
+            let all: Vec<usize> = (0..n.min(candidates.len())).collect();
+            let scores: Vec<f64> = all.iter().map(|&i| candidates[i].expected).collect();
+            choose(candidates, &all, &scores, slots, &mut chosen);
+            if chosen.len() == slots || n >= candidates.len() {
+                return chosen
+                    .iter()
+                    .map(|&k| Pick {
+                        candidate: k,
+                        score: scores[k],
+                        propensity: 1.0,
+                    })
+                    .collect();
+            }
+            n *= 4;
+        }
     }
-    let contenders = &candidates[..candidates.len().min(MAX_CONTENDERS)];
-    let mut scores = Vec::with_capacity(contenders.len());
+    best_first(candidates, MAX_CONTENDERS);
+    let shortlist = &candidates[..candidates.len().min(MAX_CONTENDERS)];
+    let tables: Vec<Option<&FactorTable>> = shortlist
+        .iter()
+        .map(|c| model.exploration_table(c.offer as usize))
+        .collect();
+    let live = live_contenders(shortlist, &tables, slots);
+    let draw = |rng: &mut SplitMix64, scores: &mut Vec<f64>| {
+        scores.clear();
+        scores.extend(live.iter().map(|&i| {
+            let u = rng.next_f64();
+            shortlist[i].expected * tables[i].map_or(1.0, |t| t.sample(u))
+        }));
+    };
+    let mut scores = Vec::with_capacity(live.len());
     let mut replay = rng.fork(0x7072_6f70); // "prop": estimation draws never touch the acted-upon stream
-    sample_scores(contenders, model, rng, &mut scores);
-    choose(contenders, &scores, slots, &mut chosen);
-    let acted: Vec<(usize, f64)> = chosen.iter().map(|&i| (i, scores[i])).collect();
+    draw(rng, &mut scores);
+    choose(shortlist, &live, &scores, slots, &mut chosen);
+    let acted: Vec<(usize, f64)> = chosen.iter().map(|&k| (k, scores[k])).collect();
 
-    let mut shown = vec![0u32; contenders.len()];
-    for &(i, _) in &acted {
-        shown[i] += 1;
+    let mut shown = vec![0u32; live.len()];
+    for &(k, _) in &acted {
+        shown[k] += 1;
     }
+    // When every live offer is always shown, the estimate is exactly 1.
+    let certain = live.len() <= slots && {
+        let mut advertisers: Vec<u32> = live.iter().map(|&i| shortlist[i].advertiser).collect();
+        advertisers.sort_unstable();
+        advertisers.dedup();
+        advertisers.len() == live.len()
+    };
     for _ in 1..PROPENSITY_DRAWS {
-        sample_scores(contenders, model, &mut replay, &mut scores);
-        choose(contenders, &scores, slots, &mut chosen);
-        for &i in &chosen {
-            shown[i] += 1;
+        if certain {
+            break;
+        }
+        draw(&mut replay, &mut scores);
+        choose(shortlist, &live, &scores, slots, &mut chosen);
+        for &k in &chosen {
+            shown[k] += 1;
         }
     }
     acted
         .into_iter()
-        .map(|(i, score)| Pick {
-            candidate: i,
+        .map(|(k, score)| Pick {
+            candidate: live[k],
             score,
-            propensity: f64::from(shown[i]) / PROPENSITY_DRAWS as f64,
+            propensity: if certain {
+                1.0
+            } else {
+                f64::from(shown[k]) / PROPENSITY_DRAWS as f64
+            },
         })
         .collect()
 }
@@ -188,8 +276,7 @@ mod tests {
             cand(2, 0, 1, 2.0),
             cand(3, 0, 2, 0.5),
         ];
-        sort_candidates(&mut cs);
-        let picks = select(&cs, 3, &m, &mut SplitMix64::new(1));
+        let picks = select(&mut cs, 3, &m, &mut SplitMix64::new(1));
         let offers: Vec<u32> = picks.iter().map(|p| cs[p.candidate].offer).collect();
         // Tier 0 first (offer 2 beats its same-advertiser sibling 1), then tier 1.
         assert_eq!(offers, vec![2, 3, 0]);
@@ -200,20 +287,20 @@ mod tests {
     fn logged_propensity_matches_empirical_selection_frequency() {
         let ids = ["a", "b", "c", "d", "e"];
         let m = model(true, &ids);
-        let mut cs = vec![
+        let cs = vec![
             cand(0, 0, 0, 1.0),
             cand(1, 0, 1, 0.9),
             cand(2, 0, 2, 0.8),
             cand(3, 0, 3, 0.5),
             cand(4, 0, 4, 0.3),
         ];
-        sort_candidates(&mut cs);
         let runs = 3_000;
         let mut shown = [0u32; 5];
         let mut logged = [0f64; 5];
         for seed in 0..runs {
+            let mut cs = cs.clone();
             for p in select(
-                &cs,
+                &mut cs,
                 2,
                 &m,
                 &mut SplitMix64::from_entropy(&u64::to_le_bytes(seed)),
@@ -236,5 +323,26 @@ mod tests {
         }
         // Exploration really explores: the weaker offers get some share.
         assert!(shown[3] > 0 && shown[0] < runs as u32);
+    }
+
+    #[test]
+    fn offers_that_can_never_win_are_pruned_with_propensity_zero() {
+        let m = model(true, &["a", "b", "c"]);
+        // Offer 2 is so far behind that no draw of a Beta(2, 30) factor can
+        // lift it past both others; offer 1 shares an advertiser with 0.
+        let base = vec![cand(0, 0, 0, 1.0), cand(1, 0, 0, 0.9), cand(2, 0, 2, 1e-6)];
+        let mut seen = [0u32; 3];
+        for seed in 0..500u64 {
+            let mut cs = base.clone();
+            for p in select(&mut cs, 1, &m, &mut SplitMix64::new(seed)) {
+                seen[cs[p.candidate].offer as usize] += 1;
+                assert!(p.propensity > 0.0);
+            }
+        }
+        assert_eq!(seen[2], 0, "never shown");
+        assert!(
+            seen[0] > 0 && seen[1] > 0,
+            "both close offers explored: {seen:?}"
+        );
     }
 }

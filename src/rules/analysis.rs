@@ -16,9 +16,8 @@
 //! exact, and an absent attribute equals no string). Anything else (numbers,
 //! defaults, `if`, custom attributes) yields no constraint.
 
-use super::node::{EqOp, Node, VarPath};
+use super::node::{EqOp, Lit, Node, VarPath};
 use crate::context::Field;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether the attribute must be in, or must not be in, the set.
@@ -51,9 +50,7 @@ fn plain_text_field(node: &Node) -> Option<Field> {
         Node::Var {
             path: VarPath::Field(f),
             default,
-        } if !f.is_numeric()
-            && matches!(default.as_deref(), None | Some(Node::Const(Value::Null))) =>
-        {
+        } if !f.is_numeric() && matches!(default.as_deref(), None | Some(Node::Lit(Lit::Null))) => {
             Some(*f)
         }
         _ => None,
@@ -62,8 +59,8 @@ fn plain_text_field(node: &Node) -> Option<Field> {
 
 fn field_vs_string(a: &Node, b: &Node) -> Option<(Field, String)> {
     match (plain_text_field(a), b, plain_text_field(b), a) {
-        (Some(f), Node::Const(Value::String(s)), _, _) => Some((f, s.clone())),
-        (_, _, Some(f), Node::Const(Value::String(s))) => Some((f, s.clone())),
+        (Some(f), Node::Lit(Lit::Str(s)), _, _) => Some((f, s.to_string())),
+        (_, _, Some(f), Node::Lit(Lit::Str(s))) => Some((f, s.to_string())),
         _ => None,
     }
 }
@@ -82,6 +79,18 @@ fn negate(lit: Literal) -> Literal {
 /// holds). Only exact literals may be negated.
 fn literal(node: &Node) -> Option<(Literal, bool)> {
     match node {
+        Node::TextEq { op, field, value } => {
+            let kind = if op.negated() {
+                ConstraintKind::NotIn
+            } else {
+                ConstraintKind::In
+            };
+            Some(((*field, kind, BTreeSet::from([value.to_string()])), true))
+        }
+        Node::TextIn(field, set) if !set.null => {
+            let values = set.strs.iter().map(|s| s.to_string()).collect();
+            Some(((*field, ConstraintKind::In, values), true))
+        }
         Node::Eq(op, args) => {
             let [a, b] = &**args;
             let (field, value) = field_vs_string(a, b)?;
@@ -99,6 +108,10 @@ fn literal(node: &Node) -> Option<(Literal, bool)> {
             Some(((field, ConstraintKind::In, values), true))
         }
         Node::Not(inner) => match &**inner {
+            Node::TextIn(field, set) if set.null => {
+                let values = set.strs.iter().map(|s| s.to_string()).collect();
+                Some(((*field, ConstraintKind::NotIn, values), false))
+            }
             // `!in` is false for every listed string whatever nulls the list
             // has; with a null it also requires presence, so it is not exact.
             Node::InSet(needle, set) if set.null => {

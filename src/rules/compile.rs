@@ -3,7 +3,7 @@
 //! `offers[offer-12].eligibility/and/1/in: "in" takes 2 arguments, got 3`.
 
 use super::jsnum::number_to_string;
-use super::node::{ArithOp, CmpOp, ConstSet, EqOp, IterOp, Node, VarPath};
+use super::node::{ArithOp, CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
 use super::{CompileEnv, DataModel};
 use crate::bundle::{CapScope, CapWindow};
 use crate::context::Field;
@@ -59,6 +59,53 @@ fn is_plain_data(v: &Value, depth: usize) -> bool {
     }
 }
 
+/// The attribute a node reads, when it is a plain attribute read (no
+/// default, or a `null` default which changes nothing).
+fn attribute(node: &Node) -> Option<Field> {
+    match node {
+        Node::Var {
+            path: VarPath::Field(f),
+            default,
+        } if matches!(default.as_deref(), None | Some(Node::Lit(Lit::Null))) => Some(*f),
+        _ => None,
+    }
+}
+
+/// `TextEq` for a text attribute against a string literal, else `Eq`.
+fn specialize_eq(op: EqOp, args: [Node; 2]) -> Node {
+    let [a, b] = &args;
+    let text = match (attribute(a), b, attribute(b), a) {
+        (Some(f), Node::Lit(Lit::Str(s)), _, _) | (_, _, Some(f), Node::Lit(Lit::Str(s)))
+            if !f.is_numeric() =>
+        {
+            Some((f, s.clone()))
+        }
+        _ => None,
+    };
+    match text {
+        Some((field, value)) => Node::TextEq { op, field, value },
+        None => Node::Eq(op, Box::new(args)),
+    }
+}
+
+/// `NumCmp` for a numeric attribute against a number literal, else `Cmp`.
+fn specialize_cmp(op: CmpOp, args: Box<[Node]>) -> Node {
+    let num = match &*args {
+        [a, Node::Lit(Lit::Num(k))] => attribute(a).map(|f| (f, *k, true)),
+        [Node::Lit(Lit::Num(k)), b] => attribute(b).map(|f| (f, *k, false)),
+        _ => None,
+    };
+    match num {
+        Some((field, k, field_first)) if field.is_numeric() => Node::NumCmp {
+            op,
+            field,
+            k,
+            field_first,
+        },
+        _ => Node::Cmp(op, args),
+    }
+}
+
 impl Compiler<'_> {
     fn error(&self, message: impl std::fmt::Display) -> Error {
         let mut at = self.env.location();
@@ -107,14 +154,14 @@ impl Compiler<'_> {
                 self.path.pop();
                 node
             }
-            scalar => Ok(Node::Const(scalar.clone())),
+            scalar => Ok(Lit::from_json(scalar).map_or(Node::Lit(Lit::Null), Node::Lit)),
         }
     }
 
     /// Compiles argument `i` of the current operator.
     fn arg(&mut self, args: &[&Value], i: usize, depth: usize, scope: Scope) -> Result<Node> {
         let Some(v) = args.get(i) else {
-            return Ok(Node::Const(Value::Null));
+            return Ok(Node::Lit(Lit::Null));
         };
         self.path.push(i.to_string());
         let node = self.compile(v, depth + 1, scope);
@@ -184,24 +231,28 @@ impl Compiler<'_> {
                     "!=" => EqOp::NotLoose,
                     _ => EqOp::NotStrict,
                 };
-                Node::Eq(eq, self.two(a, depth, scope)?)
+                specialize_eq(eq, *self.two(a, depth, scope)?)
             }
             "<" | "<=" => {
                 self.arity(op, a, 2, 3)?;
                 let cmp = if op == "<" { CmpOp::Lt } else { CmpOp::Le };
-                Node::Cmp(cmp, self.all_args(a, depth, scope)?)
+                specialize_cmp(cmp, self.all_args(a, depth, scope)?)
             }
             ">" | ">=" => {
                 self.arity(op, a, 2, 2)?;
                 let cmp = if op == ">" { CmpOp::Gt } else { CmpOp::Ge };
-                Node::Cmp(cmp, self.all_args(a, depth, scope)?)
+                specialize_cmp(cmp, self.all_args(a, depth, scope)?)
             }
             "in" => {
                 self.arity(op, a, 2, 2)?;
                 let [needle, hay] = *self.two(a, depth, scope)?;
                 match hay {
                     Node::Const(Value::Array(items)) => {
-                        Node::InSet(Box::new(needle), Box::new(ConstSet::from_items(&items)))
+                        let set = Box::new(ConstSet::from_items(&items));
+                        match attribute(&needle) {
+                            Some(field) if !field.is_numeric() => Node::TextIn(field, set),
+                            _ => Node::InSet(Box::new(needle), set),
+                        }
                     }
                     hay => Node::In(Box::new([needle, hay])),
                 }
@@ -342,10 +393,10 @@ impl Compiler<'_> {
             });
         };
         let key = match self.arg(a, 0, depth, scope)? {
-            Node::Const(Value::Null) => String::new(),
-            Node::Const(Value::String(s)) => s,
-            Node::Const(Value::Number(n)) => number_to_string(n.as_f64().unwrap_or(f64::NAN)),
-            Node::Const(Value::Bool(b)) => b.to_string(),
+            Node::Lit(Lit::Null) => String::new(),
+            Node::Lit(Lit::Str(s)) => s.into(),
+            Node::Lit(Lit::Num(n)) => number_to_string(n),
+            Node::Lit(Lit::Bool(b)) => b.to_string(),
             Node::Const(_) => {
                 self.path.push("0".into());
                 let err = self.error(format!(

@@ -5,14 +5,22 @@
 //! eligibility needs; [`eval`] produces the full JSONLogic value. Neither
 //! allocates for comparisons of attributes with constants.
 
-use super::node::{ArithOp, CmpOp, ConstSet, EqOp, IterOp, Node, VarPath};
+use super::node::{CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
 use super::ops;
-use super::value::{le, loose_eq, lt, strict_eq, Val};
+use super::value::{
+    le, loose_eq, lt, scalar_compare, scalar_loose_eq, scalar_strict_eq, strict_eq, Scalar, Val,
+};
 use super::RuleEnv;
-use crate::context::{Context, FieldValue};
+use crate::context::{Context, Field, FieldValue};
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cmp::Ordering;
+
+mod path;
+
+pub(crate) use path::lookup_dynamic;
+use path::{field_val, lookup, lookup_field};
 
 /// The data a rule reads at its root.
 #[derive(Clone, Copy)]
@@ -75,162 +83,226 @@ impl<'a, 'f> Frame<'a, 'f> {
     }
 }
 
-fn field_val(ctx: &Context, field: crate::context::Field) -> Option<Val<'_>> {
-    Some(match ctx.get(field)? {
-        FieldValue::Text(s) => Val::Str(Cow::Borrowed(s)),
-        FieldValue::Number(n) => Val::Num(n),
-    })
-}
-
-/// A canonical array index (`"0"`, `"12"`, not `"01"` or `"+1"`).
-fn array_index(seg: &str) -> Option<usize> {
-    if seg.len() > 1 && seg.starts_with('0') {
-        return None;
-    }
-    if !seg.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    seg.parse().ok()
-}
-
-/// One step of a property path, as JavaScript's `data[seg]` (`None` is
-/// `undefined`).
-fn step<'a, 's>(
-    val: &Val<'a>,
-    seg: &str,
-    rest: &mut impl Iterator<Item = &'s str>,
-) -> Option<Val<'a>> {
-    match val {
-        Val::Json(Value::Object(map)) => map.get(seg).map(Val::from_json),
-        Val::Json(Value::Array(items)) => {
-            if seg == "length" {
-                return Some(Val::Num(items.len() as f64));
-            }
-            items.get(array_index(seg)?).map(Val::from_json)
-        }
-        Val::Arr(items) => {
-            if seg == "length" {
-                return Some(Val::Num(items.len() as f64));
-            }
-            items.get(array_index(seg)?).cloned()
-        }
-        Val::Str(s) => {
-            if seg == "length" {
-                return Some(Val::Num(s.encode_utf16().count() as f64));
-            }
-            let unit = s.encode_utf16().nth(array_index(seg)?)?;
-            Some(Val::Str(Cow::Owned(String::from_utf16_lossy(&[unit]))))
-        }
-        Val::Context(ctx) => {
-            if seg == "custom" {
-                // The custom map is not a JSON value; look through it.
-                return match rest.next() {
-                    Some(key) => ctx.custom.get(key).map(Val::from_json),
-                    None => Some(Val::Object),
-                };
-            }
-            crate::context::Field::from_name(seg).and_then(|f| field_val(ctx, f))
-        }
-        Val::Null | Val::Bool(_) | Val::Num(_) | Val::Json(_) | Val::Object => None,
-    }
-}
-
-/// Follows `segs` from `start`.
-fn walk<'a, 's>(start: Val<'a>, segs: impl IntoIterator<Item = &'s str>) -> Option<Val<'a>> {
-    let mut segs = segs.into_iter();
-    let mut cur = start;
-    while let Some(seg) = segs.next() {
-        cur = step(&cur, seg, &mut segs)?;
-    }
-    Some(cur)
-}
-
-fn strs(segs: &[Box<str>]) -> impl Iterator<Item = &str> {
-    segs.iter().map(|s| &**s)
-}
-
-/// Resolves a compiled `var` path (`None` is `undefined`).
-fn lookup<'a>(path: &'a VarPath, f: &Frame<'a, '_>) -> Option<Val<'a>> {
-    match path {
-        VarPath::Whole => Some(f.data()),
-        VarPath::Field(field) => match f.root {
-            Root::Context(c) => field_val(c, *field),
-            Root::Json(v) => walk(Val::from_json(v), [field.name()]),
-        },
-        VarPath::Custom(segs) => {
-            let root = match f.root {
-                Root::Context(c) => Val::Context(c),
-                Root::Json(v) => Val::from_json(v),
-            };
-            walk(root, std::iter::once("custom").chain(strs(segs)))
-        }
-        VarPath::Path(segs) => walk(f.data(), strs(segs)),
-        VarPath::Current(segs) => match f.scope {
-            Scope::Reduce { current, .. } => walk(current.clone(), strs(segs)),
-            _ => None,
-        },
-        VarPath::Accumulator(segs) => match f.scope {
-            Scope::Reduce { accumulator, .. } => walk(accumulator.clone(), strs(segs)),
-            _ => None,
-        },
-        VarPath::Undefined => None,
-    }
-}
-
-/// Resolves a path computed at run time (`var` with logic, `missing`).
-pub(crate) fn lookup_dynamic<'a>(key: &Val<'a>, f: &Frame<'a, '_>) -> Option<Val<'a>> {
-    let key = match key {
-        Val::Null => return Some(f.data()),
-        other => other.to_js_string(),
-    };
-    if key.is_empty() {
-        return Some(f.data());
-    }
-    let mut segs = key.split('.');
-    match f.scope {
-        Scope::Reduce {
-            current,
-            accumulator,
-        } => match segs.next() {
-            Some("current") => walk(current.clone(), segs),
-            Some("accumulator") => walk(accumulator.clone(), segs),
-            _ => None,
-        },
-        _ => walk(f.data(), segs),
-    }
-}
-
-/// Strict membership in a constant list.
-fn in_set(needle: &Val<'_>, set: &ConstSet) -> bool {
+/// Strict membership in a constant list (arrays and objects are never
+/// members: the list holds no reference to them).
+#[inline]
+fn in_set(needle: Option<Scalar<'_>>, set: &ConstSet) -> bool {
     match needle {
-        Val::Str(s) => set.contains_str(s),
-        Val::Num(n) => set.contains_num(*n),
-        Val::Null => set.null,
-        Val::Bool(true) => set.yes,
-        Val::Bool(false) => set.no,
-        _ => false,
+        Some(Scalar::Str(s)) => set.contains_str(s),
+        Some(Scalar::Num(n)) => set.contains_num(n),
+        Some(Scalar::Null) => set.null,
+        Some(Scalar::Bool(true)) => set.yes,
+        Some(Scalar::Bool(false)) => set.no,
+        None => false,
+    }
+}
+
+/// A literal as a value (borrowed from the rule).
+#[inline]
+fn lit_val(lit: &Lit) -> Val<'_> {
+    match lit {
+        Lit::Null => Val::Null,
+        Lit::Bool(b) => Val::Bool(*b),
+        Lit::Num(n) => Val::Num(*n),
+        Lit::Str(s) => Val::Str(Cow::Borrowed(s)),
+    }
+}
+
+/// The operand as a [`Scalar`] when it is a literal or a checkout attribute:
+/// the allocation- and drop-free path of comparisons.
+#[inline]
+fn scalar_operand<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Option<Scalar<'a>> {
+    match (node, f.root) {
+        (Node::Lit(lit), _) => Some(match lit {
+            Lit::Null => Scalar::Null,
+            Lit::Bool(b) => Scalar::Bool(*b),
+            Lit::Num(n) => Scalar::Num(*n),
+            Lit::Str(s) => Scalar::Str(s),
+        }),
+        (
+            Node::Var {
+                path: VarPath::Field(field),
+                default: None,
+            },
+            Root::Context(c),
+        ) => Some(match c.get(*field) {
+            None => Scalar::Null,
+            Some(FieldValue::Text(s)) => Scalar::Str(s),
+            Some(FieldValue::Number(n)) => Scalar::Num(n),
+        }),
+        (
+            Node::Var {
+                path: VarPath::Custom(segs),
+                default: None,
+            },
+            Root::Context(c),
+        ) => match &**segs {
+            [key] => match c.custom.get(&**key) {
+                None | Some(Value::Null) => Some(Scalar::Null),
+                Some(Value::Bool(b)) => Some(Scalar::Bool(*b)),
+                Some(Value::Number(n)) => Some(Scalar::Num(n.as_f64().unwrap_or(f64::NAN))),
+                Some(Value::String(s)) => Some(Scalar::Str(s)),
+                Some(Value::Array(_) | Value::Object(_)) => None,
+            },
+            _ => None,
+        },
+        (Node::LocalHour, _) => Some(Scalar::Num(local_hour(f.env))),
+        (Node::LocalWeekday, _) => Some(Scalar::Num(local_weekday(f.env))),
+        (Node::HistoryCount { scope, id, window }, _) => Some(Scalar::Num(f64::from(
+            f.env.history_count(*scope, id, *window),
+        ))),
+        _ => None,
+    }
+}
+
+/// The value of an operand: attribute reads and constants inline, the
+/// rest through [`eval`].
+#[inline]
+fn operand<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
+    match (node, f.root) {
+        (Node::Lit(lit), _) => lit_val(lit),
+        (Node::Const(v), _) => Val::from_json(v),
+        (
+            Node::Var {
+                path: VarPath::Field(field),
+                default: None,
+            },
+            Root::Context(c),
+        ) => field_val(c, *field).unwrap_or(Val::Null),
+        _ => eval(node, f),
     }
 }
 
 /// Truthiness of `node`'s value, computed without building boolean values.
+///
+/// Kept small on purpose: every node pays this function's prologue, so the
+/// work of each operator lives in its own out-of-line function.
 pub(crate) fn test<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
     match node {
         Node::And(items) => !items.is_empty() && items.iter().all(|n| test(n, f)),
         Node::Or(items) => items.iter().any(|n| test(n, f)),
         Node::Not(inner) => !test(inner, f),
         Node::NotNot(inner) => test(inner, f),
-        Node::Eq(op, args) => {
-            let [a, b] = &**args;
-            let (a, b) = (eval(a, f), eval(b, f));
+        Node::TextEq { op, field, value } => match f.root {
+            Root::Context(c) => (c.text(*field) == Some(&**value)) != op.negated(),
+            Root::Json(_) => text_eq_json(*op, *field, value, f),
+        },
+        Node::TextIn(field, set) => match f.root {
+            Root::Context(c) => match c.text(*field) {
+                Some(s) => set.contains_str(s),
+                None => set.null,
+            },
+            Root::Json(_) => {
+                let v = lookup_field(*field, f);
+                in_set(v.as_ref().map_or(Some(Scalar::Null), Val::as_scalar), set)
+            }
+        },
+        Node::NumCmp {
+            op,
+            field,
+            k,
+            field_first,
+        } => {
+            let x = match (f.root, field.is_numeric()) {
+                (Root::Context(c), true) => match c.get(*field) {
+                    Some(FieldValue::Number(n)) => n,
+                    _ => 0.0,
+                },
+                _ => return num_cmp_json(*op, *field, *k, *field_first, f),
+            };
+            let (a, b) = if *field_first { (x, *k) } else { (*k, x) };
             match op {
-                EqOp::Loose => loose_eq(&a, &b),
-                EqOp::Strict => strict_eq(&a, &b),
-                EqOp::NotLoose => !loose_eq(&a, &b),
-                EqOp::NotStrict => !strict_eq(&a, &b),
+                CmpOp::Lt => a < b,
+                CmpOp::Le => a <= b,
+                CmpOp::Gt => a > b,
+                CmpOp::Ge => a >= b,
             }
         }
+        Node::Eq(op, args) => test_eq(*op, args, f),
         Node::Cmp(op, args) => compare(*op, args, f),
-        Node::InSet(needle, set) => in_set(&eval(needle, f), set),
+        Node::InSet(needle, set) => test_in_set(needle, set, f),
+        Node::InAudience(index) => f.env.in_audience(*index),
+        Node::Lit(lit) => lit_truthy(lit),
+        other => test_rare(other, f),
+    }
+}
+
+/// `TextEq` over JSON data, where the "attribute" may be any value.
+#[cold]
+#[inline(never)]
+fn text_eq_json(op: EqOp, field: Field, value: &str, f: &Frame<'_, '_>) -> bool {
+    let a = lookup_field(field, f).unwrap_or(Val::Null);
+    let b = Val::Str(Cow::Borrowed(value));
+    let eq = match op {
+        EqOp::Loose | EqOp::NotLoose => loose_eq(&a, &b),
+        EqOp::Strict | EqOp::NotStrict => strict_eq(&a, &b),
+    };
+    eq != op.negated()
+}
+
+/// `NumCmp` over JSON data.
+#[cold]
+#[inline(never)]
+fn num_cmp_json(op: CmpOp, field: Field, k: f64, field_first: bool, f: &Frame<'_, '_>) -> bool {
+    let x = lookup_field(field, f).unwrap_or(Val::Null);
+    let k = Val::Num(k);
+    let (a, b) = if field_first { (&x, &k) } else { (&k, &x) };
+    match op {
+        CmpOp::Lt => lt(a, b),
+        CmpOp::Le => le(a, b),
+        CmpOp::Gt => lt(b, a),
+        CmpOp::Ge => le(b, a),
+    }
+}
+
+fn lit_truthy(lit: &Lit) -> bool {
+    match lit {
+        Lit::Null => false,
+        Lit::Bool(b) => *b,
+        Lit::Num(n) => *n != 0.0 && !n.is_nan(),
+        Lit::Str(s) => !s.is_empty(),
+    }
+}
+
+#[inline(never)]
+fn test_eq<'a>(op: EqOp, args: &'a [Node; 2], f: &Frame<'a, '_>) -> bool {
+    let [a, b] = args;
+    if let (Some(x), Some(y)) = (scalar_operand(a, f), scalar_operand(b, f)) {
+        return match op {
+            EqOp::Loose => scalar_loose_eq(x, y),
+            EqOp::Strict => scalar_strict_eq(x, y),
+            EqOp::NotLoose => !scalar_loose_eq(x, y),
+            EqOp::NotStrict => !scalar_strict_eq(x, y),
+        };
+    }
+    eq_values(op, a, b, f)
+}
+
+/// `test_eq` when an operand is not a scalar attribute or literal.
+#[cold]
+#[inline(never)]
+fn eq_values<'a>(op: EqOp, a: &'a Node, b: &'a Node, f: &Frame<'a, '_>) -> bool {
+    let (a, b) = (operand(a, f), operand(b, f));
+    match op {
+        EqOp::Loose => loose_eq(&a, &b),
+        EqOp::Strict => strict_eq(&a, &b),
+        EqOp::NotLoose => !loose_eq(&a, &b),
+        EqOp::NotStrict => !strict_eq(&a, &b),
+    }
+}
+
+#[inline(never)]
+fn test_in_set<'a>(needle: &'a Node, set: &ConstSet, f: &Frame<'a, '_>) -> bool {
+    match scalar_operand(needle, f) {
+        Some(x) => in_set(Some(x), set),
+        None => in_set(operand(needle, f).as_scalar(), set),
+    }
+}
+
+/// The less common operators' truthiness.
+#[inline(never)]
+fn test_rare<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
+    match node {
         Node::In(args) => {
             let [needle, hay] = &**args;
             ops::contains(&eval(hay, f), &eval(needle, f))
@@ -242,16 +314,56 @@ pub(crate) fn test<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
         Node::Iter(op @ (IterOp::All | IterOp::Some | IterOp::None), args) => {
             quantify(*op, args, f)
         }
-        Node::InAudience(index) => f.env.in_audience(*index),
         Node::Const(v) => Val::from_json(v).truthy(),
         other => eval(other, f).truthy(),
     }
 }
 
+/// Whether an ordering satisfies `<` (`or_equal` false) or `<=`.
+#[inline]
+fn ordered(o: Option<Ordering>, or_equal: bool) -> bool {
+    matches!(
+        (o, or_equal),
+        (Some(Ordering::Less), _) | (Some(Ordering::Equal), true)
+    )
+}
+
+/// `<`, `<=` (with the between form), `>`, `>=`.
+#[inline(never)]
 fn compare<'a>(op: CmpOp, args: &'a [Node], f: &Frame<'a, '_>) -> bool {
+    let or_equal = matches!(op, CmpOp::Le | CmpOp::Ge);
+    match args {
+        [a, b] => {
+            if let (Some(x), Some(y)) = (scalar_operand(a, f), scalar_operand(b, f)) {
+                let o = match op {
+                    CmpOp::Lt | CmpOp::Le => scalar_compare(x, y),
+                    CmpOp::Gt | CmpOp::Ge => scalar_compare(y, x),
+                };
+                return ordered(o, or_equal);
+            }
+        }
+        [a, b, c] => {
+            if let (Some(x), Some(y), Some(z)) = (
+                scalar_operand(a, f),
+                scalar_operand(b, f),
+                scalar_operand(c, f),
+            ) {
+                return ordered(scalar_compare(x, y), or_equal)
+                    && ordered(scalar_compare(y, z), or_equal);
+            }
+        }
+        _ => {}
+    }
+    compare_values(op, args, f)
+}
+
+/// `compare` when an operand is not a scalar attribute or literal.
+#[cold]
+#[inline(never)]
+fn compare_values<'a>(op: CmpOp, args: &'a [Node], f: &Frame<'a, '_>) -> bool {
     match (op, args) {
         (CmpOp::Lt | CmpOp::Le, [a, b, c]) => {
-            let (a, b, c) = (eval(a, f), eval(b, f), eval(c, f));
+            let (a, b, c) = (operand(a, f), operand(b, f), operand(c, f));
             if op == CmpOp::Lt {
                 lt(&a, &b) && lt(&b, &c)
             } else {
@@ -259,7 +371,7 @@ fn compare<'a>(op: CmpOp, args: &'a [Node], f: &Frame<'a, '_>) -> bool {
             }
         }
         (_, [a, b]) => {
-            let (a, b) = (eval(a, f), eval(b, f));
+            let (a, b) = (operand(a, f), operand(b, f));
             match op {
                 CmpOp::Lt => lt(&a, &b),
                 CmpOp::Le => le(&a, &b),
@@ -307,6 +419,7 @@ fn quantify<'a>(op: IterOp, args: &'a [Node; 2], f: &Frame<'a, '_>) -> bool {
 /// The JSONLogic value of `node`.
 pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
     match node {
+        Node::Lit(lit) => lit_val(lit),
         Node::Const(v) => Val::from_json(v),
         Node::Array(items) => Val::Arr(items.iter().map(|n| eval(n, f)).collect()),
         Node::Var { path, default } => match lookup(path, f) {
@@ -349,12 +462,36 @@ pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
         Node::Not(_)
         | Node::NotNot(_)
         | Node::Eq(..)
+        | Node::TextEq { .. }
+        | Node::TextIn(..)
+        | Node::NumCmp { .. }
         | Node::Cmp(..)
         | Node::In(_)
         | Node::InSet(..)
         | Node::InAudience(_)
         | Node::Iter(IterOp::All | IterOp::Some | IterOp::None, _) => Val::Bool(test(node, f)),
-        Node::Arith(op, args) => arith(*op, args, f),
+        Node::Arith(..)
+        | Node::MinMax(..)
+        | Node::Cat(_)
+        | Node::Substr(_)
+        | Node::Merge(_)
+        | Node::Log(_)
+        | Node::Iter(..)
+        | Node::Reduce(_) => eval_rare(node, f),
+        Node::HistoryCount { scope, id, window } => {
+            Val::Num(f64::from(f.env.history_count(*scope, id, *window)))
+        }
+        Node::LocalHour => Val::Num(local_hour(f.env)),
+        Node::LocalWeekday => Val::Num(local_weekday(f.env)),
+    }
+}
+
+/// The operators that build strings and arrays, kept out of [`eval`] so the
+/// hot path stays small.
+#[inline(never)]
+fn eval_rare<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
+    match node {
+        Node::Arith(op, args) => ops::arith(*op, args, f),
         Node::MinMax(max, args) => {
             let nums = args.iter().map(|n| eval(n, f).to_number());
             Val::Num(ops::min_max(*max, nums))
@@ -418,19 +555,20 @@ pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
             }
             acc
         }
-        Node::HistoryCount { scope, id, window } => {
-            Val::Num(f64::from(f.env.history_count(*scope, id, *window)))
-        }
-        Node::LocalHour => {
-            let local = local_millis(f.env);
-            Val::Num((local.rem_euclid(DAY_MS) / HOUR_MS) as f64)
-        }
-        Node::LocalWeekday => {
-            // 1970-01-01 was a Thursday: day 0 is weekday 3 when Monday is 0.
-            let days = local_millis(f.env).div_euclid(DAY_MS);
-            Val::Num((days + 3).rem_euclid(7) as f64)
-        }
+        _ => eval(node, f),
     }
+}
+
+/// `local_hour`: 0–23 in the partner's offset.
+fn local_hour(env: &dyn RuleEnv) -> f64 {
+    (local_millis(env).rem_euclid(DAY_MS) / HOUR_MS) as f64
+}
+
+/// `local_weekday`: 0 (Monday) – 6 (Sunday) in the partner's offset.
+fn local_weekday(env: &dyn RuleEnv) -> f64 {
+    // 1970-01-01 was a Thursday: day 0 is weekday 3 when Monday is 0.
+    let days = local_millis(env).div_euclid(DAY_MS);
+    (days + 3).rem_euclid(7) as f64
 }
 
 /// The partner's local wall-clock time, as milliseconds since the epoch.
@@ -438,32 +576,4 @@ fn local_millis(env: &dyn RuleEnv) -> i64 {
     env.now()
         .as_millis()
         .saturating_add(i64::from(env.utc_offset_minutes()).saturating_mul(MINUTE_MS))
-}
-
-fn arith<'a>(op: ArithOp, args: &'a [Node], f: &Frame<'a, '_>) -> Val<'a> {
-    let mut vals = args.iter().map(|n| eval(n, f));
-    match op {
-        ArithOp::Add => Val::Num(vals.map(|v| v.parse_float()).sum()),
-        ArithOp::Mul => {
-            // `reduce` without an initial value: one argument comes back as is.
-            let Some(first) = vals.next() else {
-                return Val::Null;
-            };
-            let mut rest = vals.peekable();
-            if rest.peek().is_none() {
-                return first;
-            }
-            Val::Num(rest.fold(first.parse_float(), |acc, v| acc * v.parse_float()))
-        }
-        ArithOp::Sub => match (vals.next(), vals.next()) {
-            (Some(a), None) => Val::Num(-a.to_number()),
-            (Some(a), Some(b)) => Val::Num(a.to_number() - b.to_number()),
-            _ => Val::Num(f64::NAN),
-        },
-        ArithOp::Div | ArithOp::Mod => {
-            let a = vals.next().map_or(f64::NAN, |v| v.to_number());
-            let b = vals.next().map_or(f64::NAN, |v| v.to_number());
-            Val::Num(if op == ArithOp::Div { a / b } else { a % b })
-        }
-    }
 }

@@ -126,6 +126,11 @@ impl ConstSet {
 
     /// Whether `s` is a string member.
     pub(crate) fn contains_str(&self, s: &str) -> bool {
+        // Short lists (the usual state or device list) scan faster than
+        // they bisect: most members are rejected on length alone.
+        if self.strs.len() <= 8 {
+            return self.strs.iter().any(|m| m.len() == s.len() && **m == *s);
+        }
         self.strs.binary_search_by(|m| (**m).cmp(s)).is_ok()
     }
 
@@ -137,10 +142,45 @@ impl ConstSet {
     }
 }
 
+/// A scalar literal, decoded at compile time.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Lit {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number.
+    Num(f64),
+    /// A string.
+    Str(Box<str>),
+}
+
+impl EqOp {
+    /// Whether the operator is a negation (`!=`, `!==`).
+    pub(crate) fn negated(self) -> bool {
+        matches!(self, EqOp::NotLoose | EqOp::NotStrict)
+    }
+}
+
+impl Lit {
+    /// The literal for a scalar JSON value (`None` for arrays and objects).
+    pub(crate) fn from_json(v: &Value) -> Option<Lit> {
+        Some(match v {
+            Value::Null => Lit::Null,
+            Value::Bool(b) => Lit::Bool(*b),
+            Value::Number(n) => Lit::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Value::String(s) => Lit::Str(s.as_str().into()),
+            Value::Array(_) | Value::Object(_) => return None,
+        })
+    }
+}
+
 /// One node of a compiled rule.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Node {
-    /// A literal (scalar, or an array with no logic inside).
+    /// A scalar literal.
+    Lit(Lit),
+    /// An array literal with no logic inside.
     Const(Value),
     /// An array literal with logic inside; each element is evaluated.
     Array(Box<[Node]>),
@@ -180,6 +220,30 @@ pub(crate) enum Node {
     In(Box<[Node; 2]>),
     /// `in` against a constant list
     InSet(Box<Node>, Box<ConstSet>),
+    /// `==`/`===` (or negated) of a text attribute and a string literal:
+    /// both are exact for a text attribute, which is a string or absent.
+    TextEq {
+        /// The comparison as written (used verbatim over JSON data).
+        op: EqOp,
+        /// The text attribute.
+        field: Field,
+        /// The literal.
+        value: Box<str>,
+    },
+    /// `in` of a text attribute against a constant list.
+    TextIn(Field, Box<ConstSet>),
+    /// A two-argument comparison of a numeric attribute with a number
+    /// (an absent attribute compares as 0, JSONLogic's `null`).
+    NumCmp {
+        /// The comparison as written.
+        op: CmpOp,
+        /// The numeric attribute.
+        field: Field,
+        /// The literal.
+        k: f64,
+        /// Whether the attribute is the left operand.
+        field_first: bool,
+    },
     /// `+ * - / %`
     Arith(ArithOp, Box<[Node]>),
     /// `min` (false) / `max` (true)

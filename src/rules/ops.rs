@@ -1,7 +1,8 @@
 //! Operators whose JavaScript semantics take more than a line: `in`,
 //! `missing`, `missing_some`, `min`/`max`, `substr`.
 
-use super::eval::{lookup_dynamic, Frame};
+use super::eval::{eval, lookup_dynamic, Frame};
+use super::node::{ArithOp, Node};
 use super::value::{le, strict_eq, Val};
 use std::borrow::Cow;
 
@@ -110,4 +111,34 @@ pub(crate) fn substr<'a>(args: &[Val<'a>]) -> Val<'a> {
         Some(end) => js_substr(&units, start, Some(to_integer(end))),
     };
     Val::Str(Cow::Owned(String::from_utf16_lossy(&out)))
+}
+
+/// `+ * - / %`: `+` and `*` coerce with `parseFloat`, the others with
+/// `ToNumber`.
+pub(crate) fn arith<'a>(op: ArithOp, args: &'a [Node], f: &Frame<'a, '_>) -> Val<'a> {
+    let mut vals = args.iter().map(|n| eval(n, f));
+    match op {
+        ArithOp::Add => Val::Num(vals.map(|v| v.parse_float()).sum()),
+        ArithOp::Mul => {
+            // `reduce` without an initial value: one argument comes back as is.
+            let Some(first) = vals.next() else {
+                return Val::Null;
+            };
+            let mut rest = vals.peekable();
+            if rest.peek().is_none() {
+                return first;
+            }
+            Val::Num(rest.fold(first.parse_float(), |acc, v| acc * v.parse_float()))
+        }
+        ArithOp::Sub => match (vals.next(), vals.next()) {
+            (Some(a), None) => Val::Num(-a.to_number()),
+            (Some(a), Some(b)) => Val::Num(a.to_number() - b.to_number()),
+            _ => Val::Num(f64::NAN),
+        },
+        ArithOp::Div | ArithOp::Mod => {
+            let a = vals.next().map_or(f64::NAN, |v| v.to_number());
+            let b = vals.next().map_or(f64::NAN, |v| v.to_number());
+            Val::Num(if op == ArithOp::Div { a / b } else { a % b })
+        }
+    }
 }

@@ -35,6 +35,7 @@ pub(crate) enum Val<'a> {
 
 impl<'a> Val<'a> {
     /// A borrowed JSON value; scalars become scalar variants.
+    #[inline]
     pub(crate) fn from_json(v: &'a Value) -> Val<'a> {
         match v {
             Value::Null => Val::Null,
@@ -197,6 +198,82 @@ impl<'v, 'a> ArrayRef<'v, 'a> {
     }
 }
 
+/// A scalar value, borrowed and `Copy`: the operands of almost every
+/// comparison, handled without building (and dropping) a [`Val`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    /// `null` / `undefined`
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Num(f64),
+    /// A string.
+    Str(&'a str),
+}
+
+impl Scalar<'_> {
+    /// JS `ToNumber`.
+    fn to_number(self) -> f64 {
+        match self {
+            Scalar::Null => 0.0,
+            Scalar::Bool(b) => f64::from(u8::from(b)),
+            Scalar::Num(n) => n,
+            Scalar::Str(s) => string_to_number(s),
+        }
+    }
+}
+
+impl<'a> Val<'a> {
+    /// The value as a scalar, unless it is an array or object.
+    #[inline]
+    pub(crate) fn as_scalar(&self) -> Option<Scalar<'_>> {
+        Some(match self {
+            Val::Null => Scalar::Null,
+            Val::Bool(b) => Scalar::Bool(*b),
+            Val::Num(n) => Scalar::Num(*n),
+            Val::Str(s) => Scalar::Str(s),
+            Val::Json(_) | Val::Arr(_) | Val::Context(_) | Val::Object => return None,
+        })
+    }
+}
+
+/// JS `===` on scalars.
+#[inline]
+pub(crate) fn scalar_strict_eq(a: Scalar<'_>, b: Scalar<'_>) -> bool {
+    match (a, b) {
+        (Scalar::Null, Scalar::Null) => true,
+        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+        (Scalar::Num(x), Scalar::Num(y)) => x == y,
+        (Scalar::Str(x), Scalar::Str(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// JS `==` on scalars: `null` equals only `null`; booleans compare as
+/// numbers; a number and a string compare numerically.
+#[inline]
+pub(crate) fn scalar_loose_eq(a: Scalar<'_>, b: Scalar<'_>) -> bool {
+    match (a, b) {
+        (Scalar::Str(x), Scalar::Str(y)) => x == y,
+        (Scalar::Null, Scalar::Null) => true,
+        (Scalar::Null, _) | (_, Scalar::Null) => false,
+        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+        (x, y) => x.to_number() == y.to_number(),
+    }
+}
+
+/// JS abstract relational comparison on scalars: two strings compare by
+/// UTF-16 code units, anything else numerically; `None` when NaN is involved.
+#[inline]
+pub(crate) fn scalar_compare(a: Scalar<'_>, b: Scalar<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Scalar::Num(x), Scalar::Num(y)) => x.partial_cmp(&y),
+        (Scalar::Str(x), Scalar::Str(y)) => Some(x.encode_utf16().cmp(y.encode_utf16())),
+        (x, y) => x.to_number().partial_cmp(&y.to_number()),
+    }
+}
+
 /// Identity of two object-like values (JS compares objects by reference).
 fn same_object(a: &Val<'_>, b: &Val<'_>) -> bool {
     match (a, b) {
@@ -208,51 +285,39 @@ fn same_object(a: &Val<'_>, b: &Val<'_>) -> bool {
 
 /// JS `===`.
 pub(crate) fn strict_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
-    match (a, b) {
-        (Val::Null, Val::Null) => true,
-        (Val::Bool(x), Val::Bool(y)) => x == y,
-        (Val::Num(x), Val::Num(y)) => x == y,
-        (Val::Str(x), Val::Str(y)) => x == y,
+    match (a.as_scalar(), b.as_scalar()) {
+        (Some(x), Some(y)) => scalar_strict_eq(x, y),
         _ => same_object(a, b),
     }
 }
 
-/// JS `==` (abstract equality).
+/// JS `==` (abstract equality). An object against a primitive compares its
+/// primitive form (`[1] == 1`, `[] == ""`); two objects compare by identity.
 pub(crate) fn loose_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
-    match (a, b) {
-        (Val::Null, Val::Null) => true,
-        (Val::Null, _) | (_, Val::Null) => false,
-        (Val::Bool(_), _) | (_, Val::Bool(_)) => {
-            let (x, y) = (as_number_if_bool(a), as_number_if_bool(b));
-            loose_eq(&x, &y)
+    match (a.as_scalar(), b.as_scalar()) {
+        (Some(x), Some(y)) => scalar_loose_eq(x, y),
+        (None, None) => same_object(a, b),
+        _ => {
+            let (pa, pb) = (a.to_primitive(), b.to_primitive());
+            match (pa.as_scalar(), pb.as_scalar()) {
+                (Some(x), Some(y)) => scalar_loose_eq(x, y),
+                _ => false,
+            }
         }
-        (Val::Num(x), Val::Num(y)) => x == y,
-        (Val::Str(x), Val::Str(y)) => x == y,
-        (Val::Num(x), Val::Str(s)) | (Val::Str(s), Val::Num(x)) => *x == string_to_number(s),
-        (x, y) if x.is_object_like() && y.is_object_like() => same_object(x, y),
-        (x, y) => loose_eq(&x.to_primitive(), &y.to_primitive()),
     }
 }
 
-fn as_number_if_bool<'a>(v: &Val<'a>) -> Val<'a> {
-    match v {
-        Val::Bool(b) => Val::Num(f64::from(u8::from(*b))),
-        other => other.clone(),
-    }
-}
-
-/// JS abstract relational comparison: strings compare by UTF-16 code units,
-/// anything else numerically; `None` when a side is NaN (every comparison
-/// is then false).
+/// JS abstract relational comparison (see [`scalar_compare`]); objects
+/// compare by their primitive form.
 pub(crate) fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
-    if let (Val::Num(x), Val::Num(y)) = (a, b) {
-        return x.partial_cmp(y);
+    if let (Some(x), Some(y)) = (a.as_scalar(), b.as_scalar()) {
+        return scalar_compare(x, y);
     }
     let (pa, pb) = (a.to_primitive(), b.to_primitive());
-    if let (Val::Str(x), Val::Str(y)) = (&pa, &pb) {
-        return Some(x.encode_utf16().cmp(y.encode_utf16()));
+    match (pa.as_scalar(), pb.as_scalar()) {
+        (Some(x), Some(y)) => scalar_compare(x, y),
+        _ => None,
     }
-    pa.to_number().partial_cmp(&pb.to_number())
 }
 
 /// `a < b`.

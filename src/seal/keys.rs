@@ -102,7 +102,7 @@ impl FulfilmentPrivateKey {
     /// `KEY_INVALID` for malformed JSON, another `kind`, bad base64 or a
     /// public key that does not belong to the private key.
     pub fn from_json(text: &str) -> Result<Self> {
-        let file: Self = serde_json::from_str(text)
+        let file: Self = serde_json::from_slice(text.as_bytes())
             .map_err(|e| key_invalid(format!("not a fulfilment private key file: {e}")))?;
         if file.kind != FULFILMENT_KEY_KIND {
             return Err(key_invalid(format!(

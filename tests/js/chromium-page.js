@@ -11,7 +11,7 @@ const codeOf = (fn) => {
 };
 
 try {
-  const { receipt, key, now, fulfilmentKey } = await window.testInput();
+  const { receipt, key, now, fulfilmentKey, draft, decideNow } = await window.testInput();
   await oe.ready;
   const keyBytes = new TextEncoder().encode(key);
   const compact = oe.signReceipt(receipt, keyBytes);
@@ -29,7 +29,26 @@ try {
     instanceofError,
     sealed: oe.sealForFulfilment(fulfilmentKey, receipt, "ada@example.com"),
     sealedAgain: oe.sealForFulfilment(fulfilmentKey, receipt, "ada@example.com"),
+    decided: decide(draft, decideNow),
   };
 } catch (e) {
   window.__result = { error: String(e && e.stack ? e.stack : e) };
+}
+
+// A checkout page deciding from a (preview) bundle: decide, record the
+// impression, decide again with the stored history.
+function decide(draft, at) {
+  const engine = oe.Engine.fromDraft(draft);
+  const context = { firstname: "Ada", state: "CA", amount: "64.50", age: 29 };
+  const first = engine.decide(context, null, at, { seed: 1 });
+  const shown = first.decision.placements[0].offers.map((o) => o.offerId);
+  let history = first.history;
+  for (const offerId of shown) history = engine.record(history, { type: "impression", offerId }, at);
+  const again = engine.decide(context, history, at + 1000, { seed: 1 });
+  return {
+    shown,
+    html: first.decision.placements[0].html,
+    historyIsBytes: history instanceof Uint8Array,
+    again: again.decision.placements[0].offers.map((o) => o.offerId),
+  };
 }

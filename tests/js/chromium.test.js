@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
 import { cargoVersion, fixtures, pkgDir, root } from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -80,6 +81,8 @@ test("pkg/browser.js imports and runs in headless Chromium", async (t) => {
     key: suite.key,
     now: Date.parse("2026-11-29T12:05:00Z"),
     fulfilmentKey: { kid: "acme-2026-01", publicKey: Buffer.from(kat.pkRm, "hex").toString("base64") },
+    draft: readFileSync(new URL("tests/fixtures/decide/bundle.json", root), "utf8"),
+    decideNow: Date.parse("2026-11-29T12:00:00Z"),
   }));
   const { port } = server.address();
   await page.goto(`http://127.0.0.1:${port}/`);
@@ -93,5 +96,10 @@ test("pkg/browser.js imports and runs in headless Chromium", async (t) => {
   assert.equal(result.instanceofError, true);
   assert.equal(Object.keys(result.sealed).length, 6);
   assert.notEqual(result.sealed.enc, result.sealedAgain.enc);
+  // Decides in the page: the shared fixture's first case winners.
+  assert.deepEqual(result.decided.shown, ["streamco-trial", "mealbox-50"]);
+  assert.match(result.decided.html, /Ada, here are some extra perks/);
+  assert.equal(result.decided.historyIsBytes, true);
+  assert.ok(result.decided.again.length > 0);
   assert.deepEqual(problems, []);
 });

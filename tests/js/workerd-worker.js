@@ -4,6 +4,7 @@ import * as oe from "../../pkg/workerd.js";
 
 export default {
   async fetch(request) {
+    if (new URL(request.url).pathname === "/decide") return decide(await request.json());
     const { receipt, key, now, fulfilmentKey } = await request.json();
     const keyBytes = new TextEncoder().encode(key);
     const codeOf = (fn) => {
@@ -27,3 +28,18 @@ export default {
     });
   },
 };
+
+// Loads a signed bundle with its trust config, then decides: what an edge
+// worker does per checkout (a tampered bundle is refused, the good one stays).
+function decide({ trust, signed, tampered, context, now }) {
+  const engine = new oe.Engine(trust);
+  const loaded = engine.load(new TextEncoder().encode(signed), now);
+  let refused;
+  try {
+    engine.load(tampered, now);
+  } catch (e) {
+    refused = `${e.name}/${e.code}`;
+  }
+  const { decision, history } = engine.decide(context, null, now, { explain: true });
+  return Response.json({ loaded, refused, decision, historyBytes: history.length, info: engine.info() });
+}

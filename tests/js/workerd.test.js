@@ -5,10 +5,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { readFileSync } from "node:fs";
 import { cargoVersion, fixtures, root } from "./helpers.js";
 
-test("a Worker importing pkg/workerd.js signs, verifies and seals in workerd", async (t) => {
-  const mf = new Miniflare({
+/** A Miniflare running tests/js/workerd-worker.js over pkg/workerd.js. */
+function worker() {
+  return new Miniflare({
     modules: true,
     modulesRoot: fileURLToPath(root),
     scriptPath: fileURLToPath(new URL("tests/js/workerd-worker.js", root)),
@@ -18,6 +20,39 @@ test("a Worker importing pkg/workerd.js signs, verifies and seals in workerd", a
     ],
     compatibilityDate: "2026-05-03",
   });
+}
+
+test("a Worker loads a signed fixture bundle and decides in workerd", async (t) => {
+  const mf = worker();
+  t.after(() => mf.dispose());
+  const file = (name) => readFileSync(new URL(`tests/fixtures/bundles/${name}`, root), "utf8");
+  const res = await mf.dispatchFetch("http://worker.test/decide", {
+    method: "POST",
+    body: JSON.stringify({
+      trust: JSON.parse(file("trust.json")),
+      signed: file("acme-v2.signed.json"),
+      tampered: file("acme-v2-tampered-payload.signed.json"),
+      context: { firstname: "Ada", state: "CA", amount: "64.50", paymenttype: "visa" },
+      now: Date.parse("2026-06-01T00:00:00Z"),
+    }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const body = JSON.parse(text);
+  assert.deepEqual(body.loaded, { status: "loaded", version: 2 });
+  assert.equal(body.refused, "OfferEdgeError/SIGNATURE_INVALID");
+  assert.equal(body.decision.bundleVersion, 2);
+  assert.equal(body.decision.partner, "acme");
+  assert.equal(body.decision.bundleSha256, body.info.bundleSha256);
+  const shown = body.decision.placements.flatMap((p) => p.offers);
+  assert.ok(shown.length > 0, "the demo bundle shows offers");
+  assert.match(body.decision.placements[0].html, /Ada/);
+  assert.ok(body.decision.explanations.length >= 12, "explain covers every offer");
+  assert.ok(body.historyBytes > 0);
+});
+
+test("a Worker importing pkg/workerd.js signs, verifies and seals in workerd", async (t) => {
+  const mf = worker();
   t.after(() => mf.dispose());
 
   const [, suite] = fixtures("receipts")[0];

@@ -2,10 +2,39 @@
 //! from `crypto.getRandomValues`, sealed requests open with the partner's
 //! private key, and failures are `OfferEdgeError`s carrying the core's code.
 
+use crate::bundles;
+use crate::decide::decide_fixture;
+use crate::fixtures::{get, BUNDLES};
 use crate::seal::{partner_key, receipt};
+use base64::Engine as _;
 use offer_edge::seal::{open_fulfilment, FulfilmentRequest};
-use offer_edge::wasm;
+use offer_edge::wasm::{self, WasmEngine};
+use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
+
+/// The fulfilment key file whose public half is the decide fixture bundle's key.
+const FX_KEY: &str = include_str!("../fixtures/keys/fulfilment-fx-2026.key.json");
+
+/// `Date.parse` of an RFC 3339 instant.
+fn ms(text: &str) -> f64 {
+    offer_edge::time::Timestamp::parse_rfc3339(text)
+        .unwrap()
+        .as_millis() as f64
+}
+
+fn field(object: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap()
+}
+
+fn code_of(thrown: &JsValue) -> String {
+    let (name, code) = name_and_code(thrown);
+    assert_eq!(name, "OfferEdgeError");
+    code
+}
+
+fn signed_engine() -> WasmEngine {
+    WasmEngine::new(js_sys::JSON::parse(get(BUNDLES, "trust.json")).unwrap()).unwrap()
+}
 
 const KEY: &[u8; 32] = b"edge-receipt-key-0123456789abcde";
 
@@ -72,5 +101,112 @@ tests! {
         let b = wasm::uuid_v4().unwrap();
         assert_ne!(a, b);
         assert!(offer_edge::events::is_uuid_v4(&a), "{a}");
+    }
+}
+
+tests! {
+    fn decide_fixtures_through_the_js_engine_match_the_core() {
+        for case in decide_fixture::cases() {
+            let name = case["description"].as_str().unwrap();
+            let bundle = serde_json::to_string(&decide_fixture::bundle_for(&case)).unwrap();
+            let engine = WasmEngine::from_draft(JsValue::from_str(&bundle)).unwrap();
+            let mut blob: Option<Vec<u8>> = case["historyBlob"]
+                .as_str()
+                .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap());
+            for entry in case["history"].as_array().into_iter().flatten() {
+                let engagement = js(&json!({"type": entry["kind"], "offerId": entry["offerId"]}));
+                blob = Some(engine.record(blob, engagement, ms(entry["at"].as_str().unwrap())).unwrap());
+            }
+            let mut options = case.get("options").cloned().unwrap_or(json!({}));
+            options["seed"] = json!(case["seed"].as_u64().unwrap_or(1));
+            let result = engine.decide(js(&case["context"]), blob, ms(case["now"].as_str().unwrap()), js(&options));
+            let native = decide_fixture::run_case(&case);
+            match (result, native) {
+                (Err(thrown), None) => assert_eq!(code_of(&thrown), case["expect"]["error"].as_str().unwrap(), "{name}"),
+                (Ok(out), Some(native)) => {
+                    // The draft's identity is the SHA-256 of its JSON; the
+                    // native runner compiles with zeros. Numbers cross JS
+                    // (1.0 becomes 1), so compare both after the same trip.
+                    let got: Value = back(&field(&out, "decision"));
+                    let sha = got["bundleSha256"].as_str().unwrap().to_owned();
+                    let want: Value = back(&js(&native));
+                    let want = serde_json::to_string(&want).unwrap().replace(&"0".repeat(64), &sha);
+                    assert_eq!(got, serde_json::from_str::<Value>(&want).unwrap(), "{name}");
+                    assert!(field(&out, "history").is_instance_of::<js_sys::Uint8Array>(), "{name}");
+                }
+                (Ok(_), None) => panic!("{name}: the binding decided where the core refused"),
+                (Err(thrown), Some(_)) => panic!("{name}: the binding threw {}", code_of(&thrown)),
+            }
+        }
+    }
+
+    fn bundle_cases_through_the_js_engine_keep_their_codes() {
+        for case in bundles::cases() {
+            let mut engine = WasmEngine::new(js_sys::JSON::parse(get(BUNDLES, &case.trust)).unwrap()).unwrap();
+            if let Some(v) = case.last_version {
+                engine.import_state(js(&json!({"partner": "acme", "lastVersion": v}))).unwrap();
+            }
+            let bytes = js_sys::Uint8Array::from(get(BUNDLES, &case.file).as_bytes());
+            let got = match engine.load(bytes.into(), ms(&case.now)) {
+                Ok(out) => match field(&out, "status").as_string().unwrap().as_str() {
+                    "loaded" => "ok".to_string(),
+                    other => other.to_string(),
+                },
+                Err(thrown) => code_of(&thrown),
+            };
+            assert_eq!(got, case.expect, "{}", case.description);
+        }
+    }
+
+    fn previous_bundle_stays_active_after_a_failed_load() {
+        let mut engine = signed_engine();
+        let now = ms("2026-06-01T00:00:00Z");
+        let context = js(&json!({"firstname": "Ada", "state": "CA", "amount": "64.50"}));
+        let thrown = engine.decide(context.clone(), None, now, JsValue::UNDEFINED).err().unwrap();
+        assert_eq!(code_of(&thrown), "NO_BUNDLE");
+        assert!(engine.info().unwrap().is_null());
+        engine.load(JsValue::from_str(get(BUNDLES, "acme-v1.signed.json")), now).unwrap();
+        for (file, code) in [
+            ("acme-v2-tampered-payload.signed.json", "SIGNATURE_INVALID"),
+            ("globex-v2.signed.json", "PARTNER_MISMATCH"),
+            ("acme-v2-expired.signed.json", "BUNDLE_EXPIRED"),
+        ] {
+            let thrown = engine.load(JsValue::from_str(get(BUNDLES, file)), now).err().unwrap();
+            assert_eq!(code_of(&thrown), code, "{file}");
+        }
+        let out = engine.decide(context, None, now, js(&json!({"seed": 3}))).unwrap();
+        let decision: Value = back(&field(&out, "decision"));
+        assert_eq!(decision["bundleVersion"], 1);
+        let info: Value = back(&engine.info().unwrap());
+        assert_eq!((info["version"].clone(), info["draft"].clone()), (json!(1), json!(false)));
+        assert_eq!(info["signers"], json!(["k1", "k2"]));
+    }
+
+    fn sealed_email_renders_the_confirmation_for_the_partner() {
+        let engine = WasmEngine::from_draft(JsValue::from_str(decide_fixture::BUNDLE_JSON)).unwrap();
+        let context = js(&json!({"firstname": "Ada", "state": "CA", "amount": "64.50", "age": 29}));
+        let now = ms("2026-11-29T12:00:00Z");
+        let out = engine.decide(context, None, now, js(&json!({"seed": 1}))).unwrap();
+        let decision: Value = back(&field(&out, "decision"));
+        let offer = decision["placements"].as_array().unwrap().iter()
+            .flat_map(|p| p["offers"].as_array().unwrap().iter())
+            .find(|o| o["needsConfirmationEmail"] == json!(true))
+            .expect("a shown offer that sends a confirmation email")
+            .clone();
+        let request = engine.seal_for_fulfilment(" Ada@Example.com", js(&offer["receipt"])).unwrap();
+        let event: Value = back(&engine.event("accept", js(&offer), now, js(&json!({"fulfilment": back::<Value>(&request)}))).unwrap());
+        assert_eq!(event["offerId"], offer["offerId"]);
+        assert!(offer_edge::events::is_uuid_v4(event["id"].as_str().unwrap()));
+        let mail: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now).unwrap());
+        assert_eq!(mail["to"], "ada@example.com");
+        assert_eq!(mail["offerId"], offer["offerId"]);
+        assert_eq!(mail["decisionId"], decision["decisionId"]);
+        assert!(!mail["subject"].as_str().unwrap().contains("{{"));
+        // A key file with the same kid but another key cannot open it.
+        let (other, _) = offer_edge::seal::fulfilment_key_files("fx-2026", [9; 32]).unwrap();
+        let thrown = engine.confirmation_email(&other, request.clone(), now).err().unwrap();
+        assert_eq!(code_of(&thrown), "SEAL_FAILED");
+        let thrown = engine.confirmation_email("{}", request, now).err().unwrap();
+        assert_eq!(code_of(&thrown), "KEY_INVALID");
     }
 }

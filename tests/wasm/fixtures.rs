@@ -24,10 +24,40 @@ pub const HPKE: &[Fixture] = fixture_set!("hpke": "rfc9180-a.2.1.json");
 /// Receipt verification cases shared with the Node tests (`tests/js/`).
 pub const RECEIPTS: &[Fixture] = fixture_set!("receipts": "verify.json");
 
+/// The shared decision fixtures (`tests/common/decide_fixture.rs` embeds
+/// them itself; listed here so the native check covers the directory).
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub const DECIDE: &[Fixture] = fixture_set!("decide": "bundle.json", "cases.json");
+
+/// Signed bundle fixtures with their expected load outcomes (`cases.json`).
+pub const BUNDLES: &[Fixture] = fixture_set!("bundles":
+    "acme-v1.signed.json",
+    "acme-v2-expired.signed.json",
+    "acme-v2-k1-only.signed.json",
+    "acme-v2-k1-twice.signed.json",
+    "acme-v2-malformed-payload.signed.json",
+    "acme-v2-malleable.signed.json",
+    "acme-v2-tampered-payload.signed.json",
+    "acme-v2-tampered-signature.signed.json",
+    "acme-v2-unapproved.signed.json",
+    "acme-v2-unknown-key.signed.json",
+    "acme-v2.signed.json",
+    "cases.json",
+    "globex-v2.signed.json",
+    "keyset-v1.signed.json",
+    "not-an-envelope.json",
+    "trust.json",
+);
+
 /// Every embedded set with its directory under `tests/fixtures/` (checked
 /// against the disk natively; wasm32 has no file system to compare with).
 #[cfg(not(target_arch = "wasm32"))]
-pub const SETS: &[(&str, &[Fixture])] = &[("hpke", HPKE), ("receipts", RECEIPTS)];
+pub const SETS: &[(&str, &[Fixture])] = &[
+    ("hpke", HPKE),
+    ("receipts", RECEIPTS),
+    ("decide", DECIDE),
+    ("bundles", BUNDLES),
+];
 
 /// The contents of `name` in `set`.
 pub fn get(set: &[Fixture], name: &str) -> &'static str {

@@ -31,6 +31,8 @@ macro_rules! tests {
     };
 }
 
+mod bundles;
+mod decide;
 mod fixtures;
 mod hpke_kat;
 mod rank;

@@ -4,6 +4,7 @@
 //! add a subcommand: one variant in [`Command`], one arm in [`run`], one file.
 #![forbid(unsafe_code)]
 
+mod audience_cmd;
 mod cmd_decide;
 mod cmd_demo_bundle;
 mod cmd_inspect;
@@ -32,6 +33,7 @@ Example (a full round trip):
   offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge trust --partner acme --pub keys/acme-2026.pub -o trust.json
   offer-edge verify --trust trust.json --state state.json bundle.signed.json
+  offer-edge audience build --id vip-list --salt s3cret < emails.txt > audience.json
   offer-edge decide --bundle bundle.signed.json --trust trust.json --context ctx.json --explain
 
 Errors print as `error[CODE]: message` with a stable CODE and exit non-zero.";
@@ -52,6 +54,8 @@ enum Command {
     Trust(cmd_trust::Args),
     /// Decide which offers a checkout context sees (and why, with --explain).
     Decide(cmd_decide::Args),
+    /// Build audience membership filters (inclusion / suppression lists).
+    Audience(audience_cmd::AudienceArgs),
 }
 
 fn run(command: Command) -> offer_edge::Result<()> {
@@ -63,6 +67,7 @@ fn run(command: Command) -> offer_edge::Result<()> {
         Command::DemoBundle(args) => cmd_demo_bundle::run(args),
         Command::Trust(args) => cmd_trust::run(args),
         Command::Decide(args) => cmd_decide::run(args),
+        Command::Audience(args) => audience_cmd::run(args),
     }
 }
 

@@ -1,4 +1,6 @@
-//! The JavaScript binding: the only file that names `wasm_bindgen` / `js_sys`.
+//! The JavaScript binding: the only module (`src/wasm/`) that names
+//! `wasm_bindgen` / `js_sys`. `engine.rs` holds the `Engine` class; this file
+//! the conversions, errors, entropy and free functions.
 //!
 //! Thin by design (see STYLE.md): it converts JS values to core types and
 //! back, turns core errors into real JS `Error`s with a stable `code`, and
@@ -15,6 +17,9 @@ use crate::time::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+mod engine;
+pub use engine::WasmEngine;
 
 /// What every fallible export returns: `Err` is a thrown JS value, normally
 /// an `OfferEdgeError` made by [`js_error`].
@@ -56,6 +61,60 @@ export interface FulfilmentRequest {
   enc: string;
   ciphertext: string;
 }
+/** Pinned trust: partner, Ed25519 keys (base64) by key id, signatures needed. */
+export interface TrustDoc {
+  partner: string;
+  keys: Record<string, string>;
+  threshold: number;
+  maxBundleBytes?: number;
+  maxAgeSeconds?: number;
+}
+/** Options of `Engine.decide`. */
+export interface DecideOptions {
+  /** Placements to fill, in order; default: all. */
+  placements?: string[];
+  /** Give every offer a verdict and reason. */
+  explain?: boolean;
+  /** Fixed entropy (tests, previews); default: crypto.getRandomValues. */
+  seed?: number;
+  /** Receipt lifetime, e.g. "24h". */
+  receiptTtl?: string;
+  /** The host's session id: session caps reset when it changes. */
+  sessionId?: string;
+}
+/** One shown offer of a decision. */
+export interface DecidedOffer {
+  offerId: string; creativeId: string; campaign: string; advertiser: string;
+  rank: number; tier: number; score: number; predictedEngagement: number; propensity: number;
+  needsConfirmationEmail: boolean;
+  action: { type: string; url?: string; code?: string; sku?: string };
+  fields: { headline: string; body: string; cta: string; declineLabel: string; image?: string; imageAlt: string; terms?: string };
+  receipt: Receipt;
+}
+/** The outcome of one decision (src/decide/decision.rs). */
+export interface Decision {
+  decisionId: string; partner: string; bundleVersion: number; bundleSha256: string; time: string;
+  placements: { id: string; html: string; offers: DecidedOffer[] }[];
+  explanations?: { offerId: string; placement: string; tier: number; verdict: "shown" | "ineligible" | "outranked";
+                   reason: { kind: string; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
+  warnings?: { code: string; message: string }[];
+}
+/** An engagement event (docs/EVENTS.md). */
+export interface OfferEvent {
+  id: string; type: string; partner: string; receipt: string | Receipt; placement: string; offerId: string;
+  creativeId: string; campaign: string; advertiser: string; time: string; propensity: number;
+  fulfilment?: FulfilmentRequest;
+}
+/** A rendered confirmation email. */
+export interface ConfirmationMessage {
+  to: string; subject: string; html: string; text: string; offerId: string; decisionId: string; reminderAt: string | null;
+}
+/** Summary of the active bundle. */
+export interface EngineInfo {
+  partner: string; version: number; issuedAt: string; expiresAt: string; bundleSha256: string;
+  signers: string[]; draft: boolean; offers: number; creatives: number; audiences: number;
+  placements: { id: string; maxOffers: number }[]; fulfilmentKey: FulfilmentKey;
+}
 "#;
 
 /// A real JS `Error` for a core error: `name` is `"OfferEdgeError"`, `code`
@@ -87,30 +146,36 @@ extern "C" {
 
 /// `N` fresh bytes from the host CSPRNG. The core never draws entropy
 /// itself; this is the one place it comes from in JS hosts.
-fn entropy<const N: usize>() -> JsResult<[u8; N]> {
+pub(crate) fn entropy<const N: usize>() -> JsResult<[u8; N]> {
     let mut bytes = [0u8; N];
     get_random_values(&mut bytes)?;
     Ok(bytes)
 }
 
 /// A JS value read as `T` through JSON; failures get `code`.
-fn from_js<T: DeserializeOwned>(value: &JsValue, code: ErrorCode, what: &str) -> Result<T, Error> {
+pub(crate) fn from_js<T: DeserializeOwned>(
+    value: &JsValue,
+    code: ErrorCode,
+    what: &str,
+) -> Result<T, Error> {
     let text = js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| Error::new(code, format!("{what} must be a JSON object")))?;
-    serde_json::from_str(&text).map_err(|e| Error::new(code, format!("{what}: {e}")))
+    // from_slice everywhere: one serde_json reader instantiation per type
+    // keeps the module smaller than mixing from_str / from_slice.
+    serde_json::from_slice(text.as_bytes()).map_err(|e| Error::new(code, format!("{what}: {e}")))
 }
 
 /// `value` as a plain JS object through JSON.
-fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
+pub(crate) fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
     let text = serde_json::to_string(value)
         .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
     js_sys::JSON::parse(&text)
 }
 
 /// Milliseconds since the epoch from a JS number.
-fn timestamp(now_ms: f64) -> Result<Timestamp, Error> {
+pub(crate) fn timestamp(now_ms: f64) -> Result<Timestamp, Error> {
     // Integral and exactly representable: anything else is a host bug
     // (e.g. `Date.now` passed uncalled, or seconds as a fraction).
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
@@ -240,4 +305,41 @@ pub fn seal_for_fulfilment(
 #[wasm_bindgen(js_name = uuidV4)]
 pub fn uuid_v4() -> JsResult<String> {
     Ok(crate::events::uuid_v4(&entropy::<16>()?))
+}
+
+/// Lower-case hex SHA-256 of `value` normalized as context attribute `kind`
+/// (`"email"`, `"phone"`, `"state"`…), exactly as the engine and audience
+/// builder do: send `emailsha256` instead of the address.
+///
+/// Throws an `OfferEdgeError` with `code` `CONTEXT_INVALID` for an unknown
+/// attribute name.
+///
+/// @example
+/// ```js
+/// const emailsha256 = hashIdentifier("email", " Ada@Example.com ");
+/// ```
+///
+/// # Errors
+/// As above, as a thrown JS `Error`.
+#[wasm_bindgen(js_name = hashIdentifier)]
+pub fn hash_identifier(kind: &str, value: &str) -> JsResult<String> {
+    let field = crate::context::Field::from_name(kind).ok_or_else(|| {
+        Error::new(
+            ErrorCode::ContextInvalid,
+            format!("unknown attribute {kind:?}"),
+        )
+    })?;
+    Ok(crate::context::hash_identifier(field, value))
+}
+
+/// Bytes of WebAssembly linear memory in use by the module (it only grows),
+/// for monitoring and benchmarks.
+///
+/// @example
+/// ```js
+/// console.log(`${(memoryBytes() / 1048576).toFixed(1)} MiB`);
+/// ```
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size::<0>() * 65536) as f64
 }

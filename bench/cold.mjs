@@ -1,0 +1,29 @@
+// One fresh-process sample for bench/wasm.mjs (spawned once per sample):
+//   node bench/cold.mjs start <signed> <trust>   instantiate + load + first decide
+//   node bench/cold.mjs load  <signed> <trust>   one load in a fresh (JIT-cold) process
+//   node bench/cold.mjs memory <signed> <trust>  memoryBytes() after loading
+// Prints one JSON line of timings (ms) measured inside the process.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+const [mode, signedPath, trustPath] = process.argv.slice(2);
+const signed = readFileSync(signedPath);
+const trust = JSON.parse(readFileSync(trustPath, "utf8"));
+const NOW = Date.parse("2026-06-01T00:00:00Z");
+const CONTEXT = { firstname: "Ada", state: "CA", amount: "64.50", age: 29, paymenttype: "visa", device: "mobile" };
+
+const t0 = performance.now();
+const oe = await import("../pkg/node.js");
+const t1 = performance.now();
+const engine = new oe.Engine(trust);
+engine.load(signed, NOW);
+const t2 = performance.now();
+if (mode === "memory") {
+  const afterLoad = oe.memoryBytes();
+  engine.decide(CONTEXT, null, NOW);
+  console.log(JSON.stringify({ afterLoad, afterDecide: oe.memoryBytes() }));
+} else {
+  engine.decide(CONTEXT, null, NOW);
+  const t3 = performance.now();
+  console.log(JSON.stringify({ instantiate: t1 - t0, load: t2 - t1, decide: t3 - t2, total: t3 - t0 }));
+}

@@ -1,0 +1,158 @@
+// Benchmarks of pkg/ in Node (issue 5): decide latency over 100 / 1,000 /
+// 5,000 offers against json-logic-js and a bare JS floor, bundle load warm
+// and cold, cold start to first decision, and WASM memory.
+// Run through scripts/bench (it builds pkg/ and the signed bundles first):
+//   node bench/wasm.mjs <bundle dir>
+// Timing: process.hrtime.bigint around each call, many short calls after a
+// warm-up; p50/p99 over the samples. Prints a Markdown report.
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import jsonLogic from "json-logic-js";
+import { Engine, memoryBytes } from "../pkg/node.js";
+
+const dir = process.argv[2];
+const NOW = Date.parse("2026-06-01T00:00:00Z");
+const SIZES = [100, 1000, 5000];
+const trustPath = `${dir}/trust.json`;
+const trust = JSON.parse(readFileSync(trustPath, "utf8"));
+const signedPath = (n) => `${dir}/s${n}.json`;
+const draftPath = (n) => `${dir}/d${n}.json`;
+
+// Checkout contexts cycled through by every measurement (same for all engines).
+const STATES = ["CA", "NY", "TX", "FL", "IL", "PA", "WA", "OH"];
+const CONTEXTS = Array.from({ length: 32 }, (_, i) => ({
+  firstname: ["Ada", "Grace", "Alan", "Edsger"][i % 4],
+  state: STATES[i % STATES.length],
+  country: "US",
+  amount: (15 + ((i * 37) % 300)).toFixed(2),
+  age: 19 + ((i * 7) % 50),
+  paymenttype: ["visa", "mastercard", "amex", "paypal"][i % 4],
+  device: ["mobile", "desktop", "tablet"][i % 3],
+  customertype: i % 2 ? "new" : "returning",
+  loyaltytier: ["gold", "silver", "none"][i % 3],
+}));
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** Per-call latency samples (µs) of fn(i) after `warm` warm-up calls. */
+function sample(fn, n, warm = Math.min(200, n)) {
+  for (let i = 0; i < warm; i++) fn(i);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    fn(i);
+    out[i] = Number(process.hrtime.bigint() - t) / 1e3;
+  }
+  out.sort();
+  return { p50: pct(out, 50), p99: pct(out, 99), n };
+}
+/** Latency (µs) of a batch of `inner` calls, divided by inner (for sub-µs work). */
+function sampleBatched(fn, n, inner) {
+  const out = new Float64Array(n);
+  for (let w = 0; w < 50; w++) for (let i = 0; i < inner; i++) fn(i);
+  for (let s = 0; s < n; s++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < inner; i++) fn(i);
+    out[s] = Number(process.hrtime.bigint() - t) / 1e3 / inner;
+  }
+  out.sort();
+  return { p50: pct(out, 50), p99: pct(out, 99), n: n * inner };
+}
+const fmt = (x, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
+
+// json-logic-js needs the one domain operator the demo rules use; local_hour
+// in the bundle's offset, as the engine computes it.
+jsonLogic.add_operation("local_hour", () => new Date(NOW).getUTCHours());
+/** The context as json-logic-js data: numbers where the engine reads numbers. */
+const logicData = (c) => ({ ...c, amount: Number(c.amount) });
+
+/** The smallest integer an offer's rule compares `amount` against (the floor's one compare). */
+function threshold(rule) {
+  let min = 0;
+  const walk = (r) => {
+    if (Array.isArray(r)) return r.forEach(walk);
+    if (r && typeof r === "object") {
+      for (const [op, args] of Object.entries(r)) {
+        if (op === ">=" && Array.isArray(args) && args[0]?.var === "amount") min = Math.max(min, args[1] | 0);
+        walk(args);
+      }
+    }
+  };
+  walk(rule);
+  return min;
+}
+
+const rows = [];
+const report = [];
+for (const n of SIZES) {
+  const engine = new Engine({ ...trust, maxBundleBytes: 16 * 1024 * 1024 });
+  engine.load(readFileSync(signedPath(n)), NOW);
+  const calls = n >= 5000 ? 1000 : 3000;
+  const ours = sample((i) => engine.decide(CONTEXTS[i % CONTEXTS.length], null, NOW), calls);
+
+  const draft = JSON.parse(readFileSync(draftPath(n), "utf8"));
+  const rules = draft.offers.map((o) => o.eligibility ?? true);
+  const datas = CONTEXTS.map(logicData);
+  let sink = 0;
+  const logic = sample((i) => {
+    const d = datas[i % datas.length];
+    for (let k = 0; k < rules.length; k++) if (jsonLogic.apply(rules[k], d)) sink++;
+  }, n >= 5000 ? 300 : 1000);
+
+  const mins = Int32Array.from(draft.offers.map((o) => threshold(o.eligibility)));
+  const amounts = Int32Array.from(CONTEXTS.map((c) => Number(c.amount) | 0));
+  const floor = sampleBatched((i) => {
+    const a = amounts[i & 31];
+    for (let k = 0; k < mins.length; k++) if (a >= mins[k]) sink++;
+  }, 500, 20);
+  if (sink === -1) console.log(sink);
+  rows.push({ n, ours, logic, floor });
+}
+
+// Bundle load: warm (same process, repeated) and cold (fresh node per sample).
+const offersFor1MB = Number(readFileSync(`${dir}/onemb-offers.txt`, "utf8"));
+const loads = [];
+for (const [label, file] of [["100 offers", signedPath(100)], [`~1 MB (${offersFor1MB} offers)`, `${dir}/s1mb.json`]]) {
+  const bytes = readFileSync(file);
+  const warm = sample(() => new Engine(trust).load(bytes, NOW), 60, 5);
+  const cold = [];
+  for (let s = 0; s < 12; s++) cold.push(JSON.parse(child("load", file)).load * 1000);
+  cold.sort((a, b) => a - b);
+  loads.push({ label, bytes: bytes.length, warm, cold: { p50: pct(cold, 50), p99: cold[cold.length - 1], n: cold.length } });
+}
+
+function child(mode, file) {
+  return execFileSync(process.execPath, [fileURLToPath(new URL("cold.mjs", import.meta.url)), mode, file, trustPath], {
+    encoding: "utf8",
+  });
+}
+const starts = [];
+for (let s = 0; s < 15; s++) starts.push(JSON.parse(child("start", signedPath(100))));
+const med = (k) => pct(starts.map((x) => x[k]).sort((a, b) => a - b), 50);
+const mem = JSON.parse(
+  execFileSync(process.execPath, [fileURLToPath(new URL("cold.mjs", import.meta.url)), "memory", signedPath(5000), `${dir}/trust16.json`], {
+    encoding: "utf8",
+  }),
+);
+
+const MB = 1024 * 1024;
+report.push(`Machine: ${cpus()[0].model}, ${cpus().length} vCPU (shared), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
+report.push(`Command: bash scripts/bench`);
+report.push("");
+report.push("| offers | decide p50 | decide p99 | json-logic-js p50 (all rules) | ratio json-logic ÷ decide | floor p50 | decide ÷ floor |");
+report.push("|---:|---:|---:|---:|---:|---:|---:|");
+for (const { n, ours, logic, floor } of rows) {
+  report.push(`| ${n} | ${fmt(ours.p50)} µs | ${fmt(ours.p99)} µs | ${fmt(logic.p50)} µs | ${(logic.p50 / ours.p50).toFixed(2)}× | ${fmt(floor.p50, 2)} µs | ${fmt(ours.p50 / floor.p50)}× |`);
+}
+report.push("");
+report.push("| bundle load (verify + parse + compile) | bytes | warm p50 | warm p99 | cold p50 (fresh process) | cold max |");
+report.push("|---|---:|---:|---:|---:|---:|");
+for (const l of loads) {
+  report.push(`| ${l.label} | ${l.bytes} | ${fmt(l.warm.p50 / 1000, 2)} ms | ${fmt(l.warm.p99 / 1000, 2)} ms | ${fmt(l.cold.p50 / 1000, 2)} ms | ${fmt(l.cold.p99 / 1000, 2)} ms |`);
+}
+report.push("");
+report.push(`Cold start to first decision (fresh node, 100 offers, median of ${starts.length}): import+instantiate ${med("instantiate").toFixed(2)} ms + load ${med("load").toFixed(2)} ms + first decide ${med("decide").toFixed(2)} ms = **${med("total").toFixed(2)} ms**`);
+report.push("");
+report.push(`WASM memory after loading the 5,000-offer bundle: **${(mem.afterLoad / MB).toFixed(1)} MiB** (${mem.afterLoad} bytes); after one decide ${(mem.afterDecide / MB).toFixed(1)} MiB. This process after all runs: ${(memoryBytes() / MB).toFixed(1)} MiB.`);
+console.log(report.join("\n"));

@@ -1,0 +1,100 @@
+//! What hosts ask an engine besides decisions: a summary of the active
+//! bundle (`info`), and engines over unsigned drafts for authoring previews.
+
+use super::engine::Engine;
+use crate::bundle::validate::check_json_depth;
+use crate::bundle::{validate, Bundle, FulfilmentKey};
+use crate::error::{Error, ErrorCode, Result};
+use crate::time::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A summary of a compiled bundle, for hosts and dashboards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineInfo {
+    /// The partner.
+    pub partner: String,
+    /// Bundle version.
+    pub version: u64,
+    /// When the bundle was issued.
+    pub issued_at: Timestamp,
+    /// When it expires.
+    pub expires_at: Timestamp,
+    /// SHA-256 (hex) of the payload (of the draft JSON for drafts).
+    pub bundle_sha256: String,
+    /// Key ids whose signatures verified (empty for drafts).
+    pub signers: Vec<String>,
+    /// Whether this is an unsigned draft (preview only).
+    pub draft: bool,
+    /// Number of offers.
+    pub offers: usize,
+    /// Number of creatives (one per offer in bundle schema 1).
+    pub creatives: usize,
+    /// Number of audiences.
+    pub audiences: usize,
+    /// Placements with their slot counts.
+    pub placements: Vec<PlacementInfo>,
+    /// The partner's fulfilment (HPKE) public key.
+    pub fulfilment_key: FulfilmentKey,
+}
+
+/// One placement in [`EngineInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementInfo {
+    /// Placement id.
+    pub id: String,
+    /// At most this many offers.
+    pub max_offers: u8,
+}
+
+impl Engine {
+    /// Compiles an unsigned draft bundle from its JSON bytes (authoring and
+    /// preview only: nothing vouches for it). Runs the same nesting, schema
+    /// and compile checks as a signed load; its identity is the SHA-256 of
+    /// `json`.
+    ///
+    /// # Errors
+    /// `LIMIT_EXCEEDED` (nesting), `SCHEMA_INVALID` (not a bundle, or a schema
+    /// rule broken), `CREATIVE_NOT_APPROVED`, `RULE_INVALID`,
+    /// `TEMPLATE_INVALID`, `AUDIENCE_INVALID`.
+    pub fn from_draft_json(json: &[u8]) -> Result<Self> {
+        check_json_depth(json)?;
+        let bundle: Bundle = serde_json::from_slice(json).map_err(|e| {
+            Error::new(
+                ErrorCode::SchemaInvalid,
+                format!("draft is not a bundle: {e}"),
+            )
+        })?;
+        validate(&bundle)?;
+        Self::compile(bundle, &Sha256::digest(json).into())
+    }
+
+    /// A summary of the compiled bundle; `draft` says whether it came from
+    /// [`Engine::from_draft_json`] (hosts know, the engine does not care).
+    pub fn info(&self, draft: bool) -> EngineInfo {
+        let b = &self.bundle;
+        EngineInfo {
+            partner: b.partner.clone(),
+            version: b.version,
+            issued_at: b.issued_at,
+            expires_at: b.expires_at,
+            bundle_sha256: self.sha256_hex.clone(),
+            signers: self.signers.clone(),
+            draft,
+            offers: b.offers.len(),
+            creatives: b.offers.len(),
+            audiences: b.audiences.len(),
+            placements: b
+                .placements
+                .iter()
+                .map(|p| PlacementInfo {
+                    id: p.id.clone(),
+                    max_offers: p.max_offers,
+                })
+                .collect(),
+            fulfilment_key: b.fulfilment_key.clone(),
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! The `Engine` JS class: a [`BundleStore`] of compiled engines (signed
+//! bundles, previous bundle kept on a failed load) or one draft engine, plus
+//! the per-checkout calls. Conversions only: every decision is the core's.
+
+use super::{entropy, from_js, timestamp, to_js, JsResult};
+use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
+use crate::context::Context;
+use crate::decide::{DecideOptions, Engagement, Engine};
+use crate::error::{Error, ErrorCode};
+use crate::events::{Event, EventOffer, EventReceipt, EventType};
+use crate::history::History;
+use crate::receipt::Receipt;
+use crate::seal::{open_fulfilment, FulfilmentPrivateKey, FulfilmentRequest};
+use crate::time::{DurationMs, HOUR_MS};
+use serde::Deserialize;
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Where the active engine comes from.
+enum Source {
+    /// Signed bundles verified against pinned trust.
+    Signed(BundleStore<Engine>),
+    /// One unsigned draft (preview only).
+    Draft(Arc<Engine>),
+}
+
+/// Decides offers from a signed bundle (or a draft). Create one per partner
+/// and keep it: `load` swaps bundles in, and a failed load keeps the old one.
+///
+/// @example
+/// ```js
+/// const engine = new Engine(trust);
+/// engine.load(signedBytes, Date.now());
+/// const { decision, history } = engine.decide(context, storedHistory, Date.now());
+/// ```
+#[wasm_bindgen(js_name = Engine)]
+pub struct WasmEngine {
+    source: Source,
+}
+
+/// `decide` options as JS passes them: the core's plus host-side ones.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct JsDecideOptions {
+    placements: Vec<String>,
+    explain: bool,
+    receipt_ttl: Option<DurationMs>,
+    /// Read from JS directly (see `decide`); listed so it is not "unknown".
+    #[allow(dead_code)]
+    seed: Option<f64>,
+    session_id: Option<String>,
+}
+
+/// `record` input.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsEngagement {
+    #[serde(rename = "type")]
+    kind: EventType,
+    offer_id: String,
+}
+
+/// What `event` needs of a DecidedOffer (other fields are ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsDecidedOffer {
+    campaign: String,
+    advertiser: String,
+    propensity: f64,
+    receipt: Receipt,
+}
+
+/// `event` options.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct JsEventOptions {
+    receipt: Option<EventReceipt>,
+    fulfilment: Option<FulfilmentRequest>,
+}
+
+/// Bytes of a `Uint8Array` or the UTF-8 of a string.
+fn bytes_of(value: &JsValue, code: ErrorCode, what: &str) -> Result<Vec<u8>, Error> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.into_bytes());
+    }
+    value
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+        .ok_or_else(|| Error::new(code, format!("{what} must be a Uint8Array or a string")))
+}
+
+/// Entropy for a decision: the `seed` as 8 little-endian bytes (as the
+/// native runner and CLI do), else 16 bytes from the host CSPRNG.
+fn decide_entropy(seed: Option<f64>) -> JsResult<Vec<u8>> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    match seed {
+        Some(s) if s.is_finite() && s.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&s) => {
+            Ok((s as u64).to_le_bytes().to_vec())
+        }
+        Some(_) => Err(Error::new(
+            ErrorCode::ContextInvalid,
+            "seed must be a whole number from 0 to 2^53 - 1",
+        )
+        .into()),
+        None => Ok(entropy::<16>()?.to_vec()),
+    }
+}
+
+fn signed_only() -> Error {
+    Error::new(
+        ErrorCode::TrustInvalid,
+        "a draft engine has no trust config: create one with new Engine(trust)",
+    )
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl WasmEngine {
+    /// Pins the trust config `{partner, keys, threshold, maxBundleBytes?,
+    /// maxAgeSeconds?}`. No bundle is active until `load` succeeds.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `TRUST_INVALID` or `KEY_INVALID`.
+    ///
+    /// @example
+    /// ```js
+    /// const engine = new Engine({ partner: "acme", keys: { k1: "iojj…=" }, threshold: 1 });
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "TrustDoc")] trust: JsValue,
+    ) -> JsResult<WasmEngine> {
+        let text = js_sys::JSON::stringify(&trust)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| Error::new(ErrorCode::TrustInvalid, "trust must be a JSON object"))?;
+        let trust = Trust::from_json(text.as_bytes())?;
+        Ok(Self {
+            source: Source::Signed(BundleStore::with_compile(trust, Engine::from_verified)),
+        })
+    }
+
+    /// An engine over an unsigned draft bundle (an object or its JSON text),
+    /// for authoring previews: `info().draft` is `true`; it cannot `load`.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `SCHEMA_INVALID`,
+    /// `RULE_INVALID`, `TEMPLATE_INVALID`, `LIMIT_EXCEEDED`…
+    ///
+    /// @example
+    /// ```js
+    /// const preview = Engine.fromDraft(await (await fetch("bundle.json")).text());
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(js_name = fromDraft)]
+    pub fn from_draft(
+        #[wasm_bindgen(unchecked_param_type = "object | string")] bundle: JsValue,
+    ) -> JsResult<WasmEngine> {
+        let json = match bundle.as_string() {
+            Some(text) => text,
+            None => js_sys::JSON::stringify(&bundle)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| {
+                    Error::new(ErrorCode::SchemaInvalid, "draft must be a JSON object")
+                })?,
+        };
+        Ok(Self {
+            source: Source::Draft(Arc::new(Engine::from_draft_json(json.as_bytes())?)),
+        })
+    }
+
+    /// Verifies and compiles a signed bundle envelope (its exact bytes, or
+    /// the text) at `nowMs`. On any failure the previous bundle stays active.
+    ///
+    /// Throws an `OfferEdgeError` with the failing check's `code`:
+    /// `SIGNATURE_INVALID`, `THRESHOLD_NOT_MET`, `PARTNER_MISMATCH`,
+    /// `BUNDLE_EXPIRED`, `VERSION_ROLLBACK`, `SCHEMA_INVALID`…
+    ///
+    /// @example
+    /// ```js
+    /// const res = await fetch("/bundle.signed.json");
+    /// const { status, version } = engine.load(new Uint8Array(await res.arrayBuffer()), Date.now());
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(
+        unchecked_return_type = "{ status: \"loaded\" | \"unchanged\"; version: number }"
+    )]
+    pub fn load(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signed: JsValue,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<JsValue> {
+        let Source::Signed(store) = &mut self.source else {
+            return Err(signed_only().into());
+        };
+        let bytes = bytes_of(&signed, ErrorCode::EnvelopeMalformed, "signed bundle")?;
+        let (status, version) = match store.load(&bytes, timestamp(now_ms)?)? {
+            LoadOutcome::Loaded { version } => ("loaded", version),
+            LoadOutcome::Unchanged { version } => ("unchanged", version),
+        };
+        let out = js_sys::Object::new();
+        js_sys::Reflect::set(&out, &"status".into(), &status.into())?;
+        js_sys::Reflect::set(&out, &"version".into(), &(version as f64).into())?;
+        Ok(out.into())
+    }
+
+    /// Applies a signed keyset update (key rotation); later bundles must be
+    /// signed by the new keys. Returns the new keyset version.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `KEYSET_INVALID`,
+    /// `SIGNATURE_INVALID`, `THRESHOLD_NOT_MET`…
+    ///
+    /// @example
+    /// ```js
+    /// const keysetVersion = engine.rotateKeys(await (await fetch("/keyset.signed.json")).text());
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(js_name = rotateKeys)]
+    pub fn rotate_keys(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] keyset: JsValue,
+    ) -> JsResult<f64> {
+        let Source::Signed(store) = &mut self.source else {
+            return Err(signed_only().into());
+        };
+        let bytes = bytes_of(&keyset, ErrorCode::KeysetInvalid, "keyset")?;
+        Ok(store.rotate_keys(&bytes)? as f64)
+    }
+
+    /// The highest accepted version `{partner, lastVersion}` for the host to
+    /// persist (rollback protection across restarts), or `null`.
+    ///
+    /// @example
+    /// ```js
+    /// await env.KV.put("state", JSON.stringify(engine.exportState()));
+    /// ```
+    ///
+    /// # Errors
+    /// Only if the state cannot cross to JS (never in practice).
+    #[wasm_bindgen(js_name = exportState, unchecked_return_type = "{ partner: string; lastVersion: number } | null")]
+    pub fn export_state(&self) -> JsResult<JsValue> {
+        match &self.source {
+            Source::Signed(store) => to_js(&store.export_state()),
+            Source::Draft(_) => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Restores persisted state; the version never goes down.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `PARTNER_MISMATCH` for another
+    /// partner's state, `TRUST_INVALID` for a malformed one.
+    ///
+    /// @example
+    /// ```js
+    /// const saved = await env.KV.get("state", "json");
+    /// if (saved) engine.importState(saved);
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(js_name = importState)]
+    pub fn import_state(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "{ partner: string; lastVersion: number }")]
+        state: JsValue,
+    ) -> JsResult<()> {
+        let Source::Signed(store) = &mut self.source else {
+            return Err(signed_only().into());
+        };
+        let state: StoreState = from_js(&state, ErrorCode::TrustInvalid, "state")?;
+        Ok(store.import_state(&state)?)
+    }
+
+    /// A summary of the active bundle, or `null` when none is active.
+    ///
+    /// @example
+    /// ```js
+    /// const info = engine.info();
+    /// console.log(info ? `v${info.version}, ${info.offers} offers` : "no bundle");
+    /// ```
+    ///
+    /// # Errors
+    /// Only if the summary cannot cross to JS (never in practice).
+    #[wasm_bindgen(unchecked_return_type = "EngineInfo | null")]
+    pub fn info(&self) -> JsResult<JsValue> {
+        match &self.source {
+            Source::Signed(store) => match store.active() {
+                Some(engine) => to_js(&engine.info(false)),
+                None => Ok(JsValue::NULL),
+            },
+            Source::Draft(engine) => to_js(&engine.info(true)),
+        }
+    }
+
+    fn active(&self) -> Result<Arc<Engine>, Error> {
+        match &self.source {
+            Source::Signed(store) => store.active().ok_or_else(|| {
+                Error::new(ErrorCode::NoBundle, "no bundle is active: load one first")
+            }),
+            Source::Draft(engine) => Ok(Arc::clone(engine)),
+        }
+    }
+
+    /// Decides which offers the shopper sees. `historyBytes` is the stored
+    /// blob (`null` for a new shopper). Returns the Decision and the history
+    /// blob to store back (with the session applied). "No offer" is an empty
+    /// placement, not an error.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE`, `CONTEXT_INVALID`
+    /// or `PLACEMENT_UNKNOWN`.
+    ///
+    /// @example
+    /// ```js
+    /// const { decision, history } = engine.decide(
+    ///   { firstname: "Ada", state: "CA", amount: "64.50" },
+    ///   localStorage.oeHistory ? Uint8Array.from(atob(localStorage.oeHistory), (c) => c.charCodeAt(0)) : null,
+    ///   Date.now(),
+    ///   { placements: ["confirmation"], sessionId: sessionStorage.oeSession },
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(unchecked_return_type = "{ decision: Decision; history: Uint8Array }")]
+    pub fn decide(
+        &self,
+        context: JsValue,
+        #[wasm_bindgen(js_name = historyBytes)] history_bytes: Option<Vec<u8>>,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+        #[wasm_bindgen(unchecked_param_type = "DecideOptions")] options: JsValue,
+    ) -> JsResult<JsValue> {
+        let engine = self.active()?;
+        let now = timestamp(now_ms)?;
+        let context: Context = match context.as_string() {
+            Some(text) => Context::from_json(text.as_bytes())?,
+            None => from_js(&context, ErrorCode::ContextInvalid, "context")?,
+        };
+        let (options, seed) = if options.is_undefined() || options.is_null() {
+            (JsDecideOptions::default(), None)
+        } else {
+            // Read `seed` from JS itself: JSON would turn NaN into null
+            // (i.e. "no seed") instead of refusing it.
+            let raw = js_sys::Reflect::get(&options, &"seed".into())?;
+            let seed = match (raw.is_undefined() || raw.is_null(), raw.as_f64()) {
+                (true, _) => None,
+                (false, Some(n)) => Some(n),
+                (false, None) => Some(f64::NAN),
+            };
+            (
+                from_js(&options, ErrorCode::ContextInvalid, "options")?,
+                seed,
+            )
+        };
+        let core_options = DecideOptions {
+            placements: options.placements,
+            explain: options.explain,
+            receipt_ttl: options
+                .receipt_ttl
+                .unwrap_or(DurationMs(24 * HOUR_MS as u64)),
+        };
+        let entropy = decide_entropy(seed)?;
+        let blob = history_bytes.unwrap_or_default();
+        let (mut history, warning) = History::decode(&blob, engine.partner(), now);
+        if let Some(session) = &options.session_id {
+            history.set_session(session);
+        }
+        let mut decision = engine.decide(&context, &history, now, &entropy, &core_options)?;
+        decision.warnings.extend(warning);
+        let out = js_sys::Object::new();
+        js_sys::Reflect::set(&out, &"decision".into(), &to_js(&decision)?)?;
+        let bytes = js_sys::Uint8Array::from(history.encode().as_slice());
+        js_sys::Reflect::set(&out, &"history".into(), &bytes)?;
+        Ok(out.into())
+    }
+
+    /// Records an engagement `{type, offerId}` (`impression`, `accept`,
+    /// `decline`, `close`, `conversion`) at `nowMs` into the history blob and
+    /// returns the new blob to store.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE` or `EVENT_INVALID`
+    /// (unknown offer or type).
+    ///
+    /// @example
+    /// ```js
+    /// stored = engine.record(stored, { type: "impression", offerId: offer.offerId }, Date.now());
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    pub fn record(
+        &self,
+        #[wasm_bindgen(js_name = historyBytes)] history_bytes: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_param_type = "{ type: string; offerId: string }")]
+        engagement: JsValue,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> JsResult<Vec<u8>> {
+        let engine = self.active()?;
+        let now = timestamp(now_ms)?;
+        let engagement: JsEngagement = from_js(&engagement, ErrorCode::EventInvalid, "engagement")?;
+        let blob = history_bytes.unwrap_or_default();
+        let (mut history, _) = History::decode(&blob, engine.partner(), now);
+        engine.record(
+            &mut history,
+            Engagement {
+                kind: engagement.kind,
+                offer_id: &engagement.offer_id,
+            },
+            now,
+        )?;
+        Ok(history.encode())
+    }
+
+    /// An engagement event of `type` for a shown `offer` (a DecidedOffer),
+    /// with a UUID v4 id from `crypto.getRandomValues`. `options.receipt`:
+    /// the compact signed receipt (edge) instead of the plain one;
+    /// `options.fulfilment`: the sealed email, on accepts only.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `EVENT_INVALID` or
+    /// `RECEIPT_INVALID`.
+    ///
+    /// @example
+    /// ```js
+    /// const ev = engine.event("accept", offer, Date.now(), { fulfilment: engine.sealForFulfilment(email, offer.receipt) });
+    /// navigator.sendBeacon("/events", JSON.stringify([ev]));
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(unchecked_return_type = "OfferEvent")]
+    pub fn event(
+        &self,
+        kind: &str,
+        #[wasm_bindgen(unchecked_param_type = "DecidedOffer")] offer: JsValue,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ receipt?: string | Receipt; fulfilment?: FulfilmentRequest }"
+        )]
+        options: JsValue,
+    ) -> JsResult<JsValue> {
+        let kind: EventType =
+            serde_json::from_slice(format!("{kind:?}").as_bytes()).map_err(|_| {
+                Error::new(
+                    ErrorCode::EventInvalid,
+                    format!("unknown event type {kind:?}"),
+                )
+            })?;
+        let offer: JsDecidedOffer = from_js(&offer, ErrorCode::EventInvalid, "offer")?;
+        let options: JsEventOptions = if options.is_undefined() || options.is_null() {
+            JsEventOptions::default()
+        } else {
+            from_js(&options, ErrorCode::EventInvalid, "options")?
+        };
+        let receipt = options
+            .receipt
+            .unwrap_or(EventReceipt::Plain(offer.receipt));
+        let mut event = Event::new(
+            kind,
+            &entropy::<16>()?,
+            timestamp(now_ms)?,
+            receipt,
+            EventOffer {
+                campaign: &offer.campaign,
+                advertiser: &offer.advertiser,
+                propensity: offer.propensity,
+            },
+        )?;
+        if let Some(request) = options.fulfilment {
+            event = event.with_fulfilment(request)?;
+        }
+        to_js(&event)
+    }
+
+    /// Seals the shopper's email to the active bundle's fulfilment key, bound
+    /// to the receipt's partner, offer and decision (fresh host entropy).
+    ///
+    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE`, `EMAIL_INVALID`
+    /// (ask again), `RECEIPT_INVALID`, `KEY_INVALID` or `SEAL_FAILED`.
+    ///
+    /// @example
+    /// ```js
+    /// const fulfilment = engine.sealForFulfilment("ada@example.com", offer.receipt);
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(js_name = sealForFulfilment, unchecked_return_type = "FulfilmentRequest")]
+    pub fn seal_for_fulfilment(
+        &self,
+        email: &str,
+        #[wasm_bindgen(unchecked_param_type = "Receipt")] receipt: JsValue,
+    ) -> JsResult<JsValue> {
+        let engine = self.active()?;
+        let receipt: Receipt = from_js(&receipt, ErrorCode::ReceiptInvalid, "receipt")?;
+        let request = crate::seal::seal_for_fulfilment(
+            engine.fulfilment_key(),
+            &receipt,
+            email,
+            &entropy::<32>()?,
+        )?;
+        to_js(&request)
+    }
+
+    /// Fulfilment side: opens `request` with the partner's private key file
+    /// (its JSON text) and renders the confirmation email for an accept at
+    /// `acceptedAtMs`: `{to, subject, html, text, offerId, decisionId, reminderAt}`.
+    ///
+    /// Throws an `OfferEdgeError` with `code` `KEY_INVALID`, `SEAL_FAILED`
+    /// (wrong key, tampered, other partner) or `EVENT_INVALID`.
+    ///
+    /// @example
+    /// ```js
+    /// const mail = engine.confirmationEmail(env.FULFILMENT_KEY, event.fulfilment, Date.parse(event.time));
+    /// await sendMail(mail.to, mail.subject, mail.html, mail.text);
+    /// ```
+    ///
+    /// # Errors
+    /// As above, as a thrown JS `Error`.
+    #[wasm_bindgen(js_name = confirmationEmail, unchecked_return_type = "ConfirmationMessage")]
+    pub fn confirmation_email(
+        &self,
+        #[wasm_bindgen(js_name = privateKeyJson)] private_key_json: &str,
+        #[wasm_bindgen(unchecked_param_type = "FulfilmentRequest")] request: JsValue,
+        #[wasm_bindgen(js_name = acceptedAtMs)] accepted_at_ms: f64,
+    ) -> JsResult<JsValue> {
+        let engine = self.active()?;
+        let key = FulfilmentPrivateKey::from_json(private_key_json)?;
+        let request: FulfilmentRequest = from_js(&request, ErrorCode::SealFailed, "request")?;
+        let opened = open_fulfilment(
+            &key.private_key_bytes()?,
+            &key.kid,
+            engine.partner(),
+            &request,
+        )?;
+        to_js(&engine.confirmation_email(&opened, timestamp(accepted_at_ms)?)?)
+    }
+}
