@@ -7,7 +7,8 @@
 //   POST /v1/decide              {partner, placement?, attributes, shopperId?} → Decision with signed receipts
 //   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB) → {accepted, duplicate, rejected}
 //   GET  /v1/status              per-partner bundle status
-import { anyPartnerOrigin, intSetting, partners } from "./edge/config.js";
+//   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
+import { anyPartnerOrigin, intSetting, partnerOr404, partners } from "./edge/config.js";
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
@@ -19,7 +20,9 @@ import { ensureSchema } from "./edge/schema.js";
 
 export { FulfilmentReminder, ShopperHistory };
 
-const BUNDLE_PATH = /^\/v1\/bundles\/([^/]+)$/;
+// `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
+const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)$/;
+const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
 
 function index(url) {
   const base = url.origin;
@@ -46,6 +49,13 @@ async function route(request, env, url) {
   if (bundle) {
     if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
     return handleGetBundle(request, env, decodeURIComponent(bundle[1]));
+  }
+  const trust = TRUST_PATH.exec(pathname);
+  if (trust && method === "GET" && env.EXPOSE_TRUST === "1") {
+    // Local demo only: pages of www/ read the demo partner's public keys
+    // here. In production a page pins its keys in its own HTML, never
+    // fetching them from the server that serves the bundle.
+    return json(partnerOr404(env, decodeURIComponent(trust[1])).trust);
   }
   if (pathname === "/v1/decide") {
     if (method !== "POST") throw methodNotAllowed("POST");

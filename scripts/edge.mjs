@@ -62,7 +62,7 @@ const mf = new Miniflare(edgeOptions({
   port,
   partners,
   rateLimit: Number(args["rate-limit"]),
-  vars: { ...vars, BUNDLE_REFRESH_MS: "2000" },
+  vars: { ...vars, BUNDLE_REFRESH_MS: "2000", EXPOSE_TRUST: "1" },
 }));
 let url;
 try {
@@ -109,6 +109,7 @@ console.log(`
   POST ${base}/v1/decide             {"partner","placement","attributes","shopperId"?}
   POST ${base}/v1/events             {"events":[...]}
   GET  ${base}/v1/status             bundle status per partner
+  GET  ${base}/v1/trust/<partner>    pinned trust config (demo pages read the public keys here)
 `);
 const www = join(root, "www");
 if (existsSync(www)) {

@@ -86,3 +86,16 @@ test("a tampered upload, a rollback and another partner's bundle never replace t
   assert.deepEqual(res.bytes, v2);
   assert.deepEqual((await served(second, "globex")).status, 404, "globex has no upload of its own");
 });
+
+test("the singular /v1/bundle/:partner is an alias; the trust route exists only when the demo exposes it", needsEngine, async (t) => {
+  const s = seed();
+  const edge = await startEdge(t);
+  assert.deepEqual((await served(edge, "acme")).bytes, s.acme.signed);
+  const alias = await edge.fetch("/v1/bundle/acme");
+  assert.deepEqual(new Uint8Array(await alias.arrayBuffer()), s.acme.signed);
+  assert.equal((await edge.fetch("/v1/trust/acme")).status, 404);
+  const demo = await startEdge(t, { vars: { EXPOSE_TRUST: "1" } });
+  const trust = await answer(await demo.fetch("/v1/trust/acme"));
+  assert.deepEqual(trust.body, s.acme.trust);
+  assert.equal((await answer(await demo.fetch("/v1/trust/initech"))).body.error.code, "UNKNOWN_PARTNER");
+});
