@@ -167,3 +167,12 @@ test("unknown routes and wrong methods answer JSON errors; GET / is an index of 
   assert.deepEqual([unknown.status, unknown.body.error.code], [404, "UNKNOWN_PARTNER"]);
   assert.equal(RECEIPT_KEY.length, 32);
 });
+
+test("without the Rate Limiting binding a per-isolate token bucket limits each client", async (t) => {
+  const edge = await startEdge(t, { vars: { RATE_LIMIT_PER_MINUTE: "2" }, extra: { ratelimits: {} } });
+  const send = () => edge.post("/v1/events", { events: [] }, { "cf-connecting-ip": "198.51.100.7" });
+  assert.equal((await send()).status, 200);
+  assert.equal((await send()).status, 200);
+  const limited = await answer(await send());
+  assert.deepEqual([limited.status, limited.body.error.code], [429, "RATE_LIMITED"]);
+});
