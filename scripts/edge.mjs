@@ -113,7 +113,9 @@ console.log(`
 `);
 const www = join(root, "www");
 if (existsSync(www)) {
-  for (const f of readdirSync(www).filter((n) => n.endsWith(".html")).sort()) console.log(`  page ${base}/${f}`);
+  for (const f of readdirSync(www).filter((n) => n.endsWith(".html")).sort()) {
+    console.log(`  page ${base}/${f === "index.html" ? "" : f}${f === "index.html" ? "   demo checkout" : ""}`);
+  }
 }
 const first = Object.keys(partners)[0];
 console.log(`try: curl -s ${base}/v1/decide -H 'content-type: application/json' \\
