@@ -5,113 +5,14 @@
 
 mod common;
 
+use common::cli::{fails, ok, round_trip, run, tempdir};
+
 use offer_edge::bundle::{verify_bundle, Trust};
 use offer_edge::time::Timestamp;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_offer-edge"))
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = bin().current_dir(dir).args(args).output().unwrap();
-    out
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(dir: &Path, args: &[&str], code: &str) {
-    let out = run(dir, args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert!(
-        stderr.starts_with(&format!("error[{code}]: ")),
-        "{args:?}: expected {code}, got {stderr}"
-    );
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// keygen ×2 (signing + fulfilment) → demo-bundle → sign → trust; returns the dir.
-fn round_trip(name: &str, offers: &str) -> PathBuf {
-    let dir = tempdir(name);
-    ok(
-        &dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
-    );
-    ok(
-        &dir,
-        &[
-            "keygen",
-            "--out-dir",
-            "keys",
-            "--keyid",
-            "fk1",
-            "--kind",
-            "fulfilment",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "demo-bundle",
-            "--partner",
-            "acme",
-            "--offers",
-            offers,
-            "--seed",
-            "3",
-            "--fulfilment-pub",
-            "keys/fk1.pub",
-            "--issued-at",
-            "2026-01-01T00:00:00Z",
-            "--expires-at",
-            "2099-01-01T00:00:00Z",
-            "-o",
-            "bundle.json",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "bundle.json",
-            "-o",
-            "signed.json",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "trust",
-            "--partner",
-            "acme",
-            "--pub",
-            "keys/acme-2026.pub",
-            "-o",
-            "trust.json",
-        ],
-    );
-    dir
-}
 
 #[test]
 fn keygen_demo_sign_verify_round_trips() {

@@ -4,92 +4,20 @@
 //! what the engine sealed to the bundle's fulfilment key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use common::cli::{ok, round_trip, run};
 use offer_edge::bundle::Bundle;
 use offer_edge::decide::Engine;
 use offer_edge::receipt::Receipt;
 use offer_edge::seal::{open_fulfilment, seal_for_fulfilment, FulfilmentPrivateKey};
 use offer_edge::time::Timestamp;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_offer-edge"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
+/// A signed 60-offer demo bundle (signing key `acme-2026`, fulfilment key
+/// `fk1`) with its trust config, and a New York shopper's context.
 fn setup(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    ok(&dir, &["keygen", "--out-dir", "keys", "--keyid", "sig1"]);
-    ok(
-        &dir,
-        &[
-            "keygen",
-            "--out-dir",
-            "keys",
-            "--keyid",
-            "fk1",
-            "--kind",
-            "fulfilment",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "demo-bundle",
-            "--partner",
-            "acme",
-            "--offers",
-            "60",
-            "--seed",
-            "5",
-            "--fulfilment-pub",
-            "keys/fk1.pub",
-            "--issued-at",
-            "2026-11-01T00:00:00Z",
-            "--expires-at",
-            "2099-01-01T00:00:00Z",
-            "-o",
-            "bundle.json",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/sig1.key",
-            "bundle.json",
-            "-o",
-            "signed.json",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "trust",
-            "--partner",
-            "acme",
-            "--pub",
-            "keys/sig1.pub",
-            "-o",
-            "trust.json",
-        ],
-    );
+    let dir = round_trip(name, "60");
     std::fs::write(
         dir.join("ctx.json"),
         r#"{"firstname":"Ada","email":"ada@example.com","state":"NY","country":"US","amount":"64.50","paymenttype":"visa","device":"mobile","age":29}"#,
@@ -186,7 +114,7 @@ fn sign_refuses_unsafe_templates_and_broken_rules() {
             &[
                 "sign",
                 "--key",
-                "keys/sig1.key",
+                "keys/acme-2026.key",
                 "bad.json",
                 "-o",
                 "bad.signed.json",

@@ -10,6 +10,8 @@ use offer_edge::demo::demo_bundle;
 use offer_edge::time::Timestamp;
 use std::path::PathBuf;
 
+pub mod cli;
+
 /// The partner of every fixture.
 pub const PARTNER: &str = "acme";
 
