@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::cli::{fails, ok, round_trip, run, tempdir};
+use common::cli::{fails, ok, round_trip, run};
 
 use offer_edge::bundle::{verify_bundle, Trust};
 use offer_edge::time::Timestamp;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
