@@ -1,0 +1,165 @@
+// Harness of the preview's browser tests: a demo partner seeded with the CLI
+// (real keys, a real signed demo bundle, a tampered copy), the page served
+// with the site's strict CSP, and headless Chromium (playwright-core) with
+// every console error, page error and failed request recorded.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+export const ARTIFACTS = join(root, "test-artifacts");
+export const PARTNER = "demo-outfitters";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--disable-component-update", "--no-first-run"];
+// The site's policy (www/_headers), with same-origin framing for the preview's frames.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+  + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'; require-trusted-types-for 'script'; trusted-types offer-edge";
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
+  ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png" };
+
+function cli() {
+  for (const p of ["target/release/offer-edge", "target/debug/offer-edge"]) {
+    if (existsSync(join(root, p))) return join(root, p);
+  }
+  execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
+  return join(root, "target/debug/offer-edge");
+}
+
+/** Images of the demo creatives point at www/img/ (same origin: the page loads nothing from elsewhere). */
+function localImages(bundle) {
+  for (const o of bundle.offers) {
+    const vertical = (o.creative.fields.image ?? "").match(/\/([a-z]+)\.png$/)?.[1] ?? "home";
+    o.creative.fields.image = existsSync(join(root, "www/img", `${vertical}.svg`)) ? `/img/${vertical}.svg` : null;
+  }
+  return bundle;
+}
+
+let seeded;
+/**
+ * The demo partner: two signing keys (threshold 2), trust, the demo bundle
+ * (60 offers) signed, a tampered copy (one headline changed after signing),
+ * and the bundle JSON for the tests to find offers by their rules.
+ */
+export function seed() {
+  if (seeded) return seeded;
+  const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const bin = cli();
+  const run = (...args) => execFileSync(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const keys = join(dir, "keys");
+  mkdirSync(keys);
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-1`);
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-2`);
+  run("trust", "--partner", PARTNER, "--threshold", "2", "--pub", join(keys, `${PARTNER}-1.pub`), "--pub", join(keys, `${PARTNER}-2.pub`),
+    "-o", join(dir, "trust.json"));
+  const bundlePath = join(dir, "bundle.json");
+  run("demo-bundle", "--partner", PARTNER, "--offers", "60", "--seed", "1", "-o", bundlePath);
+  const bundle = localImages(JSON.parse(readFileSync(bundlePath, "utf8")));
+  writeFileSync(bundlePath, JSON.stringify(bundle, null, 2));
+  run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), bundlePath, "-o", join(dir, "bundle.signed.json"));
+  const signed = readFileSync(join(dir, "bundle.signed.json"));
+  const envelope = JSON.parse(signed.toString("utf8"));
+  const payload = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+  payload.offers[0].creative.fields.headline = "Tampered after signing";
+  const tampered = Buffer.from(JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(payload)).toString("base64") }));
+  const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
+  seeded = { dir, trust, signed, tampered, bundle };
+  return seeded;
+}
+
+/** The page config as the demo seeding writes it (www/demo-config.json). */
+export function pageConfig(s = seed()) {
+  return { partnerId: PARTNER, bundleUrl: `/v1/bundles/${PARTNER}`, collectorUrl: "/v1/events",
+    trustedKeys: { keys: s.trust.keys, threshold: s.trust.threshold } };
+}
+
+/**
+ * Serves www/ (pkg/ under /pkg/), /demo-config.json, the signed bundle at
+ * /v1/bundles/:partner and test files under /__test__/ with the site CSP.
+ * Returns {url, close()}.
+ */
+export async function startServer(t, { files = {} } = {}) {
+  const s = seed();
+  const www = join(root, "www");
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    let body;
+    let type;
+    try {
+      if (path === `/v1/bundles/${PARTNER}`) [body, type] = [s.signed, TYPES[".json"]];
+      else if (path === "/demo-config.json") [body, type] = [JSON.stringify(pageConfig(s)), TYPES[".json"]];
+      else if (path.startsWith("/__test__/") && files[path.slice(10)]) [body, type] = [files[path.slice(10)], TYPES[".json"]];
+      else {
+        const rel = normalize(path);
+        if (rel.includes("..")) throw new Error("no");
+        const file = rel.startsWith("/pkg/") && !existsSync(join(www, rel)) ? join(root, rel) : join(www, rel);
+        [body, type] = [await readFile(file), TYPES[extname(rel)] ?? "application/octet-stream"];
+      }
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-type": type, "content-security-policy": CSP, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return { url: `http://127.0.0.1:${server.address().port}` };
+}
+
+let browser;
+/** A fresh Chromium profile per test; `problems` collects console errors, page errors and failed requests. */
+export async function openPreview(t, baseUrl, { viewport = { width: 1280, height: 900 }, query = "" } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), "offer-edge-preview-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport });
+  t.after(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  await page.goto(`${baseUrl}/preview.html${query}`);
+  await page.waitForSelector("body[data-ready='true']", { timeout: 60_000 });
+  return { page, problems };
+}
+
+export const closeBrowser = async () => browser?.close();
+
+/** Waits until every placement frame shows the page's latest decision; returns its id. */
+export async function settled(page) {
+  return page.waitForFunction(() => {
+    const id = document.body.dataset.decision;
+    const frames = [...document.querySelectorAll("#placements iframe")];
+    return id && frames.length > 0 && frames.every((f) => f.dataset.decision === id) ? id : false;
+  }, null, { timeout: 30_000 }).then((h) => h.jsonValue());
+}
+
+/** The table row of `offerId` in `placement`: {verdict, kind, message, detail}. */
+export async function row(page, offerId, placement) {
+  return page.evaluate(([o, p]) => {
+    const tr = [...document.querySelectorAll("#explain-rows tr")].find((r) => r.dataset.offer === o && r.dataset.placement === p);
+    if (!tr) return null;
+    return { verdict: tr.dataset.verdict, kind: tr.dataset.kind, message: tr.querySelector(".message").textContent,
+      detail: tr.querySelector(".detail")?.textContent ?? "" };
+  }, [offerId, placement]);
+}
+
+/** Offer ids shown in `placement` at `width` ("mobile" | "desktop"), read from inside the frame's shadow root. */
+export async function shownIn(page, placement, width) {
+  const frame = page.frameLocator(`#placements iframe[data-placement="${placement}"][data-width="${width}"]`);
+  return frame.locator(".oe-offer").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-offer-id")));
+}
+
+export function assertNoProblems(problems) {
+  assert.deepEqual(problems, []);
+}
