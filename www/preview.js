@@ -283,10 +283,10 @@ function decide() {
   lastDecision = decision;
   lastNow = now;
   decisions += 1;
-  document.body.dataset.decision = decision.decisionId;
-  document.body.dataset.decisions = String(decisions);
+  // A render token, not the decision id: a fixed seed gives the same id again.
+  document.body.dataset.decision = String(decisions);
   const advertisers = new Map((active.bundle?.offers ?? []).map((o) => [o.id, o.advertiser]));
-  frames.render(decision, active.info);
+  frames.render(decision, active.info, String(decisions));
   table.render(decision.explanations, advertisers, now);
   const shown = decision.placements.reduce((n, p) => n + p.offers.length, 0);
   const warnings = (decision.warnings ?? []).map((w) => `${w.code}: ${w.message}`).join("; ");

@@ -67,10 +67,17 @@ export function seed() {
   const signed = readFileSync(join(dir, "bundle.signed.json"));
   const envelope = JSON.parse(signed.toString("utf8"));
   const payload = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
-  payload.offers[0].creative.fields.headline = "Tampered after signing";
+  payload.offers[0].creative.fields.headline = "Tampered after signing"; // one field, everything else as signed
   const tampered = Buffer.from(JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(payload)).toString("base64") }));
+  // Expired 3 hours ago (issued 7 days before that), properly signed.
+  const iso = (ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const expiredPath = join(dir, "expired.json");
+  run("demo-bundle", "--partner", PARTNER, "--offers", "5", "--seed", "2", "--issued-at", iso(Date.now() - 7 * 86_400_000 - 3 * 3_600_000),
+    "--expires-at", iso(Date.now() - 3 * 3_600_000), "-o", expiredPath);
+  run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), expiredPath, "-o", join(dir, "expired.signed.json"));
+  const expired = readFileSync(join(dir, "expired.signed.json"));
   const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
-  seeded = { dir, trust, signed, tampered, bundle };
+  seeded = { dir, trust, signed, tampered, expired, draft: readFileSync(bundlePath), bundle };
   return seeded;
 }
 

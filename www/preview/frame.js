@@ -7,7 +7,7 @@ const host = document.getElementById("host");
 const post = (message) => parent.postMessage(message, location.origin);
 let view = null;
 
-function render(placement, decisionId) {
+function render(placement, token) {
   if (view) view.remove();
   view = null;
   host.hidden = true;
@@ -19,12 +19,12 @@ function render(placement, decisionId) {
       onClose: () => post({ type: "action", action: "close", offerId: null }),
     });
   }
-  post({ type: "rendered", decisionId });
+  post({ type: "rendered", token });
 }
 
 window.addEventListener("message", (event) => {
   if (event.origin !== location.origin || event.source !== parent || !event.data) return;
-  if (event.data.type === "render") render(event.data.placement, event.data.decisionId);
+  if (event.data.type === "render") render(event.data.placement, event.data.token);
 });
 
 new ResizeObserver(() => post({ type: "height", height: document.documentElement.scrollHeight })).observe(document.body);

@@ -44,9 +44,9 @@ class Frame {
     this.iframe.contentWindow.postMessage(message, location.origin);
   }
 
-  render(placement, decisionId) {
+  render(placement, token) {
     this.iframe.dataset.decision = "";
-    const message = { type: "render", placement, decisionId };
+    const message = { type: "render", placement, token };
     if (this.ready) this.post(message);
     else this.pending = message;
   }
@@ -60,7 +60,7 @@ class Frame {
       this.height = Math.max(40, Math.ceil(data.height));
       this.fit();
     } else if (data.type === "rendered") {
-      this.iframe.dataset.decision = data.decisionId;
+      this.iframe.dataset.decision = data.token;
     } else if (data.type === "action") {
       this.onAction({ placementId: this.placementId, action: data.action, offerId: data.offerId });
     }
@@ -98,7 +98,8 @@ export function placementFrames(container, onAction) {
   }
 
   return {
-    render(decision, info) {
+    /** Renders every placement of `decision`; each frame reports `token` once it shows it. */
+    render(decision, info, token) {
       const ids = new Set(decision.placements.map((p) => p.id));
       for (const [id, b] of blocks) {
         if (!ids.has(id)) {
@@ -113,7 +114,7 @@ export function placementFrames(container, onAction) {
           ? `Shown (${placement.offers.length}${max ? ` of max ${max}` : ""}): ${placement.offers.map((o) => o.offerId).join(", ")}`
           : "No offer would show in this placement for this shopper.";
         b.section.dataset.shown = placement.offers.map((o) => o.offerId).join(" ");
-        for (const frame of b.frames) frame.render(placement, decision.decisionId);
+        for (const frame of b.frames) frame.render(placement, token);
       }
       container.hidden = false;
     },

@@ -51,6 +51,7 @@ export function templatePanel({ current, useDraft }) {
   const note = byId("tpl-status");
   const frames = placementFrames(byId("tpl-frames"), () => {});
   let offers = [];
+  let renders = 0;
   const inputs = new Map();
 
   for (const name of FIELD_NAMES) {
@@ -112,7 +113,8 @@ export function templatePanel({ current, useDraft }) {
       return;
     }
     out.replaceChildren(...FIELD_NAMES.flatMap((k) => [el("dt", { text: k }), el("dd", { "data-field": k, text: shown.fields[k] ?? "" })]));
-    frames.render({ ...decision, placements: [placement] }, engine.info());
+    renders += 1;
+    frames.render({ ...decision, placements: [placement] }, engine.info(), `tpl-${renders}`);
     status(note, `Rendered for the current persona in placement “${placement.id}” (draft, never signed).`, "ok");
   }
 
