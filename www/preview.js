@@ -27,7 +27,7 @@ let active = null;
 let lastDecision = null;
 let lastNow = 0;
 let decisions = 0;
-const impressed = new Set(); // `${decisionId}|${offerId}`: impressions already recorded
+const impressed = new Set(); // `${render}|${offerId}`: impressions already recorded per render
 
 const simulatedNow = () => {
   const ms = fromLocalInput(nowInput.value);
@@ -315,7 +315,7 @@ function wouldSend(type, offer, note) {
 
 function recordImpressions(placement) {
   for (const offer of placement.offers) {
-    const key = `${lastDecision.decisionId}|${offer.offerId}`;
+    const key = `${decisions}|${offer.offerId}`;
     if (impressed.has(key)) continue;
     impressed.add(key);
     history.add("impression", offer.offerId, lastNow);
