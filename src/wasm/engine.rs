@@ -445,8 +445,8 @@ impl WasmEngine {
         )]
         options: JsValue,
     ) -> JsResult<JsValue> {
-        let kind: EventType = serde_json::from_slice(format!("{kind:?}").as_bytes())
-            .map_err(|_| {
+        let kind: EventType =
+            serde_json::from_slice(format!("{kind:?}").as_bytes()).map_err(|_| {
                 Error::new(
                     ErrorCode::EventInvalid,
                     format!("unknown event type {kind:?}"),
