@@ -347,7 +347,10 @@ byId("record-impressions").addEventListener("click", () => {
 // ---- Start ------------------------------------------------------------------
 
 async function start() {
-  nowInput.value = toLocalInput(Date.now());
+  // ?now=<RFC 3339> fixes the simulated time (shareable, reproducible previews); ?seed=<n> the exploration seed.
+  const fixedNow = Date.parse(params.get("now") ?? "");
+  nowInput.value = toLocalInput(Number.isFinite(fixedNow) ? fixedNow : Date.now());
+  if (/^\d+$/.test(params.get("seed") ?? "")) seedInput.value = params.get("seed");
   try {
     await oe.ready;
   } catch (e) {

@@ -15,6 +15,10 @@ import { chromium } from "playwright-core";
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const ARTIFACTS = join(root, "test-artifacts");
 export const PARTNER = "demo-outfitters";
+export const ISSUED_AT = "2026-05-25T00:00:00Z";
+export const EXPIRES_AT = "2099-01-01T00:00:00Z";
+/** The simulated "now" of the tests (?now=): 15:00 UTC, 10:00 in the bundle's UTC-5. */
+export const FIXED_NOW = "2026-06-01T15:00:00Z";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--no-first-run"];
@@ -60,7 +64,8 @@ export function seed() {
   run("trust", "--partner", PARTNER, "--threshold", "2", "--pub", join(keys, `${PARTNER}-1.pub`), "--pub", join(keys, `${PARTNER}-2.pub`),
     "-o", join(dir, "trust.json"));
   const bundlePath = join(dir, "bundle.json");
-  run("demo-bundle", "--partner", PARTNER, "--offers", "60", "--seed", "1", "-o", bundlePath);
+  // Fixed times: the same bundle bytes every run, decided at FIXED_NOW (rules and the model read the local hour).
+  run("demo-bundle", "--partner", PARTNER, "--offers", "60", "--seed", "1", "--issued-at", ISSUED_AT, "--expires-at", EXPIRES_AT, "-o", bundlePath);
   const bundle = localImages(JSON.parse(readFileSync(bundlePath, "utf8")));
   writeFileSync(bundlePath, JSON.stringify(bundle, null, 2));
   run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), bundlePath, "-o", join(dir, "bundle.signed.json"));
@@ -123,9 +128,10 @@ export async function startServer(t, { files = {} } = {}) {
 
 let browser;
 /** A fresh Chromium profile per test; `problems` collects console errors, page errors and failed requests. */
-export async function openPreview(t, baseUrl, { viewport = { width: 1280, height: 900 }, query = "" } = {}) {
+export async function openPreview(t, baseUrl, { viewport = { width: 1280, height: 900 }, query = "", now = FIXED_NOW } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "offer-edge-preview-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport,
+    timezoneId: "UTC", locale: "en-US" });
   t.after(async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -135,7 +141,9 @@ export async function openPreview(t, baseUrl, { viewport = { width: 1280, height
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
-  await page.goto(`${baseUrl}/preview.html${query}`);
+  const params = new URLSearchParams(query);
+  if (now) params.set("now", now);
+  await page.goto(`${baseUrl}/preview.html?${params}`);
   await page.waitForSelector("body[data-ready='true']", { timeout: 60_000 });
   return { page, problems };
 }

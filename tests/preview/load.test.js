@@ -15,7 +15,9 @@ test("a signed demo bundle loads from the edge, verifies and renders", async (t)
   assert.match(text, new RegExp(`Partner\\s+${PARTNER}`));
   assert.match(text, /Version\s+1/);
   assert.equal(await page.locator("#verify [data-field='signers']").innerText(), `${PARTNER}-1, ${PARTNER}-2`);
-  assert.match(text, /Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((in 6 d 23 h|in 7 d)/);
+  assert.match(text, /Issued\s+2026-05-25 00:00:00 UTC \(7 d 15 h ago\)/);
+  assert.match(text, /Expires\s+2099-01-01 00:00:00 UTC \(in \d+ d/);
+  assert.match(text, /checked at 2026-06-01 15:00:00 UTC/);
   assert.match(text, new RegExp(`${s.bundle.offers.length} offers`));
   await settled(page);
   // Every offer gets a row per placement it can be in (all, here: both placements).
@@ -50,7 +52,8 @@ test("a tampered bundle is refused with SIGNATURE_INVALID and nothing renders", 
 test("an expired bundle says how long ago it expired; a draft previews only behind the banner", async (t) => {
   const s = seed();
   const { url } = await startServer(t, { files: { "expired.json": s.expired, "draft.json": s.draft } });
-  const { page, problems } = await openPreview(t, url, { query: "?autoload=0" });
+  // Checked at the real time (the expired bundle is dated from it).
+  const { page, problems } = await openPreview(t, url, { query: "?autoload=0", now: null });
   await page.click("#trust-demo");
   await page.waitForFunction(() => document.getElementById("trust-json").value.includes("demo-outfitters"));
 

@@ -19,12 +19,17 @@ const svg = (tag, attrs = {}, text) => {
  * Yields to the page every chunk so it stays responsive; `progress(done)`.
  */
 export async function simulate(engine, context, blob, now, runs, progress = () => {}) {
+  const order = []; // placement ids in decision order
+  const runsShown = []; // per run: placement index → offer ids shown
   const tallies = new Map(); // placement → Map(offerId → {count, propensitySum})
   for (let seed = 0; seed < runs; seed++) {
     const { decision } = engine.decide(context, blob, now, { seed });
+    const shown = [];
     for (const p of decision.placements) {
+      if (!order.includes(p.id)) order.push(p.id);
       if (!tallies.has(p.id)) tallies.set(p.id, new Map());
       const t = tallies.get(p.id);
+      shown.push(p.offers.map((o) => o.offerId));
       for (const o of p.offers) {
         const entry = t.get(o.offerId) ?? { count: 0, propensitySum: 0 };
         entry.count += 1;
@@ -32,19 +37,27 @@ export async function simulate(engine, context, blob, now, runs, progress = () =
         t.set(o.offerId, entry);
       }
     }
+    runsShown.push(shown);
     if (seed % 50 === 49) {
       progress(seed + 1);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
   progress(runs);
-  return [...tallies].map(([placement, t]) => {
+  // The engine decides placements in order and an offer shows once per
+  // decision, so a later placement's logged propensity is conditional on the
+  // offer not being taken earlier: compare it with the rate over those runs.
+  const available = (placementIndex, offerId) =>
+    runsShown.filter((shown) => !shown.slice(0, placementIndex).some((ids) => ids.includes(offerId))).length;
+  return order.map((placement, index) => {
+    const t = tallies.get(placement);
     const slots = [...t.values()].reduce((s, e) => s + e.count, 0);
-    const offers = [...t].map(([offerId, e]) => ({
-      offerId, count: e.count, share: slots ? e.count / slots : 0, rate: e.count / runs,
-      meanPropensity: e.propensitySum / e.count,
-    })).sort((a, b) => b.count - a.count || a.offerId.localeCompare(b.offerId));
-    return { placement, slots, runs, offers };
+    const offers = [...t].map(([offerId, e]) => {
+      const free = available(index, offerId);
+      return { offerId, count: e.count, share: slots ? e.count / slots : 0, rate: e.count / runs,
+        available: free, conditionalRate: free ? e.count / free : 0, meanPropensity: e.propensitySum / e.count };
+    }).sort((a, b) => b.count - a.count || a.offerId.localeCompare(b.offerId));
+    return { placement, index, slots, runs, offers };
   });
 }
 
@@ -69,11 +82,14 @@ function chart(result) {
   });
   const table = el("table", { class: "sim-table", "data-placement": result.placement },
     el("caption", { text: `Placement “${result.placement}”: ${result.slots} shown slots over ${result.runs} shoppers` }),
-    el("thead", {}, el("tr", {}, ["Offer", "Impressions", "Share of slots", "Shown rate", "Mean logged propensity"].map((h) => el("th", { scope: "col", text: h })))),
+    el("thead", {}, el("tr", {}, ["Offer", "Impressions", "Share of slots", "Shown rate", "Shown rate when not taken earlier", "Mean logged propensity"]
+      .map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, result.offers.map((o) => el("tr", { "data-offer": o.offerId, "data-count": o.count, "data-share": o.share,
-      "data-rate": o.rate, "data-propensity": o.meanPropensity },
+      "data-rate": o.rate, "data-available": o.available, "data-conditional-rate": o.conditionalRate, "data-propensity": o.meanPropensity },
     el("td", {}, el("code", { text: o.offerId })), el("td", { class: "n", text: String(o.count) }), el("td", { class: "n", text: pct(o.share) }),
-    el("td", { class: "n", text: pct(o.rate) }), el("td", { class: "n", text: num(o.meanPropensity, 3) })))),
+    el("td", { class: "n", text: pct(o.rate) }),
+    el("td", { class: "n", text: result.index === 0 ? "(first placement)" : `${pct(o.conditionalRate)} of ${o.available}` }),
+    el("td", { class: "n", text: num(o.meanPropensity, 3) })))),
   );
   return el("section", { class: "sim-placement", "data-placement": result.placement, "data-slots": result.slots },
     el("h3", { text: `Placement “${result.placement}”` }), plot, table);
@@ -103,7 +119,7 @@ export function simulationPanel(current) {
         bar.value = done;
       });
       out.replaceChildren(...results.map(chart));
-      status(note, `${RUNS} shoppers with this persona and history, seeds 0–${RUNS - 1}. Bars: share of shown slots (sums to 100% per placement). The shown rate should match the mean logged propensity.`, "ok");
+      status(note, `${RUNS} shoppers with this persona and history, seeds 0–${RUNS - 1}. Bars: share of shown slots (sums to 100% per placement). The shown rate should match the mean logged propensity; placements are decided in order and an offer shows once per decision, so in later placements the engine logs the propensity given the offer was not taken earlier.`, "ok");
     } catch (e) {
       status(note, `Simulation failed: ${e.code ?? ""} ${e.message}`, "error");
     } finally {
