@@ -89,7 +89,7 @@ test("declining in the placement suppresses the offer with its date; impressions
   const historyText = await page.locator("#history-rows").innerText();
   assert.match(historyText, new RegExp(`impression\\s+${declined}`));
   assert.match(historyText, new RegExp(`decline\\s+${declined}`));
-  const log = await page.locator("#event-log").innerText();
+  const log = await page.locator("#event-log").textContent();
   assert.match(log, new RegExp(`"type": "decline"[\\s\\S]*"offerId": "${declined}"`));
   assert.ok(!/ada@example\.com|Lovelace/i.test(log), "no raw PII in the events");
 

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, assertNoProblems, openPreview, root, seed, settled, startServer } from "./harness.js";
+import { ARTIFACTS, assertNoProblems, openPreview, root, seed, settled, shownIn, startServer } from "./harness.js";
 
 // Each offer's shown rate over 1,000 seeded decisions vs the mean propensity
 // the engine logged when it showed it. Sampling error of a rate is at most
@@ -98,9 +98,15 @@ test("keyboard: every control is labelled and reachable; desktop screenshot", as
   const scores = await page.locator("#explain-rows tr td:nth-child(6)").evaluateAll((tds) => tds.map((td) => td.textContent).filter((x) => x !== "—").map(Number));
   assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
 
+  // For the screenshot: a decline (history, the would-be-sent events, a suppressed row) and a simulation.
+  const [first] = await shownIn(page, "confirmation", "desktop");
+  const before = await page.locator("body").getAttribute("data-decision");
+  await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='desktop']")
+    .locator(`button[data-action='decline'][data-offer-id='${first}']`).click();
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  await settled(page);
   await page.click("#simulate");
   await page.waitForSelector("#sim-results[data-state='done'] .sim-placement", { timeout: 120_000 });
-  await page.locator("#results-title").scrollIntoViewIfNeeded();
   mkdirSync(ARTIFACTS, { recursive: true });
   const shot = join(ARTIFACTS, "preview-desktop.png");
   await page.screenshot({ path: shot, fullPage: true });

@@ -29,9 +29,11 @@ export function eventLog() {
   return {
     add(event, note = "") {
       empty.hidden = true;
+      for (const open of list.querySelectorAll("details[open]")) open.open = false;
       const item = el("li", { "data-type": event.type ?? "", "data-offer": event.offerId ?? "" },
-        el("p", { class: "event-head" }, el("strong", { text: event.type ?? "event" }), ` · ${event.offerId ?? ""}${note ? ` · ${note}` : ""}`),
-        el("pre", { tabindex: "0", "aria-label": `${event.type} event JSON`, text: JSON.stringify(event, null, 2) }));
+        el("details", { open: true },
+          el("summary", { class: "event-head" }, el("strong", { text: event.type ?? "event" }), ` · ${event.offerId ?? ""}${note ? ` · ${note}` : ""}`),
+          el("pre", { tabindex: "0", "aria-label": `${event.type} event JSON`, text: JSON.stringify(event, null, 2) })));
       list.prepend(item);
       while (list.children.length > 20) list.lastElementChild.remove();
     },
