@@ -112,3 +112,34 @@ test("declining in the placement suppresses the offer with its date; impressions
   assert.ok(!(await shownIn(page, "confirmation", "desktop")).includes(capped));
   assertNoProblems(problems);
 });
+
+test("a pasted JSON persona decides (raw email hashed); a saved persona keeps only the hash", async (t) => {
+  const { bundle } = seed();
+  const nyOffer = bundle.offers.find((o) => JSON.stringify(o.eligibility) === NY_RULE && noAudiences(o));
+  const subscriberOffer = bundle.offers.find((o) => o.audiences.exclude.includes("existing-subscribers") && o.eligibility === null);
+  const { url } = await startServer(t);
+  const { page, problems } = await openPreview(t, url);
+  const before = await settled(page);
+  await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Grace@Example.com ", state: "NJ", amount: 20, custom: { segment: "vip" } }));
+  await page.click("#persona-json-apply");
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  await settled(page);
+  assert.match((await row(page, nyOffer.id, placementOf(nyOffer))).message, /\(saw state="NJ"\)$/);
+  assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience", "the email is normalized and hashed");
+  const context = JSON.parse(await page.inputValue("#persona-json"));
+  assert.deepEqual(context.custom, { segment: "vip" });
+  assert.match(context.emailsha256, /^[0-9a-f]{64}$/);
+  assert.equal(context.email, undefined, "the engine never gets the raw email");
+
+  await page.fill("#persona-name", "NJ subscriber");
+  await page.click("#persona-save");
+  await page.waitForSelector("#persona-select option[value='saved:NJ subscriber']", { state: "attached" });
+  const stored = await page.evaluate(() => localStorage.getItem("offer-edge-preview:personas"));
+  assert.ok(stored.includes(context.emailsha256) && !/grace@example\.com/i.test(stored), stored);
+  // Reloading the saved persona (email field empty) still decides with the hash.
+  await choosePersona(page, "Ada");
+  await choosePersona(page, "NJ subscriber");
+  assert.equal(await page.inputValue("#p-email"), "");
+  assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience");
+  assertNoProblems(problems);
+});
