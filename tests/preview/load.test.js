@@ -4,6 +4,7 @@
 // explicit "not verified" banner).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { PARTNER, assertNoProblems, openPreview, seed, settled, startServer } from "./harness.js";
 
 test("a signed demo bundle loads from the edge, verifies and renders", async (t) => {
@@ -74,5 +75,28 @@ test("an expired bundle says how long ago it expired; a draft previews only behi
   assert.match(await page.locator("#draft-banner").innerText(), /DRAFT — NOT VERIFIED/);
   assert.match(await page.locator("#results-status").innerText(), /DRAFT bundle — not verified/);
   await settled(page);
+  assertNoProblems(problems);
+});
+
+test("bundle and trust from files: the file picker and drag and drop", async (t) => {
+  const s = seed();
+  const { url } = await startServer(t);
+  const { page, problems } = await openPreview(t, url, { query: "?autoload=0" });
+  await page.setInputFiles("#trust-file", join(s.dir, "trust.json"));
+  await page.waitForFunction(() => document.getElementById("trust-json").value.includes("demo-outfitters"));
+  await page.setInputFiles("#bundle-file", join(s.dir, "bundle.signed.json"));
+  await page.waitForSelector("#verify[data-state='verified']");
+  assert.match(await page.locator("#verify").innerText(), /Verified — file bundle\.signed\.json/);
+  await settled(page);
+
+  // Dropping the tampered bytes replaces it with nothing.
+  await page.evaluate((bytes) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(bytes)], "tampered.signed.json", { type: "application/json" }));
+    document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, [...s.tampered]);
+  await page.waitForSelector("#verify[data-code='SIGNATURE_INVALID']");
+  assert.match(await page.locator("#verify").innerText(), /Refused — file tampered\.signed\.json/);
+  assert.equal(await page.locator("#placements iframe").count(), 0);
   assertNoProblems(problems);
 });
