@@ -4,7 +4,8 @@
 // every console error, page error and failed request recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,7 +23,7 @@ export const FIXED_NOW = "2026-06-01T15:00:00Z";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--no-first-run"];
-// The site's policy (www/_headers), with same-origin framing for the preview's frames.
+// The site's policy (www/_headers) for the static server, with same-origin framing for the preview's frames.
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
   + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'; require-trusted-types-for 'script'; trusted-types offer-edge";
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
@@ -92,27 +93,63 @@ export function pageConfig(s = seed()) {
     trustedKeys: { keys: s.trust.keys, threshold: s.trust.threshold } };
 }
 
+/** Whether the real local edge (worker.js in workerd via miniflare) is in this tree. */
+export const REAL_EDGE = existsSync(join(root, "worker.js")) && existsSync(join(root, "scripts/lib/edge.mjs"))
+  && process.env.OFFER_EDGE_TEST_DOUBLE !== "1";
+
 /**
- * Serves www/ (pkg/ under /pkg/), /demo-config.json, the signed bundle at
- * /v1/bundles/:partner and test files under /__test__/ with the site CSP.
- * Returns {url, close()}.
+ * The page's backend with the signed demo bundle uploaded and `files`
+ * served under /__test__/: the real local edge (worker.js in workerd,
+ * serving www/ as its static assets with www/_headers) when it is in the
+ * tree, else a small static server with the site's CSP. Returns {url}.
  */
 export async function startServer(t, { files = {} } = {}) {
+  return REAL_EDGE ? startEdge(t, files) : startStatic(t, files);
+}
+
+/** A copy of www/ (with pkg/, /demo-config.json and the test files) for a server to serve. */
+function assetsDir(t, files) {
+  const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-assets-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(root, "www"), dir, { recursive: true, dereference: true });
+  if (!existsSync(join(dir, "pkg"))) {
+    mkdirSync(join(dir, "pkg"));
+    for (const f of ["browser.js", "offer_edge.js", "offer_edge_bg.wasm"]) cpSync(join(root, "pkg", f), join(dir, "pkg", f));
+  }
+  mkdirSync(join(dir, "__test__"));
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, "__test__", name), bytes);
+  writeFileSync(join(dir, "demo-config.json"), JSON.stringify(pageConfig()));
+  return dir;
+}
+
+async function startEdge(t, files) {
   const s = seed();
-  const www = join(root, "www");
+  const { edgeOptions, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
+  const { Miniflare } = await import("miniflare");
+  const options = edgeOptions({ host: "127.0.0.1", port: 0, rateLimit: 100_000,
+    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
+    vars: { RECEIPT_KEY: randomBytes(32).toString("base64"), BUNDLE_REFRESH_MS: "0" } });
+  options.assets = { ...options.assets, directory: assetsDir(t, files) };
+  const mf = new Miniflare(options);
+  const url = await mf.ready;
+  t.after(() => mf.dispose());
+  await uploadBundle(mf, PARTNER, new Uint8Array(s.signed));
+  return { url: url.origin };
+}
+
+async function startStatic(t, files) {
+  const s = seed();
+  const dir = assetsDir(t, files);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     let body;
     let type;
     try {
       if (path === `/v1/bundles/${PARTNER}`) [body, type] = [s.signed, TYPES[".json"]];
-      else if (path === "/demo-config.json") [body, type] = [JSON.stringify(pageConfig(s)), TYPES[".json"]];
-      else if (path.startsWith("/__test__/") && files[path.slice(10)]) [body, type] = [files[path.slice(10)], TYPES[".json"]];
       else {
         const rel = normalize(path);
         if (rel.includes("..")) throw new Error("no");
-        const file = rel.startsWith("/pkg/") && !existsSync(join(www, rel)) ? join(root, rel) : join(www, rel);
-        [body, type] = [await readFile(file), TYPES[extname(rel)] ?? "application/octet-stream"];
+        [body, type] = [await readFile(join(dir, rel)), TYPES[extname(rel)] ?? "application/octet-stream"];
       }
     } catch {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
