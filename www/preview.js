@@ -275,7 +275,7 @@ function decide() {
     result = active.engine.decide(context, replayed.blob, now, { explain: true, seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0 });
   } catch (e) {
     status(resultsStatus, `${e.code ?? "ERROR"}: ${e.message} — ${CODE_MEANINGS[e.code] ?? ""}`, "error");
-    frames.clear();
+    frames.hide();
     table.clear();
     return;
   }

@@ -65,7 +65,7 @@ test("template check: a broken field shows TEMPLATE_INVALID with line:column; a 
   assert.match(error, /^TEMPLATE_INVALID: body line 2, column 5 — /);
   assert.match(error, new RegExp(`template "offers\\[${offer.id}\\]\\.creative\\.fields\\.body" at 2:5`));
   assert.equal(await page.getAttribute("#tpl-field-body", "aria-invalid"), "true");
-  assert.equal(await page.locator("#tpl-frames iframe").count(), 0, "nothing renders from a broken draft");
+  assert.equal(await page.locator("#tpl-frames").isHidden(), true, "nothing renders from a broken draft");
 
   await page.fill("#tpl-field-body", "Hello {{firstname|there}}, spend {{amount}} again!");
   await page.waitForSelector("#tpl-error[hidden]", { state: "attached" });

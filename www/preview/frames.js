@@ -123,5 +123,9 @@ export function placementFrames(container, onAction) {
       blocks.clear();
       container.hidden = true;
     },
+    /** Hides the frames but keeps them (a frame removed while it loads aborts its requests). */
+    hide() {
+      container.hidden = true;
+    },
   };
 }

@@ -100,7 +100,7 @@ export function templatePanel({ current, useDraft }) {
       error.hidden = false;
       error.dataset.code = e.code ?? "";
       if (where?.field && inputs.has(where.field)) inputs.get(where.field).setAttribute("aria-invalid", "true");
-      frames.clear();
+      frames.hide();
       status(note, "Draft does not compile: nothing rendered.", "error");
       return;
     }
@@ -109,7 +109,7 @@ export function templatePanel({ current, useDraft }) {
     const shown = placement?.offers[0];
     if (!shown) {
       status(note, "The draft compiled but the offer did not show (check its placements).", "warn");
-      frames.clear();
+      frames.hide();
       return;
     }
     out.replaceChildren(...FIELD_NAMES.flatMap((k) => [el("dt", { text: k }), el("dd", { "data-field": k, text: shown.fields[k] ?? "" })]));
