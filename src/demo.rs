@@ -249,7 +249,9 @@ fn offer(i: usize, rng: &mut Rng, now: Timestamp) -> Offer {
                 body: body.replace("{name}", name),
                 cta: cta.to_owned(),
                 decline_label: Some("No thanks".to_owned()),
-                image: Some(format!("https://cdn.{domain}/offer-edge/{vertical}.png")),
+                // Served by the demo edge from www/img/ (same origin, so the
+                // demo works offline and under a strict CSP).
+                image: Some(format!("/img/{vertical}.svg")),
                 image_alt: Some(format!("{name} logo")),
                 terms: Some(format!("Terms apply. See {domain} for details.")),
             },

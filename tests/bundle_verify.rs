@@ -527,3 +527,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn after_restoring_state_alone_the_same_version_loads_again() {
+    // A page reload: the host restores its rollback floor (v5) but has no
+    // engine yet. Loading v5 again must activate it, not report "unchanged"
+    // with nothing active; v4 stays refused, and a second v5 is a no-op.
+    let mut store = BundleStore::new(trust(&["k1", "k2"], 2));
+    store
+        .import_state(&StoreState {
+            partner: PARTNER.into(),
+            last_version: 5,
+        })
+        .unwrap();
+    let v5 = sign(&bundle(PARTNER, 5), &["k1", "k2"]);
+    assert_eq!(
+        store.load(&v5, now()).unwrap(),
+        LoadOutcome::Loaded { version: 5 }
+    );
+    assert!(store.active().is_some());
+    assert_eq!(
+        store.load(&v5, now()).unwrap(),
+        LoadOutcome::Unchanged { version: 5 }
+    );
+    let v4 = sign(&bundle(PARTNER, 4), &["k1", "k2"]);
+    assert_eq!(
+        store.load(&v4, now()).unwrap_err().code(),
+        ErrorCode::VersionRollback
+    );
+    assert_eq!(store.active().unwrap().bundle.version, 5);
+}

@@ -67,6 +67,19 @@ pub fn verify_bundle(
     now: Timestamp,
     last_accepted: Option<u64>,
 ) -> Result<Verification> {
+    verify_against(trust, bytes, now, last_accepted, true)
+}
+
+/// [`verify_bundle`], where an equal version is a no-op only when
+/// `equal_is_unchanged` (a host that has the bundle active); a host that
+/// restored its rollback state but has no bundle yet must load it again.
+fn verify_against(
+    trust: &Trust,
+    bytes: &[u8],
+    now: Timestamp,
+    last_accepted: Option<u64>,
+    equal_is_unchanged: bool,
+) -> Result<Verification> {
     if bytes.len() > trust.max_bundle_bytes() {
         return Err(Error::new(
             ErrorCode::BundleTooLarge,
@@ -129,7 +142,7 @@ pub fn verify_bundle(
                 ),
             ))
         }
-        Some(last) if bundle.version == last => {
+        Some(last) if bundle.version == last && equal_is_unchanged => {
             return Ok(Verification::Unchanged { version: last })
         }
         _ => {}
@@ -211,7 +224,16 @@ impl<T> BundleStore<T> {
     /// # Errors
     /// Everything [`verify_bundle`] refuses, and whatever `compile` returns.
     pub fn load(&mut self, bytes: &[u8], now: Timestamp) -> Result<LoadOutcome> {
-        match verify_bundle(&self.trust, bytes, now, self.last_version)? {
+        // An equal version is a no-op only when that bundle is active: after
+        // `import_state` alone (a page reload) it must load again.
+        let equal_is_unchanged = self.active.is_some();
+        match verify_against(
+            &self.trust,
+            bytes,
+            now,
+            self.last_version,
+            equal_is_unchanged,
+        )? {
             Verification::Unchanged { version } => Ok(LoadOutcome::Unchanged { version }),
             Verification::New(verified) => {
                 let version = verified.bundle.version;

@@ -1,0 +1,319 @@
+// Shared harness of the browser suites: a test partner seeded with the CLI
+// (real keys, real signed bundles), the backend serving www/ and collecting
+// events, and headless Chromium (playwright-core) with every request, console
+// message and dialog recorded.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startTestEdge } from "./test-edge.js";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+export const PARTNER = "acme";
+export const ARTIFACTS = join(root, "test-artifacts");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--disable-component-update", "--no-first-run"];
+
+function cli() {
+  for (const p of ["target/release/offer-edge", "target/debug/offer-edge"]) {
+    if (existsSync(join(root, p))) return join(root, p);
+  }
+  execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
+  return join(root, "target/debug/offer-edge");
+}
+
+/**
+ * The test bundle: three always-eligible offers of different advertisers in
+ * the `confirmation` placement (all three shown): a coupon that needs a
+ * confirmation email, a link capped at 2 impressions a day, an addToCart.
+ * Declines suppress for 30 days. Images point at www/img/ (same origin).
+ */
+export function browserBundle(b) {
+  const pick = (type) => b.offers.find((o) => o.action.type === type);
+  const offers = [pick("coupon"), pick("link"), pick("addToCart")];
+  for (const o of offers) {
+    o.eligibility = null;
+    o.audiences = { include: [], exclude: [] };
+    o.schedule = { start: null, end: null };
+    o.placements = ["confirmation"];
+    o.caps = [];
+    o.suppressAfterDecline = "30d";
+    o.creative.confirmationEmail = null;
+    const vertical = (o.creative.fields.image ?? "").match(/\/([a-z]+)\.png$/)?.[1] ?? "home";
+    o.creative.fields.image = `/img/${vertical}.svg`;
+  }
+  const [coupon, link] = offers;
+  link.caps = [{ scope: "offer", max: 2, window: "day" }];
+  coupon.creative.confirmationEmail = {
+    required: true,
+    subject: "{{firstname|there}}, your code is inside",
+    html: "<p>Hi {{firstname|there}}, your code is <b>{{couponCode}}</b>.</p>",
+    text: "Your code is {{couponCode}}.",
+    reminderAfter: "1d",
+  };
+  const ids = new Set(offers.map((o) => o.id));
+  b.offers = offers;
+  b.placements = b.placements.filter((p) => p.id === "confirmation").map((p) => ({ ...p, maxOffers: 3 }));
+  b.model.offers = Object.fromEntries(Object.entries(b.model.offers ?? {}).filter(([id]) => ids.has(id)));
+  if (b.model.exploration?.priors) {
+    b.model.exploration.priors = Object.fromEntries(Object.entries(b.model.exploration.priors).filter(([id]) => ids.has(id)));
+  }
+  return b;
+}
+
+let seeded;
+/**
+ * The test partner: signing key, fulfilment key (X25519), trust, and
+ * `sign(version, {issuedAt, expiresAt, transform})` → signed bytes.
+ */
+export function seed() {
+  if (seeded) return seeded;
+  const dir = mkdtempSync(join(tmpdir(), "offer-edge-www-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const bin = cli();
+  const run = (...args) => execFileSync(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const keys = join(dir, "keys");
+  mkdirSync(keys);
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-1`);
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-fulfilment`, "--kind", "fulfilment");
+  run("trust", "--partner", PARTNER, "--pub", join(keys, `${PARTNER}-1.pub`), "-o", join(dir, "trust.json"));
+  const sign = (version, { issuedAt, expiresAt, transform = browserBundle } = {}) => {
+    const bundlePath = join(dir, `bundle.v${version}.json`);
+    const args = ["demo-bundle", "--partner", PARTNER, "--offers", "12", "--seed", "3", "--bundle-version", String(version),
+      "--fulfilment-pub", join(keys, `${PARTNER}-fulfilment.pub`), "-o", bundlePath];
+    if (issuedAt) args.push("--issued-at", issuedAt);
+    if (expiresAt) args.push("--expires-at", expiresAt);
+    run(...args);
+    const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
+    writeFileSync(bundlePath, JSON.stringify(transform(bundle) ?? bundle, null, 2));
+    const signedPath = join(dir, `bundle.v${version}.signed.json`);
+    run("sign", "--key", join(keys, `${PARTNER}-1.key`), bundlePath, "-o", signedPath);
+    return readFileSync(signedPath);
+  };
+  const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
+  const signed = sign(1);
+  const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
+  const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
+  seeded = { dir, trust, sign, signed, draft, offers: { coupon, link, addToCart },
+    fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8") };
+  return seeded;
+}
+
+/** The page config, as the demo seeding writes it. */
+export function pageConfig(s = seed()) {
+  return {
+    partnerId: PARTNER,
+    bundleUrl: `/v1/bundles/${PARTNER}`,
+    collectorUrl: "/v1/events",
+    trustedKeys: { keys: s.trust.keys, threshold: s.trust.threshold },
+    flushDelayMs: 50,
+  };
+}
+
+/** Whether the real local edge (worker.js in workerd, issue 6) is in this tree. */
+export const REAL_EDGE = existsSync(join(root, "worker.js")) && existsSync(join(root, "scripts/lib/edge.mjs"))
+  && process.env.OFFER_EDGE_TEST_DOUBLE !== "1";
+
+/**
+ * The backend of the page (www/ + bundle + collector) with the test bundle
+ * uploaded: the real local edge (worker.js in workerd via miniflare) when
+ * it is in the tree, else the interim test double. Returns
+ * `{url, setBundle(partner, bytes), events(), outbox()}`; `events()` →
+ * stored events `{id, type, offerId, decisionId, hasFulfilment}`,
+ * `outbox()` → confirmation emails `{to, subject}` (null without the edge).
+ */
+export async function startBackend(t, { bundle } = {}) {
+  const s = seed();
+  const edge = REAL_EDGE ? await startRealEdge(s) : await startTestEdge({ www: join(root, "www"), pages: join(root, "tests/browser/pages"), config: pageConfig(s) });
+  t.after(() => edge.close());
+  await edge.setBundle(PARTNER, bundle ?? s.signed);
+  return edge;
+}
+
+/** worker.js in workerd, serving a copy of www/ (+ the test pages and the page config) as its static assets. */
+async function startRealEdge(s) {
+  const { edgeOptions, fulfilmentSecretName, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
+  const { Miniflare } = await import("miniflare");
+  const assets = mkdtempSync(join(tmpdir(), "offer-edge-assets-"));
+  cpSync(join(root, "www"), assets, { recursive: true, dereference: true });
+  cpSync(join(root, "tests/browser/pages"), join(assets, "__test__"), { recursive: true });
+  writeFileSync(join(assets, "demo-config.json"), JSON.stringify(pageConfig(s)));
+  const options = edgeOptions({
+    host: "127.0.0.1",
+    port: 0,
+    rateLimit: 100_000,
+    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
+    vars: {
+      RECEIPT_KEY: randomBytes(32).toString("base64"),
+      [fulfilmentSecretName(PARTNER)]: s.fulfilmentKey,
+      BUNDLE_REFRESH_MS: "0",
+    },
+  });
+  options.assets = { ...options.assets, directory: assets };
+  const mf = new Miniflare(options);
+  const url = await mf.ready;
+  const db = await mf.getD1Database("DB");
+  const rows = async (query) => {
+    try {
+      return (await db.prepare(query).bind(PARTNER).all()).results;
+    } catch (e) {
+      if (/no such table/.test(String(e))) return [];
+      throw e;
+    }
+  };
+  return {
+    url: url.origin,
+    setBundle: (partner, bytes) => uploadBundle(mf, partner, new Uint8Array(bytes)),
+    events: async () => (await rows("SELECT id, type, offer_id, decision_id, has_fulfilment FROM events WHERE partner = ?"))
+      .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, hasFulfilment: r.has_fulfilment === 1 })),
+    outbox: async () => (await rows("SELECT to_addr, subject, kind FROM outbox WHERE partner = ?"))
+      .map((r) => ({ to: r.to_addr, subject: r.subject, kind: r.kind })),
+    close: async () => {
+      await mf.dispose();
+      rmSync(assets, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Serves `bytes` at the bundle URL for every page of `context` (an attacker
+ * or a broken CDN between the edge and the page: the edge itself only ever
+ * serves bundles it verified).
+ */
+export async function serveAtBundleUrl(context, bytes) {
+  await context.unroute(`**/v1/bundles/${PARTNER}`).catch(() => {});
+  const etag = `"${createHash("sha256").update(bytes).digest("hex")}"`;
+  await context.route(`**/v1/bundles/${PARTNER}`, (route) => route.fulfill({
+    status: 200, body: Buffer.from(bytes), headers: { "content-type": "application/json", etag },
+  }));
+}
+
+/** Every context's record in this process, for the plaintext-PII scan. */
+export const allRecords = [];
+
+/**
+ * Asserts no request URL or body of `records` contains any of `secrets`
+ * (as is, lower-cased or URL-encoded).
+ */
+export function assertNoPlaintext(records, secrets) {
+  const forms = secrets.flatMap((s) => [s, s.toLowerCase(), encodeURIComponent(s)]);
+  for (const r of records.flatMap((x) => x.requests)) {
+    for (const f of forms) {
+      assert.ok(!r.url.includes(f), `request URL carries ${f}: ${r.url}`);
+      assert.ok(!r.body.includes(f), `request body to ${r.url} carries ${f}`);
+    }
+  }
+}
+
+let browser;
+/** One headless Chromium per test file (fresh temporary profile); a new context per test. */
+export async function newContext(t, options = {}) {
+  if (!browser) {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    process.on("beforeExit", () => browser && browser.close().then(() => (browser = null)));
+  }
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1600 }, ...options });
+  t.after(() => context.close());
+  const record = { requests: [], problems: [], dialogs: [], warnings: [] };
+  allRecords.push(record);
+  context.on("request", (r) => record.requests.push({ url: r.url(), body: r.postData() ?? "" }));
+  context.on("page", (page) => watch(page, record));
+  return { context, record, newPage: async () => context.newPage() };
+}
+
+/** Records console errors, page errors and dialogs (dismissed) of `page`. */
+function watch(page, record) {
+  page.on("console", (m) => {
+    if (m.type() === "error") record.problems.push(`console: ${m.text()}`);
+    if (m.type() === "warning") record.warnings.push(m.text());
+  });
+  page.on("pageerror", (e) => record.problems.push(`pageerror: ${e.message}`));
+  page.on("dialog", (d) => {
+    record.dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+}
+
+/** Closes the browser at the end of the file. */
+export async function closeBrowser() {
+  if (browser) await browser.close();
+  browser = null;
+}
+
+/** Opens the demo and waits until its offers are decided (or known absent). */
+export async function openDemo(page, base, query = "") {
+  await page.goto(`${base}/${query}`);
+  await page.waitForSelector("html[data-offers-ready]", { timeout: 30_000 });
+}
+
+/** Offer ids rendered in the confirmation placement (shadow DOM). */
+export function shownOffers(page) {
+  return page.evaluate(() => {
+    const host = document.querySelector('#offers [data-offer-edge-placement="confirmation"]');
+    const root = host && host.shadowRoot;
+    return root ? [...root.querySelectorAll("li[data-offer-id]")].map((n) => n.getAttribute("data-offer-id")) : [];
+  });
+}
+
+/** Waits until the placement is rendered and styled (shown). */
+export async function waitForPlacement(page) {
+  await page.waitForFunction(() => {
+    const host = document.querySelector("#offers [data-offer-edge-placement]");
+    return host && host.shadowRoot && host.shadowRoot.querySelector(".oe-root:not([hidden])");
+  }, null, { timeout: 15_000 });
+}
+
+/** Polls `fn` until truthy. */
+export async function poll(fn, what, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Clicks a control (`accept` | `decline` | `close`) of an offer inside the placement. */
+export function click(page, action, offerId) {
+  const sel = offerId ? `[data-action="${action}"][data-offer-id="${offerId}"]` : `[data-action="${action}"]`;
+  return page.locator(`#offers [data-offer-edge-placement] >> ${sel}`).first().click();
+}
+
+/** localStorage, sessionStorage, IndexedDB and Cache API contents of the page's origin, as one string. */
+export function storageDump(page) {
+  return page.evaluate(async () => {
+    const parts = [];
+    for (const area of [localStorage, sessionStorage]) {
+      for (let i = 0; i < area.length; i++) parts.push(area.key(i), area.getItem(area.key(i)));
+    }
+    if (indexedDB.databases) {
+      for (const { name } of await indexedDB.databases()) {
+        parts.push(`idb:${name}`);
+        const db = await new Promise((res, rej) => {
+          const r = indexedDB.open(name);
+          r.onsuccess = () => res(r.result);
+          r.onerror = () => rej(r.error);
+        });
+        for (const store of db.objectStoreNames) {
+          const all = await new Promise((res) => {
+            const r = db.transaction(store).objectStore(store).getAll();
+            r.onsuccess = () => res(r.result);
+          });
+          parts.push(JSON.stringify(all));
+        }
+        db.close();
+      }
+    }
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const req of await cache.keys()) parts.push(req.url, await (await cache.match(req)).text());
+    }
+    return parts.join("\n");
+  });
+}

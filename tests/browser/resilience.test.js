@@ -1,0 +1,118 @@
+// The snippet fails closed: bad bundles, no network and no storage never
+// break the checkout page, and nothing is lost or double-counted.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, startBackend, waitForPlacement } from "./harness.js";
+
+after(closeBrowser);
+
+/** The signed envelope with one byte of its payload changed (signature no longer matches). */
+function tampered(signed) {
+  const envelope = JSON.parse(Buffer.from(signed).toString("utf8"));
+  const payload = Buffer.from(envelope.payload, "base64").toString("utf8").replace('"maxOffers": 3', '"maxOffers": 2');
+  envelope.payload = Buffer.from(payload, "utf8").toString("base64");
+  return Buffer.from(JSON.stringify(envelope));
+}
+
+/** The checkout itself still works: its own button answers. */
+async function checkoutWorks(page) {
+  await page.click("#track-order");
+  await page.waitForSelector("#track-status:has-text('ships tomorrow')");
+}
+
+for (const [name, bytes, code] of [
+  ["tampered", () => tampered(seed().signed), "SIGNATURE_INVALID"],
+  ["expired", () => seed().sign(2, { issuedAt: "2020-01-01T00:00:00Z", expiresAt: "2020-01-08T00:00:00Z" }), "BUNDLE_EXPIRED"],
+]) {
+  test(`${name} bundle at the bundle URL → no offer, no exception, the checkout works`, async (t) => {
+    const edge = await startBackend(t);
+    const { context, record, newPage } = await newContext(t);
+    await serveAtBundleUrl(context, bytes());
+    const page = await newPage();
+    await openDemo(page, edge.url);
+    assert.deepEqual(await shownOffers(page), []);
+    await checkoutWorks(page);
+    assert.deepEqual(record.problems, []);
+    assert.ok(record.warnings.some((w) => w.includes(code)), `a warning with ${code}: ${record.warnings}`);
+  });
+}
+
+test("a tampered update keeps the last good bundle (re-verified from the cache)", async (t) => {
+  const edge = await startBackend(t);
+  const { context, record, newPage } = await newContext(t);
+  const page = await newPage();
+  await openDemo(page, edge.url);
+  assert.equal((await shownOffers(page)).length, 3);
+  await serveAtBundleUrl(context, tampered(seed().sign(5)));
+  await openDemo(page, edge.url);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+  assert.equal((await shownOffers(page)).length >= 1, true);
+  await poll(() => record.warnings.some((w) => w.includes("SIGNATURE_INVALID")), "the rejection warning");
+  // A rolled-back bundle (version 1 after 2 was accepted) is refused too.
+  await context.unroute("**/v1/bundles/acme");
+  await edge.setBundle("acme", seed().sign(2));
+  await openDemo(page, edge.url);
+  await poll(async () => (await page.evaluate(() => localStorage.getItem("offer-edge:acme:state"))).includes('"lastVersion":2'), "version 2 accepted");
+  await serveAtBundleUrl(context, seed().signed);
+  await openDemo(page, edge.url);
+  await poll(() => record.warnings.some((w) => w.includes("VERSION_ROLLBACK")), "the rollback warning");
+  assert.ok((await shownOffers(page)).length >= 1);
+  assert.deepEqual(record.problems, []);
+});
+
+test("offline while accepting → queued (survives reload), delivered after reconnect, counted once", async (t) => {
+  const edge = await startBackend(t);
+  const { offers } = seed();
+  const { context, record, newPage } = await newContext(t);
+  const page = await newPage();
+  await openDemo(page, edge.url);
+  await waitForPlacement(page);
+  await poll(async () => (await edge.events()).filter((e) => e.type === "impression").length === 3, "impressions");
+  await context.setOffline(true);
+  await click(page, "accept", offers.addToCart);
+  const queued = await poll(async () => {
+    const q = JSON.parse((await page.evaluate(() => localStorage.getItem("offer-edge:acme:queue"))) ?? "[]");
+    return q.length && q;
+  }, "the queued accept");
+  assert.equal(queued[0].type, "accept");
+  // The page is hidden while offline (sendBeacon cannot deliver either).
+  await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+  assert.equal((await edge.events()).filter((e) => e.type === "accept").length, 0);
+  await context.setOffline(false);
+  await poll(async () => (await edge.events()).some((e) => e.type === "accept"), "the accept after reconnect");
+  await poll(async () => (await page.evaluate(() => localStorage.getItem("offer-edge:acme:queue"))) === null, "the queue emptied");
+  // A reload re-sends nothing already acknowledged; any resend is deduplicated by id.
+  await openDemo(page, edge.url);
+  const accepts = (await edge.events()).filter((e) => e.type === "accept");
+  assert.equal(accepts.length, 1);
+  assert.equal(accepts[0].id, queued[0].id);
+  assert.deepEqual(record.problems, []);
+});
+
+test("disabled or wiped storage: offers still decided, nothing thrown", async (t) => {
+  const edge = await startBackend(t);
+  const { context, record, newPage } = await newContext(t);
+  const page = await newPage();
+  await openDemo(page, edge.url);
+  assert.equal((await shownOffers(page)).length, 3);
+  // Wiped (Safari's 7-day rule): everything gone between two views.
+  await page.evaluate(async () => {
+    localStorage.clear();
+    sessionStorage.clear();
+    for (const k of await caches.keys()) await caches.delete(k);
+  });
+  await openDemo(page, edge.url);
+  assert.equal((await shownOffers(page)).length, 3);
+  // Disabled: the storage getters throw (e.g. blocked third-party storage).
+  await context.addInitScript(() => {
+    for (const name of ["localStorage", "sessionStorage"]) {
+      Object.defineProperty(window, name, { get() { throw new DOMException("denied", "SecurityError"); } });
+    }
+  });
+  const page2 = await newPage();
+  await openDemo(page2, edge.url);
+  assert.equal((await shownOffers(page2)).length, 3);
+  await checkoutWorks(page2);
+  assert.deepEqual(record.problems, []);
+  assert.ok(record.warnings.some((w) => w.includes("STORAGE_UNAVAILABLE")));
+});

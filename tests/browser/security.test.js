@@ -1,0 +1,126 @@
+// Security of the snippet in Chromium: strict CSP + Trusted Types, no
+// plaintext PII in any request or storage, and the XSS corpus rendered as
+// context values and as offer fields injects nothing.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { allRecords, assertNoPlaintext, click, closeBrowser, newContext, openDemo, pageConfig, poll, root, seed, shownOffers,
+  startBackend, storageDump, waitForPlacement } from "./harness.js";
+
+after(closeBrowser);
+
+const CSP_LOG = () => {
+  window.__csp = [];
+  document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+};
+
+test("the demo works under CSP script-src 'self' 'wasm-unsafe-eval'; style-src 'self' and Trusted Types", async (t) => {
+  const edge = await startBackend(t);
+  const { context, record, newPage } = await newContext(t);
+  await context.addInitScript(CSP_LOG);
+  const page = await newPage();
+  const res = await page.goto(`${edge.url}/`);
+  const csp = res.headers()["content-security-policy"];
+  for (const part of ["script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "require-trusted-types-for 'script'", "trusted-types offer-edge"]) {
+    assert.ok(csp.includes(part), `CSP has ${part}: ${csp}`);
+  }
+  await page.waitForSelector("html[data-offers-ready]");
+  await waitForPlacement(page);
+  assert.equal((await shownOffers(page)).length, 3);
+  assert.deepEqual(await page.evaluate(() => window.__csp), [], "CSP violations while rendering");
+  assert.deepEqual(record.problems, []);
+  // Trusted Types is enforced here: a raw string into an HTML sink throws.
+  const enforced = await page.evaluate(() => {
+    try {
+      document.createElement("div").innerHTML = "<b>x</b>";
+      return false;
+    } catch (e) {
+      return e instanceof TypeError;
+    }
+  });
+  assert.equal(enforced, true);
+});
+
+test("no request, URL or storage entry carries the plaintext email or name", async (t) => {
+  const edge = await startBackend(t);
+  const { offers } = seed();
+  const { record, newPage } = await newContext(t);
+  const page = await newPage();
+  await openDemo(page, edge.url);
+  await waitForPlacement(page);
+  await click(page, "accept", offers.coupon); // the host hands over the email: sealed
+  await click(page, "decline", offers.link);
+  await poll(async () => (await edge.events()).some((e) => e.type === "accept" && e.hasFulfilment), "the sealed accept");
+  await page.click('[data-persona="grace"]');
+  await openDemo(page, edge.url, "?persona=grace");
+  await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+  const secrets = ["ada.lovelace@example.com", "Lovelace", "grace.hopper@example.com", "Hopper"];
+  assertNoPlaintext([record], secrets);
+  const stored = await storageDump(page);
+  assert.ok(stored.includes("offer-edge:acme:history"), "storage was read");
+  for (const s of [...secrets, "Ada,", "\"Ada\"", "Grace,", "\"Grace\""]) assert.ok(!stored.includes(s), `storage holds ${s}`);
+  assert.deepEqual(record.problems, []);
+});
+
+test("XSS corpus in context values and offer fields: no dialog, no script, no injected element", async (t) => {
+  const edge = await startBackend(t);
+  const vectors = JSON.parse(readFileSync(join(root, "tests/fixtures/xss-vectors.json"), "utf8")).map((v) => v.vector);
+  const { context, record, newPage } = await newContext(t);
+  await context.addInitScript(() => {
+    window.__xss = 0;
+    for (const name of ["alert", "confirm", "prompt", "print"]) {
+      const original = window[name];
+      window[name] = function canary(...args) {
+        window.__xss++;
+        return original.apply(this, args);
+      };
+    }
+  });
+  const page = await newPage();
+  // The corpus page is served without CSP: escaping alone must hold.
+  await page.route("**/__test__/xss.html", async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers["content-security-policy"];
+    await route.fulfill({ response, headers });
+  });
+  await page.goto(`${edge.url}/__test__/xss.html`);
+  await page.waitForFunction(() => window.xssReady);
+
+  const check = (what, benign, r, i) => {
+    if (r.refused) return 0;
+    const where = `${what} vector ${i}: ${JSON.stringify(vectors[i])}`;
+    assert.equal(r.handlers, false, `${where}: on* attribute`);
+    assert.equal(r.scriptUrl, false, `${where}: script URL`);
+    assert.ok(r.count <= benign.count, `${where}: ${r.count} elements vs ${benign.count}`);
+    for (const tag of r.tags) assert.ok(benign.tags.includes(tag), `${where}: injected <${tag}>`);
+    return 1;
+  };
+
+  const ctx = await page.evaluate(([config, list]) => window.xss.context(config, list), [pageConfig(), vectors]);
+  assert.ok(!ctx.benign.refused && ctx.benign.title.startsWith("Ada,"));
+  let rendered = 0;
+  ctx.results.forEach((r, i) => {
+    rendered += check("context", ctx.benign, r, i);
+    if (!r.refused) assert.equal(r.count, ctx.benign.count, `context vector ${i}: element count`);
+  });
+  assert.ok(rendered >= vectors.length * 0.9, `only ${rendered} context renders`);
+
+  const fields = await page.evaluate(([draft, list]) => window.xss.fields(draft, list), [seed().draft, vectors]);
+  assert.ok(!fields.benign.refused);
+  let text = 0;
+  fields.results.forEach((r, i) => {
+    text += check("offer text", fields.benign, r.text, i);
+    check("offer URL", fields.benign, r.url, i);
+  });
+  assert.ok(text >= vectors.length / 2, `only ${text} offer-field renders`);
+
+  assert.equal(await page.evaluate(() => window.__xss), 0, "a script ran");
+  assert.deepEqual(record.dialogs, []);
+  assert.deepEqual(record.problems.filter((p) => !p.includes("Failed to load resource")), []);
+});
+
+test("across this file, no request carried the shoppers' plaintext email or name", () => {
+  assertNoPlaintext(allRecords, ["ada.lovelace@example.com", "Lovelace", "grace.hopper@example.com", "Hopper"]);
+});

@@ -1,0 +1,232 @@
+// A selection: the offers decided for one page view, rendered, with the
+// shopper's engagement turned into history (at once, locally) and events
+// (queued for the collector), and the host's handlers called.
+import { codeOf, messageOf, warn } from "./oe-log.js";
+
+const TYPES = new Set(["accept", "decline", "close", "impression"]);
+
+/** What host handlers see of a decided offer (no receipt internals needed). */
+function publicOffer(o, placement) {
+  return {
+    offerId: o.offerId,
+    creativeId: o.creativeId,
+    campaign: o.campaign,
+    advertiser: o.advertiser,
+    placement,
+    rank: o.rank,
+    needsConfirmationEmail: o.needsConfirmationEmail,
+    action: { ...o.action },
+    fields: { ...o.fields },
+  };
+}
+
+function acceptedText(offer) {
+  const a = offer.action || {};
+  if (a.type === "coupon" && a.code) return `Your code: ${a.code}`;
+  if (a.type === "addToCart") return "Added to your order. Thank you!";
+  return "Thanks! Your offer is on its way.";
+}
+
+export class Selection {
+  /** A selection with nothing in it (no bundle, no target, or a failure). */
+  static empty() {
+    return new Selection(null, null, {});
+  }
+
+  constructor(launcher, decision, request) {
+    this.launcher = launcher;
+    this.decision = decision;
+    this.request = request;
+    this.handlers = new Map();
+    this.entries = new Map(); // offerId → {offer, placement}
+    this.views = new Map(); // placement id → view
+    this.impressed = new Set();
+    this.accepted = new Set();
+    this.pending = null; // an accept waiting for the shopper's email
+  }
+
+  /** The offers shown, as host handlers see them. */
+  get offers() {
+    return [...this.entries.values()].map((e) => publicOffer(e.offer, e.placement));
+  }
+
+  /** Decision id (null when empty). */
+  get decisionId() {
+    return this.decision ? this.decision.decisionId : null;
+  }
+
+  /** Registers `handler(offer)` for `accept` | `decline` | `close` | `impression`; chainable. */
+  on(type, handler) {
+    if (TYPES.has(type) && typeof handler === "function") {
+      if (!this.handlers.has(type)) this.handlers.set(type, []);
+      this.handlers.get(type).push(handler);
+    } else warn("HANDLER_INVALID", `selection.on(${String(type)}): unknown event or not a function`);
+    return this;
+  }
+
+  /** Calls the host's handlers for `type` in order; their errors are caught. */
+  async emit(type, payload) {
+    for (const handler of this.handlers.get(type) ?? []) {
+      try {
+        await handler(payload);
+      } catch (e) {
+        warn("HANDLER_ERROR", `a host ${type} handler threw: ${messageOf(e)}`);
+      }
+    }
+  }
+
+  render(targets, renderPlacement) {
+    for (const p of this.decision.placements) {
+      const target = targets.get(p.id);
+      if (!target || !p.offers.length) continue;
+      for (const o of p.offers) this.entries.set(o.offerId, { offer: o, placement: p.id });
+      for (const old of target.querySelectorAll(":scope > [data-offer-edge-placement]")) {
+        if (old.getAttribute("data-offer-edge-placement") === p.id) old.remove();
+      }
+      const host = document.createElement("div");
+      host.className = "offer-edge-placement";
+      host.setAttribute("data-offer-edge-placement", p.id);
+      target.append(host);
+      const view = renderPlacement(host, p, {
+        focus: Boolean(this.request.focus),
+        label: this.request.label,
+        onAccept: (id) => this.safely("accept", () => this.accept(id)),
+        onDecline: (id) => this.safely("decline", () => this.decline(id)),
+        onClose: () => this.safely("close", () => this.closePlacement(p.id)),
+        onVisible: (id) => this.safely("impression", () => this.impression(id)),
+      });
+      this.views.set(p.id, view);
+    }
+  }
+
+  /** Runs an interaction; whatever fails is warned about, never thrown into the page. */
+  safely(what, fn) {
+    Promise.resolve()
+      .then(fn)
+      .catch((e) => warn(codeOf(e), `${what} failed: ${messageOf(e)}`));
+  }
+
+  /** History at once (engine.record), then the event into the queue. */
+  engage(type, offerId, fulfilment) {
+    const entry = this.entries.get(offerId);
+    if (!entry || !this.launcher) return null;
+    const l = this.launcher;
+    const now = Date.now();
+    try {
+      l.saveHistory(l.engine.record(l.history(), { type, offerId }, now));
+    } catch (e) {
+      warn(codeOf(e), `history not updated: ${messageOf(e)}`);
+    }
+    if (type !== "accept" || !entry.offer.needsConfirmationEmail || fulfilment !== undefined) this.send(type, entry.offer, fulfilment);
+    return entry;
+  }
+
+  send(type, offer, fulfilment) {
+    try {
+      const event = this.launcher.engine.event(type, offer, Date.now(), fulfilment ? { fulfilment } : {});
+      this.launcher.queue.push(event);
+    } catch (e) {
+      warn(codeOf(e), `event not queued: ${messageOf(e)}`);
+    }
+  }
+
+  impression(offerId) {
+    if (this.impressed.has(offerId)) return;
+    this.impressed.add(offerId);
+    const entry = this.engage("impression", offerId);
+    if (entry) this.emit("impression", publicOffer(entry.offer, entry.placement));
+  }
+
+  async accept(offerId) {
+    if (this.accepted.has(offerId)) return;
+    this.accepted.add(offerId);
+    const entry = this.engage("accept", offerId);
+    if (!entry) return;
+    const view = this.views.get(entry.placement);
+    const offer = publicOffer(entry.offer, entry.placement);
+    if (!entry.offer.needsConfirmationEmail) {
+      view.markAccepted(offerId, acceptedText(offer));
+      const hasHandler = (this.handlers.get("accept") ?? []).length > 0;
+      await this.emit("accept", offer);
+      if (!hasHandler && offer.action.type === "link" && offer.action.url) {
+        window.open(offer.action.url, "_blank", "noopener,noreferrer");
+      }
+      return;
+    }
+    // Two-step PII: only now may the email be asked for. The host's handler
+    // may give it (setAttributes); otherwise the placement asks the shopper.
+    this.pending = { entry, view };
+    await this.emit("accept", offer);
+    if (this.pending && this.pending.entry === entry) {
+      view.askEmail(offerId, {
+        onSubmit: async (email) => ((await this.setAttributes({ email }))
+          ? { ok: true }
+          : { ok: false, error: "Please check the email address." }),
+        onCancel: () => this.finishPending("Accepted. No email will be sent."),
+      });
+    }
+  }
+
+  /**
+   * Two-step PII: `{email}` after an accept of an offer that needs a
+   * confirmation email. Sealed in WASM to the partner's fulfilment key and
+   * sent with the accept; otherwise not used. Resolves true when sent.
+   */
+  async setAttributes(attributes) {
+    try {
+      const email = attributes && attributes.email;
+      if (typeof email !== "string") return false;
+      const pending = this.pending;
+      if (!pending) {
+        warn("EMAIL_NOT_REQUESTED", "an email is only used after the shopper accepts an offer that needs a confirmation; it was not used");
+        return false;
+      }
+      const fulfilment = this.launcher.engine.sealForFulfilment(email, pending.entry.offer.receipt);
+      this.pending = null;
+      this.send("accept", pending.entry.offer, fulfilment);
+      pending.view.markAccepted(pending.entry.offer.offerId, "Thanks! Your confirmation is on its way to your inbox.");
+      return true;
+    } catch (e) {
+      warn(codeOf(e), `email not used: ${messageOf(e)}`);
+      return false;
+    }
+  }
+
+  /** An accept still waiting for an email is sent without one (cancel, page unload). */
+  finishPending(text = "Accepted.") {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    this.send("accept", pending.entry.offer);
+    pending.view.markAccepted(pending.entry.offer.offerId, text);
+  }
+
+  decline(offerId) {
+    const entry = this.engage("decline", offerId);
+    if (!entry) return;
+    this.views.get(entry.placement).removeOffer(offerId);
+    this.emit("decline", publicOffer(entry.offer, entry.placement));
+  }
+
+  closePlacement(placementId) {
+    const view = this.views.get(placementId);
+    if (!view) return;
+    for (const id of view.offerIds()) {
+      if (!this.accepted.has(id)) this.engage("close", id);
+    }
+    view.remove();
+    this.views.delete(placementId);
+    this.emit("close", { placement: placementId });
+  }
+
+  /** Removes the rendered placements (no events): e.g. before selecting again. */
+  destroy() {
+    try {
+      for (const view of this.views.values()) view.remove();
+      this.views.clear();
+      if (this.launcher) this.launcher.selections.delete(this);
+    } catch {
+      // never into the host page
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// The placement component: one decided placement rendered into a Shadow DOM,
+// with its controls wired. Used by the checkout snippet (offer-edge.js) and
+// reusable by the preview page:
+//
+//   import { renderPlacement } from "./placement.js";
+//   const view = renderPlacement(hostElement, decision.placements[0], {
+//     onAccept(offerId) {}, onDecline(offerId) {}, onClose() {}, onVisible(offerId) {},
+//   });
+//
+// Safety: the markup is `placement.html` from the engine, produced by our own
+// template engine with contextual auto-escaping (docs/TEMPLATES.md): every
+// value is escaped for where it lands, URL attributes are scheme-checked, and
+// templates with scripts, `on*` handlers, `style` or raw output do not compile.
+// That is the one HTML sink, behind the one Trusted Types policy `offer-edge`.
+// Everything else the component adds is built with DOM APIs and textContent.
+
+const STYLESHEET = new URL("./offer-edge.css", import.meta.url).href;
+
+const cleanups = new WeakMap();
+let policy;
+/** The `offer-edge` Trusted Types policy (created once; plain strings where TT is unsupported). */
+function trustedHTML(html) {
+  if (policy === undefined) {
+    policy = null;
+    if (globalThis.trustedTypes && typeof globalThis.trustedTypes.createPolicy === "function") {
+      // Only engine output reaches this policy (see the header comment).
+      policy = globalThis.trustedTypes.createPolicy("offer-edge", { createHTML: (s) => s });
+    }
+  }
+  return policy ? policy.createHTML(html) : html;
+}
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Renders `placement` ({id, html, offers}) into `host`'s (open) shadow root,
+ * replacing what was there. `handlers` (all optional):
+ * - `onAccept(offerId)`, `onDecline(offerId)`, `onClose()`: the controls
+ *   (buttons with `data-action="accept|decline|close"` and `data-offer-id`);
+ *   Escape inside the placement is Close.
+ * - `onVisible(offerId)`: an offer became ≥ 50 % visible (once per offer).
+ * - `focus`: move focus into the placement once it is shown.
+ * - `label`: the region's accessible name; `stylesheet`: CSS URL.
+ * Returns a view: `{root, region, announce(text), markAccepted(offerId, text),
+ * askEmail(offerId, {onSubmit, onCancel}), removeOffer(offerId), remove(),
+ * offerIds()}`.
+ */
+export function renderPlacement(host, placement, handlers = {}) {
+  const root = host.shadowRoot ?? host.attachShadow({ mode: "open" });
+  if (cleanups.has(root)) cleanups.get(root)();
+  root.replaceChildren();
+
+  const link = el("link", { rel: "stylesheet", href: handlers.stylesheet ?? STYLESHEET });
+  const region = el("div", {
+    class: "oe-root",
+    role: "region",
+    "aria-label": handlers.label ?? "Offers selected for you",
+    tabindex: "-1",
+    "data-placement": placement.id,
+  });
+  region.hidden = true; // until the stylesheet applies (no flash of unstyled offers)
+  const content = el("div", { class: "oe-content" });
+  content.innerHTML = trustedHTML(placement.html);
+  const live = el("div", { class: "oe-live", role: "status", "aria-live": "polite" });
+  region.append(content, live);
+  root.append(link, region);
+
+  for (const img of content.querySelectorAll("img")) {
+    img.addEventListener("error", () => img.remove(), { once: true });
+  }
+
+  const show = () => {
+    if (!region.isConnected) return;
+    region.hidden = false;
+    if (handlers.focus) region.focus();
+  };
+  link.addEventListener("load", show, { once: true });
+  link.addEventListener("error", show, { once: true });
+
+  const call = (name, ...args) => {
+    try {
+      const f = handlers[name];
+      if (typeof f === "function") f(...args);
+    } catch (e) {
+      console.warn(`offer-edge: placement handler ${name} threw`, e);
+    }
+  };
+
+  const onClick = (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-action]") : null;
+    if (!button || !content.contains(button)) return;
+    const action = button.getAttribute("data-action");
+    const offerId = button.getAttribute("data-offer-id");
+    if (action === "accept" && offerId) call("onAccept", offerId);
+    else if (action === "decline" && offerId) call("onDecline", offerId);
+    else if (action === "close") call("onClose");
+  };
+  const onKey = (event) => {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      call("onClose");
+    }
+  };
+  region.addEventListener("click", onClick);
+  region.addEventListener("keydown", onKey);
+
+  // Impressions: an offer counts as seen when ≥ 50 % of it is on screen.
+  const seen = new Set();
+  const offerElement = (id) => [...content.querySelectorAll("[data-offer-id]:not([data-action])")]
+    .find((n) => n.getAttribute("data-offer-id") === id);
+  let observer = null;
+  if (typeof IntersectionObserver === "function") {
+    observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting || entry.intersectionRatio < 0.5) continue;
+        const ids = entry.target === region ? placement.offers.map((o) => o.offerId) : [entry.target.getAttribute("data-offer-id")];
+        observer.unobserve(entry.target);
+        for (const id of ids) {
+          if (id && !seen.has(id)) {
+            seen.add(id);
+            call("onVisible", id);
+          }
+        }
+      }
+    }, { threshold: [0.5] });
+    const targets = placement.offers.map((o) => offerElement(o.offerId)).filter(Boolean);
+    // A custom layout without per-offer wrappers: the whole region counts.
+    for (const t of targets.length === placement.offers.length ? targets : [region]) observer.observe(t);
+  }
+
+  const cleanup = () => {
+    if (observer) observer.disconnect();
+    region.removeEventListener("click", onClick);
+    region.removeEventListener("keydown", onKey);
+  };
+  cleanups.set(root, cleanup);
+
+  const view = {
+    root,
+    region,
+    /** Says `text` to screen readers (polite live region). */
+    announce(text) {
+      live.textContent = text;
+    },
+    /** Replaces the offer's buttons with a confirmation line. */
+    markAccepted(offerId, text) {
+      const offer = offerElement(offerId);
+      const note = el("p", { class: "oe-accepted" }, text);
+      const actions = offer && offer.querySelector(".oe-email, .oe-actions");
+      if (actions) actions.replaceWith(note);
+      else if (offer) {
+        for (const b of offer.querySelectorAll("[data-action]")) b.remove();
+        offer.append(note);
+      }
+      view.announce(text);
+    },
+    /**
+     * Asks for the shopper's email inside the offer (two-step PII: called
+     * only after an accept). `onSubmit(email)` resolves to `{ok, error?}`.
+     */
+    askEmail(offerId, { onSubmit, onCancel, prompt = "Where should we send your confirmation?" }) {
+      const offer = offerElement(offerId) ?? content;
+      const form = el("form", { class: "oe-email", novalidate: "" });
+      const id = `oe-email-${offerId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+      const label = el("label", { for: id }, prompt);
+      const input = el("input", { id, type: "email", name: "email", autocomplete: "email", required: "", inputmode: "email" });
+      const error = el("p", { class: "oe-error", role: "alert" });
+      const send = el("button", { type: "submit", class: "oe-accept" }, "Send");
+      const cancel = el("button", { type: "button", class: "oe-decline" }, "Cancel");
+      const row = el("div", { class: "oe-email-actions" });
+      row.append(send, cancel);
+      form.append(label, input, error, row);
+      const actions = offer.querySelector(".oe-actions");
+      if (actions) actions.replaceWith(form);
+      else offer.append(form);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        send.disabled = true;
+        let result;
+        try {
+          result = await onSubmit(input.value);
+        } catch {
+          result = { ok: false };
+        }
+        send.disabled = false;
+        if (!(result && result.ok)) {
+          error.textContent = (result && result.error) || "Please check the email address.";
+          input.setAttribute("aria-invalid", "true");
+          input.focus();
+        }
+      });
+      cancel.addEventListener("click", () => {
+        form.remove();
+        if (onCancel) onCancel();
+      });
+      input.focus();
+      return form;
+    },
+    /** Removes one offer; the whole placement when it was the last. */
+    removeOffer(offerId) {
+      const offer = offerElement(offerId);
+      if (offer) offer.remove();
+      if (!content.querySelector("[data-offer-id]")) view.remove();
+    },
+    /** Removes the placement (and its shadow content). */
+    remove() {
+      cleanup();
+      root.replaceChildren();
+      host.hidden = true;
+    },
+    /** Ids of the offers still displayed. */
+    offerIds() {
+      return [...new Set([...content.querySelectorAll("[data-offer-id]")].map((n) => n.getAttribute("data-offer-id")))];
+    },
+  };
+  host.hidden = false;
+  return view;
+}
