@@ -4,7 +4,7 @@
 // every console error, page error and failed request recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -29,10 +29,11 @@ const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
   ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png" };
 
+/** The CLI: the newer of the release and debug builds (`cargo test` keeps the debug one current), built when missing. */
 function cli() {
-  for (const p of ["target/release/offer-edge", "target/debug/offer-edge"]) {
-    if (existsSync(join(root, p))) return join(root, p);
-  }
+  const built = ["target/release/offer-edge", "target/debug/offer-edge"].map((p) => join(root, p)).filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (built.length) return built[0];
   execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
   return join(root, "target/debug/offer-edge");
 }
@@ -40,6 +41,7 @@ function cli() {
 /** Images of the demo creatives point at www/img/ (same origin: the page loads nothing from elsewhere). */
 function localImages(bundle) {
   for (const o of bundle.offers) {
+    if ((o.creative.fields.image ?? "").startsWith("/img/")) continue;
     const vertical = (o.creative.fields.image ?? "").match(/\/([a-z]+)\.png$/)?.[1] ?? "home";
     o.creative.fields.image = existsSync(join(root, "www/img", `${vertical}.svg`)) ? `/img/${vertical}.svg` : null;
   }
