@@ -49,6 +49,8 @@ test("a failed load leaves the previous bundle active and deciding", () => {
   }
   assert.equal(engine.info().version, 1);
   assert.deepEqual(engine.load(bundleFile("acme-v2.signed.json"), NOW), { status: "loaded", version: 2 });
+  // The active version again is a no-op.
+  assert.deepEqual(engine.load(bundleFile("acme-v2.signed.json"), NOW), { status: "unchanged", version: 2 });
   throwsCode(() => engine.load(bundleFile("acme-v1.signed.json"), NOW), "VERSION_ROLLBACK");
   assert.equal(engine.decide(CONTEXT, null, NOW).decision.bundleVersion, 2);
   assert.deepEqual(engine.exportState(), { partner: "acme", lastVersion: 2 });
