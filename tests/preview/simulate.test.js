@@ -116,3 +116,32 @@ test("keyboard: every control is labelled and reachable; desktop screenshot", as
   }
   assertNoProblems(problems);
 });
+
+// Once loaded, deciding, engaging, simulating and checking templates need no
+// network. The only requests are the placement component's own: it links
+// its stylesheet in every shadow root it renders, and creatives' images.
+test("once loaded, the preview itself makes no request: persona, engagement, simulation, template check", async (t) => {
+  const { url } = await startServer(t);
+  const { page, problems } = await openPreview(t, url);
+  await settled(page);
+  const requests = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+  let before = await page.locator("body").getAttribute("data-decision");
+  await page.fill("#p-state", "NY");
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  await settled(page);
+  const [first] = await shownIn(page, "confirmation", "desktop");
+  before = await page.locator("body").getAttribute("data-decision");
+  await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='mobile']")
+    .locator(`button[data-action='accept'][data-offer-id='${first}']`).click();
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  await settled(page);
+  assert.equal(await page.locator("#event-log li[data-type='accept']").count(), 1);
+  await page.click("#simulate");
+  await page.waitForSelector("#sim-results[data-state='done'] .sim-placement", { timeout: 120_000 });
+  await page.fill("#tpl-field-headline", "Offline {{firstname|there}}");
+  await page.waitForFunction(() => document.querySelector("#tpl-rendered dd[data-field='headline']")?.textContent === "Offline Ada");
+  assert.ok(requests.length > 0, "the placements re-rendered");
+  assert.deepEqual(requests.filter((p) => p !== "/offer-edge.css" && !p.startsWith("/img/")), []);
+  assertNoProblems(problems);
+});
