@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startTestEdge } from "./test-edge.js";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const PARTNER = "acme";
@@ -115,21 +114,16 @@ export function pageConfig(s = seed()) {
   };
 }
 
-/** Whether the real local edge (worker.js in workerd, issue 6) is in this tree. */
-export const REAL_EDGE = existsSync(join(root, "worker.js")) && existsSync(join(root, "scripts/lib/edge.mjs"))
-  && process.env.OFFER_EDGE_TEST_DOUBLE !== "1";
-
 /**
  * The backend of the page (www/ + bundle + collector) with the test bundle
- * uploaded: the real local edge (worker.js in workerd via miniflare) when
- * it is in the tree, else the interim test double. Returns
+ * uploaded: the real local edge (worker.js in workerd via miniflare). Returns
  * `{url, setBundle(partner, bytes), events(), outbox()}`; `events()` →
  * stored events `{id, type, offerId, decisionId, hasFulfilment}`,
- * `outbox()` → confirmation emails `{to, subject}` (null without the edge).
+ * `outbox()` → confirmation emails `{to, subject}`.
  */
 export async function startBackend(t, { bundle } = {}) {
   const s = seed();
-  const edge = REAL_EDGE ? await startRealEdge(s) : await startTestEdge({ www: join(root, "www"), pages: join(root, "tests/browser/pages"), config: pageConfig(s) });
+  const edge = await startRealEdge(s);
   t.after(() => edge.close());
   await edge.setBundle(PARTNER, bundle ?? s.signed);
   return edge;

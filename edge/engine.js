@@ -1,0 +1,178 @@
+// The verified bundle per partner: one `Engine` per partner per isolate,
+// loaded from KV and verified with the partner's PINNED trust before any
+// byte of it is served or used.
+//
+// KV keys (binding BUNDLES), all carrying the partner:
+//   bundle:<partner>  the latest upload (scripts/upload-bundle, or
+//                     `wrangler kv key put --binding BUNDLES bundle:<partner> --path signed.json`)
+//   good:<partner>    the last upload that verified (written by the worker)
+//   state:<partner>   {partner, lastVersion} from Engine.exportState (rollback floor)
+// A failed upload never replaces what is served: the Engine keeps the
+// previous bundle active on a failed load, and the worker keeps the
+// previous bytes, ETag and version with it.
+import * as oe from "../pkg/workerd.js";
+import { intSetting, partnerOr404 } from "./config.js";
+import { HttpError } from "./http.js";
+import { sha256Hex } from "./util.js";
+
+/** partner id → entry; per isolate. */
+const entries = new Map();
+
+/** Whether pkg/ exports the Engine (see notes/JS_API.md). */
+export const engineAvailable = () => typeof oe.Engine === "function";
+
+/** The re-exported binding, for callers that need free functions. */
+export { oe };
+
+/** Errors the Engine throws are OfferEdgeErrors with a stable `code`. */
+export const isOfferEdgeError = (e) => e instanceof Error && e.name === "OfferEdgeError" && typeof e.code === "string";
+
+function newEntry(partner) {
+  return {
+    partner: partner.id,
+    engine: new oe.Engine(partner.trust),
+    bytes: null, // the active signed bytes (what GET serves)
+    sha: null, // hex SHA-256 of `bytes` (the ETag)
+    info: null,
+    seen: new Map(), // sha of an upload already tried → its outcome code
+    lastError: null,
+    checkedAt: 0,
+    pending: null,
+  };
+}
+
+async function tryLoad(entry, bytes, sha, nowMs) {
+  try {
+    const result = entry.engine.load(bytes, nowMs);
+    if (result.status === "loaded") {
+      entry.bytes = bytes;
+      entry.sha = sha;
+      entry.info = entry.engine.info();
+      entry.seen.set(sha, "LOADED");
+      return true;
+    }
+    entry.seen.set(sha, "UNCHANGED");
+    return false;
+  } catch (e) {
+    if (!isOfferEdgeError(e)) throw e;
+    entry.seen.set(sha, e.code);
+    entry.lastError = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };
+    console.warn(`bundle for ${entry.partner} refused (${e.code}): ${e.message}; keeping version ${entry.info?.version ?? "none"}`);
+    return false;
+  }
+}
+
+async function coldStart(env, entry, nowMs) {
+  const kv = env.BUNDLES;
+  const good = await kv.get(`good:${entry.partner}`, "arrayBuffer");
+  if (good) {
+    const bytes = new Uint8Array(good);
+    await tryLoad(entry, bytes, await sha256Hex(bytes), nowMs);
+  }
+  const state = await kv.get(`state:${entry.partner}`, "json");
+  if (state && state.partner === entry.partner) {
+    try {
+      entry.engine.importState(state);
+    } catch (e) {
+      if (!isOfferEdgeError(e)) throw e;
+      console.warn(`state for ${entry.partner} refused (${e.code})`);
+    }
+  }
+}
+
+async function refresh(env, entry, nowMs) {
+  const upload = await env.BUNDLES.get(`bundle:${entry.partner}`, "arrayBuffer");
+  entry.checkedAt = nowMs;
+  if (!upload) return;
+  const bytes = new Uint8Array(upload);
+  const sha = await sha256Hex(bytes);
+  // Each refused upload is verified once; bytes that were active before and
+  // are uploaded again are re-checked (and refused as a rollback).
+  if (sha === entry.sha || (entry.seen.has(sha) && entry.seen.get(sha) !== "LOADED")) return;
+  if (await tryLoad(entry, bytes, sha, nowMs)) {
+    // Persist the new last-good bytes and the rollback floor for the next
+    // isolate (awaited: a new bundle is rare, and losing it would let a
+    // cold isolate fall back to an older one).
+    await Promise.all([
+      env.BUNDLES.put(`good:${entry.partner}`, bytes),
+      env.BUNDLES.put(`state:${entry.partner}`, JSON.stringify(entry.engine.exportState())),
+    ]);
+  }
+}
+
+/**
+ * The partner's entry `{engine, bytes, sha, info}` with the newest upload
+ * that verifies, re-reading KV at most every BUNDLE_REFRESH_MS (default
+ * 30 s). Throws 404 UNKNOWN_PARTNER, 503 ENGINE_UNAVAILABLE.
+ */
+export async function bundleFor(env, partnerId, nowMs = Date.now()) {
+  const partner = partnerOr404(env, partnerId);
+  if (!engineAvailable()) throw new HttpError(503, "ENGINE_UNAVAILABLE", "this build of pkg/ has no Engine");
+  let entry = entries.get(partner.id);
+  const refreshMs = intSetting(env, "BUNDLE_REFRESH_MS", 30_000);
+  if (!entry) {
+    entry = newEntry(partner);
+    entries.set(partner.id, entry);
+    entry.pending = coldStart(env, entry, nowMs).then(() => refresh(env, entry, nowMs));
+  } else if (!entry.pending && nowMs - entry.checkedAt >= refreshMs) {
+    entry.pending = refresh(env, entry, nowMs);
+  }
+  if (entry.pending) {
+    const pending = entry.pending;
+    try {
+      await pending;
+    } catch (e) {
+      // A KV failure: keep serving what is active; retry on the next call.
+      console.error(`bundle refresh for ${partner.id} failed`, e);
+      entry.checkedAt = 0;
+    } finally {
+      if (entry.pending === pending) entry.pending = null;
+    }
+  }
+  return entry;
+}
+
+/** The entry with an active, unexpired bundle, or 503 NO_BUNDLE / BUNDLE_EXPIRED. */
+export async function activeBundle(env, partnerId, nowMs = Date.now()) {
+  const entry = await bundleFor(env, partnerId, nowMs);
+  if (!entry.info) throw new HttpError(503, "NO_BUNDLE", `no verified bundle for ${partnerId}`, { "retry-after": "30" });
+  if (Date.parse(entry.info.expiresAt) <= nowMs) {
+    throw new HttpError(503, "BUNDLE_EXPIRED", `the bundle for ${partnerId} expired at ${entry.info.expiresAt}`);
+  }
+  return entry;
+}
+
+/** GET /v1/bundles/:partner — the verified signed bytes, cacheable. */
+export async function handleGetBundle(request, env, partnerId) {
+  const entry = await bundleFor(env, partnerId);
+  if (!entry.info) throw new HttpError(404, "NO_BUNDLE", `no verified bundle for ${partnerId}`);
+  if (Date.parse(entry.info.expiresAt) <= Date.now()) {
+    throw new HttpError(404, "BUNDLE_EXPIRED", `the bundle for ${partnerId} expired at ${entry.info.expiresAt}`);
+  }
+  const etag = `"${entry.sha}"`;
+  const maxAge = intSetting(env, "BUNDLE_MAX_AGE_S", 60);
+  const headers = {
+    etag,
+    "cache-control": `public, max-age=${maxAge}, stale-while-revalidate=${maxAge * 5}`,
+    "x-bundle-version": String(entry.info.version),
+    "x-bundle-sha256": entry.info.bundleSha256,
+  };
+  const inm = request.headers.get("if-none-match");
+  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(entry.bytes, { headers: { ...headers, "content-type": "application/json" } });
+}
+
+/** Status of every configured partner's bundle (for GET /v1/status). */
+export function bundleStatus(partnerId) {
+  const e = entries.get(partnerId);
+  if (!e) return { loaded: false };
+  return {
+    loaded: Boolean(e.info),
+    version: e.info?.version ?? null,
+    sha256: e.sha,
+    expiresAt: e.info?.expiresAt ?? null,
+    lastError: e.lastError,
+  };
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// The local edge: worker.js in real workerd (miniflare) on 127.0.0.1:8787,
+// with KV, D1, Durable Objects (alarms) and the queue persisted under
+// .state/edge/data, so state survives restarts. Partners come from the
+// state folder (scripts/demo lays it out):
+//   .state/edge/partners/<id>/trust.json           pinned trust config
+//   .state/edge/partners/<id>/keys/<id>-fulfilment.key   fulfilment private key (secret)
+//   .state/edge/partners/<id>/bundle.signed.json   uploaded at start when it changed
+//   .state/edge/partners/<id>/origins.json         optional: extra allowed page origins
+//   .state/edge/secrets.json                       RECEIPT_KEY (generated once)
+// Usage: node scripts/edge.mjs [--state DIR] [--host 127.0.0.1] [--port 8787] [--rate-limit N]
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+import { edgeOptions, fulfilmentSecretName, root } from "./lib/edge.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    state: { type: "string", default: join(root, ".state/edge") },
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "8787" },
+    "rate-limit": { type: "string", default: "600" },
+  },
+});
+const state = resolve(args.state);
+const port = Number(args.port);
+mkdirSync(join(state, "data"), { recursive: true });
+
+// Secrets: generated once, kept in the (git-ignored) state folder.
+const secretsPath = join(state, "secrets.json");
+if (!existsSync(secretsPath)) {
+  writeFileSync(secretsPath, JSON.stringify({ RECEIPT_KEY: randomBytes(32).toString("base64") }, null, 2), { mode: 0o600 });
+}
+const vars = JSON.parse(readFileSync(secretsPath, "utf8"));
+
+const self = [`http://${args.host}:${port}`, `http://localhost:${port}`];
+const partners = {};
+const uploads = [];
+const partnersDir = join(state, "partners");
+for (const id of existsSync(partnersDir) ? readdirSync(partnersDir).sort() : []) {
+  const dir = join(partnersDir, id);
+  const trustPath = join(dir, "trust.json");
+  if (!existsSync(trustPath)) continue;
+  const originsPath = join(dir, "origins.json");
+  const origins = existsSync(originsPath) ? JSON.parse(readFileSync(originsPath, "utf8")) : [];
+  partners[id] = { trust: JSON.parse(readFileSync(trustPath, "utf8")), origins: [...self, ...origins] };
+  const keyPath = join(dir, "keys", `${id}-fulfilment.key`);
+  if (existsSync(keyPath)) vars[fulfilmentSecretName(id)] = readFileSync(keyPath, "utf8");
+  const signed = join(dir, "bundle.signed.json");
+  if (existsSync(signed)) uploads.push([id, new Uint8Array(readFileSync(signed))]);
+}
+if (!Object.keys(partners).length) {
+  console.error(`no partners under ${partnersDir}: run scripts/demo (it seeds one)`);
+  process.exit(1);
+}
+
+const mf = new Miniflare(edgeOptions({
+  persistRoot: join(state, "data"),
+  host: args.host,
+  port,
+  partners,
+  rateLimit: Number(args["rate-limit"]),
+  vars: { ...vars, BUNDLE_REFRESH_MS: "2000", EXPOSE_TRUST: "1" },
+}));
+let url;
+try {
+  url = await mf.ready;
+} catch (e) {
+  console.error(`could not start workerd on ${args.host}:${port}: ${e.message}`);
+  process.exit(1);
+}
+const stop = async () => {
+  await mf.dispose();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+
+// Upload each partner's signed bundle when it differs from the stored upload.
+const kv = await mf.getKVNamespace("BUNDLES");
+for (const [id, bytes] of uploads) {
+  const current = await kv.get(`bundle:${id}`, "arrayBuffer");
+  if (!current || Buffer.compare(Buffer.from(current), Buffer.from(bytes)) !== 0) {
+    await kv.put(`bundle:${id}`, bytes);
+    console.log(`uploaded bundle:${id} (${bytes.length} bytes)`);
+  }
+}
+
+const base = url.href.replace(/\/$/, "");
+// Load (verify) each partner's bundle now, so problems show at start.
+const problems = {};
+for (const id of Object.keys(partners)) {
+  const res = await fetch(`${base}/v1/bundles/${id}`);
+  if (!res.ok) problems[id] = (await res.json()).error;
+  else await res.arrayBuffer();
+}
+const after = await (await fetch(`${base}/v1/status`)).json();
+console.log(`\noffer-edge local edge (workerd) on ${base}  — state in ${state}/data`);
+for (const [id, s] of Object.entries(after.partners)) {
+  const why = s.lastError ?? problems[id];
+  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}` : `no bundle${why ? ` (${why.code}: ${why.message})` : ""}`;
+  console.log(`  partner ${id}: ${line}${s.loaded && s.lastError ? ` (latest upload refused: ${s.lastError.code})` : ""}`);
+}
+console.log(`
+  GET  ${base}/                      index (www/ pages when present)
+  GET  ${base}/v1/bundles/<partner>  verified signed bundle
+  POST ${base}/v1/decide             {"partner","placement","attributes","shopperId"?}
+  POST ${base}/v1/events             {"events":[...]}
+  GET  ${base}/v1/status             bundle status per partner
+  GET  ${base}/v1/trust/<partner>    pinned trust config (demo pages read the public keys here)
+`);
+const www = join(root, "www");
+if (existsSync(www)) {
+  for (const f of readdirSync(www).filter((n) => n.endsWith(".html")).sort()) {
+    console.log(`  page ${base}/${f === "index.html" ? "" : f}${f === "index.html" ? "   demo checkout" : ""}`);
+  }
+}
+const first = Object.keys(partners)[0];
+console.log(`try: curl -s ${base}/v1/decide -H 'content-type: application/json' \\
+       -d '{"partner":"${first}","placement":"confirmation","attributes":{"firstname":"Ada","state":"NY","country":"US","amount":"120.00"}}'
+Ctrl-C stops; state persists.`);

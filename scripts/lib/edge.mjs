@@ -1,0 +1,119 @@
+// Node-side helpers for running worker.js locally in workerd (miniflare):
+// the miniflare options mirroring wrangler.toml, seeding a partner with the
+// CLI (keys, demo bundle, signature), and writing bundle uploads into the
+// local KV state. Used by scripts/edge.mjs (the demo), scripts/upload-bundle,
+// scripts/load-edge and tests/edge.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+export const QUEUE = "offer-edge-fulfilment";
+
+/** The CLI binary (release if built, else debug; built when missing). */
+export function cli() {
+  for (const p of ["target/release/offer-edge", "target/debug/offer-edge"]) {
+    if (existsSync(join(root, p))) return join(root, p);
+  }
+  execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
+  return join(root, "target/debug/offer-edge");
+}
+
+/** Env var name of a partner's fulfilment key secret (as edge/config.js). */
+export const fulfilmentSecretName = (id) => `FULFILMENT_KEY_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+
+/**
+ * Miniflare options for worker.js with the bindings of wrangler.toml.
+ * `persistRoot`: directory for KV/D1/DO/queue state (undefined: in memory).
+ * `vars`: extra env vars and secrets (RECEIPT_KEY, FULFILMENT_KEY_*, …).
+ * `rateLimit`: requests per minute per client on the write routes.
+ */
+export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port, rateLimit = 600, assets = true, queueBatchTimeout = 0.05 } = {}) {
+  const www = join(root, "www");
+  const options = {
+    name: "offer-edge",
+    modules: true,
+    modulesRoot: root,
+    scriptPath: join(root, "worker.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-04-20",
+    kvNamespaces: { BUNDLES: "bundles" },
+    d1Databases: { DB: "offer-edge" },
+    durableObjects: {
+      HISTORY: { className: "ShopperHistory", useSQLite: true },
+      REMINDERS: { className: "FulfilmentReminder", useSQLite: true },
+    },
+    queueProducers: { FULFILMENT_QUEUE: { queueName: QUEUE } },
+    queueConsumers: { [QUEUE]: { maxBatchSize: 10, maxBatchTimeout: queueBatchTimeout, maxRetries: 10, retryDelay: 0 } },
+    ratelimits: { RATE_LIMITER: { namespace_id: "1001", simple: { limit: rateLimit, period: 60 } } },
+    bindings: {
+      PARTNERS: JSON.stringify(partners),
+      RECEIPT_TTL: "24h",
+      BUNDLE_REFRESH_MS: "0",
+      BUNDLE_MAX_AGE_S: "60",
+      EMAIL_ADAPTER: "outbox",
+      EMAIL_FROM: "offers@offer-edge.local",
+      ...vars,
+    },
+  };
+  if (persistRoot) options.defaultPersistRoot = persistRoot;
+  if (host) options.host = host;
+  if (port !== undefined) options.port = port;
+  if (assets && existsSync(www)) {
+    options.assets = { directory: www, routerConfig: { has_user_worker: true } };
+  }
+  return options;
+}
+
+/**
+ * Generates a partner with the CLI into `dir`: signing key, fulfilment key
+ * (X25519), trust.json, and a signed demo bundle of `offers` offers.
+ * `transform(bundle)` may edit the generated bundle before it is signed.
+ * Returns `{partner, trust, signed, fulfilmentKey, sign(version, extra)}`.
+ */
+export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, transform } = {}) {
+  const bin = cli();
+  const keys = join(dir, "keys");
+  mkdirSync(keys, { recursive: true });
+  const run = (...args) => execFileSync(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const signKey = join(keys, `${partner}-1.key`);
+  const fulKey = join(keys, `${partner}-fulfilment.key`);
+  if (!existsSync(signKey)) run("keygen", "--out-dir", keys, "--keyid", `${partner}-1`);
+  if (!existsSync(fulKey)) run("keygen", "--out-dir", keys, "--keyid", `${partner}-fulfilment`, "--kind", "fulfilment");
+  const trustPath = join(dir, `${partner}.trust.json`);
+  run("trust", "--partner", partner, "--pub", join(keys, `${partner}-1.pub`), "-o", trustPath);
+  /** Generates and signs bundle `version`; returns the signed bytes. */
+  const sign = (v, { issuedAt, expiresAt } = {}) => {
+    const bundlePath = join(dir, `${partner}.v${v}.json`);
+    const signedPath = join(dir, `${partner}.v${v}.signed.json`);
+    const args = ["demo-bundle", "--partner", partner, "--offers", String(offers), "--seed", String(seed),
+      "--fulfilment-pub", join(keys, `${partner}-fulfilment.pub`), "--bundle-version", String(v), "-o", bundlePath];
+    if (issuedAt) args.push("--issued-at", issuedAt);
+    if (expiresAt) args.push("--expires-at", expiresAt);
+    run(...args);
+    if (transform) {
+      const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
+      writeFileSync(bundlePath, JSON.stringify(transform(bundle) ?? bundle, null, 2));
+    }
+    run("sign", "--key", signKey, bundlePath, "-o", signedPath);
+    return new Uint8Array(readFileSync(signedPath));
+  };
+  return {
+    partner,
+    trust: JSON.parse(readFileSync(trustPath, "utf8")),
+    signed: sign(version),
+    sign,
+    fulfilmentKey: readFileSync(fulKey, "utf8"),
+    bundlePath: (v) => join(dir, `${partner}.v${v}.json`),
+  };
+}
+
+/** Writes a signed bundle upload for `partner` into the worker's KV. */
+export async function uploadBundle(mf, partner, bytes) {
+  const kv = await mf.getKVNamespace("BUNDLES");
+  await kv.put(`bundle:${partner}`, bytes);
+}

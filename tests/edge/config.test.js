@@ -1,0 +1,32 @@
+// The local edge runs with the bindings production declares: wrangler.toml
+// (read by wrangler's own parser) and scripts/lib/edge.mjs must agree, and
+// the D1 migration must hold exactly the schema the worker applies.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { unstable_readConfig } from "wrangler";
+import { SCHEMA } from "../../edge/schema.js";
+import { edgeOptions, QUEUE, root } from "../../scripts/lib/edge.mjs";
+
+test("wrangler.toml and the miniflare options declare the same bindings", () => {
+  const config = unstable_readConfig({ config: `${root}/wrangler.toml` }, { hideWarnings: true });
+  const local = edgeOptions({ partners: {} });
+  assert.equal(config.main.endsWith("worker.js"), true);
+  assert.deepEqual(config.kv_namespaces.map((k) => k.binding), Object.keys(local.kvNamespaces));
+  assert.deepEqual(config.d1_databases.map((d) => d.binding), Object.keys(local.d1Databases));
+  assert.deepEqual(
+    config.durable_objects.bindings.map((d) => [d.name, d.class_name]),
+    Object.entries(local.durableObjects).map(([name, d]) => [name, d.className]),
+  );
+  assert.deepEqual(config.migrations.flatMap((m) => m.new_sqlite_classes), Object.values(local.durableObjects).map((d) => d.className));
+  assert.deepEqual(config.queues.producers.map((q) => [q.binding, q.queue]), Object.entries(local.queueProducers).map(([b, q]) => [b, q.queueName]));
+  assert.deepEqual(config.queues.consumers.map((q) => q.queue), [QUEUE]);
+  assert.deepEqual(config.ratelimits.map((r) => r.name), Object.keys(local.ratelimits));
+  for (const name of Object.keys(config.vars)) assert.ok(name in local.bindings, `var ${name} is set locally too`);
+  assert.ok(config.rules.some((r) => r.type === "CompiledWasm"), "the .wasm import is a CompiledWasm module");
+});
+
+test("migrations/0001_init.sql is the schema the worker applies", () => {
+  const sql = readFileSync(`${root}/migrations/0001_init.sql`, "utf8").replace(/^--.*\n/gm, "");
+  assert.deepEqual(sql.split(";").map((s) => s.trim()).filter(Boolean), SCHEMA.map((s) => s.trim()));
+});

@@ -1,0 +1,119 @@
+// POST /v1/decide in real workerd: decisions with HMAC-signed receipts;
+// history authoritative in the shopper's Durable Object (caps hold across
+// cleared browsers), advisory in a signed partner-scoped cookie otherwise.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { answer, engagement, needsEngine, oe, ORIGINS, RECEIPT_KEY, startEdge } from "./harness.js";
+
+const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00", currency: "USD", age: "34" };
+
+async function decide(edge, body, headers = {}) {
+  return answer(await edge.post("/v1/decide", { placement: "confirmation", attributes: CONTEXT, ...body }, headers));
+}
+
+const offersOf = (decision) => decision.placements.flatMap((p) => p.offers);
+const couponOf = (decision) => offersOf(decision).find((o) => o.action.type === "coupon");
+
+test("a decision carries rendered HTML and receipts signed with the edge key", needsEngine, async (t) => {
+  const edge = await startEdge(t);
+  const res = await decide(edge, { partner: "acme" });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.partner, "acme");
+  assert.equal(res.body.placements[0].id, "confirmation");
+  assert.match(res.body.placements[0].html, /Ada/);
+  const offers = offersOf(res.body);
+  assert.equal(offers.length, 3);
+  for (const offer of offers) {
+    assert.deepEqual(oe.verifyReceipt(offer.signedReceipt, RECEIPT_KEY, Date.now(), "acme", offer.offerId), offer.receipt);
+    assert.equal(offer.receipt.decisionId, res.body.decisionId);
+  }
+  assert.equal(res.headers.get("x-history-source"), "new");
+  assert.match(res.headers.get("set-cookie"), /^oe_h_acme=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Path=\/v1\/; .*HttpOnly/);
+  assert.match(res.headers.get("server-timing"), /^decide;dur=/);
+  const rows = await edge.sql("SELECT partner, shopper_key FROM decisions WHERE decision_id = ?", res.body.decisionId);
+  assert.deepEqual(rows, [{ partner: "acme", shopper_key: null }]);
+});
+
+test("decide refuses bad requests with a code", needsEngine, async (t) => {
+  const edge = await startEdge(t);
+  const cases = [
+    ["unknown partner", { partner: "initech" }, 404, "UNKNOWN_PARTNER"],
+    ["attributes not an object", { partner: "acme", attributes: ["x"] }, 400, "DECIDE_INVALID"],
+    ["unknown field", { partner: "acme", email: "ada@example.com" }, 400, "DECIDE_INVALID"],
+    ["empty shopperId", { partner: "acme", shopperId: "" }, 400, "DECIDE_INVALID"],
+    ["bad placement id", { partner: "acme", placement: "<script>" }, 400, "DECIDE_INVALID"],
+  ];
+  for (const [what, body, status, code] of cases) {
+    const res = await decide(edge, body);
+    assert.deepEqual([res.status, res.body.error?.code], [status, code], `${what}: ${res.text}`);
+  }
+  const notJson = await answer(await edge.post("/v1/decide", "{"));
+  assert.deepEqual([notJson.status, notJson.body.error.code], [400, "DECIDE_INVALID"]);
+  const unknownPlacement = await decide(edge, { partner: "acme", placement: "sidebar-404" });
+  assert.equal(unknownPlacement.status, 400, unknownPlacement.text);
+  const big = await answer(await edge.post("/v1/decide", { partner: "acme", attributes: { custom: "x".repeat(20_000) } }));
+  assert.deepEqual([big.status, big.body.error.code], [413, "LIMIT_EXCEEDED"]);
+  const get = await answer(await edge.fetch("/v1/decide"));
+  assert.equal(get.status, 405);
+  const foreignPage = await decide(edge, { partner: "acme" }, { origin: ORIGINS.globex });
+  assert.deepEqual([foreignPage.status, foreignPage.body.error.code], [403, "ORIGIN_NOT_ALLOWED"]);
+  const ownPage = await decide(edge, { partner: "acme" }, { origin: ORIGINS.acme });
+  assert.equal(ownPage.status, 200);
+  assert.equal(ownPage.headers.get("access-control-allow-origin"), ORIGINS.acme);
+});
+
+test("with a shopperId the Durable Object holds the history: a capped offer stays capped without any cookie", needsEngine, async (t) => {
+  const edge = await startEdge(t);
+  const first = await decide(edge, { partner: "acme", shopperId: "shopper-1" });
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.headers.get("x-history-source"), "durable-object");
+  assert.equal(first.headers.get("set-cookie"), null);
+  const coupon = couponOf(first.body);
+  assert.ok(coupon, "the coupon offer is shown to a new shopper");
+  const key = (await edge.sql("SELECT shopper_key FROM decisions WHERE decision_id = ?", first.body.decisionId))[0].shopper_key;
+  assert.match(key, /^[0-9a-f]{64}$/, "the shopper id is stored hashed");
+
+  const events = offersOf(first.body).map((o) => engagement("impression", o));
+  const res = await answer(await edge.post("/v1/events", { events }));
+  assert.equal(res.body.accepted, 3, res.text);
+
+  const again = await decide(edge, { partner: "acme", shopperId: "shopper-1" });
+  assert.equal(couponOf(again.body), undefined, "capped at 1 impression a day");
+  const other = await decide(edge, { partner: "acme", shopperId: "shopper-2" });
+  assert.ok(couponOf(other.body), "another shopper is not capped");
+  const globex = await decide(edge, { partner: "globex", shopperId: "shopper-1" });
+  assert.ok(couponOf(globex.body), "the same shopper id at another partner is another history");
+});
+
+test("without a shopperId the signed cookie carries the history; tampered or foreign cookies are discarded", needsEngine, async (t) => {
+  const edge = await startEdge(t);
+  const first = await decide(edge, { partner: "acme" });
+  const cookie1 = first.headers.get("set-cookie").split(";")[0];
+  const events = offersOf(first.body).map((o) => engagement("impression", o));
+  const recorded = await answer(await edge.post("/v1/events", { events }, { cookie: cookie1 }));
+  assert.equal(recorded.body.accepted, 3);
+  const cookie2 = recorded.headers.get("set-cookie").split(";")[0];
+  assert.notEqual(cookie2, cookie1);
+
+  const capped = await decide(edge, { partner: "acme" }, { cookie: cookie2 });
+  assert.equal(capped.headers.get("x-history-source"), "cookie");
+  assert.equal(couponOf(capped.body), undefined, "the cookie's impression caps the coupon");
+
+  const [name, value] = cookie2.split("=");
+  const tampered = `${name}=${value[0] === "A" ? "B" : "A"}${value.slice(1)}`;
+  const refused = await decide(edge, { partner: "acme" }, { cookie: tampered });
+  assert.equal(refused.headers.get("x-history-source"), "cookie-rejected");
+  assert.ok(couponOf(refused.body), "a tampered cookie is no history");
+
+  const foreign = await decide(edge, { partner: "globex" }, { cookie: `oe_h_globex=${value}` });
+  assert.equal(foreign.headers.get("x-history-source"), "cookie-rejected", "acme's cookie does not verify for globex");
+});
+
+test("the hourly cron forgets decision index rows once their receipts can no longer be used", needsEngine, async (t) => {
+  const edge = await startEdge(t, { vars: { DECISION_INDEX_TTL_MS: "0" } });
+  const res = await decide(edge, { partner: "acme" });
+  assert.equal((await edge.sql("SELECT decision_id FROM decisions")).length, 1);
+  const worker = await edge.mf.getWorker();
+  await worker.scheduled({ cron: "23 * * * *" });
+  assert.deepEqual(await edge.sql("SELECT decision_id FROM decisions WHERE decision_id = ?", res.body.decisionId), []);
+});

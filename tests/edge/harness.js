@@ -1,0 +1,211 @@
+// Shared harness of the edge suites: worker.js in real workerd (miniflare)
+// with the bindings of wrangler.toml, test partners seeded with the CLI
+// (real keys, real signed bundles), and builders for events and receipts.
+import assert from "node:assert/strict";
+import { randomUUID, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import * as oe from "../../pkg/node.js";
+import { edgeOptions, fulfilmentSecretName, seedPartner, uploadBundle } from "../../scripts/lib/edge.mjs";
+
+export { oe, uploadBundle };
+/** Whether pkg/ exports the Engine yet (notes/JS_API.md); Engine-backed tests skip until it does. */
+export const hasEngine = typeof oe.Engine === "function";
+export const needsEngine = hasEngine ? {} : { skip: "pkg/ has no Engine yet" };
+
+/** The test edge's receipt key (public knowledge, tests only). */
+export const RECEIPT_KEY = new Uint8Array(32).fill(7);
+export const ORIGINS = { acme: "https://shop.acme.test", globex: "https://globex.test" };
+export const BASE = "http://edge.test";
+
+/**
+ * A small deterministic bundle: three always-eligible offers of different
+ * advertisers in one placement showing all three; the coupon offer is
+ * capped at 1 impression a day and sends a confirmation email with its code.
+ */
+export function testBundle(b) {
+  const pick = (type) => b.offers.find((o) => o.action.type === type);
+  const offers = [pick("coupon"), pick("link"), pick("addToCart")];
+  for (const o of offers) {
+    o.eligibility = null;
+    o.audiences = { include: [], exclude: [] };
+    o.schedule = { start: null, end: null };
+    o.placements = ["confirmation"];
+    o.caps = [];
+    o.creative.confirmationEmail = null;
+  }
+  const [coupon] = offers;
+  coupon.caps = [{ scope: "offer", max: 1, window: "day" }];
+  coupon.creative.confirmationEmail = {
+    required: true,
+    subject: "{{advertiser}}: your code",
+    html: "<p>Your code is <b>{{couponCode}}</b>.</p>",
+    text: "Your code is {{couponCode}}.",
+    reminderAfter: "1d",
+  };
+  const ids = new Set(offers.map((o) => o.id));
+  b.offers = offers;
+  b.placements = b.placements.filter((p) => p.id === "confirmation").map((p) => ({ ...p, maxOffers: 3 }));
+  b.model.offers = Object.fromEntries(Object.entries(b.model.offers ?? {}).filter(([id]) => ids.has(id)));
+  if (b.model.exploration?.priors) {
+    b.model.exploration.priors = Object.fromEntries(Object.entries(b.model.exploration.priors).filter(([id]) => ids.has(id)));
+  }
+  return b;
+}
+
+let seeded;
+/** acme and globex: keys, trust, signed test bundles (seeded once per process). */
+export function seed() {
+  if (!seeded) {
+    const dir = mkdtempSync(join(tmpdir(), "offer-edge-seed-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    seeded = {
+      dir,
+      acme: seedPartner(dir, "acme", { transform: testBundle, seed: 3 }),
+      globex: seedPartner(dir, "globex", { transform: testBundle, seed: 4 }),
+    };
+  }
+  return seeded;
+}
+
+/** The PARTNERS config for the seeded partners. */
+export function partnersConfig(s = seed(), extra = {}) {
+  return {
+    acme: { trust: s.acme.trust, origins: [ORIGINS.acme], ...extra.acme },
+    globex: { trust: s.globex.trust, origins: [ORIGINS.globex], ...extra.globex },
+  };
+}
+
+/**
+ * Starts the edge (in memory unless `persistRoot`), disposed after the test.
+ * Returns helpers: `fetch(path, init)`, `post(path, body, headers)`,
+ * `sql(query, ...binds)` → rows.
+ */
+export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, persistRoot, upload = true, extra = {} } = {}) {
+  const s = seed();
+  const mf = new Miniflare({
+    ...edgeOptions({
+    persistRoot,
+    rateLimit,
+    assets: false,
+    partners: partners ?? partnersConfig(s),
+    vars: {
+      RECEIPT_KEY: Buffer.from(RECEIPT_KEY).toString("base64"),
+      [fulfilmentSecretName("acme")]: s.acme.fulfilmentKey,
+      [fulfilmentSecretName("globex")]: s.globex.fulfilmentKey,
+      ...vars,
+    },
+  }),
+    ...extra,
+  });
+  let disposed;
+  const dispose = () => (disposed ??= mf.dispose());
+  t.after(dispose);
+  await mf.ready;
+  if (upload && hasEngine) {
+    await uploadBundle(mf, "acme", s.acme.signed);
+    await uploadBundle(mf, "globex", s.globex.signed);
+  }
+  const db = await mf.getD1Database("DB");
+  const edge = {
+    mf,
+    db,
+    /** Stops this workerd (idempotent; also done after the test). */
+    dispose,
+    fetch: (path, init) => mf.dispatchFetch(new URL(path, BASE), init),
+    post: (path, body, headers = {}) => mf.dispatchFetch(new URL(path, BASE), {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+    }),
+    async sql(query, ...binds) {
+      try {
+        return (await db.prepare(query).bind(...binds).all()).results;
+      } catch (e) {
+        if (/no such table/.test(String(e))) return [];
+        throw e;
+      }
+    },
+  };
+  return edge;
+}
+
+/** A receipt as the edge would make it for `partner`'s `offerId`. */
+export function receipt(partner, offerId, overrides = {}) {
+  const now = Date.now();
+  return {
+    decisionId: randomBytes(16).toString("hex"),
+    partner,
+    placement: "confirmation",
+    offerId,
+    creativeId: `cr-${offerId}`,
+    bundleSha256: "ab".repeat(32),
+    issuedAt: new Date(now - 1000).toISOString(),
+    expiresAt: new Date(now + 86_400_000).toISOString(),
+    ...overrides,
+  };
+}
+
+/** An event for `rcpt` (signed with RECEIPT_KEY unless `signed: false`). */
+export function event(type, rcpt, { signed = true, key = RECEIPT_KEY, ...overrides } = {}) {
+  return {
+    id: randomUUID(),
+    type,
+    partner: rcpt.partner,
+    receipt: signed ? oe.signReceipt(rcpt, key) : rcpt,
+    placement: rcpt.placement,
+    offerId: rcpt.offerId,
+    creativeId: rcpt.creativeId,
+    campaign: "camp",
+    advertiser: "adv",
+    time: new Date().toISOString(),
+    propensity: 0.5,
+    ...overrides,
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function poll(fn, what, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Response body as JSON plus status, for assertions with context. */
+export async function answer(res) {
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body, headers: res.headers, text };
+}
+
+/** base64url (no padding) of UTF-8 text. */
+export const b64url = (text) => Buffer.from(text, "utf8").toString("base64url");
+
+/** An event for a shown offer, as a host reports it with the edge's signed receipt. */
+export function engagement(type, offer, extra = {}) {
+  return {
+    id: randomUUID(),
+    type,
+    partner: offer.receipt.partner,
+    receipt: offer.signedReceipt,
+    placement: offer.receipt.placement,
+    offerId: offer.offerId,
+    creativeId: offer.creativeId,
+    campaign: offer.campaign,
+    advertiser: offer.advertiser,
+    time: new Date().toISOString(),
+    propensity: offer.propensity,
+    ...extra,
+  };
+}

@@ -1,0 +1,106 @@
+// offer-edge at the edge (Cloudflare Worker, ES modules): the verified bundle
+// cache, edge decisions, the event collector and fulfilment. Bindings are
+// declared in wrangler.toml; the local demo runs this file in workerd
+// through miniflare (scripts/edge.mjs). Routes:
+//   GET  /                       JSON index (static files of www/ take precedence when present)
+//   GET  /v1/bundles/:partner    the partner's verified signed bundle (ETag, Cache-Control, X-Bundle-Version)
+//   POST /v1/decide              {partner, placement?, attributes, shopperId?} → Decision with signed receipts
+//   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB) → {accepted, duplicate, rejected}
+//   GET  /v1/status              per-partner bundle status
+//   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
+import { anyPartnerOrigin, intSetting, partnerOr404, partners } from "./edge/config.js";
+import { handleDecide } from "./edge/decide.js";
+import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
+import { handleEvents } from "./edge/events.js";
+import { FulfilmentReminder, handleQueue } from "./edge/fulfilment.js";
+import { ShopperHistory } from "./edge/history.js";
+import { corsHeaders, errorResponse, HttpError, json, preflight, withHeaders } from "./edge/http.js";
+import { rateLimit } from "./edge/ratelimit.js";
+import { ensureSchema } from "./edge/schema.js";
+
+export { FulfilmentReminder, ShopperHistory };
+
+// `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
+const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)$/;
+const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
+
+function index(url) {
+  const base = url.origin;
+  return {
+    service: "offer-edge",
+    version: oe.version(),
+    routes: {
+      bundle: `GET ${base}/v1/bundles/{partner}`,
+      decide: `POST ${base}/v1/decide`,
+      events: `POST ${base}/v1/events`,
+      status: `GET ${base}/v1/status`,
+    },
+  };
+}
+
+function methodNotAllowed(allow) {
+  return new HttpError(405, "METHOD_NOT_ALLOWED", `use ${allow}`, { allow });
+}
+
+async function route(request, env, url) {
+  const { pathname } = url;
+  const method = request.method;
+  const bundle = BUNDLE_PATH.exec(pathname);
+  if (bundle) {
+    if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
+    return handleGetBundle(request, env, decodeURIComponent(bundle[1]));
+  }
+  const trust = TRUST_PATH.exec(pathname);
+  if (trust && method === "GET" && env.EXPOSE_TRUST === "1") {
+    // Local demo only: pages of www/ read the demo partner's public keys
+    // here. In production a page pins its keys in its own HTML, never
+    // fetching them from the server that serves the bundle.
+    return json(partnerOr404(env, decodeURIComponent(trust[1])).trust);
+  }
+  if (pathname === "/v1/decide") {
+    if (method !== "POST") throw methodNotAllowed("POST");
+    await rateLimit(env, request, "decide");
+    await ensureSchema(env);
+    return handleDecide(request, env);
+  }
+  if (pathname === "/v1/events") {
+    if (method !== "POST") throw methodNotAllowed("POST");
+    await rateLimit(env, request, "events");
+    await ensureSchema(env);
+    return handleEvents(request, env);
+  }
+  if (pathname === "/v1/status" && method === "GET") {
+    return json({ partners: Object.fromEntries([...partners(env).keys()].map((p) => [p, bundleStatus(p)])) });
+  }
+  if (pathname === "/" && method === "GET") return json(index(url));
+  throw new HttpError(404, "NOT_FOUND", `no route for ${method} ${pathname}`);
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const origin = request.headers.get("origin");
+    const allowed = (o) => o === url.origin || anyPartnerOrigin(env, o);
+    if (request.method === "OPTIONS") return preflight(origin, allowed);
+    let response;
+    try {
+      response = await route(request, env, url);
+    } catch (e) {
+      response = errorResponse(e);
+    }
+    return withHeaders(response, corsHeaders(origin, allowed));
+  },
+
+  async queue(batch, env) {
+    await handleQueue(batch, env);
+  },
+
+  // Cron (wrangler.toml [triggers]): forget decision index rows older than
+  // DECISION_INDEX_TTL_MS (default 48 h): their receipts have expired, so no
+  // event can refer to them any more.
+  async scheduled(controller, env) {
+    await ensureSchema(env);
+    const ttl = intSetting(env, "DECISION_INDEX_TTL_MS", 48 * 3_600_000);
+    await env.DB.prepare("DELETE FROM decisions WHERE created_ms < ?").bind(Date.now() - ttl).run();
+  },
+};
