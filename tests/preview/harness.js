@@ -1,15 +1,14 @@
 // Harness of the preview's browser tests: a demo partner seeded with the CLI
-// (real keys, a real signed demo bundle, a tampered copy), the page served
-// with the site's strict CSP, and headless Chromium (playwright-core) with
-// every console error, page error and failed request recorded.
+// (real keys, a real signed demo bundle, tampered and expired copies), the
+// real local edge serving the page with the site's strict CSP, and headless
+// Chromium (playwright-core) with every console error, page error and failed
+// request recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -23,12 +22,6 @@ export const FIXED_NOW = "2026-06-01T15:00:00Z";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--no-first-run"];
-// The site's policy (www/_headers) for the static server, with same-origin framing for the preview's frames.
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-  + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'; require-trusted-types-for 'script'; trusted-types offer-edge";
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
-  ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png" };
-
 /** The CLI: the newer of the release and debug builds (`cargo test` keeps the debug one current), built when missing. */
 function cli() {
   const built = ["target/release/offer-edge", "target/debug/offer-edge"].map((p) => join(root, p)).filter((p) => existsSync(p))
@@ -95,24 +88,34 @@ export function pageConfig(s = seed()) {
     trustedKeys: { keys: s.trust.keys, threshold: s.trust.threshold } };
 }
 
-/** Whether the real local edge (worker.js in workerd via miniflare) is in this tree. */
-export const REAL_EDGE = existsSync(join(root, "worker.js")) && existsSync(join(root, "scripts/lib/edge.mjs"))
-  && process.env.OFFER_EDGE_TEST_DOUBLE !== "1";
-
 /**
- * The page's backend with the signed demo bundle uploaded and `files`
- * served under /__test__/: the real local edge (worker.js in workerd,
- * serving www/ as its static assets with www/_headers) when it is in the
- * tree, else a small static server with the site's CSP. Returns {url}.
+ * The real local edge (worker.js in workerd via miniflare, scripts/lib/edge.mjs)
+ * serving a copy of www/ as its static assets (with www/_headers: the site's
+ * CSP and Trusted Types), the signed demo bundle uploaded, and `files` under
+ * /__test__/. Returns {url}.
  */
 export async function startServer(t, { files = {} } = {}) {
-  return REAL_EDGE ? startEdge(t, files) : startStatic(t, files);
+  const s = seed();
+  const { edgeOptions, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
+  const { Miniflare } = await import("miniflare");
+  const assets = assetsDir(files);
+  const options = edgeOptions({ host: "127.0.0.1", port: 0, rateLimit: 100_000,
+    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
+    vars: { RECEIPT_KEY: randomBytes(32).toString("base64"), BUNDLE_REFRESH_MS: "0" } });
+  options.assets = { ...options.assets, directory: assets };
+  const mf = new Miniflare(options);
+  t.after(async () => {
+    await mf.dispose();
+    rmSync(assets, { recursive: true, force: true });
+  });
+  const url = await mf.ready;
+  await uploadBundle(mf, PARTNER, new Uint8Array(s.signed));
+  return { url: url.origin };
 }
 
-/** A copy of www/ (with pkg/, /demo-config.json and the test files) for a server to serve. */
-function assetsDir(t, files) {
+/** A copy of www/ (with pkg/, /demo-config.json and the test files) for the edge to serve. */
+function assetsDir(files) {
   const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-assets-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(join(root, "www"), dir, { recursive: true, dereference: true });
   if (!existsSync(join(dir, "pkg"))) {
     mkdirSync(join(dir, "pkg"));
@@ -124,48 +127,6 @@ function assetsDir(t, files) {
   return dir;
 }
 
-async function startEdge(t, files) {
-  const s = seed();
-  const { edgeOptions, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
-  const { Miniflare } = await import("miniflare");
-  const options = edgeOptions({ host: "127.0.0.1", port: 0, rateLimit: 100_000,
-    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
-    vars: { RECEIPT_KEY: randomBytes(32).toString("base64"), BUNDLE_REFRESH_MS: "0" } });
-  options.assets = { ...options.assets, directory: assetsDir(t, files) };
-  const mf = new Miniflare(options);
-  const url = await mf.ready;
-  t.after(() => mf.dispose());
-  await uploadBundle(mf, PARTNER, new Uint8Array(s.signed));
-  return { url: url.origin };
-}
-
-async function startStatic(t, files) {
-  const s = seed();
-  const dir = assetsDir(t, files);
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    let body;
-    let type;
-    try {
-      if (path === `/v1/bundles/${PARTNER}`) [body, type] = [s.signed, TYPES[".json"]];
-      else {
-        const rel = normalize(path);
-        if (rel.includes("..")) throw new Error("no");
-        [body, type] = [await readFile(join(dir, rel)), TYPES[extname(rel)] ?? "application/octet-stream"];
-      }
-    } catch {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": type, "content-security-policy": CSP, "cache-control": "no-store", "x-content-type-options": "nosniff" });
-    res.end(body);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${server.address().port}` };
-}
-
-let browser;
 /** A fresh Chromium profile per test; `problems` collects console errors, page errors and failed requests. */
 export async function openPreview(t, baseUrl, { viewport = { width: 1280, height: 900 }, query = "", now = FIXED_NOW } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "offer-edge-preview-chromium-"));
@@ -186,8 +147,6 @@ export async function openPreview(t, baseUrl, { viewport = { width: 1280, height
   await page.waitForSelector("body[data-ready='true']", { timeout: 60_000 });
   return { page, problems };
 }
-
-export const closeBrowser = async () => browser?.close();
 
 /** Waits until every placement frame shows the page's latest decision; returns its id. */
 export async function settled(page) {
