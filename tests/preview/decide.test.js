@@ -1,0 +1,145 @@
+// Persona, history and engagement in the preview: each change re-decides,
+// re-renders the placements (inside the snippet's Shadow DOM component) and
+// the table, whose reasons name the failing rule and the values it saw, the
+// audience, the cap and the decline suppression date.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { assertNoProblems, openPreview, row, seed, settled, shownIn, startServer } from "./harness.js";
+
+const NY_RULE = JSON.stringify({ "!": { in: [{ var: "state" }, ["NY", "NJ"]] } });
+const noAudiences = (o) => !o.audiences.include.length && !o.audiences.exclude.length;
+const placementOf = (o) => o.placements[0] ?? "confirmation";
+
+/** Picks a persona from the select by its visible name and waits for the new decision. */
+async function choosePersona(page, prefix) {
+  const before = await page.locator("body").getAttribute("data-decision");
+  const value = await page.locator("#persona-select option").evaluateAll((opts, p) => opts.find((o) => o.textContent.startsWith(p)).value, prefix);
+  await page.selectOption("#persona-select", value);
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  return settled(page);
+}
+
+test("persona changes update the placements and the table: state rule, suppression list, inclusion audience", async (t) => {
+  const { bundle } = seed();
+  const nyOffer = bundle.offers.find((o) => JSON.stringify(o.eligibility) === NY_RULE && noAudiences(o));
+  const subscriberOffer = bundle.offers.find((o) => o.audiences.exclude.includes("existing-subscribers") && o.eligibility === null);
+  const travelOffer = bundle.offers.find((o) => o.audiences.include.includes("frequent-travellers") && o.eligibility === null);
+  assert.ok(nyOffer && subscriberOffer && travelOffer, "the demo bundle has the offers this test needs");
+
+  const { url } = await startServer(t);
+  const { page, problems } = await openPreview(t, url);
+  const adaDecision = await settled(page);
+  const adaShown = await shownIn(page, "confirmation", "desktop");
+  assert.ok(adaShown.length > 0);
+  assert.deepEqual(await shownIn(page, "confirmation", "mobile"), adaShown, "both widths render the same decision");
+  for (const o of [nyOffer, subscriberOffer, travelOffer]) {
+    const r = await row(page, o.id, placementOf(o));
+    assert.notEqual(r.verdict, "ineligible", `${o.id} for Ada: ${r.message}`);
+  }
+
+  const graceDecision = await choosePersona(page, "Grace");
+  assert.notEqual(graceDecision, adaDecision);
+  const ny = await row(page, nyOffer.id, placementOf(nyOffer));
+  assert.equal(ny.kind, "ruleFalse");
+  assert.match(ny.message, /^eligibility rule false: .*"NY","NJ".* \(saw state="NY"\)$/);
+  assert.match(ny.detail, /values seen: state = "NY"/);
+  const sub = await row(page, subscriberOffer.id, placementOf(subscriberOffer));
+  assert.deepEqual([sub.verdict, sub.kind, sub.message], ["ineligible", "inSuppressionAudience", "on suppression list existing-subscribers"]);
+  const travel = await row(page, travelOffer.id, placementOf(travelOffer));
+  assert.deepEqual([travel.kind, travel.message], ["notInAudience", "not in audience frequent-travellers"]);
+  // The placements show Grace's decision, not Ada's, and never an offer she is ineligible for.
+  const graceShown = await shownIn(page, "confirmation", "desktop");
+  const section = await page.locator("#placements section[data-placement='confirmation']").getAttribute("data-shown");
+  assert.deepEqual(graceShown, section ? section.split(" ") : []);
+  assert.ok(!graceShown.includes(nyOffer.id) && !graceShown.includes(subscriberOffer.id));
+
+  // Editing one field re-decides: Grace moves to CA, the state rule passes.
+  await page.fill("#p-state", "CA");
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, graceDecision);
+  await settled(page);
+  assert.notEqual((await row(page, nyOffer.id, placementOf(nyOffer))).kind, "ruleFalse");
+  // The verdict filter and text filter narrow the table.
+  await page.selectOption("#explain-verdict", "ineligible");
+  await page.fill("#explain-filter", "existing-subscribers");
+  const kinds = await page.locator("#explain-rows tr").evaluateAll((rows) => rows.map((r) => r.dataset.kind));
+  assert.ok(kinds.length > 0 && kinds.every((k) => k === "inSuppressionAudience"), kinds.join());
+  assertNoProblems(problems);
+});
+
+test("declining in the placement suppresses the offer with its date; impressions reach the cap", async (t) => {
+  const { bundle } = seed();
+  const { url } = await startServer(t);
+  const { page, problems } = await openPreview(t, url);
+  let decision = await settled(page);
+  const [declined] = await shownIn(page, "confirmation", "desktop");
+  const nowIso = await page.evaluate(() => new Date(document.getElementById("now-input").value).toISOString().slice(0, 19));
+
+  // Decline inside the rendered placement (the snippet's component, desktop frame).
+  await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='desktop']")
+    .locator(`button[data-action='decline'][data-offer-id='${declined}']`).click();
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, decision);
+  decision = await settled(page);
+  const r = await row(page, declined, "confirmation");
+  assert.equal(r.kind, "suppressedAfterDecline");
+  assert.match(r.message, new RegExp(`^suppressed after decline on ${nowIso}(\\.000)?Z until \\d{4}-`));
+  assert.match(r.detail, /^declined \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; may show again .* \(in (7|14|30) d\)$/);
+  assert.ok(!(await shownIn(page, "confirmation", "desktop")).includes(declined));
+  assert.ok(!(await shownIn(page, "confirmation", "mobile")).includes(declined));
+  // History lists the impression and the decline; the would-be-sent events carry no raw PII.
+  const historyText = await page.locator("#history-rows").innerText();
+  assert.match(historyText, new RegExp(`impression\\s+${declined}`));
+  assert.match(historyText, new RegExp(`decline\\s+${declined}`));
+  const log = await page.locator("#event-log").textContent();
+  assert.match(log, new RegExp(`"type": "decline"[\\s\\S]*"offerId": "${declined}"`));
+  assert.ok(!/ada@example\.com|Lovelace/i.test(log), "no raw PII in the events");
+
+  // A cap: impressions of a shown offer added in the history editor, as many as its smallest cap.
+  const [capped] = await shownIn(page, "confirmation", "desktop");
+  const offer = bundle.offers.find((o) => o.id === capped);
+  const smallest = Math.min(...offer.caps.map((c) => c.max));
+  await page.selectOption("#history-type", "impression");
+  await page.fill("#history-offer", capped);
+  for (let i = 0; i < smallest; i++) await page.click("#history-add");
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, decision);
+  await settled(page);
+  const c = await row(page, capped, "confirmation");
+  assert.equal(c.kind, "capped", c.message);
+  const m = /^capped by (offer|campaign|advertiser) (\d+)\/(\w+) \(seen (\d+)\)$/.exec(c.message);
+  assert.ok(m, c.message);
+  assert.ok(offer.caps.some((cap) => cap.scope === m[1] && cap.max === Number(m[2]) && cap.window === m[3]), c.message);
+  assert.ok(Number(m[4]) >= Number(m[2]));
+  assert.match(c.detail, new RegExp(`cap: ${m[1]} ${m[2]} per ${m[3]}, ${m[4]} impression\\(s\\) counted`));
+  assert.ok(!(await shownIn(page, "confirmation", "desktop")).includes(capped));
+  assertNoProblems(problems);
+});
+
+test("a pasted JSON persona decides (raw email hashed); a saved persona keeps only the hash", async (t) => {
+  const { bundle } = seed();
+  const nyOffer = bundle.offers.find((o) => JSON.stringify(o.eligibility) === NY_RULE && noAudiences(o));
+  const subscriberOffer = bundle.offers.find((o) => o.audiences.exclude.includes("existing-subscribers") && o.eligibility === null);
+  const { url } = await startServer(t);
+  const { page, problems } = await openPreview(t, url);
+  const before = await settled(page);
+  await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Grace@Example.com ", state: "NJ", amount: 20, custom: { segment: "vip" } }));
+  await page.click("#persona-json-apply");
+  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  await settled(page);
+  assert.match((await row(page, nyOffer.id, placementOf(nyOffer))).message, /\(saw state="NJ"\)$/);
+  assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience", "the email is normalized and hashed");
+  const context = JSON.parse(await page.inputValue("#persona-json"));
+  assert.deepEqual(context.custom, { segment: "vip" });
+  assert.match(context.emailsha256, /^[0-9a-f]{64}$/);
+  assert.equal(context.email, undefined, "the engine never gets the raw email");
+
+  await page.fill("#persona-name", "NJ subscriber");
+  await page.click("#persona-save");
+  await page.waitForSelector("#persona-select option[value='saved:NJ subscriber']", { state: "attached" });
+  const stored = await page.evaluate(() => localStorage.getItem("offer-edge-preview:personas"));
+  assert.ok(stored.includes(context.emailsha256) && !/grace@example\.com/i.test(stored), stored);
+  // Reloading the saved persona (email field empty) still decides with the hash.
+  await choosePersona(page, "Ada");
+  await choosePersona(page, "NJ subscriber");
+  assert.equal(await page.inputValue("#p-email"), "");
+  assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience");
+  assertNoProblems(problems);
+});

@@ -1,0 +1,178 @@
+// Harness of the preview's browser tests: a demo partner seeded with the CLI
+// (real keys, a real signed demo bundle, tampered and expired copies), the
+// real local edge serving the page with the site's strict CSP, and headless
+// Chromium (playwright-core) with every console error, page error and failed
+// request recorded.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+export const ARTIFACTS = join(root, "test-artifacts");
+export const PARTNER = "demo-outfitters";
+export const ISSUED_AT = "2026-05-25T00:00:00Z";
+export const EXPIRES_AT = "2099-01-01T00:00:00Z";
+/** The simulated "now" of the tests (?now=): 15:00 UTC, 10:00 in the bundle's UTC-5. */
+export const FIXED_NOW = "2026-06-01T15:00:00Z";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--disable-component-update", "--no-first-run"];
+/** The CLI: the newer of the release and debug builds (`cargo test` keeps the debug one current), built when missing. */
+function cli() {
+  const built = ["target/release/offer-edge", "target/debug/offer-edge"].map((p) => join(root, p)).filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (built.length) return built[0];
+  execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
+  return join(root, "target/debug/offer-edge");
+}
+
+/** Images of the demo creatives point at www/img/ (same origin: the page loads nothing from elsewhere). */
+function localImages(bundle) {
+  for (const o of bundle.offers) {
+    if ((o.creative.fields.image ?? "").startsWith("/img/")) continue;
+    const vertical = (o.creative.fields.image ?? "").match(/\/([a-z]+)\.png$/)?.[1] ?? "home";
+    o.creative.fields.image = existsSync(join(root, "www/img", `${vertical}.svg`)) ? `/img/${vertical}.svg` : null;
+  }
+  return bundle;
+}
+
+let seeded;
+/**
+ * The demo partner: two signing keys (threshold 2), trust, the demo bundle
+ * (60 offers) signed, a tampered copy (one headline changed after signing),
+ * and the bundle JSON for the tests to find offers by their rules.
+ */
+export function seed() {
+  if (seeded) return seeded;
+  const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const bin = cli();
+  const run = (...args) => execFileSync(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const keys = join(dir, "keys");
+  mkdirSync(keys);
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-1`);
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-2`);
+  run("trust", "--partner", PARTNER, "--threshold", "2", "--pub", join(keys, `${PARTNER}-1.pub`), "--pub", join(keys, `${PARTNER}-2.pub`),
+    "-o", join(dir, "trust.json"));
+  const bundlePath = join(dir, "bundle.json");
+  // Fixed times: the same bundle bytes every run, decided at FIXED_NOW (rules and the model read the local hour).
+  run("demo-bundle", "--partner", PARTNER, "--offers", "60", "--seed", "1", "--issued-at", ISSUED_AT, "--expires-at", EXPIRES_AT, "-o", bundlePath);
+  const bundle = localImages(JSON.parse(readFileSync(bundlePath, "utf8")));
+  writeFileSync(bundlePath, JSON.stringify(bundle, null, 2));
+  run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), bundlePath, "-o", join(dir, "bundle.signed.json"));
+  const signed = readFileSync(join(dir, "bundle.signed.json"));
+  const envelope = JSON.parse(signed.toString("utf8"));
+  const payload = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+  payload.offers[0].creative.fields.headline = "Tampered after signing"; // one field, everything else as signed
+  const tampered = Buffer.from(JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(payload)).toString("base64") }));
+  // Expired 3 hours ago (issued 7 days before that), properly signed.
+  const iso = (ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const expiredPath = join(dir, "expired.json");
+  run("demo-bundle", "--partner", PARTNER, "--offers", "5", "--seed", "2", "--issued-at", iso(Date.now() - 7 * 86_400_000 - 3 * 3_600_000),
+    "--expires-at", iso(Date.now() - 3 * 3_600_000), "-o", expiredPath);
+  run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), expiredPath, "-o", join(dir, "expired.signed.json"));
+  const expired = readFileSync(join(dir, "expired.signed.json"));
+  const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
+  seeded = { dir, trust, signed, tampered, expired, draft: readFileSync(bundlePath), bundle };
+  return seeded;
+}
+
+/** The page config as the demo seeding writes it (www/demo-config.json). */
+export function pageConfig(s = seed()) {
+  return { partnerId: PARTNER, bundleUrl: `/v1/bundles/${PARTNER}`, collectorUrl: "/v1/events",
+    trustedKeys: { keys: s.trust.keys, threshold: s.trust.threshold } };
+}
+
+/**
+ * The real local edge (worker.js in workerd via miniflare, scripts/lib/edge.mjs)
+ * serving a copy of www/ as its static assets (with www/_headers: the site's
+ * CSP and Trusted Types), the signed demo bundle uploaded, and `files` under
+ * /__test__/. Returns {url}.
+ */
+export async function startServer(t, { files = {} } = {}) {
+  const s = seed();
+  const { edgeOptions, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
+  const { Miniflare } = await import("miniflare");
+  const assets = assetsDir(files);
+  const options = edgeOptions({ host: "127.0.0.1", port: 0, rateLimit: 100_000,
+    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
+    vars: { RECEIPT_KEY: randomBytes(32).toString("base64"), BUNDLE_REFRESH_MS: "0" } });
+  options.assets = { ...options.assets, directory: assets };
+  const mf = new Miniflare(options);
+  t.after(async () => {
+    await mf.dispose();
+    rmSync(assets, { recursive: true, force: true });
+  });
+  const url = await mf.ready;
+  await uploadBundle(mf, PARTNER, new Uint8Array(s.signed));
+  return { url: url.origin };
+}
+
+/** A copy of www/ (with pkg/, /demo-config.json and the test files) for the edge to serve. */
+function assetsDir(files) {
+  const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-assets-"));
+  cpSync(join(root, "www"), dir, { recursive: true, dereference: true });
+  if (!existsSync(join(dir, "pkg"))) {
+    mkdirSync(join(dir, "pkg"));
+    for (const f of ["browser.js", "offer_edge.js", "offer_edge_bg.wasm"]) cpSync(join(root, "pkg", f), join(dir, "pkg", f));
+  }
+  mkdirSync(join(dir, "__test__"));
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, "__test__", name), bytes);
+  writeFileSync(join(dir, "demo-config.json"), JSON.stringify(pageConfig()));
+  return dir;
+}
+
+/** A fresh Chromium profile per test; `problems` collects console errors, page errors and failed requests. */
+export async function openPreview(t, baseUrl, { viewport = { width: 1280, height: 900 }, query = "", now = FIXED_NOW } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), "offer-edge-preview-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport,
+    timezoneId: "UTC", locale: "en-US" });
+  t.after(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  const params = new URLSearchParams(query);
+  if (now) params.set("now", now);
+  await page.goto(`${baseUrl}/preview.html?${params}`);
+  await page.waitForSelector("body[data-ready='true']", { timeout: 60_000 });
+  return { page, problems };
+}
+
+/** Waits until every placement frame shows the page's latest decision; returns its id. */
+export async function settled(page) {
+  return page.waitForFunction(() => {
+    const id = document.body.dataset.decision;
+    const frames = [...document.querySelectorAll("#placements iframe")];
+    return id && frames.length > 0 && frames.every((f) => f.dataset.decision === id) ? id : false;
+  }, null, { timeout: 30_000 }).then((h) => h.jsonValue());
+}
+
+/** The table row of `offerId` in `placement`: {verdict, kind, message, detail}. */
+export async function row(page, offerId, placement) {
+  return page.evaluate(([o, p]) => {
+    const tr = [...document.querySelectorAll("#explain-rows tr")].find((r) => r.dataset.offer === o && r.dataset.placement === p);
+    if (!tr) return null;
+    return { verdict: tr.dataset.verdict, kind: tr.dataset.kind, message: tr.querySelector(".message").textContent,
+      detail: tr.querySelector(".detail")?.textContent ?? "" };
+  }, [offerId, placement]);
+}
+
+/** Offer ids shown in `placement` at `width` ("mobile" | "desktop"), read from inside the frame's shadow root. */
+export async function shownIn(page, placement, width) {
+  const frame = page.frameLocator(`#placements iframe[data-placement="${placement}"][data-width="${width}"]`);
+  return frame.locator(".oe-offer").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-offer-id")));
+}
+
+export function assertNoProblems(problems) {
+  assert.deepEqual(problems, []);
+}
