@@ -66,8 +66,10 @@ pub struct DecidedOffer {
     pub score: f64,
     /// The model's P(engage | context).
     pub predicted_engagement: f64,
-    /// Probability that this offer is shown for this checkout (log it for
-    /// unbiased offline evaluation).
+    /// Probability that this offer is shown in this placement for this
+    /// checkout, given the offers earlier placements of the same decision
+    /// took (placements are filled in order and an offer shows at most once);
+    /// log it for unbiased offline evaluation.
     pub propensity: f64,
     /// Whether accepting asks for the shopper's email (confirmation email).
     pub needs_confirmation_email: bool,
