@@ -43,8 +43,6 @@ export function browserBundle(b) {
     o.caps = [];
     o.suppressAfterDecline = "30d";
     o.creative.confirmationEmail = null;
-    const vertical = (o.creative.fields.image ?? "").match(/\/([a-z]+)\.png$/)?.[1] ?? "home";
-    o.creative.fields.image = `/img/${vertical}.svg`;
   }
   const [coupon, link] = offers;
   link.caps = [{ scope: "offer", max: 2, window: "day" }];

@@ -31,16 +31,6 @@ function cli() {
   return join(root, "target/debug/offer-edge");
 }
 
-/** Images of the demo creatives point at www/img/ (same origin: the page loads nothing from elsewhere). */
-function localImages(bundle) {
-  for (const o of bundle.offers) {
-    if ((o.creative.fields.image ?? "").startsWith("/img/")) continue;
-    const vertical = (o.creative.fields.image ?? "").match(/\/([a-z]+)\.png$/)?.[1] ?? "home";
-    o.creative.fields.image = existsSync(join(root, "www/img", `${vertical}.svg`)) ? `/img/${vertical}.svg` : null;
-  }
-  return bundle;
-}
-
 let seeded;
 /**
  * The demo partner: two signing keys (threshold 2), trust, the demo bundle
@@ -62,8 +52,8 @@ export function seed() {
   const bundlePath = join(dir, "bundle.json");
   // Fixed times: the same bundle bytes every run, decided at FIXED_NOW (rules and the model read the local hour).
   run("demo-bundle", "--partner", PARTNER, "--offers", "60", "--seed", "1", "--issued-at", ISSUED_AT, "--expires-at", EXPIRES_AT, "-o", bundlePath);
-  const bundle = localImages(JSON.parse(readFileSync(bundlePath, "utf8")));
-  writeFileSync(bundlePath, JSON.stringify(bundle, null, 2));
+  // The demo bundle's images are same-origin (/img/<vertical>.svg from www/img/).
+  const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
   run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), bundlePath, "-o", join(dir, "bundle.signed.json"));
   const signed = readFileSync(join(dir, "bundle.signed.json"));
   const envelope = JSON.parse(signed.toString("utf8"));
