@@ -105,6 +105,9 @@ export class EventQueue {
   }
 
   async send() {
+    // Offline: don't fire requests that cannot succeed; the launcher's
+    // "online" listener flushes again on reconnect.
+    if (typeof navigator !== "undefined" && navigator.onLine === false) return;
     this.events = this.load();
     while (this.events.length) {
       const { events, body } = this.batch();
@@ -148,7 +151,7 @@ export class EventQueue {
 
   /** On page hide: hand everything to sendBeacon (kept until a later fetch is acknowledged). */
   beacon() {
-    if (!this.url || typeof navigator === "undefined" || !navigator.sendBeacon) return;
+    if (!this.url || typeof navigator === "undefined" || !navigator.sendBeacon || navigator.onLine === false) return;
     this.events = this.load();
     let rest = this.events;
     while (rest.length) {

@@ -86,7 +86,10 @@ test("offline while accepting → queued (survives reload), delivered after reco
   const accepts = (await edge.events()).filter((e) => e.type === "accept");
   assert.equal(accepts.length, 1);
   assert.equal(accepts[0].id, queued[0].id);
-  assert.deepEqual(record.problems, []);
+  // Chromium logs its own line for a request the emulated network switch cut
+  // (e.g. an impression in flight); anything else is a page problem.
+  const cut = /^console: Failed to load resource: net::ERR_(INTERNET_DISCONNECTED|CONNECTION_RESET)$/;
+  assert.deepEqual(record.problems.filter((p) => !cut.test(p)), []);
 });
 
 test("disabled or wiped storage: offers still decided, nothing thrown", async (t) => {
