@@ -8,4 +8,4 @@ pub mod select;
 
 pub use features::{FeatureName, FeatureValues};
 pub use model::{sigmoid, CompiledModel};
-pub use select::{select, sort_candidates, Candidate, Pick, MAX_CONTENDERS, PROPENSITY_DRAWS};
+pub use select::{select, Candidate, Pick, MAX_CONTENDERS, PROPENSITY_DRAWS};

@@ -236,10 +236,6 @@ impl CompiledModel {
             })
     }
 
-    /// The exploration factor of `offer` for uniform draw `u` (1 when off).
-    pub fn exploration_factor(&self, offer: usize, u: f64) -> f64 {
-        self.exploration_table(offer).map_or(1.0, |t| t.sample(u))
-    }
 }
 
 /// The logistic function.

@@ -67,11 +67,6 @@ fn best_first(candidates: &mut [Candidate], n: usize) {
     candidates[..n].sort_unstable_by(cmp_candidates);
 }
 
-/// Sorts all candidates best first (explanations, tests).
-pub fn sort_candidates(candidates: &mut [Candidate]) {
-    candidates.sort_unstable_by(cmp_candidates);
-}
-
 /// Greedy top-`slots` with distinct advertisers over `scores` (one per
 /// entry of `live`); writes positions into `live`, best first, into `out`.
 fn choose(
