@@ -28,23 +28,21 @@ mod filter;
 pub use filter::{AudienceFilter, FilterWidth, AUDIENCE_FILTER_VERSION};
 
 use crate::bundle::IdentifierKind;
+use crate::context::{normalize, Field};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// Normalizes a raw identifier the way audiences are built: emails trimmed
-/// and lower-cased (and they must contain `@`), phones reduced to their
-/// digits. `None` when nothing usable is left.
+/// Normalizes a raw identifier the way audiences are built: the context's
+/// own [`normalize`] (emails trimmed and lower-cased, phones reduced to their
+/// digits), so list members hash exactly as pages hash shoppers. `None` when
+/// nothing usable is left (an email must contain `@`).
 pub fn normalize_identifier(kind: IdentifierKind, raw: &str) -> Option<String> {
-    match kind {
-        IdentifierKind::Email => {
-            let email = raw.trim().to_lowercase();
-            email.contains('@').then_some(email)
-        }
-        IdentifierKind::Phone => {
-            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-            (!digits.is_empty()).then_some(digits)
-        }
-    }
+    let normalized = normalize(Field::from(kind), raw);
+    let usable = match kind {
+        IdentifierKind::Email => normalized.contains('@'),
+        IdentifierKind::Phone => !normalized.is_empty(),
+    };
+    usable.then_some(normalized)
 }
 
 /// The lowercase hex SHA-256 of a normalized identifier: the value a page

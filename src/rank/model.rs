@@ -235,7 +235,6 @@ impl CompiledModel {
                     .get_or_init(|| FactorTable::new(e.prior.alpha, e.prior.beta))
             })
     }
-
 }
 
 /// The logistic function.
