@@ -140,7 +140,7 @@ pub fn uuid_v4(entropy: &[u8; 16]) -> String {
     let mut bytes = *entropy;
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = crate::receipt::to_hex(&bytes);
+    let hex = crate::context::lower_hex(&bytes);
     // 32 ASCII hex digits: slicing at these offsets cannot fail.
     format!(
         "{}-{}-{}-{}-{}",

@@ -11,6 +11,7 @@
 //! Compact form: `base64url(JSON receipt) "." base64url(mac)`, both without
 //! padding, small enough for an event or a header.
 
+use crate::context::lower_hex;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_ID_LEN, MAX_RECEIPT_BYTES, MIN_RECEIPT_KEY_BYTES};
 use crate::time::Timestamp;
@@ -67,17 +68,6 @@ pub struct SignedReceipt {
     pub mac: String,
 }
 
-/// Lower-case hex of `bytes`.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
 fn is_lower_hex(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -110,7 +100,7 @@ fn mac_for(key: &[u8], message: &[u8]) -> Result<HmacSha256> {
 impl Receipt {
     /// The decision id for 16 bytes of host entropy (lower-case hex).
     pub fn decision_id_from_entropy(entropy: &[u8; 16]) -> String {
-        to_hex(entropy)
+        lower_hex(entropy)
     }
 
     /// Checks the shape of every field: hex ids of the right length, ids

@@ -19,7 +19,7 @@ mod parse;
 
 pub use bands::{AGE_BANDS, CART_BANDS};
 pub use field::Field;
-pub use normalize::{hash_identifier, normalize, sha256_hex};
+pub use normalize::{hash_identifier, lower_hex, normalize, sha256_hex};
 
 use crate::error::Result;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

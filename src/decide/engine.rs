@@ -7,6 +7,7 @@ use super::index::PredicateIndex;
 use crate::audience::AudienceFilter;
 use crate::bundle::VerifiedBundle;
 use crate::bundle::{ApprovalStatus, Bundle, Cap, FulfilmentKey, IdentifierKind, Offer, Schedule};
+use crate::context::lower_hex;
 use crate::email::DEFAULT_TEXT_TEMPLATE;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::OfferKeys;
@@ -128,17 +129,6 @@ fn compile_fields(offer: &Offer) -> Result<CompiledFields> {
     })
 }
 
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
-}
-
 impl Engine {
     /// Compiles a bundle that has already been verified and validated
     /// (see [`crate::bundle`]); `sha256` is the digest of its payload bytes.
@@ -245,7 +235,7 @@ impl Engine {
         let model = CompiledModel::compile(&bundle.model, &ids)?;
         let index = PredicateIndex::build(offers.iter().map(|o| o.rule.as_ref()));
         Ok(Self {
-            sha256_hex: hex(sha256),
+            sha256_hex: lower_hex(sha256),
             bundle,
             placements,
             offers,

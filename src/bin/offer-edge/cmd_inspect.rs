@@ -1,7 +1,8 @@
 //! `offer-edge inspect`: what a signed file claims, without verifying it.
 
-use crate::io::{hex, read};
+use crate::io::read;
 use offer_edge::bundle::Envelope;
+use offer_edge::context::lower_hex as hex;
 use offer_edge::{Error, ErrorCode, Result};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -53,11 +53,6 @@ pub fn instant(arg: Option<&str>) -> Result<Timestamp> {
     }
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Pretty JSON with a trailing newline (for files people read).
 pub fn pretty<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value)
