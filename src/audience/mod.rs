@@ -28,7 +28,7 @@ mod filter;
 pub use filter::{AudienceFilter, FilterWidth, AUDIENCE_FILTER_VERSION};
 
 use crate::bundle::IdentifierKind;
-use crate::context::{normalize, Field};
+use crate::context::{normalize, sha256_hex, Field};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -58,14 +58,8 @@ impl IdentifierHash {
 
     /// Hashes an identifier that is already normalized.
     pub fn of_normalized(normalized: &str) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let digest = Sha256::digest(normalized.as_bytes());
         let mut hex = [0u8; 64];
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.iter()) {
-            for (out, nibble) in pair.iter_mut().zip([byte >> 4, byte & 0xf]) {
-                *out = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
-            }
-        }
+        hex.copy_from_slice(sha256_hex(normalized.as_bytes()).as_bytes());
         Self(hex)
     }
 
