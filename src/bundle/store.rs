@@ -382,16 +382,39 @@ impl<T> BundleStore<T> {
     /// # Errors
     /// Everything [`verify_bundle`] refuses, and whatever `compile` returns.
     pub fn load(&mut self, bytes: &[u8], now: Timestamp) -> Result<LoadOutcome> {
+        let verification = self.verify(bytes, now)?;
+        self.activate(verification)
+    }
+
+    /// [`BundleStore::load`] taking the signed bytes by value: they are freed
+    /// once verified, before compiling, so a host whose memory keeps its peak
+    /// (WebAssembly) does not hold a multi-megabyte input next to the engine
+    /// being compiled.
+    ///
+    /// # Errors
+    /// As [`BundleStore::load`].
+    pub fn load_owned(&mut self, bytes: Vec<u8>, now: Timestamp) -> Result<LoadOutcome> {
+        let verification = self.verify(&bytes, now)?;
+        drop(bytes);
+        self.activate(verification)
+    }
+
+    fn verify(&self, bytes: &[u8], now: Timestamp) -> Result<Verification> {
         // An equal version is a no-op only when that bundle is active: after
         // `import_state` alone (a page reload) it must load again.
         let equal_is_unchanged = self.active.is_some();
-        match verify_against(
+        verify_against(
             &self.trust,
             bytes,
             now,
             self.last_version,
             equal_is_unchanged,
-        )? {
+        )
+    }
+
+    /// The compile step, then the swap.
+    fn activate(&mut self, verification: Verification) -> Result<LoadOutcome> {
+        match verification {
             Verification::Unchanged { version } => Ok(LoadOutcome::Unchanged { version }),
             Verification::New(verified) => {
                 let version = verified.bundle.version;
