@@ -287,22 +287,20 @@ fn verify_manifest_file(
     let bundle = parse_bundle(bundle_bytes)?;
     // The digest binds the bytes; these fields must also say what the
     // manifest said, or the checks above were made on the wrong claims.
-    if bundle.partner != manifest.partner
-        || bundle.version != manifest.version
-        || bundle.issued_at != manifest.issued_at
-        || bundle.expires_at != manifest.expires_at
-    {
+    let differs = if bundle.partner != manifest.partner {
+        Some("partner")
+    } else if bundle.version != manifest.version {
+        Some("version")
+    } else if bundle.issued_at != manifest.issued_at {
+        Some("issuedAt")
+    } else if bundle.expires_at != manifest.expires_at {
+        Some("expiresAt")
+    } else {
+        None
+    };
+    if let Some(field) = differs {
         return Err(digest_mismatch(format!(
-            "the bundle (partner {:?}, version {}, issued {}, expires {}) differs from its manifest \
-             (partner {:?}, version {}, issued {}, expires {})",
-            bundle.partner,
-            bundle.version,
-            bundle.issued_at,
-            bundle.expires_at,
-            manifest.partner,
-            manifest.version,
-            manifest.issued_at,
-            manifest.expires_at
+            "the bundle's {field} differs from its signed manifest's"
         )));
     }
     validate(&bundle)?;
