@@ -1,9 +1,12 @@
 //! Verify + parse + validate of signed bundles: a 100-offer bundle and a
-//! ~1 MB one (the envelope size, base64 payload included).
+//! ~1 MB one (the v1 envelope size, base64 payload included), each signed in
+//! format v1 (DSSE, `dsse`) and format v2 (signed manifest, `manifest`) over
+//! the same bundle bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ed25519_dalek::SigningKey;
+use offer_edge::bundle::manifest::sign_bundle;
 use offer_edge::bundle::{
     verify_bundle, Envelope, FulfilmentKey, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
 };
@@ -14,17 +17,24 @@ use std::hint::black_box;
 const ISSUED: Timestamp = Timestamp(1_767_225_600_000); // 2026-01-01
 const NOW: Timestamp = Timestamp(1_767_312_000_000); // a day later
 
-fn signed(offers: usize, key: &SigningKey) -> Vec<u8> {
+fn payload(offers: usize) -> Vec<u8> {
     let fk = FulfilmentKey {
         kid: "fk".into(),
         public_key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
     };
     let bundle = demo_bundle("acme", offers, 1, ISSUED, fk);
-    let payload = serde_json::to_vec(&bundle).unwrap();
-    Envelope::sign(BUNDLE_PAYLOAD_TYPE, &payload, &[("k1", key)])
+    serde_json::to_vec(&bundle).unwrap()
+}
+
+fn signed(offers: usize, key: &SigningKey) -> Vec<u8> {
+    Envelope::sign(BUNDLE_PAYLOAD_TYPE, &payload(offers), &[("k1", key)])
         .to_json()
         .unwrap()
         .into_bytes()
+}
+
+fn signed_manifest(offers: usize, key: &SigningKey) -> Vec<u8> {
+    sign_bundle(&payload(offers), &[("k1", key)]).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -44,10 +54,18 @@ fn bench(c: &mut Criterion) {
     })
     .unwrap();
     let small = signed(100, &key);
-    // Scale the offer count so the envelope lands at ~1 MB.
-    let megabyte = signed(100 * 1_050_000 / small.len() + 1, &key);
+    // Scale the offer count so the v1 envelope lands at ~1 MB.
+    let offers_1mb = 100 * 1_050_000 / small.len() + 1;
+    let megabyte = signed(offers_1mb, &key);
+    let small_v2 = signed_manifest(100, &key);
+    let megabyte_v2 = signed_manifest(offers_1mb, &key);
     let mut group = c.benchmark_group("verify_bundle");
-    for (name, bytes) in [("100_offers", &small), ("1_MB", &megabyte)] {
+    for (name, bytes) in [
+        ("dsse_100_offers", &small),
+        ("manifest_100_offers", &small_v2),
+        ("dsse_1_MB", &megabyte),
+        ("manifest_1_MB", &megabyte_v2),
+    ] {
         assert!(verify_bundle(&trust, bytes, NOW, None).is_ok());
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new(name, bytes.len()), bytes, |b, bytes| {

@@ -28,6 +28,10 @@ pub enum ErrorCode {
     BundleExpired,
     /// The bundle's version is lower than one already accepted.
     VersionRollback,
+    /// A format v2 bundle is not the one its signed manifest describes: its
+    /// length, SHA-256, partner, version or dates differ (tampering or a
+    /// signing mistake).
+    DigestMismatch,
     /// The bundle parses but breaks a schema rule (duplicate id, dangling reference…).
     SchemaInvalid,
     /// A creative is not approved (the signing tool refuses it).
@@ -81,6 +85,7 @@ impl ErrorCode {
             Self::PartnerMismatch => "PARTNER_MISMATCH",
             Self::BundleExpired => "BUNDLE_EXPIRED",
             Self::VersionRollback => "VERSION_ROLLBACK",
+            Self::DigestMismatch => "DIGEST_MISMATCH",
             Self::SchemaInvalid => "SCHEMA_INVALID",
             Self::CreativeNotApproved => "CREATIVE_NOT_APPROVED",
             Self::LimitExceeded => "LIMIT_EXCEEDED",

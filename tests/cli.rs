@@ -39,7 +39,22 @@ fn keygen_demo_sign_verify_round_trips() {
     );
     assert_eq!(
         line,
-        "verified: partner acme version 1, 40 offers, expires 2099-01-01T00:00:00Z, signed by acme-2026\n"
+        "verified: partner acme version 1, 40 offers, expires 2099-01-01T00:00:00Z, signed by acme-2026 (format v2, manifest)\n"
+    );
+    let v1 = ok(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--now",
+            NOW,
+            "signed-v1.json",
+        ],
+    );
+    assert!(
+        v1.ends_with("signed by acme-2026 (format v1, dsse)\n"),
+        "{v1}"
     );
     let state = std::fs::read_to_string(dir.join("state.json")).unwrap();
     assert!(state.contains("\"lastVersion\": 1"), "{state}");
@@ -133,19 +148,51 @@ fn keygen_demo_sign_verify_round_trips() {
         "BUNDLE_EXPIRED",
     );
 
-    let inspect = ok(&dir, &["inspect", "signed.json"]);
-    assert!(inspect.starts_with("NOT VERIFIED"), "{inspect}");
-    for needle in [
-        "partner:        acme",
-        "offers:         40",
-        "creatives:      40",
-        "audiences:      2",
-        "placements:     2",
-        "signatures:     acme-2026",
-        "expires at:     2099-01-01T00:00:00Z",
+    for (file, format) in [
+        ("signed.json", "format:         format v2, manifest"),
+        ("signed-v1.json", "format:         format v1, dsse"),
     ] {
-        assert!(inspect.contains(needle), "missing {needle:?} in\n{inspect}");
+        let inspect = ok(&dir, &["inspect", file]);
+        assert!(inspect.starts_with("NOT VERIFIED"), "{inspect}");
+        for needle in [
+            format,
+            "partner:        acme",
+            "offers:         40",
+            "creatives:      40",
+            "audiences:      2",
+            "placements:     2",
+            "signatures:     acme-2026",
+            "expires at:     2099-01-01T00:00:00Z",
+        ] {
+            assert!(inspect.contains(needle), "missing {needle:?} in\n{inspect}");
+        }
     }
+    // Both formats of the same bundle bytes have the same identity.
+    let sha = |file: &str| {
+        let inspect = ok(&dir, &["inspect", file]);
+        let line = inspect
+            .lines()
+            .find(|l| l.starts_with("bundle sha256:"))
+            .unwrap();
+        line.to_owned()
+    };
+    let bundle = std::fs::read(dir.join("bundle.json")).unwrap();
+    let trimmed = std::str::from_utf8(&bundle).unwrap().trim();
+    std::fs::write(dir.join("trimmed.json"), trimmed).unwrap();
+    ok(
+        &dir,
+        &[
+            "sign",
+            "--format",
+            "dsse",
+            "--key",
+            "keys/acme-2026.key",
+            "trimmed.json",
+            "-o",
+            "trimmed-v1.json",
+        ],
+    );
+    assert_eq!(sha("signed.json"), sha("trimmed-v1.json"));
 }
 
 #[test]
@@ -248,7 +295,10 @@ fn multi_key_signing_meets_a_threshold() {
             "both.json",
         ],
     );
-    assert!(line.ends_with("signed by acme-2026,acme-b\n"), "{line}");
+    assert!(
+        line.ends_with("signed by acme-2026,acme-b (format v2, manifest)\n"),
+        "{line}"
+    );
     ok(
         &dir,
         &[
@@ -290,38 +340,55 @@ fn mutate(byte: u8) -> u8 {
 #[test]
 fn every_single_byte_change_fails_in_process() {
     let dir = round_trip("every-byte-lib", "1");
-    let signed = std::fs::read(dir.join("signed.json")).unwrap();
     let trust = Trust::from_json(&std::fs::read(dir.join("trust.json")).unwrap()).unwrap();
     let now = Timestamp::parse_rfc3339(NOW).unwrap();
-    assert!(verify_bundle(&trust, &signed, now, None).is_ok());
-    for i in 0..signed.len() {
-        for changed in [mutate(signed[i]), signed[i] ^ 0x80, signed[i] ^ 0x20] {
-            let mut bad = signed.clone();
-            bad[i] = changed;
-            assert!(
-                verify_bundle(&trust, &bad, now, None).is_err(),
-                "byte {i} {:?} -> {:?} still verifies",
-                signed[i] as char,
-                changed as char
-            );
+    for file in ["signed.json", "signed-v1.json"] {
+        let signed = std::fs::read(dir.join(file)).unwrap();
+        assert!(verify_bundle(&trust, &signed, now, None).is_ok());
+        for i in 0..signed.len() {
+            for changed in [mutate(signed[i]), signed[i] ^ 0x80, signed[i] ^ 0x20] {
+                let mut bad = signed.clone();
+                bad[i] = changed;
+                assert!(
+                    verify_bundle(&trust, &bad, now, None).is_err(),
+                    "{file}: byte {i} {:?} -> {:?} still verifies",
+                    signed[i] as char,
+                    changed as char
+                );
+            }
         }
     }
+}
+
+/// The byte range of the file's large value: v1's base64 payload, v2's bundle.
+fn large_value(text: &str) -> (usize, usize) {
+    if let Some(at) = text.find(",\"bundle\":") {
+        return (at + ",\"bundle\":".len(), text.len() - 1);
+    }
+    let start = text.find("\"payload\":\"").unwrap() + "\"payload\":\"".len();
+    (start, start + text[start..].find('"').unwrap())
 }
 
 #[test]
 fn single_byte_changes_fail_the_binary() {
     let dir = round_trip("every-byte-bin", "1");
-    let signed = std::fs::read(dir.join("signed.json")).unwrap();
+    for file in ["signed.json", "signed-v1.json"] {
+        single_byte_changes_fail(&dir, file);
+    }
+}
+
+fn single_byte_changes_fail(dir: &std::path::Path, file: &str) {
+    let signed = std::fs::read(dir.join(file)).unwrap();
     let text = std::str::from_utf8(&signed).unwrap();
-    // Every byte outside the payload's value, plus a dense sample inside it.
-    let start = text.find("\"payload\":\"").unwrap() + "\"payload\":\"".len();
-    let end = start + text[start..].find('"').unwrap();
+    // Every byte outside the large value (v1 payload, v2 bundle), plus a
+    // dense sample inside it.
+    let (start, end) = large_value(text);
     let positions: Vec<usize> = (0..signed.len())
         .filter(|&i| i < start + 64 || i >= end - 64 || (i - start).is_multiple_of(3))
         .collect();
     assert!(
         positions.len() >= 2_000,
-        "only {} positions",
+        "{file}: only {} positions",
         positions.len()
     );
     let chunks: Vec<Vec<usize>> = positions
@@ -330,7 +397,7 @@ fn single_byte_changes_fail_the_binary() {
         .collect();
     std::thread::scope(|scope| {
         for (t, chunk) in chunks.into_iter().enumerate() {
-            let (dir, signed) = (&dir, &signed);
+            let signed = &signed;
             scope.spawn(move || {
                 let file = format!("mutated-{t}.json");
                 for i in chunk {
@@ -346,7 +413,7 @@ fn single_byte_changes_fail_the_binary() {
                         !out.status.success()
                             && stderr.starts_with("error[")
                             && stderr.contains("]: "),
-                        "byte {i} changed and verify said {:?} / {stderr}",
+                        "{file}: byte {i} changed and verify said {:?} / {stderr}",
                         String::from_utf8_lossy(&out.stdout)
                     );
                 }

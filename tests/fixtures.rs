@@ -1,6 +1,7 @@
 //! The committed, language-neutral fixtures under `tests/fixtures/bundles/`:
-//! signed bundles, keys, `trust.json` and `cases.json` (`{description, file,
-//! now, lastVersion, expect}`), shared with the WASM and JS tests.
+//! signed bundles (format v1 `*.signed.json`, format v2 `*.manifest.json`),
+//! keys, trust configs and `cases.json` (`{description, file, trust, now,
+//! lastVersion, expect}`), shared with the WASM and JS tests.
 //!
 //! `fixtures_are_current` rebuilds every file deterministically (Ed25519
 //! signatures are deterministic) and compares; regenerate after an intended
@@ -252,6 +253,17 @@ fn build() -> Vec<(String, Vec<u8>)> {
             cases.push(c);
         }
     }
+    // Format v2 (signed manifest) files and their cases.
+    for (name, bytes, loads) in manifest_fixtures::build() {
+        files.push((name.to_owned(), bytes));
+        for (description, trust, last, expect) in loads {
+            let mut c = case(description, name, last, expect);
+            c["trust"] = trust.into();
+            cases.push(c);
+        }
+    }
+    let small = serde_json::to_string_pretty(&manifest_fixtures::small_trust_doc()).unwrap() + "\n";
+    files.push(("trust-small.json".into(), small.into_bytes()));
     cases.push(case(
         "rollback to v1 after v2",
         "acme-v1.signed.json",

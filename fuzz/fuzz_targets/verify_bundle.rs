@@ -1,12 +1,15 @@
-//! Arbitrary bytes into the bundle store: envelope parsing, base64, signature
-//! checks, payload parsing and validation must return an error, never panic.
-//! A second pass signs the input as a payload with a trusted fixture key so
-//! the fuzzer reaches the payload parser and validator too.
+//! Arbitrary bytes into the bundle store: envelope parsing (both formats),
+//! base64, signature checks, payload parsing and validation must return an
+//! error, never panic. Further passes sign the input with a trusted fixture
+//! key — as a v1 payload, and as a v2 bundle under a manifest carrying its
+//! digest — so the fuzzer reaches the parsers and validator behind them.
 #![no_main]
 
 use ed25519_dalek::SigningKey;
 use libfuzzer_sys::fuzz_target;
-use offer_edge::bundle::{BundleStore, Envelope, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::bundle::{
+    BundleStore, Envelope, Manifest, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
+};
 use offer_edge::time::Timestamp;
 
 fn trust(key: &SigningKey) -> Option<Trust> {
@@ -37,5 +40,17 @@ fuzz_target!(|data: &[u8]| {
     let signed = Envelope::sign(BUNDLE_PAYLOAD_TYPE, data, &[("k1", &key)]);
     if let Ok(json) = signed.to_json() {
         let _ = store.load(json.as_bytes(), now);
+    }
+    // Signed as a format v2 bundle: past the digest, into the bundle parser.
+    let manifest = Manifest {
+        partner: "acme".into(),
+        version: 1,
+        issued_at: Timestamp(1_767_225_600_000),
+        expires_at: Timestamp(4_070_908_800_000),
+        bundle_sha256: offer_edge::context::sha256_hex(data),
+        bundle_bytes: data.len() as u64,
+    };
+    if let Ok(file) = manifest.sign(data, &[("k1", &key)]) {
+        let _ = store.load(&file, now);
     }
 });

@@ -83,6 +83,15 @@ impl Envelope {
                 format!("not a DSSE envelope: {e}"),
             )
         })?;
+        env.checked()
+    }
+
+    /// The envelope, if it carries between 1 and [`MAX_SIGNATURES`] signatures.
+    ///
+    /// # Errors
+    /// `ENVELOPE_MALFORMED` otherwise.
+    pub(crate) fn checked(self) -> Result<Self> {
+        let env = self;
         if env.signatures.is_empty() {
             return Err(Error::new(
                 ErrorCode::EnvelopeMalformed,

@@ -1,8 +1,10 @@
-//! Signed offer bundles: the document model, the DSSE envelope, the pinned
-//! trust config, and the store that keeps the last good bundle per partner.
+//! Signed offer bundles: the document model, the DSSE envelope (format v1),
+//! the signed manifest (format v2), the pinned trust config, and the store
+//! that keeps the last good bundle per partner.
 
 pub mod envelope;
 pub mod keyset;
+pub mod manifest;
 pub mod model;
 pub mod store;
 pub mod trust;
@@ -10,6 +12,7 @@ pub mod validate;
 
 pub use envelope::{Envelope, EnvelopeSignature};
 pub use keyset::{Keyset, KEYSET_PAYLOAD_TYPE};
+pub use manifest::{Manifest, MANIFEST_PAYLOAD_TYPE};
 pub use model::*;
 pub use store::{
     verify_bundle, BundleStore, Compile, LoadOutcome, StoreState, Verification, VerifiedBundle,

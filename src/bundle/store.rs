@@ -3,15 +3,20 @@
 //!
 //! [`verify_bundle`] runs every check in a fixed order, each failing with its
 //! own code: size → envelope → payload type → signatures → payload parse →
-//! partner → freshness → version → schema/limits. [`BundleStore`] adds the
+//! partner → freshness → version → schema/limits (format v1). Format v2
+//! checks the signed manifest's partner, freshness and version before it
+//! hashes the bundle, then the digest, then parses the bundle in place. [`BundleStore`] adds the
 //! last step, *compile*, and only then swaps the new bundle in: a failed load
 //! never replaces the active bundle or moves the version.
 
 use super::envelope::Envelope;
+use super::manifest::{is_manifest_file, split, Manifest, Split, MANIFEST_PAYLOAD_TYPE};
 use super::model::{Bundle, BUNDLE_PAYLOAD_TYPE};
 use super::trust::Trust;
 use super::validate::{check_json_depth, validate};
+use crate::context::lower_hex;
 use crate::error::{Error, ErrorCode, Result};
+use crate::limits::MAX_JSON_DEPTH;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,7 +27,8 @@ use std::sync::Arc;
 pub struct VerifiedBundle {
     /// The parsed, validated document.
     pub bundle: Bundle,
-    /// SHA-256 of the exact signed payload bytes (the bundle's identity in receipts).
+    /// SHA-256 of the exact bundle bytes (the bundle's identity in receipts):
+    /// v1's signed payload, v2's bundle value; the same for the same bytes.
     pub sha256: [u8; 32],
     /// Distinct trusted keyids whose signatures verified, sorted.
     pub signer_keyids: Vec<String>,
@@ -43,6 +49,11 @@ pub enum Verification {
 
 fn parse_payload(payload: &[u8]) -> Result<Bundle> {
     check_json_depth(payload)?;
+    parse_bundle(payload)
+}
+
+/// Parses a bundle whose nesting was already checked.
+fn parse_bundle(payload: &[u8]) -> Result<Bundle> {
     serde_json::from_slice(payload).map_err(|e| {
         Error::new(
             ErrorCode::PayloadMalformed,
@@ -51,16 +62,25 @@ fn parse_payload(payload: &[u8]) -> Result<Bundle> {
     })
 }
 
-/// Checks signed envelope `bytes` against `trust` at instant `now`, given
-/// the highest version already accepted for this partner (if any).
+/// Checks signed `bytes` (format v1 or v2, told apart by their first bytes)
+/// against `trust` at instant `now`, given the highest version already
+/// accepted for this partner (if any).
 ///
 /// # Errors
-/// In order: `BUNDLE_TOO_LARGE`; `ENVELOPE_MALFORMED` (not an envelope, no or
-/// too many signatures, wrong `payloadType`, bad base64); `SIGNATURE_INVALID`,
-/// `UNKNOWN_KEY`, `THRESHOLD_NOT_MET`; `LIMIT_EXCEEDED` (nesting) or
-/// `PAYLOAD_MALFORMED`; `PARTNER_MISMATCH`; `BUNDLE_EXPIRED` (`expiresAt` ≤ now,
-/// or issued longer ago than the trust's max age); `VERSION_ROLLBACK`; then
-/// whatever [`validate`] refuses.
+/// v1, in order: `BUNDLE_TOO_LARGE`; `ENVELOPE_MALFORMED` (not an envelope, no
+/// or too many signatures, wrong `payloadType`, bad base64);
+/// `SIGNATURE_INVALID`, `UNKNOWN_KEY`, `THRESHOLD_NOT_MET`; `LIMIT_EXCEEDED`
+/// (nesting) or `PAYLOAD_MALFORMED`; `PARTNER_MISMATCH`; `BUNDLE_EXPIRED`
+/// (`expiresAt` ≤ now, or issued longer ago than the trust's max age);
+/// `VERSION_ROLLBACK`; then whatever [`validate`] refuses.
+///
+/// v2 (see [`super::manifest`]): `BUNDLE_TOO_LARGE`; `ENVELOPE_MALFORMED`
+/// (file shape, envelope, `payloadType`); the signature codes over the
+/// manifest; `PAYLOAD_MALFORMED` (manifest); `PARTNER_MISMATCH`,
+/// `BUNDLE_EXPIRED`, `VERSION_ROLLBACK` from the manifest, before the bundle
+/// is hashed; `DIGEST_MISMATCH` (length or SHA-256); `LIMIT_EXCEEDED` or
+/// `PAYLOAD_MALFORMED` (bundle); `DIGEST_MISMATCH` when the bundle's partner,
+/// version or dates differ from the manifest's; then [`validate`].
 pub fn verify_bundle(
     trust: &Trust,
     bytes: &[u8],
@@ -68,6 +88,73 @@ pub fn verify_bundle(
     last_accepted: Option<u64>,
 ) -> Result<Verification> {
     verify_against(trust, bytes, now, last_accepted, true)
+}
+
+/// What a signed file claims about its bundle, checked against the trust and
+/// the rollback state before the (expensive) rest.
+struct Claims<'a> {
+    partner: &'a str,
+    version: u64,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+/// Where to look for the rollback state, and what an equal version means.
+struct Rollback {
+    last_accepted: Option<u64>,
+    equal_is_unchanged: bool,
+}
+
+/// Partner, freshness and version checks shared by both formats. `Some` is
+/// the early answer `Unchanged`.
+fn check_claims(
+    trust: &Trust,
+    claims: &Claims<'_>,
+    now: Timestamp,
+    rollback: &Rollback,
+) -> Result<Option<Verification>> {
+    if claims.partner != trust.partner() {
+        return Err(Error::new(
+            ErrorCode::PartnerMismatch,
+            format!(
+                "bundle is for partner {:?}, trust is pinned to {:?}",
+                claims.partner,
+                trust.partner()
+            ),
+        ));
+    }
+    if claims.expires_at <= now {
+        return Err(Error::new(
+            ErrorCode::BundleExpired,
+            format!("bundle expired at {}", claims.expires_at),
+        ));
+    }
+    if let Some(max_age) = trust.max_age() {
+        if now.as_millis().saturating_sub(claims.issued_at.as_millis())
+            > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
+        {
+            return Err(Error::new(
+                ErrorCode::BundleExpired,
+                format!(
+                    "bundle issued at {} is older than the trust's max age {max_age}",
+                    claims.issued_at
+                ),
+            ));
+        }
+    }
+    match rollback.last_accepted {
+        Some(last) if claims.version < last => Err(Error::new(
+            ErrorCode::VersionRollback,
+            format!(
+                "bundle version {} is lower than accepted version {last}",
+                claims.version
+            ),
+        )),
+        Some(last) if claims.version == last && rollback.equal_is_unchanged => {
+            Ok(Some(Verification::Unchanged { version: last }))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// [`verify_bundle`], where an equal version is a no-op only when
@@ -90,70 +177,136 @@ fn verify_against(
             ),
         ));
     }
-    let mut envelope = Envelope::parse(bytes)?;
-    if envelope.payload_type != BUNDLE_PAYLOAD_TYPE {
-        return Err(Error::new(
-            ErrorCode::EnvelopeMalformed,
-            format!(
-                "payloadType {:?} is not {BUNDLE_PAYLOAD_TYPE}",
-                envelope.payload_type
-            ),
-        ));
+    let rollback = Rollback {
+        last_accepted,
+        equal_is_unchanged,
+    };
+    if is_manifest_file(bytes) {
+        verify_manifest_file(trust, bytes, now, &rollback)
+    } else {
+        verify_dsse(trust, bytes, now, &rollback)
     }
+}
+
+/// Format v1: a DSSE envelope whose payload is the bundle.
+fn verify_dsse(
+    trust: &Trust,
+    bytes: &[u8],
+    now: Timestamp,
+    rollback: &Rollback,
+) -> Result<Verification> {
+    let mut envelope = Envelope::parse(bytes)?;
+    check_payload_type(&envelope, BUNDLE_PAYLOAD_TYPE)?;
     let payload = envelope.payload_bytes()?;
     // The base64 text is as large as the bundle: free it before parsing, so a
     // WebAssembly host's memory (which never shrinks) does not keep the peak.
     envelope.payload = String::new();
     let signer_keyids = envelope.verify_threshold(&payload, trust.keys(), trust.threshold())?;
     let bundle = parse_payload(&payload)?;
-    if bundle.partner != trust.partner() {
-        return Err(Error::new(
-            ErrorCode::PartnerMismatch,
-            format!(
-                "bundle is for partner {:?}, trust is pinned to {:?}",
-                bundle.partner,
-                trust.partner()
-            ),
-        ));
-    }
-    if bundle.expires_at <= now {
-        return Err(Error::new(
-            ErrorCode::BundleExpired,
-            format!("bundle expired at {}", bundle.expires_at),
-        ));
-    }
-    if let Some(max_age) = trust.max_age() {
-        if now.as_millis().saturating_sub(bundle.issued_at.as_millis())
-            > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
-        {
-            return Err(Error::new(
-                ErrorCode::BundleExpired,
-                format!(
-                    "bundle issued at {} is older than the trust's max age {max_age}",
-                    bundle.issued_at
-                ),
-            ));
-        }
-    }
-    match last_accepted {
-        Some(last) if bundle.version < last => {
-            return Err(Error::new(
-                ErrorCode::VersionRollback,
-                format!(
-                    "bundle version {} is lower than accepted version {last}",
-                    bundle.version
-                ),
-            ))
-        }
-        Some(last) if bundle.version == last && equal_is_unchanged => {
-            return Ok(Verification::Unchanged { version: last })
-        }
-        _ => {}
+    let claims = Claims {
+        partner: &bundle.partner,
+        version: bundle.version,
+        issued_at: bundle.issued_at,
+        expires_at: bundle.expires_at,
+    };
+    if let Some(unchanged) = check_claims(trust, &claims, now, rollback)? {
+        return Ok(unchanged);
     }
     validate(&bundle)?;
     Ok(Verification::New(Box::new(VerifiedBundle {
         bundle,
         sha256: Sha256::digest(&payload).into(),
+        signer_keyids,
+    })))
+}
+
+fn check_payload_type(envelope: &Envelope, expected: &str) -> Result<()> {
+    if envelope.payload_type == expected {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::EnvelopeMalformed,
+        format!("payloadType {:?} is not {expected}", envelope.payload_type),
+    ))
+}
+
+fn digest_mismatch(why: String) -> Error {
+    Error::new(ErrorCode::DigestMismatch, why)
+}
+
+/// Format v2: a signed manifest, then the bundle's bytes, parsed in place.
+fn verify_manifest_file(
+    trust: &Trust,
+    bytes: &[u8],
+    now: Timestamp,
+    rollback: &Rollback,
+) -> Result<Verification> {
+    let Split {
+        envelope,
+        bundle: bundle_bytes,
+        depth,
+    } = split(bytes)?;
+    check_payload_type(&envelope, MANIFEST_PAYLOAD_TYPE)?;
+    let payload = envelope.payload_bytes()?;
+    let signer_keyids = envelope.verify_threshold(&payload, trust.keys(), trust.threshold())?;
+    let manifest: Manifest = serde_json::from_slice(&payload).map_err(|e| {
+        Error::new(
+            ErrorCode::PayloadMalformed,
+            format!("payload is not a bundle manifest: {e}"),
+        )
+    })?;
+    let claims = Claims {
+        partner: &manifest.partner,
+        version: manifest.version,
+        issued_at: manifest.issued_at,
+        expires_at: manifest.expires_at,
+    };
+    // Cheap refusals (and the no-op) come before hashing a megabyte.
+    if let Some(unchanged) = check_claims(trust, &claims, now, rollback)? {
+        return Ok(unchanged);
+    }
+    if manifest.bundle_bytes != bundle_bytes.len() as u64 {
+        return Err(digest_mismatch(format!(
+            "the bundle is {} bytes, the manifest signed {}",
+            bundle_bytes.len(),
+            manifest.bundle_bytes
+        )));
+    }
+    let sha256: [u8; 32] = Sha256::digest(bundle_bytes).into();
+    if lower_hex(&sha256) != manifest.bundle_sha256 {
+        return Err(digest_mismatch(
+            "the bundle's SHA-256 is not the one the manifest signed".to_owned(),
+        ));
+    }
+    if depth > MAX_JSON_DEPTH {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!("JSON nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
+    }
+    let bundle = parse_bundle(bundle_bytes)?;
+    // The digest binds the bytes; these fields must also say what the
+    // manifest said, or the checks above were made on the wrong claims.
+    let differs = if bundle.partner != manifest.partner {
+        Some("partner")
+    } else if bundle.version != manifest.version {
+        Some("version")
+    } else if bundle.issued_at != manifest.issued_at {
+        Some("issuedAt")
+    } else if bundle.expires_at != manifest.expires_at {
+        Some("expiresAt")
+    } else {
+        None
+    };
+    if let Some(field) = differs {
+        return Err(digest_mismatch(format!(
+            "the bundle's {field} differs from its signed manifest's"
+        )));
+    }
+    validate(&bundle)?;
+    Ok(Verification::New(Box::new(VerifiedBundle {
+        bundle,
+        sha256,
         signer_keyids,
     })))
 }
@@ -227,16 +380,39 @@ impl<T> BundleStore<T> {
     /// # Errors
     /// Everything [`verify_bundle`] refuses, and whatever `compile` returns.
     pub fn load(&mut self, bytes: &[u8], now: Timestamp) -> Result<LoadOutcome> {
+        let verification = self.verify(bytes, now)?;
+        self.activate(verification)
+    }
+
+    /// [`BundleStore::load`] taking the signed bytes by value: they are freed
+    /// once verified, before compiling, so a host whose memory keeps its peak
+    /// (WebAssembly) does not hold a multi-megabyte input next to the engine
+    /// being compiled.
+    ///
+    /// # Errors
+    /// As [`BundleStore::load`].
+    pub fn load_owned(&mut self, bytes: Vec<u8>, now: Timestamp) -> Result<LoadOutcome> {
+        let verification = self.verify(&bytes, now)?;
+        drop(bytes);
+        self.activate(verification)
+    }
+
+    fn verify(&self, bytes: &[u8], now: Timestamp) -> Result<Verification> {
         // An equal version is a no-op only when that bundle is active: after
         // `import_state` alone (a page reload) it must load again.
         let equal_is_unchanged = self.active.is_some();
-        match verify_against(
+        verify_against(
             &self.trust,
             bytes,
             now,
             self.last_version,
             equal_is_unchanged,
-        )? {
+        )
+    }
+
+    /// The compile step, then the swap.
+    fn activate(&mut self, verification: Verification) -> Result<LoadOutcome> {
+        match verification {
             Verification::Unchanged { version } => Ok(LoadOutcome::Unchanged { version }),
             Verification::New(verified) => {
                 let version = verified.bundle.version;

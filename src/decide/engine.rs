@@ -6,7 +6,9 @@
 use super::index::PredicateIndex;
 use crate::audience::AudienceFilter;
 use crate::bundle::VerifiedBundle;
-use crate::bundle::{ApprovalStatus, Bundle, Cap, FulfilmentKey, IdentifierKind, Offer, Schedule};
+use crate::bundle::{
+    ApprovalStatus, Bundle, Cap, FulfilmentKey, IdentifierKind, Model, Offer, Schedule,
+};
 use crate::context::lower_hex;
 use crate::email::DEFAULT_TEXT_TEMPLATE;
 use crate::error::{Error, ErrorCode, Result};
@@ -137,15 +139,26 @@ impl Engine {
     /// `RULE_INVALID`, `TEMPLATE_INVALID`, `AUDIENCE_INVALID` or
     /// `SCHEMA_INVALID` naming the offending offer, template or audience;
     /// the caller keeps its previous engine.
-    pub fn compile(bundle: Bundle, sha256: &[u8; 32]) -> Result<Self> {
+    pub fn compile(mut bundle: Bundle, sha256: &[u8; 32]) -> Result<Self> {
+        // What compiles into a form of its own is freed from the source
+        // bundle as soon as it is compiled (the model, each audience filter's
+        // base64 text), so later allocations reuse that memory: a WebAssembly
+        // host's memory keeps its peak for good.
+        let model = {
+            let ids: Vec<&str> = bundle.offers.iter().map(|o| o.id.as_str()).collect();
+            CompiledModel::compile(&bundle.model, &ids)?
+        };
+        bundle.model = Model::default();
         let audiences = bundle
             .audiences
-            .iter()
+            .iter_mut()
             .map(|a| {
+                let filter = AudienceFilter::from_bundle_audience(a)?;
+                a.filter = String::new();
                 Ok(CompiledAudience {
                     id: a.id.clone(),
                     identifier: a.identifier,
-                    filter: AudienceFilter::from_bundle_audience(a)?,
+                    filter,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -231,8 +244,6 @@ impl Engine {
             })
             .collect::<Result<Vec<_>>>()?;
 
-        let ids: Vec<&str> = bundle.offers.iter().map(|o| o.id.as_str()).collect();
-        let model = CompiledModel::compile(&bundle.model, &ids)?;
         let index = PredicateIndex::build(offers.iter().map(|o| o.rule.as_ref()));
         Ok(Self {
             sha256_hex: lower_hex(sha256),
@@ -288,7 +299,9 @@ impl Engine {
         &self.bundle.fulfilment_key
     }
 
-    /// The source bundle (for hosts that show or inspect it).
+    /// The source bundle (for hosts that show or inspect it), without what
+    /// compiled into a form of its own: its `model` is empty and each
+    /// audience's `filter` text too.
     pub fn bundle(&self) -> &Bundle {
         &self.bundle
     }

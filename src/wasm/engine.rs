@@ -200,7 +200,8 @@ impl WasmEngine {
             return Err(signed_only().into());
         };
         let bytes = bytes_of(&signed, ErrorCode::EnvelopeMalformed, "signed bundle")?;
-        let (status, version) = match store.load(&bytes, timestamp(now_ms)?)? {
+        // By value: the input is freed before the bundle is compiled.
+        let (status, version) = match store.load_owned(bytes, timestamp(now_ms)?)? {
             LoadOutcome::Loaded { version } => ("loaded", version),
             LoadOutcome::Unchanged { version } => ("unchanged", version),
         };

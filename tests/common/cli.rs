@@ -41,7 +41,8 @@ pub fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-/// keygen ×2 (signing + fulfilment) → demo-bundle → sign → trust; returns the dir.
+/// keygen ×2 (signing + fulfilment) → demo-bundle → sign (`signed.json`,
+/// format v2; `signed-v1.json`, format v1) → trust; returns the dir.
 pub fn round_trip(name: &str, offers: &str) -> PathBuf {
     let dir = tempdir(name);
     ok(
@@ -89,6 +90,20 @@ pub fn round_trip(name: &str, offers: &str) -> PathBuf {
             "bundle.json",
             "-o",
             "signed.json",
+        ],
+    );
+    // The same bundle in format v1 (DSSE), for tests that cover both.
+    ok(
+        &dir,
+        &[
+            "sign",
+            "--format",
+            "dsse",
+            "--key",
+            "keys/acme-2026.key",
+            "bundle.json",
+            "-o",
+            "signed-v1.json",
         ],
     );
     ok(

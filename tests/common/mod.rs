@@ -5,12 +5,15 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use offer_edge::bundle::{Bundle, Envelope, FulfilmentKey, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::bundle::{
+    Bundle, Envelope, FulfilmentKey, Manifest, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
+};
 use offer_edge::demo::demo_bundle;
 use offer_edge::time::Timestamp;
 use std::path::PathBuf;
 
 pub mod cli;
+pub mod manifest_fixtures;
 
 /// The partner of every fixture.
 pub const PARTNER: &str = "acme";
@@ -75,6 +78,21 @@ pub fn sign(bundle: &Bundle, signers: &[&str]) -> Vec<u8> {
         &serde_json::to_vec(bundle).unwrap(),
         signers,
     )
+}
+
+/// Signs `bundle`'s compact JSON as a format v2 (manifest) file with the
+/// named fixture keys.
+pub fn sign_manifest(bundle: &Bundle, signers: &[&str]) -> Vec<u8> {
+    let bytes = serde_json::to_vec(bundle).unwrap();
+    sign_manifest_of(&Manifest::of(&bytes).unwrap(), &bytes, signers)
+}
+
+/// A format v2 file: `manifest` signed with the named fixture keys, next to
+/// `bundle_bytes` (which it need not describe: for refusal fixtures).
+pub fn sign_manifest_of(manifest: &Manifest, bundle_bytes: &[u8], signers: &[&str]) -> Vec<u8> {
+    let keys: Vec<(String, SigningKey)> = signers.iter().map(|n| (n.to_string(), key(n))).collect();
+    let refs: Vec<(&str, &SigningKey)> = keys.iter().map(|(n, k)| (n.as_str(), k)).collect();
+    manifest.sign(bundle_bytes, &refs).unwrap()
 }
 
 /// Signs raw payload bytes with the named fixture keys.

@@ -56,10 +56,10 @@ export function seed() {
   const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
   run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), bundlePath, "-o", join(dir, "bundle.signed.json"));
   const signed = readFileSync(join(dir, "bundle.signed.json"));
-  const envelope = JSON.parse(signed.toString("utf8"));
-  const payload = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"));
+  // Format v2: {"manifest":<signed envelope>,"bundle":<the bundle bytes, verbatim>}.
+  const { manifest, bundle: payload } = JSON.parse(signed.toString("utf8"));
   payload.offers[0].creative.fields.headline = "Tampered after signing"; // one field, everything else as signed
-  const tampered = Buffer.from(JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(payload)).toString("base64") }));
+  const tampered = Buffer.from(`{"manifest":${JSON.stringify(manifest)},"bundle":${JSON.stringify(payload)}}`);
   // Expired 3 hours ago (issued 7 days before that), properly signed.
   const iso = (ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const expiredPath = join(dir, "expired.json");

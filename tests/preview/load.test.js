@@ -27,7 +27,7 @@ test("a signed demo bundle loads from the edge, verifies and renders", async (t)
   assertNoProblems(problems);
 });
 
-test("a tampered bundle is refused with SIGNATURE_INVALID and nothing renders", async (t) => {
+test("a tampered bundle is refused with DIGEST_MISMATCH and nothing renders", async (t) => {
   const s = seed();
   const { url } = await startServer(t, { files: { "tampered.json": s.tampered } });
   const { page, problems } = await openPreview(t, url, { query: "?autoload=0" });
@@ -36,7 +36,7 @@ test("a tampered bundle is refused with SIGNATURE_INVALID and nothing renders", 
   await page.fill("#bundle-url", "/__test__/tampered.json");
   await page.click("#load-url");
   await page.waitForSelector("#verify[data-state='refused']");
-  assert.equal(await page.locator("#verify .error-code").innerText(), "SIGNATURE_INVALID");
+  assert.equal(await page.locator("#verify .error-code").innerText(), "DIGEST_MISMATCH");
   assert.match(await page.locator("#verify .meaning").innerText(), /altered after signing/);
   assert.equal(await page.locator("#placements iframe").count(), 0);
   assert.equal(await page.locator("#placements").isHidden(), true);
@@ -95,7 +95,7 @@ test("bundle and trust from files: the file picker and drag and drop", async (t)
     transfer.items.add(new File([new Uint8Array(bytes)], "tampered.signed.json", { type: "application/json" }));
     document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, [...s.tampered]);
-  await page.waitForSelector("#verify[data-code='SIGNATURE_INVALID']");
+  await page.waitForSelector("#verify[data-code='DIGEST_MISMATCH']");
   assert.match(await page.locator("#verify").innerText(), /Refused — file tampered\.signed\.json/);
   assert.equal(await page.locator("#placements iframe").count(), 0);
   assertNoProblems(problems);

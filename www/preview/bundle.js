@@ -50,10 +50,13 @@ function base64Bytes(text) {
   }
 }
 
+const isEnvelope = (json) => json && typeof json === "object" && typeof json.payload === "string" && Array.isArray(json.signatures);
+
 /**
- * What the bytes are: `{kind: "envelope", envelope, bundle}` (bundle: the
- * payload parsed, or null), `{kind: "draft", bundle}` for an unsigned bundle
- * document, or `{kind: "unknown"}` / `{kind: "notJson"}`.
+ * What the bytes are: `{kind: "envelope", envelope, bundle}` (envelope: the
+ * DSSE envelope, the manifest's in format v2; bundle: the bundle parsed, or
+ * null), `{kind: "draft", bundle}` for an unsigned bundle document, or
+ * `{kind: "unknown"}` / `{kind: "notJson"}`.
  */
 export function inspectBytes(bytes) {
   let json;
@@ -62,7 +65,12 @@ export function inspectBytes(bytes) {
   } catch {
     return { kind: "notJson" };
   }
-  if (json && typeof json === "object" && typeof json.payload === "string" && Array.isArray(json.signatures)) {
+  // Format v2: {"manifest": <DSSE envelope>, "bundle": <the bundle itself>}.
+  if (json && typeof json === "object" && isEnvelope(json.manifest)) {
+    const bundle = json.bundle && typeof json.bundle === "object" ? json.bundle : null;
+    return { kind: "envelope", envelope: json.manifest, bundle };
+  }
+  if (isEnvelope(json)) {
     const payload = base64Bytes(json.payload);
     let bundle = null;
     if (payload) {

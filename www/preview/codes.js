@@ -6,11 +6,12 @@ import { humanDuration, utc } from "./dom.js";
 /** Code → what it means and what to do about it. */
 export const CODE_MEANINGS = {
   BUNDLE_TOO_LARGE: "The file is larger than the trust config's maxBundleBytes: it was refused before parsing.",
-  ENVELOPE_MALFORMED: "This is not a valid signed envelope (DSSE JSON with payloadType, base64 payload and 1–16 signatures).",
+  ENVELOPE_MALFORMED: "This is not a valid signed file: neither {\"manifest\":<envelope>,\"bundle\":<bundle>} (format v2, nothing outside the two values) nor a DSSE envelope (format v1), or its envelope lacks payloadType, payload or 1–16 signatures.",
   UNKNOWN_KEY: "None of the signatures is by a key pinned in the trust config: wrong trust config, or signed with another key.",
   SIGNATURE_INVALID: "A pinned key's signature does not match the bytes: the bundle was altered after signing (or corrupted in transit).",
   THRESHOLD_NOT_MET: "Fewer distinct pinned keys signed than the trust config's threshold requires.",
-  PAYLOAD_MALFORMED: "The signatures are fine but the signed payload is not a bundle document.",
+  DIGEST_MISMATCH: "The bundle bytes are not the ones the signed manifest describes (length, SHA-256, partner, version or dates differ): the bundle was altered after signing (or corrupted in transit).",
+  PAYLOAD_MALFORMED: "The signatures are fine but the signed payload is not a bundle document (or, in format v2, not a bundle manifest).",
   PARTNER_MISMATCH: "The bundle is for another partner than the one the trust config pins.",
   BUNDLE_EXPIRED: "The bundle is past its expiresAt (or older than the trust config's maxAgeSeconds): hosts refuse it.",
   VERSION_ROLLBACK: "The version is below the last one accepted: hosts refuse to go back to an older bundle.",

@@ -1,6 +1,7 @@
 //! `offer-edge inspect`: what a signed file claims, without verifying it.
 
 use crate::io::read;
+use offer_edge::bundle::manifest::{format_name, is_manifest_file, split};
 use offer_edge::bundle::Envelope;
 use offer_edge::context::lower_hex as hex;
 use offer_edge::{Error, ErrorCode, Result};
@@ -12,7 +13,8 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 #[command(after_help = "\
 Nothing is verified: signatures, expiry and partner are shown as claimed.
-Use `offer-edge verify` before trusting any of it.
+Use `offer-edge verify` before trusting any of it. Both formats are read
+(v2 manifest: the manifest's claims are shown too; v1 DSSE).
 
 Example:
   offer-edge inspect bundle.signed.json")]
@@ -33,16 +35,32 @@ fn text(v: &Value, field: &str) -> String {
     }
 }
 
-/// Prints the claimed contents.
-pub fn run(args: Args) -> Result<()> {
-    let envelope = Envelope::parse(&read(&args.signed)?)?;
-    let payload = envelope.payload_bytes()?;
-    let doc: Value = serde_json::from_slice(&payload).map_err(|e| {
+/// The envelope, the bundle bytes and (v2) the manifest's claims, unverified.
+fn open(bytes: &[u8]) -> Result<(Envelope, Vec<u8>, Option<Value>)> {
+    if !is_manifest_file(bytes) {
+        let envelope = Envelope::parse(bytes)?;
+        let payload = envelope.payload_bytes()?;
+        return Ok((envelope, payload, None));
+    }
+    let split = split(bytes)?;
+    let manifest = json(&split.envelope.payload_bytes()?, "manifest")?;
+    Ok((split.envelope, split.bundle.to_vec(), Some(manifest)))
+}
+
+fn json(bytes: &[u8], what: &str) -> Result<Value> {
+    serde_json::from_slice(bytes).map_err(|e| {
         Error::new(
             ErrorCode::PayloadMalformed,
-            format!("payload is not JSON: {e}"),
+            format!("{what} is not JSON: {e}"),
         )
-    })?;
+    })
+}
+
+/// Prints the claimed contents.
+pub fn run(args: Args) -> Result<()> {
+    let bytes = read(&args.signed)?;
+    let (envelope, payload, manifest) = open(&bytes)?;
+    let doc = json(&payload, "bundle")?;
     let creatives = doc
         .get("offers")
         .and_then(Value::as_array)
@@ -60,7 +78,19 @@ pub fn run(args: Args) -> Result<()> {
     println!(
         "NOT VERIFIED: inspect shows what the file claims; run `offer-edge verify` to check it"
     );
+    println!("format:         {}", format_name(&bytes));
     println!("payload type:   {}", envelope.payload_type);
+    if let Some(m) = &manifest {
+        println!(
+            "manifest:       partner {}, version {}, issued {}, expires {}, {} bytes, sha256 {}",
+            text(m, "partner"),
+            text(m, "version"),
+            text(m, "issuedAt"),
+            text(m, "expiresAt"),
+            text(m, "bundleBytes"),
+            text(m, "bundleSha256")
+        );
+    }
     println!("partner:        {}", text(&doc, "partner"));
     println!("version:        {}", text(&doc, "version"));
     println!("issued at:      {}", text(&doc, "issuedAt"));
@@ -69,8 +99,8 @@ pub fn run(args: Args) -> Result<()> {
     println!("creatives:      {creatives}");
     println!("audiences:      {}", count(&doc, "audiences"));
     println!("placements:     {}", count(&doc, "placements"));
-    println!("payload bytes:  {}", payload.len());
-    println!("payload sha256: {}", hex(&Sha256::digest(&payload)));
+    println!("bundle bytes:   {}", payload.len());
+    println!("bundle sha256:  {}", hex(&Sha256::digest(&payload)));
     println!("signatures:     {} (unchecked)", signers.join(", "));
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `offer-edge verify`: every check the engine runs before trusting a bundle.
 
 use crate::io::{instant, pretty, read, write_atomic};
+use offer_edge::bundle::manifest::format_name;
 use offer_edge::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use offer_edge::decide::Engine;
 use offer_edge::{Error, ErrorCode, Result};
@@ -11,6 +12,9 @@ use std::path::PathBuf;
 #[command(after_help = "\
 Checks, in order: size, envelope, signatures (threshold of distinct trusted
 keys), payload, partner, expiry/max age, version (rollback), schema/limits.
+Both formats are accepted (v2 manifest, v1 DSSE); v2 checks the signed
+manifest's partner, expiry and version, then the bundle's SHA-256
+(DIGEST_MISMATCH), then parses the bundle. The summary names the format.
 Prints one summary line and exits 0, or prints `error[CODE]: message` and
 exits non-zero. With --state, the highest accepted version is read from and
 written to that file, so an older bundle is refused later (VERSION_ROLLBACK).
@@ -49,9 +53,10 @@ pub fn run(args: Args) -> Result<()> {
         store.import_state(&state)?;
     }
     let bytes = read(&args.signed)?;
+    let format = format_name(&bytes);
     match store.load(&bytes, now)? {
         LoadOutcome::Unchanged { version } => println!(
-            "unchanged: partner {} version {version} was already accepted",
+            "unchanged: partner {} version {version} was already accepted ({format})",
             store.trust().partner()
         ),
         LoadOutcome::Loaded { .. } => {
@@ -60,7 +65,7 @@ pub fn run(args: Args) -> Result<()> {
                 .ok_or_else(|| Error::new(ErrorCode::Io, "no active bundle after load"))?;
             let b = active.bundle();
             println!(
-                "verified: partner {} version {}, {} offers, expires {}, signed by {}",
+                "verified: partner {} version {}, {} offers, expires {}, signed by {} ({format})",
                 b.partner,
                 b.version,
                 b.offers.len(),

@@ -42,7 +42,7 @@ Errors print as `error[CODE]: message` with a stable CODE and exit non-zero.";
 enum Command {
     /// Generate a key pair (Ed25519 signing key, or X25519 fulfilment key).
     Keygen(cmd_keygen::Args),
-    /// Validate a bundle and sign it into a DSSE envelope.
+    /// Validate a bundle and sign it (format v2 manifest; v1 DSSE with --format dsse).
     Sign(cmd_sign::Args),
     /// Verify a signed bundle against a pinned trust config.
     Verify(cmd_verify::Args),
