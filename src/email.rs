@@ -15,8 +15,8 @@ use crate::bundle::{Action, ConfirmationEmail, Offer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::EventType;
 use crate::seal::OpenedFulfilment;
+use crate::template::{Data, Datum};
 use crate::time::{DurationMs, Timestamp, DAY_MS};
-use serde_json::{json, Value};
 
 /// Reminder delay when the creative requires a confirmation email but sets
 /// no `reminderAfter`.
@@ -65,20 +65,20 @@ pub enum EmailPart {
 /// Renders one part of a confirmation email: `template` is the creative's
 /// template source for that part (or [`DEFAULT_TEXT_TEMPLATE`]), `data` is
 /// [`confirmation_data`]. Implemented by the template engine; any
-/// `Fn(EmailPart, &str, &Value) -> Result<String>` closure also works.
+/// `Fn(EmailPart, &str, &dyn Data) -> Result<String>` closure also works.
 pub trait EmailRenderer {
     /// Renders `part` from `template` with `data`.
     ///
     /// # Errors
     /// `TEMPLATE_INVALID` (or another code) when the template cannot render.
-    fn render(&self, part: EmailPart, template: &str, data: &Value) -> Result<String>;
+    fn render(&self, part: EmailPart, template: &str, data: &dyn Data) -> Result<String>;
 }
 
 impl<F> EmailRenderer for F
 where
-    F: Fn(EmailPart, &str, &Value) -> Result<String>,
+    F: Fn(EmailPart, &str, &dyn Data) -> Result<String>,
 {
-    fn render(&self, part: EmailPart, template: &str, data: &Value) -> Result<String> {
+    fn render(&self, part: EmailPart, template: &str, data: &dyn Data) -> Result<String> {
         self(part, template, data)
     }
 }
@@ -107,31 +107,56 @@ pub struct ConfirmationMessage {
 /// `decisionId`, `campaign`, `advertiser`, the creative's `headline`,
 /// `body`, `cta`, `image`, `imageAlt`, `terms` (template sources as in the
 /// bundle; the engine may render them first), `actionType`, `actionUrl`,
-/// `couponCode` (coupon offers) and `sku` (add-to-cart offers).
-pub fn confirmation_data(opened: &OpenedFulfilment, offer: &Offer) -> Value {
-    let fields = &offer.creative.fields;
-    let (action_type, action_url, coupon_code, sku) = match &offer.action {
-        Action::Link { url } => ("link", Some(url.as_str()), None, None),
-        Action::AddToCart { sku } => ("addToCart", None, None, Some(sku.as_str())),
-        Action::Coupon { code, url } => ("coupon", url.as_deref(), Some(code.as_str()), None),
-    };
-    json!({
-        "email": opened.email,
-        "offerId": opened.offer_id,
-        "decisionId": opened.decision_id,
-        "campaign": offer.campaign,
-        "advertiser": offer.advertiser,
-        "headline": fields.headline,
-        "body": fields.body,
-        "cta": fields.cta,
-        "image": fields.image,
-        "imageAlt": fields.image_alt,
-        "terms": fields.terms,
-        "actionType": action_type,
-        "actionUrl": action_url,
-        "couponCode": coupon_code,
-        "sku": sku,
-    })
+/// `couponCode` (coupon offers) and `sku` (add-to-cart offers). Names that do
+/// not apply (no image, no coupon…) are `null`.
+pub fn confirmation_data<'a>(
+    opened: &'a OpenedFulfilment,
+    offer: &'a Offer,
+) -> ConfirmationData<'a> {
+    ConfirmationData { opened, offer }
+}
+
+/// Template data of a confirmation email (see [`confirmation_data`]), read
+/// from the opened request and the offer without copying them.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfirmationData<'a> {
+    opened: &'a OpenedFulfilment,
+    offer: &'a Offer,
+}
+
+impl Data for ConfirmationData<'_> {
+    fn get(&self, key: &str) -> Option<Datum<'_>> {
+        let (opened, offer) = (self.opened, self.offer);
+        let fields = &offer.creative.fields;
+        let (action_type, action_url, coupon_code, sku) = match &offer.action {
+            Action::Link { url } => ("link", Some(url.as_str()), None, None),
+            Action::AddToCart { sku } => ("addToCart", None, None, Some(sku.as_str())),
+            Action::Coupon { code, url } => ("coupon", url.as_deref(), Some(code.as_str()), None),
+        };
+        Some(match key {
+            "email" => Datum::Text(&opened.email),
+            "offerId" => Datum::Text(&opened.offer_id),
+            "decisionId" => Datum::Text(&opened.decision_id),
+            "campaign" => Datum::Text(&offer.campaign),
+            "advertiser" => Datum::Text(&offer.advertiser),
+            "headline" => Datum::Text(&fields.headline),
+            "body" => Datum::Text(&fields.body),
+            "cta" => Datum::Text(&fields.cta),
+            "image" => or_null(fields.image.as_deref()),
+            "imageAlt" => or_null(fields.image_alt.as_deref()),
+            "terms" => or_null(fields.terms.as_deref()),
+            "actionType" => Datum::Text(action_type),
+            "actionUrl" => or_null(action_url),
+            "couponCode" => or_null(coupon_code),
+            "sku" => or_null(sku),
+            _ => return None,
+        })
+    }
+}
+
+/// An optional string: `null` when absent.
+fn or_null(text: Option<&str>) -> Datum<'_> {
+    text.map_or(Datum::Null, Datum::Text)
 }
 
 /// Builds the confirmation email for an opened request: checks it is for

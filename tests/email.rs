@@ -9,6 +9,7 @@ use offer_edge::email::{
 };
 use offer_edge::events::EventType;
 use offer_edge::seal::OpenedFulfilment;
+use offer_edge::template::{Data, Datum};
 use offer_edge::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
 use offer_edge::{ErrorCode, Result};
 use serde_json::{json, Value};
@@ -115,19 +116,27 @@ fn composes_with_coupon_details_and_reminder() {
         "html": "<p>{{couponCode}}</p>",
         "reminderAfter": "48h"
     }));
-    let data = confirmation_data(&opened(), &offer);
-    assert_eq!(data["couponCode"], "FRESH50");
-    assert_eq!(data["actionUrl"], "https://freshbox.example/redeem");
-    assert_eq!(data["actionType"], "coupon");
-    assert_eq!(data["email"], "ada@example.com");
-    assert_eq!(data["headline"], "50% off meals");
+    let opened_request = opened();
+    let data = confirmation_data(&opened_request, &offer);
+    let text = |key: &str| data.get(key).and_then(|d| d.as_text());
+    assert_eq!(text("couponCode"), Some("FRESH50"));
+    assert_eq!(text("actionUrl"), Some("https://freshbox.example/redeem"));
+    assert_eq!(text("actionType"), Some("coupon"));
+    assert_eq!(text("email"), Some("ada@example.com"));
+    assert_eq!(text("headline"), Some("50% off meals"));
+    // Names that do not apply are null (they stop the Mustache context
+    // search), unknown names are missing.
+    assert!(matches!(data.get("sku"), Some(Datum::Null)));
+    assert!(data.get("firstname").is_none());
 
     let calls = RefCell::new(Vec::new());
-    let renderer = |part: EmailPart, template: &str, data: &Value| -> Result<String> {
+    let renderer = |part: EmailPart, template: &str, data: &dyn Data| -> Result<String> {
         calls.borrow_mut().push((part, template.to_owned()));
         Ok(format!(
             "{part:?}:{}",
-            data["couponCode"].as_str().unwrap_or("")
+            data.get("couponCode")
+                .and_then(|d| d.as_text())
+                .unwrap_or("")
         ))
     };
     let message = compose_confirmation(&opened(), &offer, accepted_at(), &renderer).unwrap();
@@ -158,7 +167,7 @@ fn composes_with_coupon_details_and_reminder() {
 
 #[test]
 fn refuses_requests_for_other_offers_or_offers_without_email() {
-    let renderer = |_: EmailPart, _: &str, _: &Value| -> Result<String> { Ok(String::new()) };
+    let renderer = |_: EmailPart, _: &str, _: &dyn Data| -> Result<String> { Ok(String::new()) };
     let with_email = offer(json!({"required": true, "subject": "s", "html": "h"}));
     let mut other = opened();
     other.offer_id = "offer-other".into();

@@ -5,15 +5,15 @@ use super::engine::{CompiledEmail, Engine};
 use crate::email::{compose_confirmation, ConfirmationMessage, EmailPart, EmailRenderer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::seal::OpenedFulfilment;
+use crate::template::Data;
 use crate::time::Timestamp;
-use serde_json::Value;
 
 /// Renders with one offer's compiled templates. `compose_confirmation` hands
 /// over the template sources too; they are the ones these were compiled from.
 struct Compiled<'a>(&'a CompiledEmail);
 
 impl EmailRenderer for Compiled<'_> {
-    fn render(&self, part: EmailPart, _source: &str, data: &Value) -> Result<String> {
+    fn render(&self, part: EmailPart, _source: &str, data: &dyn Data) -> Result<String> {
         Ok(match part {
             EmailPart::Subject => self.0.subject.render(data),
             EmailPart::Html => self.0.html.render(data),
@@ -57,13 +57,13 @@ impl Engine {
         // The creative's text fields are templates: render them (defaults
         // only) so the email never shows raw `{{…}}`.
         let mut offer = source.clone();
-        let empty = Value::Object(serde_json::Map::new());
+        let empty = &();
         let f = &compiled.fields;
-        offer.creative.fields.headline = f.headline.render(&empty);
-        offer.creative.fields.body = f.body.render(&empty);
-        offer.creative.fields.cta = f.cta.render(&empty);
-        offer.creative.fields.terms = f.terms.as_ref().map(|t| t.render(&empty));
-        offer.creative.fields.image_alt = f.image_alt.as_ref().map(|t| t.render(&empty));
+        offer.creative.fields.headline = f.headline.render(empty);
+        offer.creative.fields.body = f.body.render(empty);
+        offer.creative.fields.cta = f.cta.render(empty);
+        offer.creative.fields.terms = f.terms.as_ref().map(|t| t.render(empty));
+        offer.creative.fields.image_alt = f.image_alt.as_ref().map(|t| t.render(empty));
         compose_confirmation(opened, &offer, accepted_at, &Compiled(email))
     }
 }

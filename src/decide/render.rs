@@ -9,8 +9,7 @@ use super::decision::{ActionView, DecidedOffer, RenderedFields};
 use super::engine::{CompiledOffer, CompiledPlacement};
 use crate::bundle::{Action, Offer};
 use crate::context::{Context, Field, FieldValue};
-use crate::template::TextTemplate;
-use serde_json::{json, Map, Value};
+use crate::template::{Data, Datum, List, TextTemplate};
 
 /// Attributes templates may use.
 const TEMPLATE_FIELDS: [Field; 13] = [
@@ -29,23 +28,28 @@ const TEMPLATE_FIELDS: [Field; 13] = [
     Field::Device,
 ];
 
+/// The template data of a (normalized) context: its presentation
+/// attributes by name, read straight from the context (no copy).
+#[derive(Clone, Copy)]
+pub(crate) struct ContextData<'a>(&'a Context);
+
 /// The template data of a (normalized) context.
-pub(crate) fn template_data(ctx: &Context) -> Value {
-    let mut map = Map::new();
-    for field in TEMPLATE_FIELDS {
-        let value = match ctx.get(field) {
-            Some(FieldValue::Text(t)) => Value::String(t.to_string()),
-            Some(FieldValue::Number(n)) => {
-                serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
-            }
-            None => continue,
-        };
-        map.insert(field.name().to_string(), value);
-    }
-    Value::Object(map)
+pub(crate) fn template_data(ctx: &Context) -> ContextData<'_> {
+    ContextData(ctx)
 }
 
-fn render_opt(t: Option<&TextTemplate>, data: &Value) -> Option<String> {
+impl Data for ContextData<'_> {
+    fn get(&self, key: &str) -> Option<Datum<'_>> {
+        let field = TEMPLATE_FIELDS.into_iter().find(|f| f.name() == key)?;
+        match self.0.get(field)? {
+            FieldValue::Text(t) => Some(Datum::Text(t)),
+            FieldValue::Number(n) if n.is_finite() => Some(Datum::Number(n)),
+            FieldValue::Number(_) => Some(Datum::Null),
+        }
+    }
+}
+
+fn render_opt(t: Option<&TextTemplate>, data: &dyn Data) -> Option<String> {
     t.map(|t| t.render(data)).filter(|s| !s.is_empty())
 }
 
@@ -53,7 +57,7 @@ fn render_opt(t: Option<&TextTemplate>, data: &Value) -> Option<String> {
 pub(crate) fn render_offer(
     compiled: &CompiledOffer,
     source: &Offer,
-    data: &Value,
+    data: &dyn Data,
 ) -> RenderedFields {
     let f = &compiled.fields;
     RenderedFields {
@@ -95,32 +99,80 @@ pub(crate) fn action_view(action: &Action) -> ActionView {
 /// The placement layout rendered around its winners.
 pub(crate) fn render_layout(
     placement: &CompiledPlacement,
-    data: &Value,
+    data: &ContextData<'_>,
     offers: &[DecidedOffer],
 ) -> String {
-    let items: Vec<Value> = offers
-        .iter()
-        .map(|o| {
-            json!({
-                "id": o.offer_id,
-                "rank": o.rank,
-                "headline": o.fields.headline,
-                "body": o.fields.body,
-                "cta": o.fields.cta,
-                "declineLabel": o.fields.decline_label,
-                "image": o.fields.image,
-                "imageAlt": o.fields.image_alt,
-                "terms": o.fields.terms,
-                "actionType": o.action.kind,
-                "actionUrl": o.action.url,
-                "needsConfirmationEmail": o.needs_confirmation_email,
-            })
-        })
-        .collect();
-    let mut data = data.clone();
-    if let Value::Object(map) = &mut data {
-        map.insert("placement".into(), json!({ "id": placement.id }));
-        map.insert("offers".into(), Value::Array(items));
+    placement.layout.render(&LayoutData {
+        context: *data,
+        placement: PlacementData(&placement.id),
+        offers: OfferList(offers),
+    })
+}
+
+/// A layout's data: the context's attributes plus `placement` and `offers`.
+struct LayoutData<'a> {
+    context: ContextData<'a>,
+    placement: PlacementData<'a>,
+    offers: OfferList<'a>,
+}
+
+impl Data for LayoutData<'_> {
+    fn get(&self, key: &str) -> Option<Datum<'_>> {
+        match key {
+            "placement" => Some(Datum::Map(&self.placement)),
+            "offers" => Some(Datum::List(&self.offers)),
+            _ => self.context.get(key),
+        }
     }
-    placement.layout.render(&data)
+}
+
+/// `placement`: `{id}`.
+struct PlacementData<'a>(&'a str);
+
+impl Data for PlacementData<'_> {
+    fn get(&self, key: &str) -> Option<Datum<'_>> {
+        (key == "id").then_some(Datum::Text(self.0))
+    }
+}
+
+/// `offers`: the placement's winners, in rank order.
+struct OfferList<'a>(&'a [DecidedOffer]);
+
+impl List for OfferList<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn item(&self, index: usize) -> Option<Datum<'_>> {
+        self.0.get(index).map(|o| Datum::Map(o))
+    }
+}
+
+/// One winner as a layout sees it. Absent optional fields are `null` (not
+/// missing), so `{{terms}}` inside `{{#offers}}` never falls back to an
+/// outer context.
+impl Data for DecidedOffer {
+    fn get(&self, key: &str) -> Option<Datum<'_>> {
+        let f = &self.fields;
+        Some(match key {
+            "id" => Datum::Text(&self.offer_id),
+            "rank" => Datum::Number(f64::from(self.rank)),
+            "headline" => Datum::Text(&f.headline),
+            "body" => Datum::Text(&f.body),
+            "cta" => Datum::Text(&f.cta),
+            "declineLabel" => Datum::Text(&f.decline_label),
+            "image" => optional(&f.image),
+            "imageAlt" => Datum::Text(&f.image_alt),
+            "terms" => optional(&f.terms),
+            "actionType" => Datum::Text(self.action.kind),
+            "actionUrl" => optional(&self.action.url),
+            "needsConfirmationEmail" => Datum::Bool(self.needs_confirmation_email),
+            _ => return None,
+        })
+    }
+}
+
+/// An optional string: `null` when absent.
+fn optional(text: &Option<String>) -> Datum<'_> {
+    text.as_deref().map_or(Datum::Null, Datum::Text)
 }

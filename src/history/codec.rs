@@ -28,10 +28,13 @@
 //! session, decline, accept) its last-touched hour. On ties, daily buckets go
 //! before hourly ones and buckets before whole keys; then by key.
 
+mod evict;
+
 use super::counters::{day_of_hour, held_ages, set_day, set_hour, Entry, DAY_SPAN, HOUR_SPAN};
 use super::{History, HistoryWarning, HistoryWarningCode};
 use crate::limits::MAX_HISTORY_BYTES;
 use crate::time::Timestamp;
+use evict::{evict, low_half, sort_packed};
 
 /// The blob format this build writes and reads.
 pub const HISTORY_FORMAT_VERSION: u8 = 1;
@@ -188,18 +191,6 @@ fn touch_age(e: &Entry, ref_hour: i64) -> u64 {
     u64::try_from(ref_hour.saturating_sub(e.touched_hour)).unwrap_or(0)
 }
 
-/// One thing eviction can drop, ranked by `(newest_hour, rank, key)`.
-struct Candidate {
-    newest_hour: i64,
-    rank: u8,
-    plan: usize,
-    age: u8,
-}
-
-const RANK_DAY: u8 = 0;
-const RANK_HOUR: u8 = 1;
-const RANK_ENTRY: u8 = 2;
-
 pub(super) fn encode(history: &History) -> Vec<u8> {
     let ref_hour = history
         .entries
@@ -208,10 +199,16 @@ pub(super) fn encode(history: &History) -> Vec<u8> {
         .fold(history.clock_hour, i64::max)
         .max(0);
 
-    let mut order: Vec<&Entry> = history.entries.iter().collect();
-    order.sort_unstable_by_key(|e| e.key);
+    // Key order, via the one packed-u128 sort this module instantiates
+    // (see `sort_packed`): the key in the high half, the entry's position low.
+    let mut order: Vec<u128> = (0u64..)
+        .zip(&history.entries)
+        .map(|(i, e)| u128::from(e.key) << 64 | u128::from(i))
+        .collect();
+    sort_packed(&mut order);
     let mut plans: Vec<Plan<'_>> = order
         .into_iter()
+        .filter_map(|packed| history.entries.get(low_half(packed) as usize))
         .map(|entry| Plan::new(entry, ref_hour))
         .collect();
     plans.retain(|p| p.alive);
@@ -236,64 +233,6 @@ pub(super) fn encode(history: &History) -> Vec<u8> {
     let sum = checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
     out
-}
-
-fn evict(plans: &mut [Plan<'_>], ref_hour: i64, total: &mut usize) {
-    let ref_day = day_of_hour(ref_hour);
-    let mut candidates = Vec::new();
-    for (i, plan) in plans.iter().enumerate() {
-        for (age, _) in buckets(&plan.hours) {
-            candidates.push(Candidate {
-                newest_hour: ref_hour - i64::from(age),
-                rank: RANK_HOUR,
-                plan: i,
-                age,
-            });
-        }
-        for (age, _) in buckets(&plan.days) {
-            let day = ref_day - i64::from(age);
-            candidates.push(Candidate {
-                newest_hour: (day * 24 + 23).min(ref_hour),
-                rank: RANK_DAY,
-                plan: i,
-                age,
-            });
-        }
-        candidates.push(Candidate {
-            newest_hour: plan.entry.touched_hour,
-            rank: RANK_ENTRY,
-            plan: i,
-            age: 0,
-        });
-    }
-    // Plans are in key order, so `plan` breaks ties by key.
-    candidates.sort_unstable_by_key(|c| (c.newest_hour, c.rank, c.plan, c.age));
-    for c in candidates {
-        if *total <= MAX_HISTORY_BYTES {
-            break;
-        }
-        let Some(plan) = plans.get_mut(c.plan) else {
-            continue;
-        };
-        if !plan.alive {
-            continue;
-        }
-        let ring = match c.rank {
-            RANK_HOUR => plan.hours.get_mut(usize::from(c.age)),
-            RANK_DAY => plan.days.get_mut(usize::from(c.age)),
-            _ => None,
-        };
-        let saved = match ring {
-            Some(count) => bucket_len(std::mem::take(count)),
-            None if c.rank != RANK_ENTRY => 0,
-            _ => {
-                plan.alive = false;
-                plan.len
-            }
-        };
-        plan.len = plan.len.saturating_sub(saved);
-        *total = total.saturating_sub(saved);
-    }
 }
 
 fn write_entry(out: &mut Vec<u8>, plan: &Plan<'_>, ref_hour: i64) {

@@ -11,6 +11,10 @@
 //!   is safe (script/style, event handlers, unquoted attributes, tag and
 //!   attribute names, comments…) are refused with `TEMPLATE_INVALID`.
 //!
+//! Both render from [`Data`]: a borrowed view the caller implements over its
+//! own types (the engine exposes the checkout context and its decided offers
+//! without building a JSON tree); `serde_json::Value` implements it too.
+//!
 //! Neither kind has an unescaped-output form: `{{{x}}}` and `{{&x}}` are
 //! refused, as are partials and set-delimiter tags. See `docs/TEMPLATES.md`.
 //!
@@ -34,16 +38,17 @@
 //! ```
 
 mod attr;
+mod data;
 mod escape;
 mod html_context;
 mod parse;
 mod render;
 
+pub use data::{json_datum, Data, Datum, List};
 pub use escape::URL_PLACEHOLDER;
 
 use crate::{Error, ErrorCode, Result};
 use parse::Node;
-use serde_json::Value;
 
 /// A compiled Mustache template whose output is plain text.
 ///
@@ -84,7 +89,7 @@ impl Compiled {
         }
     }
 
-    fn render(&self, data: &Value) -> String {
+    fn render(&self, data: &dyn Data) -> String {
         render::render(&self.source, &self.nodes, data, self.capacity)
     }
 }
@@ -108,7 +113,7 @@ impl TextTemplate {
 
     /// Render with `data` as the root context. Missing names render empty
     /// (or as their `|default`); never fails.
-    pub fn render(&self, data: &Value) -> String {
+    pub fn render(&self, data: &dyn Data) -> String {
         self.inner.render(data)
     }
 
@@ -142,7 +147,7 @@ impl HtmlTemplate {
     /// Render with `data` as the root context, escaping every value for its
     /// context. Missing names render empty (or as their `|default`); never
     /// fails.
-    pub fn render(&self, data: &Value) -> String {
+    pub fn render(&self, data: &dyn Data) -> String {
         self.inner.render(data)
     }
 

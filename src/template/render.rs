@@ -1,28 +1,28 @@
-//! Rendering a compiled node tree against JSON data.
+//! Rendering a compiled node tree against template data.
 //!
-//! Infallible: a missing name renders as empty (or its default), a
-//! non-scalar as empty. The context stack holds borrowed values; the only
+//! Infallible: a missing name renders as empty (or its default), a map or
+//! list as empty. The context stack holds borrowed [`Datum`]s; the only
 //! allocation besides the output is one scratch buffer for number formatting.
 
+use super::data::{Data, Datum};
 use super::parse::{Name, Node};
-use serde_json::Value;
 use std::fmt::Write as _;
 
 /// Render `nodes` (whose text lives in `source`) with `data` as the root
 /// context, into a buffer pre-sized to `capacity`.
-pub(crate) fn render(source: &str, nodes: &[Node], data: &Value, capacity: usize) -> String {
+pub(crate) fn render(source: &str, nodes: &[Node], data: &dyn Data, capacity: usize) -> String {
     let mut out = String::with_capacity(capacity);
     let mut scratch = String::new();
-    let mut stack: Vec<&Value> = Vec::with_capacity(8);
-    stack.push(data);
+    let mut stack: Vec<Datum<'_>> = Vec::with_capacity(8);
+    stack.push(Datum::Map(data));
     render_nodes(source, nodes, &mut stack, &mut out, &mut scratch);
     out
 }
 
-fn render_nodes(
+fn render_nodes<'v>(
     source: &str,
     nodes: &[Node],
-    stack: &mut Vec<&Value>,
+    stack: &mut Vec<Datum<'v>>,
     out: &mut String,
     scratch: &mut String,
 ) {
@@ -58,8 +58,8 @@ fn render_nodes(
                     continue;
                 }
                 match value {
-                    Some(Value::Array(items)) => {
-                        for item in items {
+                    Some(Datum::List(items)) => {
+                        for item in (0..items.len()).filter_map(|i| items.item(i)) {
                             stack.push(item);
                             render_nodes(source, body, stack, out, scratch);
                             stack.pop();
@@ -77,28 +77,33 @@ fn render_nodes(
     }
 }
 
+/// `key` inside `value`, when it is a map.
+fn member<'v>(value: Datum<'v>, key: &str) -> Option<Datum<'v>> {
+    match value {
+        Datum::Map(map) => map.get(key),
+        _ => None,
+    }
+}
+
 /// Resolve a name per the Mustache spec: the first part of a dotted name is
 /// searched from the top of the context stack down; the remaining parts are
 /// looked up only inside what the first part found (a broken chain is a
 /// miss, not a fallback to outer contexts).
-fn lookup<'v>(stack: &[&'v Value], name: &Name) -> Option<&'v Value> {
+fn lookup<'v>(stack: &[Datum<'v>], name: &Name) -> Option<Datum<'v>> {
     match name {
         Name::Dot => stack.last().copied(),
         Name::Path(parts) => {
             let (first, rest) = parts.split_first()?;
-            let mut found = stack
-                .iter()
-                .rev()
-                .find_map(|ctx| ctx.as_object().and_then(|o| o.get(&**first)))?;
+            let mut found = stack.iter().rev().find_map(|ctx| member(*ctx, first))?;
             for part in rest {
-                found = found.as_object()?.get(&**part)?;
+                found = member(found, part)?;
             }
             Some(found)
         }
         Name::Local(parts) => {
             let mut found = *stack.last()?;
             for part in parts.iter() {
-                found = found.as_object()?.get(&**part)?;
+                found = member(found, part)?;
             }
             Some(found)
         }
@@ -106,46 +111,52 @@ fn lookup<'v>(stack: &[&'v Value], name: &Name) -> Option<&'v Value> {
 }
 
 /// Missing, null or empty string: what a `|default` replaces.
-fn is_missing(value: Option<&Value>) -> bool {
+fn is_missing(value: Option<Datum<'_>>) -> bool {
     match value {
-        None | Some(Value::Null) => true,
-        Some(Value::String(s)) => s.is_empty(),
+        None | Some(Datum::Null) => true,
+        Some(Datum::Text(s)) => s.is_empty(),
         _ => false,
     }
 }
 
 /// Section truthiness, as in JavaScript Mustache: false, null, missing, empty
 /// string, 0 and the empty list are falsey; everything else is truthy.
-fn is_truthy(value: Option<&Value>) -> bool {
+fn is_truthy(value: Option<Datum<'_>>) -> bool {
     match value {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(_) => true,
+        None | Some(Datum::Null) | Some(Datum::Bool(false)) => false,
+        Some(Datum::Text(s)) => !s.is_empty(),
+        Some(Datum::Number(n)) => n != 0.0 && !n.is_nan(),
+        Some(Datum::Int(n)) => n != 0,
+        Some(Datum::Uint(n)) => n != 0,
+        Some(Datum::List(items)) => !items.is_empty(),
+        Some(Datum::Bool(true) | Datum::Map(_)) => true,
     }
 }
 
-/// The text of a scalar value; `None` for missing, null, objects and arrays.
+/// The text of a scalar value; `None` for missing, null, maps and lists.
 /// Numbers print as JavaScript would for everyday values (`50.0` → `50`,
-/// `49.5` → `49.5`).
-fn scalar_text<'a>(value: Option<&'a Value>, scratch: &'a mut String) -> Option<&'a str> {
+/// `49.5` → `49.5`); JSON integers print exactly.
+fn scalar_text<'a>(value: Option<Datum<'a>>, scratch: &'a mut String) -> Option<&'a str> {
     match value? {
-        Value::String(s) => Some(s),
-        Value::Bool(true) => Some("true"),
-        Value::Bool(false) => Some("false"),
-        Value::Number(n) => {
+        Datum::Text(s) => Some(s),
+        Datum::Bool(true) => Some("true"),
+        Datum::Bool(false) => Some("false"),
+        Datum::Number(n) => {
             scratch.clear();
-            if let Some(i) = n.as_i64() {
-                let _ = write!(scratch, "{i}");
-            } else if let Some(u) = n.as_u64() {
-                let _ = write!(scratch, "{u}");
-            } else if let Some(f) = n.as_f64() {
-                write_js_number(scratch, f);
-            }
+            write_js_number(scratch, n);
             Some(scratch.as_str())
         }
-        Value::Null | Value::Array(_) | Value::Object(_) => None,
+        Datum::Int(i) => {
+            scratch.clear();
+            let _ = write!(scratch, "{i}");
+            Some(scratch.as_str())
+        }
+        Datum::Uint(u) => {
+            scratch.clear();
+            let _ = write!(scratch, "{u}");
+            Some(scratch.as_str())
+        }
+        Datum::Null | Datum::Map(_) | Datum::List(_) => None,
     }
 }
 
@@ -165,12 +176,15 @@ fn write_js_number(out: &mut String, f: f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::data::json_datum;
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn num(v: Value) -> String {
         let mut s = String::new();
-        scalar_text(Some(&v), &mut s).unwrap_or("").to_owned()
+        scalar_text(Some(json_datum(&v)), &mut s)
+            .unwrap_or("")
+            .to_owned()
     }
 
     #[test]
