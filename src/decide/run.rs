@@ -10,7 +10,10 @@ use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::{history_key, History};
-use crate::rank::{select, sigmoid, Candidate, FeatureName, FeatureValues, Pick};
+use crate::rank::{
+    expected_upper_bound, select, shortlist_len, sigmoid, Candidate, FeatureName, FeatureValues,
+    Pick, Shortlist, MAX_CONTENDERS,
+};
 use crate::receipt::Receipt;
 use crate::rng::SplitMix64;
 use crate::rules::RuleEnv;
@@ -43,6 +46,8 @@ impl Default for DecideOptions {
 
 /// Marks an offer that failed a check (scores are never negative).
 const INELIGIBLE: f64 = -1.0;
+/// Marks an eligible offer whose exact score has not been computed.
+const UNSCORED: f64 = -2.0;
 
 /// What rules and checks may ask about the shopper during one decision.
 struct Env<'a> {
@@ -127,20 +132,7 @@ impl Engine {
         let decision_id = Receipt::decision_id_from_entropy(&rng.next_bytes16());
         let placements = self.requested_placements(&options.placements)?;
 
-        let env = Env {
-            engine: self,
-            history,
-            now,
-            email: ctx
-                .emailsha256
-                .as_deref()
-                .and_then(IdentifierHash::from_hex),
-            phone: ctx
-                .phone
-                .as_deref()
-                .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
-            membership: vec![Cell::new(0); self.audiences.len()],
-        };
+        let env = self.env(&ctx, history, now);
         let mut ruled_out = Vec::new();
         let mut scratch = Vec::new();
         if !options.explain {
@@ -176,65 +168,98 @@ impl Engine {
         };
         let mut candidates = Vec::new();
         let mut reasons: Vec<Option<Reason>> = Vec::new();
-        // Per offer: NaN = not checked yet, INELIGIBLE, else P(engage) × value.
+        // Per offer: NaN = not checked yet, INELIGIBLE, UNSCORED (eligible,
+        // exact score not needed yet), else P(engage) × value.
         let mut expected = vec![f64::NAN; self.offers.len()];
         let mut first_reason: Vec<Option<Reason>> = Vec::new();
         if options.explain {
             first_reason.resize(self.offers.len(), None);
         }
+        let mut shortlist = Shortlist::new(MAX_CONTENDERS);
         for &p in &placements {
             let placement = &self.placements[p];
-            candidates.clear();
-            if options.explain {
-                reasons.clear();
-                reasons.resize(self.offers.len(), Some(Reason::NotInPlacement));
-            }
-            for &i in &placement.offers {
-                let idx = i as usize;
-                if let Some(other) = shown_in[idx] {
-                    if options.explain {
-                        reasons[idx] = Some(Reason::ShownInOtherPlacement {
-                            placement: self.placements[other].id.clone(),
-                        });
-                    }
-                    continue;
-                }
-                // Eligibility does not depend on the placement: check each
-                // offer once per decision, however many placements list it.
-                if expected[idx].is_nan() {
-                    let verdict =
-                        self.check(idx, &ctx, &env, is_set(&ruled_out, i), options.explain);
-                    expected[idx] = match verdict {
-                        Ok(()) => {
-                            let offer = &self.offers[idx];
-                            sigmoid(logits.get(idx).copied().unwrap_or(0.0)) * offer.value
-                        }
-                        Err(reason) => {
-                            if options.explain {
-                                first_reason[idx] = Some(reason);
-                            }
-                            INELIGIBLE
-                        }
-                    };
-                }
-                if expected[idx] == INELIGIBLE {
-                    if options.explain {
-                        reasons[idx] = first_reason[idx].clone();
-                    }
-                    continue;
-                }
-                let offer = &self.offers[idx];
-                candidates.push(Candidate {
-                    offer: i,
-                    tier: offer.tier,
-                    advertiser: offer.advertiser,
-                    expected: expected[idx],
-                });
+            // Without `explain`, only offers that can reach the shortlist
+            // need an exact score (an `exp`): the others are skipped on an
+            // upper bound. Greedy selection may widen past the shortlist
+            // when advertisers collide; it then reruns without skipping.
+            let mut prune = !options.explain;
+            let picks = loop {
+                candidates.clear();
+                shortlist.reset(shortlist_len(placement.max_offers, &self.model));
+                let mut pruned = false;
                 if options.explain {
-                    reasons[idx] = None;
+                    reasons.clear();
+                    reasons.resize(self.offers.len(), Some(Reason::NotInPlacement));
                 }
-            }
-            let picks = select(&mut candidates, placement.max_offers, &self.model, &mut rng);
+                for &i in &placement.offers {
+                    let idx = i as usize;
+                    if let Some(other) = shown_in[idx] {
+                        if options.explain {
+                            reasons[idx] = Some(Reason::ShownInOtherPlacement {
+                                placement: self.placements[other].id.clone(),
+                            });
+                        }
+                        continue;
+                    }
+                    // Eligibility does not depend on the placement: check each
+                    // offer once per decision, however many placements list it.
+                    if expected[idx].is_nan() {
+                        let verdict =
+                            self.check(idx, &ctx, &env, is_set(&ruled_out, i), options.explain);
+                        expected[idx] = match verdict {
+                            Ok(()) => UNSCORED,
+                            Err(reason) => {
+                                if options.explain {
+                                    first_reason[idx] = Some(reason);
+                                }
+                                INELIGIBLE
+                            }
+                        };
+                    }
+                    if expected[idx] == INELIGIBLE {
+                        if options.explain {
+                            reasons[idx] = first_reason[idx].clone();
+                        }
+                        continue;
+                    }
+                    let offer = &self.offers[idx];
+                    if expected[idx] == UNSCORED {
+                        let logit = logits.get(idx).copied().unwrap_or(0.0);
+                        if prune
+                            && shortlist.excludes(
+                                offer.tier,
+                                expected_upper_bound(logit, offer.value),
+                                i,
+                            )
+                        {
+                            pruned = true;
+                            continue;
+                        }
+                        expected[idx] = sigmoid(logit) * offer.value;
+                    } else if prune && shortlist.excludes(offer.tier, expected[idx], i) {
+                        pruned = true;
+                        continue;
+                    }
+                    shortlist.insert(offer.tier, expected[idx], i);
+                    candidates.push(Candidate {
+                        offer: i,
+                        tier: offer.tier,
+                        advertiser: offer.advertiser,
+                        expected: expected[idx],
+                    });
+                    if options.explain {
+                        reasons[idx] = None;
+                    }
+                }
+                let picks = select(&mut candidates, placement.max_offers, &self.model, &mut rng);
+                // Only greedy selection (no draws: `rng` untouched) looks past
+                // the shortlist, and only when it came up short.
+                if pruned && picks.len() < placement.max_offers && !self.model.explores() {
+                    prune = false;
+                    continue;
+                }
+                break picks;
+            };
 
             let mut offers = Vec::with_capacity(picks.len());
             for (rank, pick) in picks.iter().enumerate() {
@@ -314,6 +339,48 @@ impl Engine {
         let mut decision = self.decide(context, &history, now, entropy, options)?;
         decision.warnings.extend(warning);
         Ok((decision, history))
+    }
+
+    /// The offers that pass every check [`decide`](Self::decide) makes
+    /// before ranking, for this shopper at `now`: approval, schedule,
+    /// eligibility rule, audiences, accepts, declines and caps (placements
+    /// and ranking play no part). Indices into `bundle().offers`, in bundle
+    /// order.
+    pub fn eligible_offers(
+        &self,
+        context: &Context,
+        history: &History,
+        now: Timestamp,
+    ) -> Vec<u32> {
+        let ctx = context.normalized();
+        let env = self.env(&ctx, history, now);
+        let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
+        self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
+        (0..self.offers.len())
+            .filter(|&i| {
+                self.check(i, &ctx, &env, is_set(&ruled_out, i as u32), false)
+                    .is_ok()
+            })
+            .map(|i| i as u32)
+            .collect()
+    }
+
+    /// What rules and checks may ask about this shopper (`ctx` normalized).
+    fn env<'a>(&'a self, ctx: &Context, history: &'a History, now: Timestamp) -> Env<'a> {
+        Env {
+            engine: self,
+            history,
+            now,
+            email: ctx
+                .emailsha256
+                .as_deref()
+                .and_then(IdentifierHash::from_hex),
+            phone: ctx
+                .phone
+                .as_deref()
+                .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
+            membership: vec![Cell::new(0); self.audiences.len()],
+        }
     }
 
     fn requested_placements(&self, wanted: &[String]) -> Result<Vec<usize>> {
@@ -470,3 +537,7 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

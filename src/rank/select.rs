@@ -48,6 +48,72 @@ pub struct Pick {
     pub propensity: f64,
 }
 
+/// How many of the best candidates [`select`] can look at before it widens
+/// its search (greedy selection widens only when advertisers collide).
+pub fn shortlist_len(slots: usize, model: &CompiledModel) -> usize {
+    if model.explores() {
+        MAX_CONTENDERS
+    } else {
+        greedy_window(slots)
+    }
+}
+
+fn greedy_window(slots: usize) -> usize {
+    (slots * 4).max(8)
+}
+
+/// The best `len` ranking keys (tier, expected, offer) seen so far, to tell
+/// whether a new candidate could still be among the best `len`: anything
+/// that ranks below the worst of a full set never can.
+#[derive(Debug)]
+pub struct Shortlist {
+    len: usize,
+    /// Best first.
+    keys: Vec<(u8, f64, u32)>,
+}
+
+impl Shortlist {
+    /// Tracks the best `len` keys.
+    pub fn new(len: usize) -> Self {
+        Self {
+            len,
+            keys: Vec::with_capacity(len.min(64) + 1),
+        }
+    }
+
+    /// Forgets every key and tracks the best `len` from now on (keeps the
+    /// allocation).
+    pub fn reset(&mut self, len: usize) {
+        self.len = len;
+        self.keys.clear();
+    }
+
+    /// Whether a candidate whose expected score is at most `bound` ranks
+    /// below `len` candidates already seen, so it cannot be shortlisted.
+    pub fn excludes(&self, tier: u8, bound: f64, offer: u32) -> bool {
+        self.keys.len() >= self.len
+            && self
+                .keys
+                .last()
+                .is_some_and(|&worst| by_rank((tier, bound, offer), worst) == Ordering::Greater)
+    }
+
+    /// Records a candidate's exact key.
+    pub fn insert(&mut self, tier: u8, expected: f64, offer: u32) {
+        let key = (tier, expected, offer);
+        if self.excludes(tier, expected, offer) {
+            return;
+        }
+        let at = self
+            .keys
+            .iter()
+            .position(|&k| by_rank(key, k) == Ordering::Less)
+            .unwrap_or(self.keys.len());
+        self.keys.insert(at, key);
+        self.keys.truncate(self.len);
+    }
+}
+
 fn by_rank(a: (u8, f64, u32), b: (u8, f64, u32)) -> Ordering {
     a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
 }
@@ -159,7 +225,7 @@ pub fn select(
     if !model.explores() {
         // Greedy: the winners are among the best few unless many share an
         // advertiser; then fall back to the full order.
-        let mut n = (slots * 4).max(8);
+        let mut n = greedy_window(slots);
         loop {
             best_first(candidates, n);
             let all: Vec<usize> = (0..n.min(candidates.len())).collect();
