@@ -16,7 +16,7 @@ use crate::rank::{
 };
 use crate::receipt::Receipt;
 use crate::rng::SplitMix64;
-use crate::rules::RuleEnv;
+use crate::rules::{CompiledRule, RuleEnv};
 use crate::time::{DurationMs, Timestamp, HOUR_MS, MINUTE_MS};
 use serde::Deserialize;
 use std::cell::Cell;
@@ -58,6 +58,9 @@ struct Env<'a> {
     phone: Option<IdentifierHash>,
     /// Audience membership, computed on first use: 0 unknown, 1 no, 2 yes.
     membership: Vec<Cell<u8>>,
+    /// Outcome per distinct rule (see [`PredicateIndex`](super::index)),
+    /// computed on first use: 0 unknown, 1 false, 2 true.
+    rules: Vec<Cell<u8>>,
 }
 
 impl Env<'_> {
@@ -82,6 +85,26 @@ impl Env<'_> {
                 let yes = self
                     .identifier(a.identifier)
                     .is_some_and(|h| a.filter.contains_identifier(h));
+                cell.set(if yes { 2 } else { 1 });
+                yes
+            }
+        }
+    }
+}
+
+impl Env<'_> {
+    /// Whether offer `i`'s `rule` holds for `ctx`; offers sharing an
+    /// identical rule share one evaluation per decision.
+    fn rule_holds(&self, i: usize, rule: &CompiledRule, ctx: &Context) -> bool {
+        let slot = self.engine.index.rule_slot(i);
+        let Some(cell) = self.rules.get(slot as usize) else {
+            return rule.matches(ctx, self);
+        };
+        match cell.get() {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = rule.matches(ctx, self);
                 cell.set(if yes { 2 } else { 1 });
                 yes
             }
@@ -380,6 +403,7 @@ impl Engine {
                 .as_deref()
                 .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
             membership: vec![Cell::new(0); self.audiences.len()],
+            rules: vec![Cell::new(0); self.index.rule_slots()],
         }
     }
 
@@ -427,7 +451,7 @@ impl Engine {
             return Err(Reason::Ended { end });
         }
         if let Some(rule) = &offer.rule {
-            if ruled_out || !rule.matches(ctx, env) {
+            if ruled_out || !env.rule_holds(i, rule, ctx) {
                 // Without `explain` the reason is dropped: skip working it out.
                 return Err(if explain {
                     rule_detail(self, i, ctx, env)
