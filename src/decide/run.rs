@@ -248,12 +248,14 @@ impl Engine {
                     let offer = &self.offers[idx];
                     if expected[idx] == UNSCORED {
                         let logit = logits.get(idx).copied().unwrap_or(0.0);
+                        // P(engage) ≤ 1 first: the value alone often rules it out.
                         if prune
-                            && shortlist.excludes(
-                                offer.tier,
-                                expected_upper_bound(logit, offer.value),
-                                i,
-                            )
+                            && (shortlist.excludes(offer.tier, offer.value, i)
+                                || shortlist.excludes(
+                                    offer.tier,
+                                    expected_upper_bound(logit, offer.value),
+                                    i,
+                                ))
                         {
                             pruned = true;
                             continue;
