@@ -454,14 +454,12 @@ impl Engine {
         }
         if let Some(rule) = &offer.rule {
             if ruled_out || !env.rule_holds(i, rule, ctx) {
-                // Without `explain` the reason is dropped: skip working it out.
+                // Without `explain` the reason is dropped unread: skip working
+                // it out, and hand back a variant that costs nothing to drop.
                 return Err(if explain {
                     rule_detail(self, i, ctx, env)
                 } else {
-                    Reason::RuleFalse {
-                        rule: serde_json::Value::Null,
-                        seen: std::collections::BTreeMap::new(),
-                    }
+                    Reason::NoSlot
                 });
             }
         }

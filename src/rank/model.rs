@@ -250,6 +250,7 @@ pub fn sigmoid(logit: f64) -> f64 {
 /// the series is positive), so `1 / (2 + x + … + x⁶/720) ≥ sigmoid(logit)`;
 /// within 10 % of exact for logits above −3, 2× at −7. The relative margin
 /// covers the rounding of both computations (a few ulps each).
+#[inline]
 pub fn expected_upper_bound(logit: f64, value: f64) -> f64 {
     if logit >= 0.0 || logit.is_nan() {
         // sigmoid ≤ 1 and rounding is monotone: the product is ≤ value.

@@ -90,6 +90,7 @@ impl Shortlist {
 
     /// Whether a candidate whose expected score is at most `bound` ranks
     /// below `len` candidates already seen, so it cannot be shortlisted.
+    #[inline]
     pub fn excludes(&self, tier: u8, bound: f64, offer: u32) -> bool {
         self.keys.len() >= self.len
             && self
