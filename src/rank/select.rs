@@ -134,37 +134,37 @@ fn best_first(candidates: &mut [Candidate], n: usize) {
     candidates[..n].sort_unstable_by(cmp_candidates);
 }
 
+/// What [`choose`] compares besides the score: tier, advertiser, offer.
+type Key = (u8, u32, u32);
+
+fn key(c: &Candidate) -> Key {
+    (c.tier, c.advertiser, c.offer)
+}
+
 /// Greedy top-`slots` with distinct advertisers over `scores` (one per
-/// entry of `live`); writes positions into `live`, best first, into `out`.
-fn choose(
-    candidates: &[Candidate],
-    live: &[usize],
-    scores: &[f64],
-    slots: usize,
-    out: &mut Vec<usize>,
-) {
+/// entry of `keys`); writes positions into `keys`, best first, into `out`.
+/// Runs once per propensity draw: the keys sit side by side so that the
+/// scan touches one small slice.
+fn choose(keys: &[Key], scores: &[f64], slots: usize, out: &mut Vec<usize>) {
     out.clear();
     while out.len() < slots {
-        let mut best: Option<usize> = None;
-        for (k, &i) in live.iter().enumerate() {
-            let c = &candidates[i];
+        let mut best: Option<(usize, Key, f64)> = None;
+        for (k, (&(tier, advertiser, offer), &score)) in keys.iter().zip(scores).enumerate() {
             if out
                 .iter()
-                .any(|&j| candidates[live[j]].advertiser == c.advertiser)
+                .any(|&j| keys.get(j).is_some_and(|o| o.1 == advertiser))
             {
                 continue;
             }
-            let better = best.is_none_or(|b| {
-                let cb = &candidates[live[b]];
-                by_rank((c.tier, scores[k], c.offer), (cb.tier, scores[b], cb.offer))
-                    == Ordering::Less
+            let better = best.is_none_or(|(_, (bt, _, bo), bs)| {
+                by_rank((tier, score, offer), (bt, bs, bo)) == Ordering::Less
             });
             if better {
-                best = Some(k);
+                best = Some((k, (tier, advertiser, offer), score));
             }
         }
         match best {
-            Some(k) => out.push(k),
+            Some((k, _, _)) => out.push(k),
             None => break,
         }
     }
@@ -229,9 +229,10 @@ pub fn select(
         let mut n = greedy_window(slots);
         loop {
             best_first(candidates, n);
-            let all: Vec<usize> = (0..n.min(candidates.len())).collect();
-            let scores: Vec<f64> = all.iter().map(|&i| candidates[i].expected).collect();
-            choose(candidates, &all, &scores, slots, &mut chosen);
+            let top = &candidates[..n.min(candidates.len())];
+            let keys: Vec<Key> = top.iter().map(key).collect();
+            let scores: Vec<f64> = top.iter().map(|c| c.expected).collect();
+            choose(&keys, &scores, slots, &mut chosen);
             if chosen.len() == slots || n >= candidates.len() {
                 return chosen
                     .iter()
@@ -252,6 +253,7 @@ pub fn select(
         .map(|c| model.exploration_table(c.offer as usize))
         .collect();
     let live = live_contenders(shortlist, &tables, slots);
+    let keys: Vec<Key> = live.iter().map(|&i| key(&shortlist[i])).collect();
     let draw = |rng: &mut SplitMix64, scores: &mut Vec<f64>| {
         scores.clear();
         scores.extend(live.iter().map(|&i| {
@@ -262,7 +264,7 @@ pub fn select(
     let mut scores = Vec::with_capacity(live.len());
     let mut replay = rng.fork(0x7072_6f70); // "prop": estimation draws never touch the acted-upon stream
     draw(rng, &mut scores);
-    choose(shortlist, &live, &scores, slots, &mut chosen);
+    choose(&keys, &scores, slots, &mut chosen);
     let acted: Vec<(usize, f64)> = chosen.iter().map(|&k| (k, scores[k])).collect();
 
     let mut shown = vec![0u32; live.len()];
@@ -271,7 +273,7 @@ pub fn select(
     }
     // When every live offer is always shown, the estimate is exactly 1.
     let certain = live.len() <= slots && {
-        let mut advertisers: Vec<u32> = live.iter().map(|&i| shortlist[i].advertiser).collect();
+        let mut advertisers: Vec<u32> = keys.iter().map(|k| k.1).collect();
         advertisers.sort_unstable();
         advertisers.dedup();
         advertisers.len() == live.len()
@@ -281,7 +283,7 @@ pub fn select(
             break;
         }
         draw(&mut replay, &mut scores);
-        choose(shortlist, &live, &scores, slots, &mut chosen);
+        choose(&keys, &scores, slots, &mut chosen);
         for &k in &chosen {
             shown[k] += 1;
         }
