@@ -2,6 +2,7 @@
 //! bundles, previous bundle kept on a failed load) or one draft engine, plus
 //! the per-checkout calls. Conversions only: every decision is the core's.
 
+use super::decision::decision_to_js;
 use super::{entropy, from_js, timestamp, to_js, JsResult};
 use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use crate::context::Context;
@@ -416,7 +417,7 @@ impl WasmEngine {
         let mut decision = engine.decide(&context, &history, now, &entropy, &core_options)?;
         decision.warnings.extend(warning);
         let out = js_sys::Object::new();
-        js_sys::Reflect::set(&out, &"decision".into(), &to_js(&decision)?)?;
+        js_sys::Reflect::set(&out, &"decision".into(), &decision_to_js(&decision)?)?;
         let bytes = js_sys::Uint8Array::from(history.encode().as_slice());
         js_sys::Reflect::set(&out, &"history".into(), &bytes)?;
         Ok(out.into())

@@ -8,7 +8,8 @@
 //!
 //! Objects cross as JSON (`JSON.stringify` → serde_json → `JSON.parse`):
 //! smaller than serde-wasm-bindgen and the same field names as every other
-//! boundary (camelCase).
+//! boundary (camelCase). The one hot exception is the Decision returned by
+//! `decide`, built as a JS object directly (`decision.rs`).
 
 use crate::bundle::FulfilmentKey;
 use crate::error::{Error, ErrorCode};
@@ -18,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod decision;
 mod engine;
 pub use engine::WasmEngine;
 
