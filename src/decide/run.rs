@@ -224,6 +224,26 @@ impl Engine {
                         }
                         continue;
                     }
+                    let offer = &self.offers[idx];
+                    // An offer that cannot reach the shortlist needs neither
+                    // its checks nor an exact score (`exp`): bound it first,
+                    // by its value (P(engage) ≤ 1), then by an exp-free
+                    // bound, or by its exact score once known.
+                    if prune && expected[idx] != INELIGIBLE {
+                        let bound = |e: f64| shortlist.excludes(offer.tier, e, i);
+                        let out = if expected[idx] >= 0.0 {
+                            bound(expected[idx])
+                        } else {
+                            bound(offer.value) || {
+                                let logit = logits.get(idx).copied().unwrap_or(0.0);
+                                bound(expected_upper_bound(logit, offer.value))
+                            }
+                        };
+                        if out {
+                            pruned = true;
+                            continue;
+                        }
+                    }
                     // Eligibility does not depend on the placement: check each
                     // offer once per decision, however many placements list it.
                     if expected[idx].is_nan() {
@@ -245,25 +265,13 @@ impl Engine {
                         }
                         continue;
                     }
-                    let offer = &self.offers[idx];
                     if expected[idx] == UNSCORED {
                         let logit = logits.get(idx).copied().unwrap_or(0.0);
-                        // P(engage) ≤ 1 first: the value alone often rules it out.
-                        if prune
-                            && (shortlist.excludes(offer.tier, offer.value, i)
-                                || shortlist.excludes(
-                                    offer.tier,
-                                    expected_upper_bound(logit, offer.value),
-                                    i,
-                                ))
-                        {
+                        expected[idx] = sigmoid(logit) * offer.value;
+                        if prune && shortlist.excludes(offer.tier, expected[idx], i) {
                             pruned = true;
                             continue;
                         }
-                        expected[idx] = sigmoid(logit) * offer.value;
-                    } else if prune && shortlist.excludes(offer.tier, expected[idx], i) {
-                        pruned = true;
-                        continue;
                     }
                     shortlist.insert(offer.tier, expected[idx], i);
                     candidates.push(Candidate {
