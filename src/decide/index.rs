@@ -9,6 +9,7 @@
 use crate::context::{Context, Field};
 use crate::rules::{CompiledRule, ConstraintKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 /// Index of one attribute.
 #[derive(Debug, Default)]
@@ -42,6 +43,10 @@ pub(crate) struct PredicateIndex {
     /// the checkout, so `decide` evaluates each distinct rule once.
     rule_slot: Vec<u32>,
     rule_slots: usize,
+    /// Per offer: (tier, value), what ranking reads of every offer, side by
+    /// side: the compiled offers are large, and touching each one per
+    /// decision costs a cache miss per offer on big bundles.
+    rank_keys: OnceLock<Box<[(u8, f64)]>>,
 }
 
 /// [`PredicateIndex::rule_slot`] of an offer without a rule.
@@ -155,12 +160,18 @@ impl PredicateIndex {
             fields: fields.into_iter().collect(),
             rule_slot,
             rule_slots,
+            rank_keys: OnceLock::new(),
         }
     }
 
     /// The distinct-rule slot of offer `i` ([`NO_RULE`] when it has none).
     pub fn rule_slot(&self, i: usize) -> u32 {
         self.rule_slot.get(i).copied().unwrap_or(NO_RULE)
+    }
+
+    /// Per offer (bundle order): tier and value, made by `init` on first use.
+    pub fn rank_keys(&self, init: impl FnOnce() -> Box<[(u8, f64)]>) -> &[(u8, f64)] {
+        self.rank_keys.get_or_init(init)
     }
 
     /// How many distinct rules the offers have.

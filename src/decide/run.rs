@@ -178,7 +178,9 @@ impl Engine {
         self.model.logits(&features, &mut scratch, &mut logits);
 
         let data = template_data(&ctx);
-        let mut shown_in: Vec<Option<usize>> = vec![None; self.offers.len()];
+        // (offer, placement) of every winner so far: a few entries, scanned,
+        // instead of a per-offer table to allocate and clear per decision.
+        let mut shown_in: Vec<(u32, usize)> = Vec::new();
         let mut out = Decision {
             decision_id,
             partner: self.bundle.partner.clone(),
@@ -199,6 +201,9 @@ impl Engine {
             first_reason.resize(self.offers.len(), None);
         }
         let mut shortlist = Shortlist::new(MAX_CONTENDERS);
+        let rank_keys = self
+            .index
+            .rank_keys(|| self.offers.iter().map(|o| (o.tier, o.value)).collect());
         for &p in &placements {
             let placement = &self.placements[p];
             // Without `explain`, only offers that can reach the shortlist
@@ -216,7 +221,7 @@ impl Engine {
                 }
                 for &i in &placement.offers {
                     let idx = i as usize;
-                    if let Some(other) = shown_in[idx] {
+                    if let Some(&(_, other)) = shown_in.iter().find(|&&(o, _)| o == i) {
                         if options.explain {
                             reasons[idx] = Some(Reason::ShownInOtherPlacement {
                                 placement: self.placements[other].id.clone(),
@@ -224,19 +229,19 @@ impl Engine {
                         }
                         continue;
                     }
-                    let offer = &self.offers[idx];
+                    let (tier, value) = rank_keys.get(idx).copied().unwrap_or((u8::MAX, 0.0));
                     // An offer that cannot reach the shortlist needs neither
                     // its checks nor an exact score (`exp`): bound it first,
                     // by its value (P(engage) ≤ 1), then by an exp-free
                     // bound, or by its exact score once known.
                     if prune && expected[idx] != INELIGIBLE {
-                        let bound = |e: f64| shortlist.excludes(offer.tier, e, i);
+                        let bound = |e: f64| shortlist.excludes(tier, e, i);
                         let out = if expected[idx] >= 0.0 {
                             bound(expected[idx])
                         } else {
-                            bound(offer.value) || {
+                            bound(value) || {
                                 let logit = logits.get(idx).copied().unwrap_or(0.0);
-                                bound(expected_upper_bound(logit, offer.value))
+                                bound(expected_upper_bound(logit, value))
                             }
                         };
                         if out {
@@ -267,17 +272,17 @@ impl Engine {
                     }
                     if expected[idx] == UNSCORED {
                         let logit = logits.get(idx).copied().unwrap_or(0.0);
-                        expected[idx] = sigmoid(logit) * offer.value;
-                        if prune && shortlist.excludes(offer.tier, expected[idx], i) {
+                        expected[idx] = sigmoid(logit) * value;
+                        if prune && shortlist.excludes(tier, expected[idx], i) {
                             pruned = true;
                             continue;
                         }
                     }
-                    shortlist.insert(offer.tier, expected[idx], i);
+                    shortlist.insert(tier, expected[idx], i);
                     candidates.push(Candidate {
                         offer: i,
-                        tier: offer.tier,
-                        advertiser: offer.advertiser,
+                        tier,
+                        advertiser: self.offers[idx].advertiser,
                         expected: expected[idx],
                     });
                     if options.explain {
@@ -297,7 +302,7 @@ impl Engine {
             let mut offers = Vec::with_capacity(picks.len());
             for (rank, pick) in picks.iter().enumerate() {
                 let c = candidates[pick.candidate];
-                shown_in[c.offer as usize] = Some(p);
+                shown_in.push((c.offer, p));
                 let source = &self.bundle.offers[c.offer as usize];
                 let compiled = &self.offers[c.offer as usize];
                 offers.push(DecidedOffer {
