@@ -43,10 +43,21 @@ pub(crate) struct PredicateIndex {
     /// the checkout, so `decide` evaluates each distinct rule once.
     rule_slot: Vec<u32>,
     rule_slots: usize,
-    /// Per offer: (tier, value), what ranking reads of every offer, side by
-    /// side: the compiled offers are large, and touching each one per
-    /// decision costs a cache miss per offer on big bundles.
-    rank_keys: OnceLock<Box<[(u8, f64)]>>,
+    /// Per offer: what ranking reads of every offer, side by side: the
+    /// compiled offers are large, and touching each one per decision costs
+    /// a cache miss per offer on big bundles.
+    rank_keys: OnceLock<Box<[RankKey]>>,
+}
+
+/// What ranking reads of one offer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RankKey {
+    /// Priority tier.
+    pub tier: u8,
+    /// Value (≥ 0).
+    pub value: f64,
+    /// `ln(value)` (`-inf` for 0), for log-space bounds.
+    pub ln_value: f64,
 }
 
 /// [`PredicateIndex::rule_slot`] of an offer without a rule.
@@ -169,8 +180,8 @@ impl PredicateIndex {
         self.rule_slot.get(i).copied().unwrap_or(NO_RULE)
     }
 
-    /// Per offer (bundle order): tier and value, made by `init` on first use.
-    pub fn rank_keys(&self, init: impl FnOnce() -> Box<[(u8, f64)]>) -> &[(u8, f64)] {
+    /// Per offer (bundle order): its [`RankKey`], made by `init` on first use.
+    pub fn rank_keys(&self, init: impl FnOnce() -> Box<[RankKey]>) -> &[RankKey] {
         self.rank_keys.get_or_init(init)
     }
 

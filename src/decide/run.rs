@@ -3,7 +3,7 @@
 use super::decision::{DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict};
 use super::engine::Engine;
 use super::explain::{message, rule_detail};
-use super::index::is_set;
+use super::index::{is_set, RankKey};
 use super::render::{render_layout, render_offer, template_data};
 use crate::audience::IdentifierHash;
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
@@ -201,9 +201,16 @@ impl Engine {
             first_reason.resize(self.offers.len(), None);
         }
         let mut shortlist = Shortlist::new(MAX_CONTENDERS);
-        let rank_keys = self
-            .index
-            .rank_keys(|| self.offers.iter().map(|o| (o.tier, o.value)).collect());
+        let rank_keys = self.index.rank_keys(|| {
+            self.offers
+                .iter()
+                .map(|o| RankKey {
+                    tier: o.tier,
+                    value: o.value,
+                    ln_value: o.value.ln(),
+                })
+                .collect()
+        });
         for &p in &placements {
             let placement = &self.placements[p];
             // Without `explain`, only offers that can reach the shortlist
@@ -229,7 +236,14 @@ impl Engine {
                         }
                         continue;
                     }
-                    let (tier, value) = rank_keys.get(idx).copied().unwrap_or((u8::MAX, 0.0));
+                    let Some(&RankKey {
+                        tier,
+                        value,
+                        ln_value,
+                    }) = rank_keys.get(idx)
+                    else {
+                        continue;
+                    };
                     // An offer that cannot reach the shortlist needs neither
                     // its checks nor an exact score (`exp`): bound it first,
                     // by its value (P(engage) ≤ 1), then by an exp-free
@@ -239,10 +253,10 @@ impl Engine {
                         let out = if expected[idx] >= 0.0 {
                             bound(expected[idx])
                         } else {
-                            bound(value) || {
-                                let logit = logits.get(idx).copied().unwrap_or(0.0);
-                                bound(expected_upper_bound(logit, value))
-                            }
+                            let logit = logits.get(idx).copied().unwrap_or(0.0);
+                            shortlist.excludes_log(tier, logit, ln_value)
+                                || bound(value)
+                                || bound(expected_upper_bound(logit, value))
                         };
                         if out {
                             pruned = true;

@@ -70,7 +70,14 @@ pub struct Shortlist {
     len: usize,
     /// Best first.
     keys: Vec<(u8, f64, u32)>,
+    /// When full: the worst key's tier and `ln` of its expected score,
+    /// lowered by a margin that covers rounding (see [`Self::excludes_log`]).
+    log_floor: Option<(u8, f64)>,
 }
+
+/// Absolute margin on log-space comparisons: far above the rounding of a
+/// logit sum and two `ln`s (~1e-13), far below any real score difference.
+const LOG_MARGIN: f64 = 1e-9;
 
 impl Shortlist {
     /// Tracks the best `len` keys.
@@ -78,6 +85,7 @@ impl Shortlist {
         Self {
             len,
             keys: Vec::with_capacity(len.min(64) + 1),
+            log_floor: None,
         }
     }
 
@@ -86,6 +94,7 @@ impl Shortlist {
     pub fn reset(&mut self, len: usize) {
         self.len = len;
         self.keys.clear();
+        self.log_floor = None;
     }
 
     /// Whether a candidate whose expected score is at most `bound` ranks
@@ -97,6 +106,17 @@ impl Shortlist {
                 .keys
                 .last()
                 .is_some_and(|&worst| by_rank((tier, bound, offer), worst) == Ordering::Greater)
+    }
+
+    /// Whether a candidate with this `logit` and `ln(value)` cannot be
+    /// shortlisted, by one addition: its expected score
+    /// `sigmoid(logit) × value` is below `e^(logit + ln value)`, so when
+    /// that is below the worst shortlisted score (same tier) it ranks below
+    /// it. `false` means "not known", never "included".
+    #[inline]
+    pub fn excludes_log(&self, tier: u8, logit: f64, ln_value: f64) -> bool {
+        self.log_floor
+            .is_some_and(|(t, floor)| tier > t || (tier == t && logit + ln_value < floor))
     }
 
     /// Records a candidate's exact key.
@@ -112,6 +132,12 @@ impl Shortlist {
             .unwrap_or(self.keys.len());
         self.keys.insert(at, key);
         self.keys.truncate(self.len);
+        self.log_floor = match self.keys.last() {
+            Some(&(t, worst, _)) if self.keys.len() >= self.len => {
+                Some((t, worst.ln() - LOG_MARGIN))
+            }
+            _ => None,
+        };
     }
 }
 
