@@ -46,18 +46,28 @@ pub(crate) struct PredicateIndex {
     /// Per offer: what ranking reads of every offer, side by side: the
     /// compiled offers are large, and touching each one per decision costs
     /// a cache miss per offer on big bundles.
-    rank_keys: OnceLock<Box<[RankKey]>>,
+    offer_keys: OnceLock<Box<[OfferKey]>>,
 }
 
-/// What ranking reads of one offer.
+/// What `decide` reads of every offer, side by side.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RankKey {
+pub(crate) struct OfferKey {
     /// Priority tier.
     pub tier: u8,
     /// Value (≥ 0).
     pub value: f64,
     /// `ln(value)` (`-inf` for 0), for log-space bounds.
     pub ln_value: f64,
+    /// Whether the creative is approved.
+    pub approved: bool,
+    /// Shown from this instant (ms; `i64::MIN`: no start).
+    pub start_ms: i64,
+    /// Not shown from this instant (ms; `i64::MAX`: no end).
+    pub end_ms: i64,
+    /// Whether the offer has an eligibility rule.
+    pub has_rule: bool,
+    /// Whether the offer names inclusion or suppression audiences.
+    pub has_audiences: bool,
 }
 
 /// [`PredicateIndex::rule_slot`] of an offer without a rule.
@@ -171,7 +181,7 @@ impl PredicateIndex {
             fields: fields.into_iter().collect(),
             rule_slot,
             rule_slots,
-            rank_keys: OnceLock::new(),
+            offer_keys: OnceLock::new(),
         }
     }
 
@@ -180,9 +190,9 @@ impl PredicateIndex {
         self.rule_slot.get(i).copied().unwrap_or(NO_RULE)
     }
 
-    /// Per offer (bundle order): its [`RankKey`], made by `init` on first use.
-    pub fn rank_keys(&self, init: impl FnOnce() -> Box<[RankKey]>) -> &[RankKey] {
-        self.rank_keys.get_or_init(init)
+    /// Per offer (bundle order): its [`OfferKey`], made by `init` on first use.
+    pub fn offer_keys(&self, init: impl FnOnce() -> Box<[OfferKey]>) -> &[OfferKey] {
+        self.offer_keys.get_or_init(init)
     }
 
     /// How many distinct rules the offers have.

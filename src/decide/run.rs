@@ -1,25 +1,22 @@
 //! `Engine::decide`: candidates → eligibility → history → ranking → render.
 
 use super::decision::{DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict};
+use super::eligible::local_hour;
 use super::engine::Engine;
-use super::explain::{message, rule_detail};
-use super::index::{is_set, RankKey};
+use super::explain::message;
+use super::index::{is_set, OfferKey};
 use super::render::{render_layout, render_offer, template_data};
-use crate::audience::IdentifierHash;
-use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
-use crate::history::{history_key, History};
+use crate::history::History;
 use crate::rank::{
     expected_upper_bound, select, shortlist_len, sigmoid, Candidate, FeatureName, FeatureValues,
     Pick, Shortlist, MAX_CONTENDERS,
 };
 use crate::receipt::Receipt;
 use crate::rng::SplitMix64;
-use crate::rules::{CompiledRule, RuleEnv};
-use crate::time::{DurationMs, Timestamp, HOUR_MS, MINUTE_MS};
+use crate::time::{DurationMs, Timestamp, HOUR_MS};
 use serde::Deserialize;
-use std::cell::Cell;
 
 /// How to decide.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -48,90 +45,6 @@ impl Default for DecideOptions {
 const INELIGIBLE: f64 = -1.0;
 /// Marks an eligible offer whose exact score has not been computed.
 const UNSCORED: f64 = -2.0;
-
-/// What rules and checks may ask about the shopper during one decision.
-struct Env<'a> {
-    engine: &'a Engine,
-    history: &'a History,
-    now: Timestamp,
-    email: Option<IdentifierHash>,
-    phone: Option<IdentifierHash>,
-    /// Audience membership, computed on first use: 0 unknown, 1 no, 2 yes.
-    membership: Vec<Cell<u8>>,
-    /// Outcome per distinct rule (see [`PredicateIndex`](super::index)),
-    /// computed on first use: 0 unknown, 1 false, 2 true.
-    rules: Vec<Cell<u8>>,
-}
-
-impl Env<'_> {
-    fn identifier(&self, kind: IdentifierKind) -> Option<&IdentifierHash> {
-        match kind {
-            IdentifierKind::Email => self.email.as_ref(),
-            IdentifierKind::Phone => self.phone.as_ref(),
-        }
-    }
-
-    fn member(&self, audience: usize) -> bool {
-        let (Some(cell), Some(a)) = (
-            self.membership.get(audience),
-            self.engine.audiences.get(audience),
-        ) else {
-            return false;
-        };
-        match cell.get() {
-            1 => false,
-            2 => true,
-            _ => {
-                let yes = self
-                    .identifier(a.identifier)
-                    .is_some_and(|h| a.filter.contains_identifier(h));
-                cell.set(if yes { 2 } else { 1 });
-                yes
-            }
-        }
-    }
-}
-
-impl Env<'_> {
-    /// Whether offer `i`'s `rule` holds for `ctx`; offers sharing an
-    /// identical rule share one evaluation per decision.
-    fn rule_holds(&self, i: usize, rule: &CompiledRule, ctx: &Context) -> bool {
-        let slot = self.engine.index.rule_slot(i);
-        let Some(cell) = self.rules.get(slot as usize) else {
-            return rule.matches(ctx, self);
-        };
-        match cell.get() {
-            1 => false,
-            2 => true,
-            _ => {
-                let yes = rule.matches(ctx, self);
-                cell.set(if yes { 2 } else { 1 });
-                yes
-            }
-        }
-    }
-}
-
-impl RuleEnv for Env<'_> {
-    fn in_audience(&self, audience: usize) -> bool {
-        self.member(audience)
-    }
-    fn history_count(&self, scope: CapScope, id: &str, window: CapWindow) -> u32 {
-        self.history.count(history_key(scope, id), window, self.now)
-    }
-    fn now(&self) -> Timestamp {
-        self.now
-    }
-    fn utc_offset_minutes(&self) -> i32 {
-        self.engine.bundle.utc_offset_minutes
-    }
-}
-
-/// The partner-local hour (0–23) at `now`.
-pub(crate) fn local_hour(now: Timestamp, utc_offset_minutes: i32) -> u32 {
-    let local = now.as_millis() + i64::from(utc_offset_minutes) * MINUTE_MS;
-    local.div_euclid(HOUR_MS).rem_euclid(24) as u32
-}
 
 impl Engine {
     /// Decides which offers `context` sees in each requested placement.
@@ -201,16 +114,7 @@ impl Engine {
             first_reason.resize(self.offers.len(), None);
         }
         let mut shortlist = Shortlist::new(MAX_CONTENDERS);
-        let rank_keys = self.index.rank_keys(|| {
-            self.offers
-                .iter()
-                .map(|o| RankKey {
-                    tier: o.tier,
-                    value: o.value,
-                    ln_value: o.value.ln(),
-                })
-                .collect()
-        });
+        let offer_keys = self.offer_keys();
         for &p in &placements {
             let placement = &self.placements[p];
             // Without `explain`, only offers that can reach the shortlist
@@ -236,11 +140,12 @@ impl Engine {
                         }
                         continue;
                     }
-                    let Some(&RankKey {
+                    let Some(&OfferKey {
                         tier,
                         value,
                         ln_value,
-                    }) = rank_keys.get(idx)
+                        ..
+                    }) = offer_keys.get(idx)
                     else {
                         continue;
                     };
@@ -266,8 +171,15 @@ impl Engine {
                     // Eligibility does not depend on the placement: check each
                     // offer once per decision, however many placements list it.
                     if expected[idx].is_nan() {
-                        let verdict =
-                            self.check(idx, &ctx, &env, is_set(&ruled_out, i), options.explain);
+                        let out = is_set(&ruled_out, i);
+                        let verdict = if options.explain {
+                            self.check(idx, &ctx, &env, out, true)
+                        } else if self.eligible_fast(idx, &ctx, &env, out) {
+                            Ok(())
+                        } else {
+                            // Unread without `explain`.
+                            Err(Reason::NoSlot)
+                        };
                         expected[idx] = match verdict {
                             Ok(()) => UNSCORED,
                             Err(reason) => {
@@ -393,49 +305,6 @@ impl Engine {
         Ok((decision, history))
     }
 
-    /// The offers that pass every check [`decide`](Self::decide) makes
-    /// before ranking, for this shopper at `now`: approval, schedule,
-    /// eligibility rule, audiences, accepts, declines and caps (placements
-    /// and ranking play no part). Indices into `bundle().offers`, in bundle
-    /// order.
-    pub fn eligible_offers(
-        &self,
-        context: &Context,
-        history: &History,
-        now: Timestamp,
-    ) -> Vec<u32> {
-        let ctx = context.normalized();
-        let env = self.env(&ctx, history, now);
-        let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
-        self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
-        (0..self.offers.len())
-            .filter(|&i| {
-                self.check(i, &ctx, &env, is_set(&ruled_out, i as u32), false)
-                    .is_ok()
-            })
-            .map(|i| i as u32)
-            .collect()
-    }
-
-    /// What rules and checks may ask about this shopper (`ctx` normalized).
-    fn env<'a>(&'a self, ctx: &Context, history: &'a History, now: Timestamp) -> Env<'a> {
-        Env {
-            engine: self,
-            history,
-            now,
-            email: ctx
-                .emailsha256
-                .as_deref()
-                .and_then(IdentifierHash::from_hex),
-            phone: ctx
-                .phone
-                .as_deref()
-                .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
-            membership: vec![Cell::new(0); self.audiences.len()],
-            rules: vec![Cell::new(0); self.index.rule_slots()],
-        }
-    }
-
     fn requested_placements(&self, wanted: &[String]) -> Result<Vec<usize>> {
         if wanted.is_empty() {
             return Ok((0..self.placements.len()).collect());
@@ -454,79 +323,6 @@ impl Engine {
                     })
             })
             .collect()
-    }
-
-    /// Eligibility and history checks, cheapest first; the first failure is
-    /// the reason. `ruled_out` is the predicate index's verdict on the rule.
-    fn check(
-        &self,
-        i: usize,
-        ctx: &Context,
-        env: &Env<'_>,
-        ruled_out: bool,
-        explain: bool,
-    ) -> Result<(), Reason> {
-        let offer = &self.offers[i];
-        if offer.approval != ApprovalStatus::Approved {
-            return Err(Reason::CreativeNotApproved {
-                status: offer.approval,
-            });
-        }
-        let now = env.now;
-        if let Some(start) = offer.schedule.start.filter(|&s| now < s) {
-            return Err(Reason::NotStarted { start });
-        }
-        if let Some(end) = offer.schedule.end.filter(|&e| now >= e) {
-            return Err(Reason::Ended { end });
-        }
-        if let Some(rule) = &offer.rule {
-            if ruled_out || !env.rule_holds(i, rule, ctx) {
-                // Without `explain` the reason is dropped unread: skip working
-                // it out, and hand back a variant that costs nothing to drop.
-                return Err(if explain {
-                    rule_detail(self, i, ctx, env)
-                } else {
-                    Reason::NoSlot
-                });
-            }
-        }
-        if !offer.include.is_empty() && !offer.include.iter().any(|&a| env.member(a)) {
-            let first = offer.include[0];
-            let audience = &self.audiences[first];
-            return Err(Reason::NotInAudience {
-                audience: audience.id.clone(),
-                identifier_present: env.identifier(audience.identifier).is_some(),
-            });
-        }
-        if let Some(&a) = offer.exclude.iter().find(|&&a| env.member(a)) {
-            return Err(Reason::InSuppressionAudience {
-                audience: self.audiences[a].id.clone(),
-            });
-        }
-        let history = env.history;
-        if history.is_empty() {
-            return Ok(());
-        }
-        if !offer.repeat_after_accept {
-            if let Some(accepted_at) = history.accepted_at(offer.keys.offer) {
-                return Err(Reason::AlreadyAccepted { accepted_at });
-            }
-        }
-        if let Some(s) = history.suppressed(offer.keys.offer, offer.suppress_after_decline, now) {
-            return Err(Reason::SuppressedAfterDecline {
-                declined_at: s.declined_at,
-                until: s.until,
-            });
-        }
-        if let Some(hit) = history.first_cap_hit(&offer.caps, &offer.keys, now) {
-            return Err(Reason::Capped {
-                scope: hit.scope,
-                max: hit.max,
-                window: hit.window,
-                count: hit.count,
-            });
-        }
-        Ok(())
     }
 
     /// Appends a verdict for every offer of the bundle in one placement.

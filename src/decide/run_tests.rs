@@ -7,6 +7,7 @@ use super::*;
 use crate::bundle::{Bundle, FulfilmentKey};
 use crate::decide::Verdict;
 use crate::demo::demo_bundle;
+use crate::events::EventType;
 use std::collections::BTreeSet;
 
 const ISSUED: Timestamp = Timestamp(1_795_910_400_000); // 2026-11-29T00:00:00Z
@@ -98,12 +99,35 @@ fn skipping_hopeless_offers_never_changes_the_winners_greedy() {
 #[test]
 fn eligible_offers_are_the_offers_explain_does_not_call_ineligible() {
     let engine = Engine::compile(bundle(300), &[0; 32]).unwrap();
-    let history = History::new(engine.partner());
+    // A returning shopper too: impressions (caps), declines and accepts.
+    let mut returning = History::new(engine.partner());
+    let ids: Vec<String> = engine
+        .bundle()
+        .offers
+        .iter()
+        .take(40)
+        .map(|o| o.id.clone())
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let at = Timestamp(NOW.0 - (i as i64 + 1) * 3_600_000);
+        for kind in [
+            EventType::Impression,
+            [EventType::Decline, EventType::Accept, EventType::Impression][i % 3],
+        ] {
+            let engagement = crate::decide::Engagement { kind, offer_id: id };
+            engine.record(&mut returning, engagement, at).unwrap();
+        }
+    }
     let full = DecideOptions {
         explain: true,
         ..DecideOptions::default()
     };
-    for ctx in contexts() {
+    for (ctx, history) in contexts().into_iter().flat_map(|c| {
+        [
+            (c.clone(), History::new(engine.partner())),
+            (c, returning.clone()),
+        ]
+    }) {
         let d = engine.decide(&ctx, &history, NOW, &[7; 16], &full).unwrap();
         let expected: BTreeSet<&str> = d
             .explanations
