@@ -127,10 +127,13 @@ impl Engine {
         let env = self.env(&ctx, history, now);
         let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
         self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
-        (0..self.offers.len())
-            .filter(|&i| self.eligible_fast(i, &ctx, &env, is_set(&ruled_out, i as u32)))
-            .map(|i| i as u32)
-            .collect()
+        let mut out = Vec::with_capacity(self.offers.len());
+        for (i, key) in self.offer_keys().iter().enumerate() {
+            if self.eligible_fast(i, key, &ctx, &env, is_set(&ruled_out, i as u32)) {
+                out.push(i as u32);
+            }
+        }
+        out
     }
 
     /// What `decide` reads of every offer, side by side (made on first use).
@@ -158,13 +161,11 @@ impl Engine {
     pub(super) fn eligible_fast(
         &self,
         i: usize,
+        key: &OfferKey,
         ctx: &Context,
         env: &Env<'_>,
         ruled_out: bool,
     ) -> bool {
-        let Some(key) = self.offer_keys().get(i) else {
-            return false;
-        };
         let now = env.now.0;
         if !key.approved || now < key.start_ms || now >= key.end_ms {
             return false;

@@ -174,7 +174,10 @@ impl Engine {
                         let out = is_set(&ruled_out, i);
                         let verdict = if options.explain {
                             self.check(idx, &ctx, &env, out, true)
-                        } else if self.eligible_fast(idx, &ctx, &env, out) {
+                        } else if offer_keys
+                            .get(idx)
+                            .is_some_and(|key| self.eligible_fast(idx, key, &ctx, &env, out))
+                        {
                             Ok(())
                         } else {
                             // Unread without `explain`.

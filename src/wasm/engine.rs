@@ -3,6 +3,7 @@
 //! the per-checkout calls. Conversions only: every decision is the core's.
 
 use super::decision::decision_to_js;
+use super::eligible::OfferIds;
 use super::{entropy, from_js, timestamp, to_js, JsResult};
 use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use crate::context::Context;
@@ -41,28 +42,7 @@ pub struct WasmEngine {
     source: Source,
     /// The offer ids of one engine as JS strings, made on the first
     /// `eligibleOffers` call after a load and reused until the next one.
-    ids: RefCell<Option<OfferIds>>,
-}
-
-/// An engine's offer ids as one JS array (bundle order), to answer
-/// `eligibleOffers` without making strings per call.
-struct OfferIds {
-    /// The engine the ids belong to (compared by pointer).
-    engine: Arc<Engine>,
-    ids: js_sys::Array,
-}
-
-// One host call maps the eligible offer indices (a view of WebAssembly
-// memory, no copy) to the cached id strings. A JS loop: per-element calls
-// across the boundary, or built-ins as callbacks (`Array.from(…, at, ids)`),
-// cost 30-60 ns an id against ~2 here.
-#[wasm_bindgen(inline_js = "export function pick_ids(ids, picks) {
-  const out = new Array(picks.length);
-  for (let i = 0; i < picks.length; i++) out[i] = ids[picks[i]];
-  return out;
-}")]
-extern "C" {
-    fn pick_ids(ids: &js_sys::Array, picks: &[u32]) -> js_sys::Array;
+    pub(super) ids: RefCell<Option<OfferIds>>,
 }
 
 /// `decide` options as JS passes them: the core's plus host-side ones.
@@ -134,20 +114,11 @@ fn decide_entropy(seed: Option<f64>) -> JsResult<Vec<u8>> {
 }
 
 /// A checkout context from a JS object or its JSON text.
-fn context_of(value: &JsValue) -> Result<Context, Error> {
+pub(super) fn context_of(value: &JsValue) -> Result<Context, Error> {
     match value.as_string() {
         Some(text) => Context::from_json(text.as_bytes()),
         None => from_js(value, ErrorCode::ContextInvalid, "context"),
     }
-}
-
-/// The offer ids of `engine` as JS strings, once per loaded bundle.
-fn offer_ids(engine: Arc<Engine>) -> OfferIds {
-    let ids = js_sys::Array::new_with_length(engine.bundle().offers.len() as u32);
-    for (i, offer) in engine.bundle().offers.iter().enumerate() {
-        ids.set(i as u32, JsValue::from_str(&offer.id));
-    }
-    OfferIds { engine, ids }
 }
 
 fn signed_only() -> Error {
@@ -345,7 +316,7 @@ impl WasmEngine {
         }
     }
 
-    fn active(&self) -> Result<Arc<Engine>, Error> {
+    pub(super) fn active(&self) -> Result<Arc<Engine>, Error> {
         match &self.source {
             Source::Signed(store) => store.active().ok_or_else(|| {
                 Error::new(ErrorCode::NoBundle, "no bundle is active: load one first")
@@ -421,44 +392,6 @@ impl WasmEngine {
         let bytes = js_sys::Uint8Array::from(history.encode().as_slice());
         js_sys::Reflect::set(&out, &"history".into(), &bytes)?;
         Ok(out.into())
-    }
-
-    /// The ids, in bundle order, of the offers this shopper is eligible for
-    /// at `nowMs`: they pass the eligibility rule, audiences, schedule,
-    /// accepts, declines and caps (`historyBytes` is the stored blob, `null`
-    /// for a new shopper; a corrupt blob counts as none). Placements and
-    /// ranking play no part: these are the offers `decide` would rank.
-    /// For placement previews and edge debugging.
-    ///
-    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE` or `CONTEXT_INVALID`.
-    ///
-    /// @example
-    /// ```js
-    /// const ids = engine.eligibleOffers({ state: "CA", amount: "64.50" }, null, Date.now());
-    /// console.log(`${ids.length} eligible`, ids.slice(0, 5));
-    /// ```
-    ///
-    /// # Errors
-    /// As above, as a thrown JS `Error`.
-    #[wasm_bindgen(js_name = eligibleOffers, unchecked_return_type = "string[]")]
-    pub fn eligible_offers(
-        &self,
-        context: JsValue,
-        #[wasm_bindgen(js_name = historyBytes)] history_bytes: Option<Vec<u8>>,
-        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
-    ) -> JsResult<js_sys::Array> {
-        let engine = self.active()?;
-        let now = timestamp(now_ms)?;
-        let context = context_of(&context)?;
-        let blob = history_bytes.unwrap_or_default();
-        let (history, _) = History::decode(&blob, engine.partner(), now);
-        let eligible = engine.eligible_offers(&context, &history, now);
-        let mut cache = self.ids.borrow_mut();
-        let ids = match cache.as_ref() {
-            Some(ids) if Arc::ptr_eq(&ids.engine, &engine) => ids,
-            _ => cache.insert(offer_ids(engine)),
-        };
-        Ok(pick_ids(&ids.ids, &eligible))
     }
 
     /// Records an engagement `{type, offerId}` (`impression`, `accept`,

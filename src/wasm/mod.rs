@@ -20,6 +20,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 mod decision;
+mod eligible;
 mod engine;
 pub use engine::WasmEngine;
 
