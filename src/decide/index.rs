@@ -73,28 +73,6 @@ pub(crate) struct OfferKey {
 /// [`PredicateIndex::rule_slot`] of an offer without a rule.
 pub(crate) const NO_RULE: u32 = u32::MAX;
 
-/// A 64-bit FNV-1a hash of a rule's `Debug` form, fed without allocating.
-/// `Debug` shows every field bit for bit that matters (it tells `-0.0` from
-/// `0.0`, which `PartialEq` does not), so rules with equal hashes that also
-/// compare equal are the same rule.
-struct DebugHash(u64);
-
-impl std::fmt::Write for DebugHash {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for &b in s.as_bytes() {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        Ok(())
-    }
-}
-
-fn rule_hash(rule: &CompiledRule) -> u64 {
-    use std::fmt::Write as _;
-    let mut h = DebugHash(0xcbf2_9ce4_8422_2325);
-    let _ = write!(h, "{rule:?}");
-    h.0
-}
-
 /// Slot per offer (offers with identical rules share one) and slot count.
 fn dedupe(rules: &[Option<&CompiledRule>]) -> (Vec<u32>, usize) {
     let mut seen: HashMap<u64, Vec<(u32, &CompiledRule)>> = HashMap::new();
@@ -103,7 +81,11 @@ fn dedupe(rules: &[Option<&CompiledRule>]) -> (Vec<u32>, usize) {
         .iter()
         .map(|rule| {
             let Some(rule) = rule else { return NO_RULE };
-            let same = seen.entry(rule_hash(rule)).or_default();
+            let Some(key) = rule.share_key() else {
+                slots += 1;
+                return slots - 1;
+            };
+            let same = seen.entry(key).or_default();
             if let Some(&(slot, _)) = same.iter().find(|(_, r)| *r == *rule) {
                 return slot;
             }
@@ -243,7 +225,7 @@ mod tests {
             None,
             Some(rule("b", json!({">=": [{"var": "amount"}, 50]}))),
             Some(rule("c", us)),
-            // Equal under `PartialEq`, yet 1 / -0 and 1 / 0 differ.
+            // Equal under `PartialEq`, yet 1 / -0 and 1 / 0 differ: never shared.
             Some(rule("d", json!({">": [{"/": [1, 0.0]}, 0]}))),
             Some(rule("e", json!({">": [{"/": [1, -0.0]}, 0]}))),
         ];
