@@ -1,5 +1,5 @@
-// Benchmarks of pkg/ in Node (issue 5): decide latency over 100 / 1,000 /
-// 5,000 offers against json-logic-js and a bare JS floor, bundle load warm
+// Benchmarks of pkg/ in Node (issue 5): decide and eligibleOffers latency over
+// 100 / 1,000 / 5,000 offers against json-logic-js and a bare JS floor, bundle load warm
 // and cold, cold start to first decision, and WASM memory.
 // Run through scripts/bench (it builds pkg/ and the signed bundles first):
 //   node bench/wasm.mjs <bundle dir>
@@ -90,6 +90,9 @@ for (const n of SIZES) {
   engine.load(readFileSync(signedPath(n)), NOW);
   const calls = n >= 5000 ? 1000 : 3000;
   const ours = sample((i) => engine.decide(CONTEXTS[i % CONTEXTS.length], null, NOW), calls);
+  // Like for like with json-logic-js: the same rules over the same contexts,
+  // answering only "which offers are eligible" (plus audiences, caps, declines).
+  const eligible = sample((i) => engine.eligibleOffers(CONTEXTS[i % CONTEXTS.length], null, NOW), calls);
 
   const draft = JSON.parse(readFileSync(draftPath(n), "utf8"));
   const rules = draft.offers.map((o) => o.eligibility ?? true);
@@ -107,7 +110,7 @@ for (const n of SIZES) {
     for (let k = 0; k < mins.length; k++) if (a >= mins[k]) sink++;
   }, 500, 20);
   if (sink === -1) console.log(sink);
-  rows.push({ n, ours, logic, floor });
+  rows.push({ n, ours, eligible, logic, floor });
 }
 
 // Bundle load: warm (same process, repeated) and cold (fresh node per sample).
@@ -140,10 +143,20 @@ const MB = 1024 * 1024;
 report.push(`Machine: ${cpus()[0].model}, ${cpus().length} vCPU (shared), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
 report.push(`Command: bash scripts/bench`);
 report.push("");
+report.push("Full decision (`decide`: eligibility, ranking with exploration, rendering, receipts, JS object) against json-logic-js evaluating only the rules:");
+report.push("");
 report.push("| offers | decide p50 | decide p99 | json-logic-js p50 (all rules) | ratio json-logic ÷ decide | floor p50 | decide ÷ floor |");
 report.push("|---:|---:|---:|---:|---:|---:|---:|");
 for (const { n, ours, logic, floor } of rows) {
   report.push(`| ${n} | ${fmt(ours.p50)} µs | ${fmt(ours.p99)} µs | ${fmt(logic.p50)} µs | ${(logic.p50 / ours.p50).toFixed(2)}× | ${fmt(floor.p50, 2)} µs | ${fmt(ours.p50 / floor.p50)}× |`);
+}
+report.push("");
+report.push("Like for like (`eligibleOffers`: the ids of offers passing rules, audiences, caps and declines, as a JS string[]) against the same json-logic-js and floor runs:");
+report.push("");
+report.push("| offers | eligibleOffers p50 | eligibleOffers p99 | json-logic-js p50 | ratio json-logic ÷ eligibleOffers | floor p50 | eligibleOffers ÷ floor |");
+report.push("|---:|---:|---:|---:|---:|---:|---:|");
+for (const { n, eligible, logic, floor } of rows) {
+  report.push(`| ${n} | ${fmt(eligible.p50)} µs | ${fmt(eligible.p99)} µs | ${fmt(logic.p50)} µs | ${(logic.p50 / eligible.p50).toFixed(2)}× | ${fmt(floor.p50, 2)} µs | ${fmt(eligible.p50 / floor.p50)}× |`);
 }
 report.push("");
 report.push("| bundle load (verify + parse + compile) | bytes | warm p50 | warm p99 | cold p50 (fresh process) | cold max |");

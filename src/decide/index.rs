@@ -9,6 +9,7 @@
 use crate::context::{Context, Field};
 use crate::rules::{CompiledRule, ConstraintKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 /// Index of one attribute.
 #[derive(Debug, Default)]
@@ -30,11 +31,70 @@ struct Merged {
     refused: BTreeSet<String>,
 }
 
-/// Offers ruled out by attribute, per attribute.
+/// Offers ruled out by attribute, per attribute; and which offers share an
+/// identical compiled rule.
 #[derive(Debug, Default)]
 pub(crate) struct PredicateIndex {
     words: usize,
     fields: Vec<(Field, FieldIndex)>,
+    /// Per offer: its rule's slot among the distinct rules ([`NO_RULE`]:
+    /// none). Bundles repeat a few rule shapes across many offers
+    /// (`country == "US"`, `amount >= 50`); a rule's outcome depends only on
+    /// the checkout, so `decide` evaluates each distinct rule once.
+    rule_slot: Vec<u32>,
+    rule_slots: usize,
+    /// Per offer: what ranking reads of every offer, side by side: the
+    /// compiled offers are large, and touching each one per decision costs
+    /// a cache miss per offer on big bundles.
+    offer_keys: OnceLock<Box<[OfferKey]>>,
+}
+
+/// What `decide` reads of every offer, side by side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OfferKey {
+    /// Priority tier.
+    pub tier: u8,
+    /// Value (≥ 0).
+    pub value: f64,
+    /// `ln(value)` (`-inf` for 0), for log-space bounds.
+    pub ln_value: f64,
+    /// Whether the creative is approved.
+    pub approved: bool,
+    /// Shown from this instant (ms; `i64::MIN`: no start).
+    pub start_ms: i64,
+    /// Not shown from this instant (ms; `i64::MAX`: no end).
+    pub end_ms: i64,
+    /// Whether the offer has an eligibility rule.
+    pub has_rule: bool,
+    /// Whether the offer names inclusion or suppression audiences.
+    pub has_audiences: bool,
+}
+
+/// [`PredicateIndex::rule_slot`] of an offer without a rule.
+pub(crate) const NO_RULE: u32 = u32::MAX;
+
+/// Slot per offer (offers with identical rules share one) and slot count.
+fn dedupe(rules: &[Option<&CompiledRule>]) -> (Vec<u32>, usize) {
+    let mut seen: HashMap<u64, Vec<(u32, &CompiledRule)>> = HashMap::new();
+    let mut slots = 0u32;
+    let slot_of = rules
+        .iter()
+        .map(|rule| {
+            let Some(rule) = rule else { return NO_RULE };
+            let Some(key) = rule.share_key() else {
+                slots += 1;
+                return slots - 1;
+            };
+            let same = seen.entry(key).or_default();
+            if let Some(&(slot, _)) = same.iter().find(|(_, r)| *r == *rule) {
+                return slot;
+            }
+            same.push((slots, rule));
+            slots += 1;
+            slots - 1
+        })
+        .collect();
+    (slot_of, slots as usize)
 }
 
 fn set(bits: &mut [u64], i: u32) {
@@ -58,9 +118,11 @@ pub(crate) fn is_set(bits: &[u64], i: u32) -> bool {
 impl PredicateIndex {
     /// Indexes the rules of offers `0..n` (bundle order; `None`: no rule).
     pub fn build<'a>(rules: impl ExactSizeIterator<Item = Option<&'a CompiledRule>>) -> Self {
+        let rules: Vec<Option<&CompiledRule>> = rules.collect();
         let words = rules.len().div_ceil(64);
+        let (rule_slot, rule_slots) = dedupe(&rules);
         let mut merged: BTreeMap<(Field, u32), Merged> = BTreeMap::new();
-        for (i, rule) in rules.enumerate() {
+        for (i, rule) in rules.into_iter().enumerate() {
             let Some(rule) = rule else { continue };
             for c in rule.required_values() {
                 let entry = merged.entry((c.field, i as u32)).or_default();
@@ -99,7 +161,25 @@ impl PredicateIndex {
         Self {
             words,
             fields: fields.into_iter().collect(),
+            rule_slot,
+            rule_slots,
+            offer_keys: OnceLock::new(),
         }
+    }
+
+    /// The distinct-rule slot of offer `i` ([`NO_RULE`] when it has none).
+    pub fn rule_slot(&self, i: usize) -> u32 {
+        self.rule_slot.get(i).copied().unwrap_or(NO_RULE)
+    }
+
+    /// Per offer (bundle order): its [`OfferKey`], made by `init` on first use.
+    pub fn offer_keys(&self, init: impl FnOnce() -> Box<[OfferKey]>) -> &[OfferKey] {
+        self.offer_keys.get_or_init(init)
+    }
+
+    /// How many distinct rules the offers have.
+    pub fn rule_slots(&self) -> usize {
+        self.rule_slots
     }
 
     /// Fills `out` with the bitset of offers whose rule cannot match `ctx`
@@ -124,5 +204,34 @@ impl PredicateIndex {
                 *o |= f;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{compile, CompileEnv};
+    use serde_json::{json, Value};
+
+    fn rule(offer: &str, json: Value) -> CompiledRule {
+        compile(&json, &CompileEnv::checkout(offer, &|_| None)).unwrap()
+    }
+
+    #[test]
+    fn offers_with_identical_rules_share_one_slot() {
+        let us = json!({"==": [{"var": "country"}, "US"]});
+        let rules = [
+            Some(rule("a", us.clone())),
+            None,
+            Some(rule("b", json!({">=": [{"var": "amount"}, 50]}))),
+            Some(rule("c", us)),
+            // Equal under `PartialEq`, yet 1 / -0 and 1 / 0 differ: never shared.
+            Some(rule("d", json!({">": [{"/": [1, 0.0]}, 0]}))),
+            Some(rule("e", json!({">": [{"/": [1, -0.0]}, 0]}))),
+        ];
+        let index = PredicateIndex::build(rules.iter().map(Option::as_ref));
+        let slots: Vec<u32> = (0..rules.len()).map(|i| index.rule_slot(i)).collect();
+        assert_eq!(slots, vec![0, NO_RULE, 1, 0, 2, 3]);
+        assert_eq!(index.rule_slots(), 4);
     }
 }

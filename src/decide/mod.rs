@@ -2,6 +2,7 @@
 //! then `decide` per checkout and `record` engagement into history.
 
 mod decision;
+mod eligible;
 mod engine;
 mod explain;
 mod fulfil;

@@ -1,22 +1,22 @@
 //! `Engine::decide`: candidates → eligibility → history → ranking → render.
 
 use super::decision::{DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict};
+use super::eligible::local_hour;
 use super::engine::Engine;
-use super::explain::{message, rule_detail};
-use super::index::is_set;
+use super::explain::message;
+use super::index::{is_set, OfferKey};
 use super::render::{render_layout, render_offer, template_data};
-use crate::audience::IdentifierHash;
-use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
-use crate::history::{history_key, History};
-use crate::rank::{select, sigmoid, Candidate, FeatureName, FeatureValues, Pick};
+use crate::history::History;
+use crate::rank::{
+    expected_upper_bound, select, shortlist_len, sigmoid, Candidate, FeatureName, FeatureValues,
+    Pick, Shortlist, MAX_CONTENDERS,
+};
 use crate::receipt::Receipt;
 use crate::rng::SplitMix64;
-use crate::rules::RuleEnv;
-use crate::time::{DurationMs, Timestamp, HOUR_MS, MINUTE_MS};
+use crate::time::{DurationMs, Timestamp, HOUR_MS};
 use serde::Deserialize;
-use std::cell::Cell;
 
 /// How to decide.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -43,67 +43,8 @@ impl Default for DecideOptions {
 
 /// Marks an offer that failed a check (scores are never negative).
 const INELIGIBLE: f64 = -1.0;
-
-/// What rules and checks may ask about the shopper during one decision.
-struct Env<'a> {
-    engine: &'a Engine,
-    history: &'a History,
-    now: Timestamp,
-    email: Option<IdentifierHash>,
-    phone: Option<IdentifierHash>,
-    /// Audience membership, computed on first use: 0 unknown, 1 no, 2 yes.
-    membership: Vec<Cell<u8>>,
-}
-
-impl Env<'_> {
-    fn identifier(&self, kind: IdentifierKind) -> Option<&IdentifierHash> {
-        match kind {
-            IdentifierKind::Email => self.email.as_ref(),
-            IdentifierKind::Phone => self.phone.as_ref(),
-        }
-    }
-
-    fn member(&self, audience: usize) -> bool {
-        let (Some(cell), Some(a)) = (
-            self.membership.get(audience),
-            self.engine.audiences.get(audience),
-        ) else {
-            return false;
-        };
-        match cell.get() {
-            1 => false,
-            2 => true,
-            _ => {
-                let yes = self
-                    .identifier(a.identifier)
-                    .is_some_and(|h| a.filter.contains_identifier(h));
-                cell.set(if yes { 2 } else { 1 });
-                yes
-            }
-        }
-    }
-}
-
-impl RuleEnv for Env<'_> {
-    fn in_audience(&self, audience: usize) -> bool {
-        self.member(audience)
-    }
-    fn history_count(&self, scope: CapScope, id: &str, window: CapWindow) -> u32 {
-        self.history.count(history_key(scope, id), window, self.now)
-    }
-    fn now(&self) -> Timestamp {
-        self.now
-    }
-    fn utc_offset_minutes(&self) -> i32 {
-        self.engine.bundle.utc_offset_minutes
-    }
-}
-
-/// The partner-local hour (0–23) at `now`.
-pub(crate) fn local_hour(now: Timestamp, utc_offset_minutes: i32) -> u32 {
-    let local = now.as_millis() + i64::from(utc_offset_minutes) * MINUTE_MS;
-    local.div_euclid(HOUR_MS).rem_euclid(24) as u32
-}
+/// Marks an eligible offer whose exact score has not been computed.
+const UNSCORED: f64 = -2.0;
 
 impl Engine {
     /// Decides which offers `context` sees in each requested placement.
@@ -127,20 +68,7 @@ impl Engine {
         let decision_id = Receipt::decision_id_from_entropy(&rng.next_bytes16());
         let placements = self.requested_placements(&options.placements)?;
 
-        let env = Env {
-            engine: self,
-            history,
-            now,
-            email: ctx
-                .emailsha256
-                .as_deref()
-                .and_then(IdentifierHash::from_hex),
-            phone: ctx
-                .phone
-                .as_deref()
-                .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
-            membership: vec![Cell::new(0); self.audiences.len()],
-        };
+        let env = self.env(&ctx, history, now);
         let mut ruled_out = Vec::new();
         let mut scratch = Vec::new();
         if !options.explain {
@@ -163,7 +91,9 @@ impl Engine {
         self.model.logits(&features, &mut scratch, &mut logits);
 
         let data = template_data(&ctx);
-        let mut shown_in: Vec<Option<usize>> = vec![None; self.offers.len()];
+        // (offer, placement) of every winner so far: a few entries, scanned,
+        // instead of a per-offer table to allocate and clear per decision.
+        let mut shown_in: Vec<(u32, usize)> = Vec::new();
         let mut out = Decision {
             decision_id,
             partner: self.bundle.partner.clone(),
@@ -176,70 +106,132 @@ impl Engine {
         };
         let mut candidates = Vec::new();
         let mut reasons: Vec<Option<Reason>> = Vec::new();
-        // Per offer: NaN = not checked yet, INELIGIBLE, else P(engage) × value.
+        // Per offer: NaN = not checked yet, INELIGIBLE, UNSCORED (eligible,
+        // exact score not needed yet), else P(engage) × value.
         let mut expected = vec![f64::NAN; self.offers.len()];
         let mut first_reason: Vec<Option<Reason>> = Vec::new();
         if options.explain {
             first_reason.resize(self.offers.len(), None);
         }
+        let mut shortlist = Shortlist::new(MAX_CONTENDERS);
+        let offer_keys = self.offer_keys();
         for &p in &placements {
             let placement = &self.placements[p];
-            candidates.clear();
-            if options.explain {
-                reasons.clear();
-                reasons.resize(self.offers.len(), Some(Reason::NotInPlacement));
-            }
-            for &i in &placement.offers {
-                let idx = i as usize;
-                if let Some(other) = shown_in[idx] {
-                    if options.explain {
-                        reasons[idx] = Some(Reason::ShownInOtherPlacement {
-                            placement: self.placements[other].id.clone(),
-                        });
-                    }
-                    continue;
-                }
-                // Eligibility does not depend on the placement: check each
-                // offer once per decision, however many placements list it.
-                if expected[idx].is_nan() {
-                    let verdict =
-                        self.check(idx, &ctx, &env, is_set(&ruled_out, i), options.explain);
-                    expected[idx] = match verdict {
-                        Ok(()) => {
-                            let offer = &self.offers[idx];
-                            sigmoid(logits.get(idx).copied().unwrap_or(0.0)) * offer.value
-                        }
-                        Err(reason) => {
-                            if options.explain {
-                                first_reason[idx] = Some(reason);
-                            }
-                            INELIGIBLE
-                        }
-                    };
-                }
-                if expected[idx] == INELIGIBLE {
-                    if options.explain {
-                        reasons[idx] = first_reason[idx].clone();
-                    }
-                    continue;
-                }
-                let offer = &self.offers[idx];
-                candidates.push(Candidate {
-                    offer: i,
-                    tier: offer.tier,
-                    advertiser: offer.advertiser,
-                    expected: expected[idx],
-                });
+            // Without `explain`, only offers that can reach the shortlist
+            // need an exact score (an `exp`): the others are skipped on an
+            // upper bound. Greedy selection may widen past the shortlist
+            // when advertisers collide; it then reruns without skipping.
+            let mut prune = !options.explain;
+            let picks = loop {
+                candidates.clear();
+                shortlist.reset(shortlist_len(placement.max_offers, &self.model));
+                let mut pruned = false;
                 if options.explain {
-                    reasons[idx] = None;
+                    reasons.clear();
+                    reasons.resize(self.offers.len(), Some(Reason::NotInPlacement));
                 }
-            }
-            let picks = select(&mut candidates, placement.max_offers, &self.model, &mut rng);
+                for &i in &placement.offers {
+                    let idx = i as usize;
+                    if let Some(&(_, other)) = shown_in.iter().find(|&&(o, _)| o == i) {
+                        if options.explain {
+                            reasons[idx] = Some(Reason::ShownInOtherPlacement {
+                                placement: self.placements[other].id.clone(),
+                            });
+                        }
+                        continue;
+                    }
+                    let Some(&OfferKey {
+                        tier,
+                        value,
+                        ln_value,
+                        ..
+                    }) = offer_keys.get(idx)
+                    else {
+                        continue;
+                    };
+                    // An offer that cannot reach the shortlist needs neither
+                    // its checks nor an exact score (`exp`): bound it first,
+                    // by its value (P(engage) ≤ 1), then by an exp-free
+                    // bound, or by its exact score once known.
+                    if prune && expected[idx] != INELIGIBLE {
+                        let bound = |e: f64| shortlist.excludes(tier, e, i);
+                        let out = if expected[idx] >= 0.0 {
+                            bound(expected[idx])
+                        } else {
+                            let logit = logits.get(idx).copied().unwrap_or(0.0);
+                            shortlist.excludes_log(tier, logit, ln_value)
+                                || bound(value)
+                                || bound(expected_upper_bound(logit, value))
+                        };
+                        if out {
+                            pruned = true;
+                            continue;
+                        }
+                    }
+                    // Eligibility does not depend on the placement: check each
+                    // offer once per decision, however many placements list it.
+                    if expected[idx].is_nan() {
+                        let out = is_set(&ruled_out, i);
+                        let verdict = if options.explain {
+                            self.check(idx, &ctx, &env, out, true)
+                        } else if offer_keys
+                            .get(idx)
+                            .is_some_and(|key| self.eligible_fast(idx, key, &ctx, &env, out))
+                        {
+                            Ok(())
+                        } else {
+                            // Unread without `explain`.
+                            Err(Reason::NoSlot)
+                        };
+                        expected[idx] = match verdict {
+                            Ok(()) => UNSCORED,
+                            Err(reason) => {
+                                if options.explain {
+                                    first_reason[idx] = Some(reason);
+                                }
+                                INELIGIBLE
+                            }
+                        };
+                    }
+                    if expected[idx] == INELIGIBLE {
+                        if options.explain {
+                            reasons[idx] = first_reason[idx].clone();
+                        }
+                        continue;
+                    }
+                    if expected[idx] == UNSCORED {
+                        let logit = logits.get(idx).copied().unwrap_or(0.0);
+                        expected[idx] = sigmoid(logit) * value;
+                        if prune && shortlist.excludes(tier, expected[idx], i) {
+                            pruned = true;
+                            continue;
+                        }
+                    }
+                    shortlist.insert(tier, expected[idx], i);
+                    candidates.push(Candidate {
+                        offer: i,
+                        tier,
+                        advertiser: self.offers[idx].advertiser,
+                        expected: expected[idx],
+                    });
+                    if options.explain {
+                        reasons[idx] = None;
+                    }
+                }
+                let picks = select(&mut candidates, placement.max_offers, &self.model, &mut rng);
+                // Only greedy selection (no draws: `rng` untouched) looks past
+                // the shortlist, and only when it came up short.
+                if pruned && picks.len() < placement.max_offers && !self.model.explores() {
+                    prune = false;
+                    continue;
+                }
+                break picks;
+            };
 
             let mut offers = Vec::with_capacity(picks.len());
             for (rank, pick) in picks.iter().enumerate() {
                 let c = candidates[pick.candidate];
-                shown_in[c.offer as usize] = Some(p);
+                shown_in.push((c.offer, p));
                 let source = &self.bundle.offers[c.offer as usize];
                 let compiled = &self.offers[c.offer as usize];
                 offers.push(DecidedOffer {
@@ -336,81 +328,6 @@ impl Engine {
             .collect()
     }
 
-    /// Eligibility and history checks, cheapest first; the first failure is
-    /// the reason. `ruled_out` is the predicate index's verdict on the rule.
-    fn check(
-        &self,
-        i: usize,
-        ctx: &Context,
-        env: &Env<'_>,
-        ruled_out: bool,
-        explain: bool,
-    ) -> Result<(), Reason> {
-        let offer = &self.offers[i];
-        if offer.approval != ApprovalStatus::Approved {
-            return Err(Reason::CreativeNotApproved {
-                status: offer.approval,
-            });
-        }
-        let now = env.now;
-        if let Some(start) = offer.schedule.start.filter(|&s| now < s) {
-            return Err(Reason::NotStarted { start });
-        }
-        if let Some(end) = offer.schedule.end.filter(|&e| now >= e) {
-            return Err(Reason::Ended { end });
-        }
-        if let Some(rule) = &offer.rule {
-            if ruled_out || !rule.matches(ctx, env) {
-                // Without `explain` the reason is dropped: skip working it out.
-                return Err(if explain {
-                    rule_detail(self, i, ctx, env)
-                } else {
-                    Reason::RuleFalse {
-                        rule: serde_json::Value::Null,
-                        seen: std::collections::BTreeMap::new(),
-                    }
-                });
-            }
-        }
-        if !offer.include.is_empty() && !offer.include.iter().any(|&a| env.member(a)) {
-            let first = offer.include[0];
-            let audience = &self.audiences[first];
-            return Err(Reason::NotInAudience {
-                audience: audience.id.clone(),
-                identifier_present: env.identifier(audience.identifier).is_some(),
-            });
-        }
-        if let Some(&a) = offer.exclude.iter().find(|&&a| env.member(a)) {
-            return Err(Reason::InSuppressionAudience {
-                audience: self.audiences[a].id.clone(),
-            });
-        }
-        let history = env.history;
-        if history.is_empty() {
-            return Ok(());
-        }
-        if !offer.repeat_after_accept {
-            if let Some(accepted_at) = history.accepted_at(offer.keys.offer) {
-                return Err(Reason::AlreadyAccepted { accepted_at });
-            }
-        }
-        if let Some(s) = history.suppressed(offer.keys.offer, offer.suppress_after_decline, now) {
-            return Err(Reason::SuppressedAfterDecline {
-                declined_at: s.declined_at,
-                until: s.until,
-            });
-        }
-        if let Some(hit) = history.first_cap_hit(&offer.caps, &offer.keys, now) {
-            return Err(Reason::Capped {
-                scope: hit.scope,
-                max: hit.max,
-                window: hit.window,
-                count: hit.count,
-            });
-        }
-        Ok(())
-    }
-
     /// Appends a verdict for every offer of the bundle in one placement.
     fn explain_placement(
         &self,
@@ -470,3 +387,7 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -7,5 +7,7 @@ pub mod model;
 pub mod select;
 
 pub use features::{FeatureName, FeatureValues};
-pub use model::{sigmoid, CompiledModel};
-pub use select::{select, Candidate, Pick, MAX_CONTENDERS, PROPENSITY_DRAWS};
+pub use model::{expected_upper_bound, sigmoid, CompiledModel};
+pub use select::{
+    select, shortlist_len, Candidate, Pick, Shortlist, MAX_CONTENDERS, PROPENSITY_DRAWS,
+};

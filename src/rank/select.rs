@@ -48,6 +48,99 @@ pub struct Pick {
     pub propensity: f64,
 }
 
+/// How many of the best candidates [`select`] can look at before it widens
+/// its search (greedy selection widens only when advertisers collide).
+pub fn shortlist_len(slots: usize, model: &CompiledModel) -> usize {
+    if model.explores() {
+        MAX_CONTENDERS
+    } else {
+        greedy_window(slots)
+    }
+}
+
+fn greedy_window(slots: usize) -> usize {
+    (slots * 4).max(8)
+}
+
+/// The best `len` ranking keys (tier, expected, offer) seen so far, to tell
+/// whether a new candidate could still be among the best `len`: anything
+/// that ranks below the worst of a full set never can.
+#[derive(Debug)]
+pub struct Shortlist {
+    len: usize,
+    /// Best first.
+    keys: Vec<(u8, f64, u32)>,
+    /// When full: the worst key's tier and `ln` of its expected score,
+    /// lowered by a margin that covers rounding (see [`Self::excludes_log`]).
+    log_floor: Option<(u8, f64)>,
+}
+
+/// Absolute margin on log-space comparisons: far above the rounding of a
+/// logit sum and two `ln`s (~1e-13), far below any real score difference.
+const LOG_MARGIN: f64 = 1e-9;
+
+impl Shortlist {
+    /// Tracks the best `len` keys.
+    pub fn new(len: usize) -> Self {
+        Self {
+            len,
+            keys: Vec::with_capacity(len.min(64) + 1),
+            log_floor: None,
+        }
+    }
+
+    /// Forgets every key and tracks the best `len` from now on (keeps the
+    /// allocation).
+    pub fn reset(&mut self, len: usize) {
+        self.len = len;
+        self.keys.clear();
+        self.log_floor = None;
+    }
+
+    /// Whether a candidate whose expected score is at most `bound` ranks
+    /// below `len` candidates already seen, so it cannot be shortlisted.
+    #[inline]
+    pub fn excludes(&self, tier: u8, bound: f64, offer: u32) -> bool {
+        self.keys.len() >= self.len
+            && self
+                .keys
+                .last()
+                .is_some_and(|&worst| by_rank((tier, bound, offer), worst) == Ordering::Greater)
+    }
+
+    /// Whether a candidate with this `logit` and `ln(value)` cannot be
+    /// shortlisted, by one addition: its expected score
+    /// `sigmoid(logit) × value` is below `e^(logit + ln value)`, so when
+    /// that is below the worst shortlisted score (same tier) it ranks below
+    /// it. `false` means "not known", never "included".
+    #[inline]
+    pub fn excludes_log(&self, tier: u8, logit: f64, ln_value: f64) -> bool {
+        self.log_floor
+            .is_some_and(|(t, floor)| tier > t || (tier == t && logit + ln_value < floor))
+    }
+
+    /// Records a candidate's exact key.
+    pub fn insert(&mut self, tier: u8, expected: f64, offer: u32) {
+        let key = (tier, expected, offer);
+        if self.excludes(tier, expected, offer) {
+            return;
+        }
+        let at = self
+            .keys
+            .iter()
+            .position(|&k| by_rank(key, k) == Ordering::Less)
+            .unwrap_or(self.keys.len());
+        self.keys.insert(at, key);
+        self.keys.truncate(self.len);
+        self.log_floor = match self.keys.last() {
+            Some(&(t, worst, _)) if self.keys.len() >= self.len => {
+                Some((t, worst.ln() - LOG_MARGIN))
+            }
+            _ => None,
+        };
+    }
+}
+
 fn by_rank(a: (u8, f64, u32), b: (u8, f64, u32)) -> Ordering {
     a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
 }
@@ -67,37 +160,37 @@ fn best_first(candidates: &mut [Candidate], n: usize) {
     candidates[..n].sort_unstable_by(cmp_candidates);
 }
 
+/// What [`choose`] compares besides the score: tier, advertiser, offer.
+type Key = (u8, u32, u32);
+
+fn key(c: &Candidate) -> Key {
+    (c.tier, c.advertiser, c.offer)
+}
+
 /// Greedy top-`slots` with distinct advertisers over `scores` (one per
-/// entry of `live`); writes positions into `live`, best first, into `out`.
-fn choose(
-    candidates: &[Candidate],
-    live: &[usize],
-    scores: &[f64],
-    slots: usize,
-    out: &mut Vec<usize>,
-) {
+/// entry of `keys`); writes positions into `keys`, best first, into `out`.
+/// Runs once per propensity draw: the keys sit side by side so that the
+/// scan touches one small slice.
+fn choose(keys: &[Key], scores: &[f64], slots: usize, out: &mut Vec<usize>) {
     out.clear();
     while out.len() < slots {
-        let mut best: Option<usize> = None;
-        for (k, &i) in live.iter().enumerate() {
-            let c = &candidates[i];
+        let mut best: Option<(usize, Key, f64)> = None;
+        for (k, (&(tier, advertiser, offer), &score)) in keys.iter().zip(scores).enumerate() {
             if out
                 .iter()
-                .any(|&j| candidates[live[j]].advertiser == c.advertiser)
+                .any(|&j| keys.get(j).is_some_and(|o| o.1 == advertiser))
             {
                 continue;
             }
-            let better = best.is_none_or(|b| {
-                let cb = &candidates[live[b]];
-                by_rank((c.tier, scores[k], c.offer), (cb.tier, scores[b], cb.offer))
-                    == Ordering::Less
+            let better = best.is_none_or(|(_, (bt, _, bo), bs)| {
+                by_rank((tier, score, offer), (bt, bs, bo)) == Ordering::Less
             });
             if better {
-                best = Some(k);
+                best = Some((k, (tier, advertiser, offer), score));
             }
         }
         match best {
-            Some(k) => out.push(k),
+            Some((k, _, _)) => out.push(k),
             None => break,
         }
     }
@@ -159,12 +252,13 @@ pub fn select(
     if !model.explores() {
         // Greedy: the winners are among the best few unless many share an
         // advertiser; then fall back to the full order.
-        let mut n = (slots * 4).max(8);
+        let mut n = greedy_window(slots);
         loop {
             best_first(candidates, n);
-            let all: Vec<usize> = (0..n.min(candidates.len())).collect();
-            let scores: Vec<f64> = all.iter().map(|&i| candidates[i].expected).collect();
-            choose(candidates, &all, &scores, slots, &mut chosen);
+            let top = &candidates[..n.min(candidates.len())];
+            let keys: Vec<Key> = top.iter().map(key).collect();
+            let scores: Vec<f64> = top.iter().map(|c| c.expected).collect();
+            choose(&keys, &scores, slots, &mut chosen);
             if chosen.len() == slots || n >= candidates.len() {
                 return chosen
                     .iter()
@@ -185,6 +279,7 @@ pub fn select(
         .map(|c| model.exploration_table(c.offer as usize))
         .collect();
     let live = live_contenders(shortlist, &tables, slots);
+    let keys: Vec<Key> = live.iter().map(|&i| key(&shortlist[i])).collect();
     let draw = |rng: &mut SplitMix64, scores: &mut Vec<f64>| {
         scores.clear();
         scores.extend(live.iter().map(|&i| {
@@ -195,7 +290,7 @@ pub fn select(
     let mut scores = Vec::with_capacity(live.len());
     let mut replay = rng.fork(0x7072_6f70); // "prop": estimation draws never touch the acted-upon stream
     draw(rng, &mut scores);
-    choose(shortlist, &live, &scores, slots, &mut chosen);
+    choose(&keys, &scores, slots, &mut chosen);
     let acted: Vec<(usize, f64)> = chosen.iter().map(|&k| (k, scores[k])).collect();
 
     let mut shown = vec![0u32; live.len()];
@@ -204,7 +299,7 @@ pub fn select(
     }
     // When every live offer is always shown, the estimate is exactly 1.
     let certain = live.len() <= slots && {
-        let mut advertisers: Vec<u32> = live.iter().map(|&i| shortlist[i].advertiser).collect();
+        let mut advertisers: Vec<u32> = keys.iter().map(|k| k.1).collect();
         advertisers.sort_unstable();
         advertisers.dedup();
         advertisers.len() == live.len()
@@ -214,7 +309,7 @@ pub fn select(
             break;
         }
         draw(&mut replay, &mut scores);
-        choose(shortlist, &live, &scores, slots, &mut chosen);
+        choose(&keys, &scores, slots, &mut chosen);
         for &k in &chosen {
             shown[k] += 1;
         }

@@ -276,3 +276,92 @@ pub(crate) enum Node {
     /// `local_weekday`: 0 (Monday) – 6 (Sunday) in the partner's time zone.
     LocalWeekday,
 }
+
+impl Node {
+    /// Calls `f` on this node and every node below it.
+    fn visit(&self, f: &mut dyn FnMut(&Node)) {
+        f(self);
+        let children: &[Node] = match self {
+            Node::Array(n)
+            | Node::Missing(n)
+            | Node::If(n)
+            | Node::And(n)
+            | Node::Or(n)
+            | Node::Cmp(_, n)
+            | Node::Arith(_, n)
+            | Node::MinMax(_, n)
+            | Node::Cat(n)
+            | Node::Substr(n)
+            | Node::Merge(n) => n,
+            Node::MissingSome(n) | Node::Eq(_, n) | Node::In(n) | Node::Iter(_, n) => &n[..],
+            Node::Reduce(n) => &n[..],
+            Node::Not(n) | Node::NotNot(n) | Node::Log(n) | Node::InSet(n, _) => {
+                std::slice::from_ref(&**n)
+            }
+            Node::Var { default, .. } => default.as_deref().map_or(&[], std::slice::from_ref),
+            Node::DynVar { path, default } => {
+                path.visit(f);
+                default.as_deref().map_or(&[], std::slice::from_ref)
+            }
+            _ => &[],
+        };
+        for child in children {
+            child.visit(f);
+        }
+    }
+}
+
+/// A hash of everything that tells two rules apart except `Const` payloads,
+/// fed to FNV-1a 64.
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+fn negative_zero(x: f64) -> bool {
+    x == 0.0 && x.is_sign_negative()
+}
+
+impl super::CompiledRule {
+    /// A hash under which identical rules meet, or `None` when this rule
+    /// must not be shared with an "equal" one: `PartialEq` treats `-0.0`
+    /// and `0.0` alike although `1 / x` tells them apart, and `Const`
+    /// payloads are not hashed. Rules with equal hashes that also compare
+    /// equal (`==`) evaluate alike on every input.
+    pub(crate) fn share_key(&self) -> Option<u64> {
+        use std::hash::Hash;
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        let mut shareable = true;
+        self.root.visit(&mut |node| {
+            std::mem::discriminant(node).hash(&mut h);
+            match node {
+                Node::Const(_) => shareable = false,
+                Node::Lit(Lit::Num(x)) | Node::NumCmp { k: x, .. } => {
+                    shareable &= !negative_zero(*x);
+                    x.to_bits().hash(&mut h);
+                }
+                Node::Lit(Lit::Str(s)) | Node::TextEq { value: s, .. } => s.hash(&mut h),
+                Node::InSet(_, set) | Node::TextIn(_, set) => {
+                    shareable &= !set.nums.iter().any(|&x| negative_zero(x));
+                    set.strs.hash(&mut h);
+                }
+                Node::HistoryCount { id, .. } => id.hash(&mut h),
+                Node::InAudience(a) => a.hash(&mut h),
+                Node::Var {
+                    path: VarPath::Field(f),
+                    ..
+                } => f.hash(&mut h),
+                _ => {}
+            }
+        });
+        shareable.then_some(h.0)
+    }
+}

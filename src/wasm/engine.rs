@@ -2,6 +2,8 @@
 //! bundles, previous bundle kept on a failed load) or one draft engine, plus
 //! the per-checkout calls. Conversions only: every decision is the core's.
 
+use super::decision::decision_to_js;
+use super::eligible::OfferIds;
 use super::{entropy, from_js, timestamp, to_js, JsResult};
 use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use crate::context::Context;
@@ -13,6 +15,7 @@ use crate::receipt::Receipt;
 use crate::seal::{open_fulfilment, FulfilmentPrivateKey, FulfilmentRequest};
 use crate::time::{DurationMs, HOUR_MS};
 use serde::Deserialize;
+use std::cell::RefCell;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -37,6 +40,9 @@ enum Source {
 #[wasm_bindgen(js_name = Engine)]
 pub struct WasmEngine {
     source: Source,
+    /// The offer ids of one engine as JS strings, made on the first
+    /// `eligibleOffers` call after a load and reused until the next one.
+    pub(super) ids: RefCell<Option<OfferIds>>,
 }
 
 /// `decide` options as JS passes them: the core's plus host-side ones.
@@ -107,6 +113,14 @@ fn decide_entropy(seed: Option<f64>) -> JsResult<Vec<u8>> {
     }
 }
 
+/// A checkout context from a JS object or its JSON text.
+pub(super) fn context_of(value: &JsValue) -> Result<Context, Error> {
+    match value.as_string() {
+        Some(text) => Context::from_json(text.as_bytes()),
+        None => from_js(value, ErrorCode::ContextInvalid, "context"),
+    }
+}
+
 fn signed_only() -> Error {
     Error::new(
         ErrorCode::TrustInvalid,
@@ -139,6 +153,7 @@ impl WasmEngine {
         let trust = Trust::from_json(text.as_bytes())?;
         Ok(Self {
             source: Source::Signed(BundleStore::with_compile(trust, Engine::from_verified)),
+            ids: RefCell::new(None),
         })
     }
 
@@ -170,6 +185,7 @@ impl WasmEngine {
         };
         Ok(Self {
             source: Source::Draft(Arc::new(Engine::from_draft_json(json.as_bytes())?)),
+            ids: RefCell::new(None),
         })
     }
 
@@ -301,7 +317,7 @@ impl WasmEngine {
         }
     }
 
-    fn active(&self) -> Result<Arc<Engine>, Error> {
+    pub(super) fn active(&self) -> Result<Arc<Engine>, Error> {
         match &self.source {
             Source::Signed(store) => store.active().ok_or_else(|| {
                 Error::new(ErrorCode::NoBundle, "no bundle is active: load one first")
@@ -340,10 +356,7 @@ impl WasmEngine {
     ) -> JsResult<JsValue> {
         let engine = self.active()?;
         let now = timestamp(now_ms)?;
-        let context: Context = match context.as_string() {
-            Some(text) => Context::from_json(text.as_bytes())?,
-            None => from_js(&context, ErrorCode::ContextInvalid, "context")?,
-        };
+        let context = context_of(&context)?;
         let (options, seed) = if options.is_undefined() || options.is_null() {
             (JsDecideOptions::default(), None)
         } else {
@@ -376,7 +389,7 @@ impl WasmEngine {
         let mut decision = engine.decide(&context, &history, now, &entropy, &core_options)?;
         decision.warnings.extend(warning);
         let out = js_sys::Object::new();
-        js_sys::Reflect::set(&out, &"decision".into(), &to_js(&decision)?)?;
+        js_sys::Reflect::set(&out, &"decision".into(), &decision_to_js(&decision)?)?;
         let bytes = js_sys::Uint8Array::from(history.encode().as_slice());
         js_sys::Reflect::set(&out, &"history".into(), &bytes)?;
         Ok(out.into())

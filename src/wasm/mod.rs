@@ -8,7 +8,8 @@
 //!
 //! Objects cross as JSON (`JSON.stringify` → serde_json → `JSON.parse`):
 //! smaller than serde-wasm-bindgen and the same field names as every other
-//! boundary (camelCase).
+//! boundary (camelCase). The one hot exception is the Decision returned by
+//! `decide`, built as a JS object directly (`decision.rs`).
 
 use crate::bundle::FulfilmentKey;
 use crate::error::{Error, ErrorCode};
@@ -18,6 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod decision;
+mod eligible;
 mod engine;
 pub use engine::WasmEngine;
 
@@ -144,12 +147,49 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
 }
 
-/// `N` fresh bytes from the host CSPRNG. The core never draws entropy
-/// itself; this is the one place it comes from in JS hosts.
+/// Bytes fetched from the host CSPRNG per refill of the entropy pool.
+const POOL_BYTES: usize = 4096;
+
+/// Host CSPRNG output not handed out yet. One `getRandomValues` call costs
+/// about as much as a whole small decision (a JS↔WASM round trip plus the
+/// host's own buffering), so bytes are fetched 4 KB at a time and each byte
+/// is handed out once, in order. A WebAssembly instance is single-threaded:
+/// the pool needs no lock.
+struct EntropyPool {
+    bytes: Box<[u8; POOL_BYTES]>,
+    /// Bytes before this index have been handed out.
+    next: usize,
+}
+
+std::thread_local! {
+    static POOL: std::cell::RefCell<EntropyPool> = std::cell::RefCell::new(EntropyPool {
+        bytes: Box::new([0; POOL_BYTES]),
+        next: POOL_BYTES,
+    });
+}
+
+/// `N` fresh bytes from the host CSPRNG (through the pool). The core never
+/// draws entropy itself; this is the one place it comes from in JS hosts.
 pub(crate) fn entropy<const N: usize>() -> JsResult<[u8; N]> {
-    let mut bytes = [0u8; N];
-    get_random_values(&mut bytes)?;
-    Ok(bytes)
+    let mut out = [0u8; N];
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let mut filled = 0;
+        while filled < N {
+            if pool.next == POOL_BYTES {
+                get_random_values(&mut pool.bytes[..])?;
+                pool.next = 0;
+            }
+            let take = (N - filled).min(POOL_BYTES - pool.next);
+            let from = pool.next;
+            out[filled..filled + take].copy_from_slice(&pool.bytes[from..from + take]);
+            // Handed out bytes are wiped: they never linger in memory twice.
+            pool.bytes[from..from + take].fill(0);
+            pool.next += take;
+            filled += take;
+        }
+        Ok(out)
+    })
 }
 
 /// A JS value read as `T` through JSON; failures get `code`.

@@ -7,32 +7,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../pkg/node.js";
-import { assertOfferEdgeError, root, throwsCode } from "./helpers.js";
+import { assertOfferEdgeError, bundleFor, root, throwsCode } from "./helpers.js";
 
 const read = (path) => JSON.parse(readFileSync(new URL(`tests/fixtures/decide/${path}`, root), "utf8"));
 const BASE = read("bundle.json");
 const { cases } = read("cases.json");
-
-/** RFC 7386 JSON merge patch of `patch` onto `target` (returns the result). */
-export function mergePatch(target, patch) {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return structuredClone(patch);
-  const out = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-/** The case's bundle: base + bundlePatch (merge patch) + offersPatch (fields replaced wholesale). */
-export function bundleFor(c) {
-  let bundle = structuredClone(BASE);
-  if (c.bundlePatch !== undefined) bundle = mergePatch(bundle, c.bundlePatch);
-  for (const offer of bundle.offers ?? []) {
-    Object.assign(offer, structuredClone(c.offersPatch?.[offer.id] ?? {}));
-  }
-  return bundle;
-}
 
 /** Runs one case through the JS API; returns the decision (none when an error was expected). */
 function runCase(c) {

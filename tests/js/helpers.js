@@ -49,3 +49,30 @@ export const b64url = {
   encode: (text) => Buffer.from(text, "utf8").toString("base64url"),
   decode: (part) => Buffer.from(part, "base64url").toString("utf8"),
 };
+
+/** The shared decide fixtures' base bundle (tests/fixtures/decide/bundle.json). */
+export function decideFixtureBundle() {
+  return JSON.parse(readFileSync(new URL("tests/fixtures/decide/bundle.json", root), "utf8"));
+}
+
+/** RFC 7386 JSON merge patch of `patch` onto `target` (returns the result). */
+export function mergePatch(target, patch) {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return structuredClone(patch);
+  const out = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** The case's bundle: base + bundlePatch (merge patch) + offersPatch (fields replaced wholesale). */
+export function bundleFor(c) {
+  let bundle = structuredClone(decideFixtureBundle());
+  if (c.bundlePatch !== undefined) bundle = mergePatch(bundle, c.bundlePatch);
+  for (const offer of bundle.offers ?? []) {
+    Object.assign(offer, structuredClone(c.offersPatch?.[offer.id] ?? {}));
+  }
+  return bundle;
+}
+

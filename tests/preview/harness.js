@@ -110,6 +110,7 @@ function assetsDir(files) {
   if (!existsSync(join(dir, "pkg"))) {
     mkdirSync(join(dir, "pkg"));
     for (const f of ["browser.js", "offer_edge.js", "offer_edge_bg.wasm"]) cpSync(join(root, "pkg", f), join(dir, "pkg", f));
+    cpSync(join(root, "pkg", "snippets"), join(dir, "pkg", "snippets"), { recursive: true });
   }
   mkdirSync(join(dir, "__test__"));
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, "__test__", name), bytes);

@@ -1,0 +1,283 @@
+//! Eligibility: whether an offer may show to this shopper now (approval,
+//! schedule, rule, audiences, accepts, declines, caps), for `decide` and
+//! for `eligible_offers`.
+
+use super::decision::Reason;
+use super::engine::Engine;
+use super::explain::rule_detail;
+use super::index::{is_set, OfferKey};
+use crate::audience::IdentifierHash;
+use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
+use crate::context::Context;
+use crate::history::{history_key, History};
+use crate::rules::{CompiledRule, RuleEnv};
+use crate::time::{Timestamp, HOUR_MS, MINUTE_MS};
+use std::cell::Cell;
+
+/// What rules and checks may ask about the shopper during one decision.
+pub(super) struct Env<'a> {
+    engine: &'a Engine,
+    history: &'a History,
+    now: Timestamp,
+    email: Option<IdentifierHash>,
+    phone: Option<IdentifierHash>,
+    /// Audience membership, computed on first use: 0 unknown, 1 no, 2 yes.
+    membership: Vec<Cell<u8>>,
+    /// Outcome per distinct rule (see [`PredicateIndex`](super::index)),
+    /// computed on first use: 0 unknown, 1 false, 2 true.
+    rules: Vec<Cell<u8>>,
+}
+
+impl Env<'_> {
+    fn identifier(&self, kind: IdentifierKind) -> Option<&IdentifierHash> {
+        match kind {
+            IdentifierKind::Email => self.email.as_ref(),
+            IdentifierKind::Phone => self.phone.as_ref(),
+        }
+    }
+
+    fn member(&self, audience: usize) -> bool {
+        let (Some(cell), Some(a)) = (
+            self.membership.get(audience),
+            self.engine.audiences.get(audience),
+        ) else {
+            return false;
+        };
+        match cell.get() {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = self
+                    .identifier(a.identifier)
+                    .is_some_and(|h| a.filter.contains_identifier(h));
+                cell.set(if yes { 2 } else { 1 });
+                yes
+            }
+        }
+    }
+}
+
+impl Env<'_> {
+    /// The memoized outcome of offer `i`'s rule, if already evaluated.
+    fn rule_known(&self, i: usize) -> Option<bool> {
+        match self
+            .rules
+            .get(self.engine.index.rule_slot(i) as usize)?
+            .get()
+        {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Whether offer `i`'s `rule` holds for `ctx`; offers sharing an
+    /// identical rule share one evaluation per decision.
+    fn rule_holds(&self, i: usize, rule: &CompiledRule, ctx: &Context) -> bool {
+        let slot = self.engine.index.rule_slot(i);
+        let Some(cell) = self.rules.get(slot as usize) else {
+            return rule.matches(ctx, self);
+        };
+        match cell.get() {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = rule.matches(ctx, self);
+                cell.set(if yes { 2 } else { 1 });
+                yes
+            }
+        }
+    }
+}
+
+impl RuleEnv for Env<'_> {
+    fn in_audience(&self, audience: usize) -> bool {
+        self.member(audience)
+    }
+    fn history_count(&self, scope: CapScope, id: &str, window: CapWindow) -> u32 {
+        self.history.count(history_key(scope, id), window, self.now)
+    }
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+    fn utc_offset_minutes(&self) -> i32 {
+        self.engine.bundle.utc_offset_minutes
+    }
+}
+
+/// The partner-local hour (0–23) at `now`.
+pub(crate) fn local_hour(now: Timestamp, utc_offset_minutes: i32) -> u32 {
+    let local = now.as_millis() + i64::from(utc_offset_minutes) * MINUTE_MS;
+    local.div_euclid(HOUR_MS).rem_euclid(24) as u32
+}
+
+impl Engine {
+    /// The offers that pass every check [`decide`](Self::decide) makes
+    /// before ranking, for this shopper at `now`: approval, schedule,
+    /// eligibility rule, audiences, accepts, declines and caps (placements
+    /// and ranking play no part). Indices into `bundle().offers`, in bundle
+    /// order.
+    pub fn eligible_offers(
+        &self,
+        context: &Context,
+        history: &History,
+        now: Timestamp,
+    ) -> Vec<u32> {
+        let ctx = context.normalized();
+        let env = self.env(&ctx, history, now);
+        let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
+        self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
+        let mut out = Vec::with_capacity(self.offers.len());
+        for (i, key) in self.offer_keys().iter().enumerate() {
+            if self.eligible_fast(i, key, &ctx, &env, is_set(&ruled_out, i as u32)) {
+                out.push(i as u32);
+            }
+        }
+        out
+    }
+
+    /// What `decide` reads of every offer, side by side (made on first use).
+    pub(super) fn offer_keys(&self) -> &[OfferKey] {
+        self.index.offer_keys(|| {
+            self.offers
+                .iter()
+                .map(|o| OfferKey {
+                    tier: o.tier,
+                    value: o.value,
+                    ln_value: o.value.ln(),
+                    approved: o.approval == ApprovalStatus::Approved,
+                    start_ms: o.schedule.start.map_or(i64::MIN, |t| t.0),
+                    end_ms: o.schedule.end.map_or(i64::MAX, |t| t.0),
+                    has_rule: o.rule.is_some(),
+                    has_audiences: !o.include.is_empty() || !o.exclude.is_empty(),
+                })
+                .collect()
+        })
+    }
+
+    /// [`check`](Self::check)'s verdict without the reason, from the offer
+    /// key table and the rule memo where they suffice: most offers never
+    /// touch their (large) compiled form.
+    pub(super) fn eligible_fast(
+        &self,
+        i: usize,
+        key: &OfferKey,
+        ctx: &Context,
+        env: &Env<'_>,
+        ruled_out: bool,
+    ) -> bool {
+        let now = env.now.0;
+        if !key.approved || now < key.start_ms || now >= key.end_ms {
+            return false;
+        }
+        let rule_done = if key.has_rule {
+            match (ruled_out, env.rule_known(i)) {
+                (true, _) | (_, Some(false)) => return false,
+                (false, known) => known.is_some(),
+            }
+        } else {
+            true
+        };
+        if rule_done && !key.has_audiences && env.history.is_empty() {
+            return true;
+        }
+        self.check(i, ctx, env, ruled_out, false).is_ok()
+    }
+
+    /// What rules and checks may ask about this shopper (`ctx` normalized).
+    pub(super) fn env<'a>(
+        &'a self,
+        ctx: &Context,
+        history: &'a History,
+        now: Timestamp,
+    ) -> Env<'a> {
+        Env {
+            engine: self,
+            history,
+            now,
+            email: ctx
+                .emailsha256
+                .as_deref()
+                .and_then(IdentifierHash::from_hex),
+            phone: ctx
+                .phone
+                .as_deref()
+                .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
+            membership: vec![Cell::new(0); self.audiences.len()],
+            rules: vec![Cell::new(0); self.index.rule_slots()],
+        }
+    }
+
+    /// Eligibility and history checks, cheapest first; the first failure is
+    /// the reason. `ruled_out` is the predicate index's verdict on the rule.
+    pub(super) fn check(
+        &self,
+        i: usize,
+        ctx: &Context,
+        env: &Env<'_>,
+        ruled_out: bool,
+        explain: bool,
+    ) -> Result<(), Reason> {
+        let offer = &self.offers[i];
+        if offer.approval != ApprovalStatus::Approved {
+            return Err(Reason::CreativeNotApproved {
+                status: offer.approval,
+            });
+        }
+        let now = env.now;
+        if let Some(start) = offer.schedule.start.filter(|&s| now < s) {
+            return Err(Reason::NotStarted { start });
+        }
+        if let Some(end) = offer.schedule.end.filter(|&e| now >= e) {
+            return Err(Reason::Ended { end });
+        }
+        if let Some(rule) = &offer.rule {
+            if ruled_out || !env.rule_holds(i, rule, ctx) {
+                // Without `explain` the reason is dropped unread: skip working
+                // it out, and hand back a variant that costs nothing to drop.
+                return Err(if explain {
+                    rule_detail(self, i, ctx, env)
+                } else {
+                    Reason::NoSlot
+                });
+            }
+        }
+        if !offer.include.is_empty() && !offer.include.iter().any(|&a| env.member(a)) {
+            let first = offer.include[0];
+            let audience = &self.audiences[first];
+            return Err(Reason::NotInAudience {
+                audience: audience.id.clone(),
+                identifier_present: env.identifier(audience.identifier).is_some(),
+            });
+        }
+        if let Some(&a) = offer.exclude.iter().find(|&&a| env.member(a)) {
+            return Err(Reason::InSuppressionAudience {
+                audience: self.audiences[a].id.clone(),
+            });
+        }
+        let history = env.history;
+        if history.is_empty() {
+            return Ok(());
+        }
+        if !offer.repeat_after_accept {
+            if let Some(accepted_at) = history.accepted_at(offer.keys.offer) {
+                return Err(Reason::AlreadyAccepted { accepted_at });
+            }
+        }
+        if let Some(s) = history.suppressed(offer.keys.offer, offer.suppress_after_decline, now) {
+            return Err(Reason::SuppressedAfterDecline {
+                declined_at: s.declined_at,
+                until: s.until,
+            });
+        }
+        if let Some(hit) = history.first_cap_hit(&offer.caps, &offer.keys, now) {
+            return Err(Reason::Capped {
+                scope: hit.scope,
+                max: hit.max,
+                window: hit.window,
+                count: hit.count,
+            });
+        }
+        Ok(())
+    }
+}

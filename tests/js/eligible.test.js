@@ -1,0 +1,64 @@
+// Engine.eligibleOffers over the shared decide fixtures: the ids, in bundle
+// order, of the offers the explain output does not call ineligible (shown,
+// outranked, or shown in another placement of the same decision).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Engine } from "../../pkg/node.js";
+import { bundleFor, root, throwsCode } from "./helpers.js";
+
+const read = (path) => JSON.parse(readFileSync(new URL(`tests/fixtures/${path}`, root), "utf8"));
+const { cases } = read("decide/cases.json");
+
+/** The offers explain calls eligible, in bundle order. */
+function explainedEligible(bundle, decision) {
+  const ok = new Set(
+    decision.explanations
+      .filter((e) => e.verdict !== "ineligible" || e.reason.kind === "shownInOtherPlacement")
+      .map((e) => e.offerId),
+  );
+  return bundle.offers.map((o) => o.id).filter((id) => ok.has(id));
+}
+
+for (const c of cases.filter((c) => !c.expect.error)) {
+  test(`eligibleOffers matches explain: ${c.description}`, () => {
+    const bundle = bundleFor(c);
+    const engine = Engine.fromDraft(bundle);
+    let history = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
+    for (const entry of c.history ?? []) {
+      history = engine.record(history, { type: entry.kind, offerId: entry.offerId }, Date.parse(entry.at));
+    }
+    const now = Date.parse(c.now);
+    const { decision } = engine.decide(c.context, history, now, { seed: c.seed ?? 1, explain: true });
+    const ids = engine.eligibleOffers(c.context, history, now);
+    assert.ok(Array.isArray(ids) && ids.every((id) => typeof id === "string"));
+    assert.deepEqual(ids, explainedEligible(bundle, decision), c.description);
+    // Asking again (ids cached per bundle) gives the same answer.
+    assert.deepEqual(engine.eligibleOffers(c.context, history, now), ids);
+  });
+}
+
+test("eligibleOffers refuses what decide refuses", () => {
+  const engine = Engine.fromDraft(bundleFor(cases[0]));
+  const now = Date.parse(cases[0].now);
+  throwsCode(() => engine.eligibleOffers("{not json", null, now), "CONTEXT_INVALID");
+  throwsCode(() => engine.eligibleOffers(cases[0].context, null, Date.now), "CONTEXT_INVALID");
+  const empty = new Engine(read("bundles/trust.json"));
+  throwsCode(() => empty.eligibleOffers(cases[0].context, null, now), "NO_BUNDLE");
+});
+
+test("eligibleOffers follows the active bundle across loads", () => {
+  const trust = read("bundles/trust.json");
+  const engine = new Engine(trust);
+  const now = Date.parse("2026-06-01T00:00:00Z");
+  const context = { firstname: "Ada", state: "CA", amount: "64.50", paymenttype: "visa" };
+  for (const file of ["acme-v1.signed.json", "acme-v2.signed.json"]) {
+    engine.load(readFileSync(new URL(`tests/fixtures/bundles/${file}`, root)), now);
+    const ids = engine.eligibleOffers(context, null, now);
+    const { decision } = engine.decide(context, null, now, { seed: 1, explain: true });
+    const known = new Set(decision.explanations.map((e) => e.offerId));
+    assert.ok(ids.length > 0 && ids.every((id) => known.has(id)), file);
+    const shown = decision.placements.flatMap((p) => p.offers.map((o) => o.offerId));
+    assert.ok(shown.every((id) => ids.includes(id)), `${file}: every winner is eligible`);
+  }
+});
