@@ -14,7 +14,12 @@ import { Engine, memoryBytes } from "../pkg/node.js";
 
 const dir = process.argv[2];
 const NOW = Date.parse("2026-06-01T00:00:00Z");
-const SIZES = [100, 1000, 5000];
+// [label, bundle file stem, offers]. "1000u" is the 1,000-offer bundle with
+// every offer's rule made distinct (scripts/bench adds a never-false,
+// offer-specific term): the demo bundles draw their rules from 73 shapes, and
+// decide evaluates each distinct compiled rule once per call, which
+// json-logic-js cannot do. The distinct run shows the engine without that help.
+const SIZES = [["100", "100"], ["1,000", "1000"], ["5,000", "5000"], ["1,000, every rule distinct", "1000u"]];
 const trustPath = `${dir}/trust.json`;
 const trust = JSON.parse(readFileSync(trustPath, "utf8"));
 const signedPath = (n) => `${dir}/s${n}.json`;
@@ -85,23 +90,23 @@ function threshold(rule) {
 
 const rows = [];
 const report = [];
-for (const n of SIZES) {
+for (const [n, stem] of SIZES) {
   const engine = new Engine({ ...trust, maxBundleBytes: 16 * 1024 * 1024 });
-  engine.load(readFileSync(signedPath(n)), NOW);
-  const calls = n >= 5000 ? 1000 : 3000;
+  engine.load(readFileSync(signedPath(stem)), NOW);
+  const calls = stem === "5000" ? 1000 : 3000;
   const ours = sample((i) => engine.decide(CONTEXTS[i % CONTEXTS.length], null, NOW), calls);
   // Like for like with json-logic-js: the same rules over the same contexts,
   // answering only "which offers are eligible" (plus audiences, caps, declines).
   const eligible = sample((i) => engine.eligibleOffers(CONTEXTS[i % CONTEXTS.length], null, NOW), calls);
 
-  const draft = JSON.parse(readFileSync(draftPath(n), "utf8"));
+  const draft = JSON.parse(readFileSync(draftPath(stem), "utf8"));
   const rules = draft.offers.map((o) => o.eligibility ?? true);
   const datas = CONTEXTS.map(logicData);
   let sink = 0;
   const logic = sample((i) => {
     const d = datas[i % datas.length];
     for (let k = 0; k < rules.length; k++) if (jsonLogic.apply(rules[k], d)) sink++;
-  }, n >= 5000 ? 300 : 1000);
+  }, stem === "5000" ? 300 : 1000);
 
   const mins = Int32Array.from(draft.offers.map((o) => threshold(o.eligibility)));
   const amounts = Int32Array.from(CONTEXTS.map((c) => Number(c.amount) | 0));
@@ -110,6 +115,7 @@ for (const n of SIZES) {
     for (let k = 0; k < mins.length; k++) if (a >= mins[k]) sink++;
   }, 500, 20);
   if (sink === -1) console.log(sink);
+  engine.free();
   rows.push({ n, ours, eligible, logic, floor });
 }
 
@@ -118,7 +124,13 @@ const offersFor1MB = Number(readFileSync(`${dir}/onemb-offers.txt`, "utf8"));
 const loads = [];
 for (const [label, file] of [["100 offers", signedPath(100)], [`~1 MB (${offersFor1MB} offers)`, `${dir}/s1mb.json`]]) {
   const bytes = readFileSync(file);
-  const warm = sample(() => new Engine(trust).load(bytes, NOW), 60, 5);
+  // Each sample frees its engine: WASM memory only grows, so engines left to
+  // the GC would make every later load allocate (and grow memory) afresh.
+  const warm = sample(() => {
+    const engine = new Engine(trust);
+    engine.load(bytes, NOW);
+    engine.free();
+  }, 60, 5);
   const cold = [];
   for (let s = 0; s < 12; s++) cold.push(JSON.parse(child("load", file)).load * 1000);
   cold.sort((a, b) => a - b);
