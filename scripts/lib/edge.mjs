@@ -4,18 +4,23 @@
 // local KV state. Used by scripts/edge.mjs (the demo), scripts/upload-bundle,
 // scripts/load-edge and tests/edge.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const QUEUE = "offer-edge-fulfilment";
 
-/** The CLI binary (release if built, else debug; built when missing). */
+/**
+ * The CLI binary: the newer of the release and debug builds, built when
+ * missing. Newest, not "release first": a release binary left from an older
+ * checkout would otherwise sign with a format the current engine has moved on
+ * from (`cargo test` keeps the debug one current, `scripts/demo` the release one).
+ */
 export function cli() {
-  for (const p of ["target/release/offer-edge", "target/debug/offer-edge"]) {
-    if (existsSync(join(root, p))) return join(root, p);
-  }
+  const built = ["target/release/offer-edge", "target/debug/offer-edge"].map((p) => join(root, p)).filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (built.length) return built[0];
   execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
   return join(root, "target/debug/offer-edge");
 }

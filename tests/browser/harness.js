@@ -4,12 +4,13 @@
 // message and dialog recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { cli } from "../../scripts/lib/edge.mjs";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const PARTNER = "acme";
@@ -17,14 +18,6 @@ export const ARTIFACTS = join(root, "test-artifacts");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--no-first-run"];
-
-function cli() {
-  for (const p of ["target/release/offer-edge", "target/debug/offer-edge"]) {
-    if (existsSync(join(root, p))) return join(root, p);
-  }
-  execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
-  return join(root, "target/debug/offer-edge");
-}
 
 /**
  * The test bundle: three always-eligible offers of different advertisers in

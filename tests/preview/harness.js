@@ -5,12 +5,13 @@
 // request recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { cli } from "../../scripts/lib/edge.mjs";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const ARTIFACTS = join(root, "test-artifacts");
@@ -22,14 +23,6 @@ export const FIXED_NOW = "2026-06-01T15:00:00Z";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--no-first-run"];
-/** The CLI: the newer of the release and debug builds (`cargo test` keeps the debug one current), built when missing. */
-function cli() {
-  const built = ["target/release/offer-edge", "target/debug/offer-edge"].map((p) => join(root, p)).filter((p) => existsSync(p))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (built.length) return built[0];
-  execFileSync("cargo", ["build", "--quiet", "--locked", "--bin", "offer-edge"], { cwd: root, stdio: "inherit" });
-  return join(root, "target/debug/offer-edge");
-}
 
 let seeded;
 /**
