@@ -229,7 +229,7 @@ fn offer(i: usize, rng: &mut Rng, now: Timestamp) -> Offer {
             1 => vec!["sidebar".to_owned()],
             _ => Vec::new(),
         },
-        eligibility: eligibility(rng),
+        eligibility: eligibility(rng).map(Into::into),
         audiences: OfferAudiences::default(),
         caps: caps(rng),
         suppress_after_decline: (rng.unit() < 0.85)

@@ -192,7 +192,9 @@ impl Engine {
             let rule = offer
                 .eligibility
                 .as_ref()
-                .map(|json| compile_rule(json, &CompileEnv::checkout(&offer.id, &lookup)))
+                .map(|text| {
+                    compile_rule(&text.to_value()?, &CompileEnv::checkout(&offer.id, &lookup))
+                })
                 .transpose()?;
             if !offer.value.is_finite() || offer.value < 0.0 {
                 return Err(Error::new(
