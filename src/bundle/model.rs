@@ -37,6 +37,7 @@ pub struct Bundle {
     /// Where offers appear on the page.
     pub placements: Vec<Placement>,
     /// The offers.
+    #[serde(deserialize_with = "exact_vec")]
     pub offers: Vec<Offer>,
     /// Inclusion / suppression lists referenced by offers.
     #[serde(default)]
@@ -44,6 +45,20 @@ pub struct Bundle {
     /// Propensity model and exploration settings.
     #[serde(default)]
     pub model: Model,
+}
+
+/// A sequence read without its growth slack. JSON gives no length up front,
+/// so the vector doubles as it reads: 5,000 offers end in room for 8,192
+/// (over 1 MiB in WebAssembly). Shrinking returns the tail to the allocator
+/// before the audiences and the model are read into it.
+fn exact_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut items = Vec::<T>::deserialize(deserializer)?;
+    items.shrink_to_fit();
+    Ok(items)
 }
 
 /// The partner's X25519 public key for sealing confirmation emails.
