@@ -13,9 +13,9 @@ use crate::bundle::model::{
     CapWindow, ConfirmationEmail, Creative, CreativeFields, Exploration, FulfilmentKey,
     IdentifierKind, Model, Offer, OfferAudiences, Placement, Schedule, Weights, BUNDLE_SCHEMA,
 };
+use crate::bundle::CompactMap;
 use crate::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// SplitMix64: tiny, deterministic, good enough to vary demo data.
 struct Rng(u64);
@@ -301,7 +301,7 @@ const STATES: [&str; 12] = [
 const AGE_BANDS: [&str; 6] = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
 
 fn model(offers: &[Offer], rng: &mut Rng) -> Model {
-    let mut global = BTreeMap::new();
+    let mut global = CompactMap::new();
     let mut base: Vec<String> = Vec::new();
     base.extend(STATES.iter().map(|s| format!("state={s}")));
     base.extend(AGE_BANDS.iter().map(|a| format!("ageBand={a}")));
@@ -340,10 +340,10 @@ fn model(offers: &[Offer], rng: &mut Rng) -> Model {
             global.insert(format!("ageBand={a}&state={s}"), rng.round2(-0.4, 0.6));
         }
     }
-    let mut per_offer = BTreeMap::new();
-    let mut priors = BTreeMap::new();
+    let mut per_offer = CompactMap::new();
+    let mut priors = CompactMap::new();
     for o in offers {
-        let mut features = BTreeMap::new();
+        let mut features = CompactMap::new();
         for _ in 0..3 {
             features.insert(rng.pick(&base).clone(), rng.round2(-1.0, 1.0));
         }

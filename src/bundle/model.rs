@@ -4,10 +4,10 @@
 //! `deny_unknown_fields` wherever a misspelt key would silently change what
 //! shoppers see (a typo in `suppressAfterDecline` must not disable suppression).
 
+use super::compact_map::CompactMap;
 use crate::time::{DurationMs, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// The only bundle schema this build understands.
 pub const BUNDLE_SCHEMA: u32 = 1;
@@ -414,7 +414,7 @@ pub struct Weights {
     pub intercept: f64,
     /// Feature name → weight.
     #[serde(default)]
-    pub features: BTreeMap<String, f64>,
+    pub features: CompactMap<f64>,
 }
 
 /// A Beta(alpha, beta) prior for Thompson sampling.
@@ -439,7 +439,7 @@ pub struct Exploration {
     pub default_prior: Option<BetaPrior>,
     /// Offer id → prior.
     #[serde(default)]
-    pub priors: BTreeMap<String, BetaPrior>,
+    pub priors: CompactMap<BetaPrior>,
 }
 
 /// The propensity model ("lookalike segments") and exploration.
@@ -454,7 +454,7 @@ pub struct Model {
     pub global: Weights,
     /// Offer id → weights added to the global ones.
     #[serde(default)]
-    pub offers: BTreeMap<String, Weights>,
+    pub offers: CompactMap<Weights>,
     /// Thompson-sampling exploration.
     #[serde(default)]
     pub exploration: Exploration,
