@@ -255,7 +255,7 @@ fn offer(i: usize, rng: &mut Rng, now: Timestamp) -> Offer {
                 image_alt: Some(format!("{name} logo")),
                 terms: Some(format!("Terms apply. See {domain} for details.")),
             },
-            confirmation_email,
+            confirmation_email: confirmation_email.map(Box::new),
         },
     }
 }
@@ -474,7 +474,7 @@ pub fn demo_bundle(
                 max_offers: 1,
             },
         ],
-        offers,
+        offers: offers.into_iter().map(Box::new).collect(),
         audiences,
         model,
     }

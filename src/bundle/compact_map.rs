@@ -11,11 +11,12 @@
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
 use std::fmt;
 use std::marker::PhantomData;
 
 /// A map from `String` keys to `V`, sorted by key, without spare capacity
-/// once read.
+/// once read. Its methods mirror `BTreeMap`'s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactMap<V> {
     entries: Vec<(String, V)>,
@@ -35,8 +36,12 @@ impl<V> CompactMap<V> {
         }
     }
 
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    fn find<Q>(&self, key: &Q) -> Result<usize, usize>
+    where
+        String: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
     }
 
     /// Number of entries.
@@ -50,13 +55,21 @@ impl<V> CompactMap<V> {
     }
 
     /// The value for `key`.
-    pub fn get(&self, key: &str) -> Option<&V> {
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        String: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
         let i = self.find(key).ok()?;
         self.entries.get(i).map(|(_, v)| v)
     }
 
     /// Whether `key` has a value.
-    pub fn contains_key(&self, key: &str) -> bool {
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        String: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
         self.find(key).is_ok()
     }
 
@@ -75,7 +88,11 @@ impl<V> CompactMap<V> {
     }
 
     /// Removes `key`, returning its value.
-    pub fn remove(&mut self, key: &str) -> Option<V> {
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        String: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
         let i = self.find(key).ok()?;
         Some(self.entries.remove(i).1)
     }

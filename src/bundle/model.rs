@@ -36,9 +36,12 @@ pub struct Bundle {
     pub fulfilment_key: FulfilmentKey,
     /// Where offers appear on the page.
     pub placements: Vec<Placement>,
-    /// The offers.
+    /// The offers. Boxed: JSON gives no count up front, so the vector
+    /// doubles as it reads, and a vector of 350-byte offers would leave
+    /// megabyte holes behind in a WebAssembly memory that keeps its peak; a
+    /// vector of pointers leaves kilobytes.
     #[serde(deserialize_with = "exact_vec")]
-    pub offers: Vec<Offer>,
+    pub offers: Vec<Box<Offer>>,
     /// Inclusion / suppression lists referenced by offers.
     #[serde(default)]
     pub audiences: Vec<Audience>,
@@ -291,7 +294,7 @@ pub struct Creative {
     pub fields: CreativeFields,
     /// Confirmation email sent after an accept, when required.
     #[serde(default)]
-    pub confirmation_email: Option<ConfirmationEmail>,
+    pub confirmation_email: Option<Box<ConfirmationEmail>>,
 }
 
 /// Review state of a creative.

@@ -310,6 +310,6 @@ impl Engine {
 
     /// The offer with `id`, if any.
     pub fn offer(&self, id: &str) -> Option<&Offer> {
-        self.bundle.offers.iter().find(|o| o.id == id)
+        self.bundle.offers.iter().find(|o| o.id == id).map(|o| &**o)
     }
 }
