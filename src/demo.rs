@@ -13,9 +13,9 @@ use crate::bundle::model::{
     CapWindow, ConfirmationEmail, Creative, CreativeFields, Exploration, FulfilmentKey,
     IdentifierKind, Model, Offer, OfferAudiences, Placement, Schedule, Weights, BUNDLE_SCHEMA,
 };
+use crate::bundle::CompactMap;
 use crate::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// SplitMix64: tiny, deterministic, good enough to vary demo data.
 struct Rng(u64);
@@ -229,7 +229,7 @@ fn offer(i: usize, rng: &mut Rng, now: Timestamp) -> Offer {
             1 => vec!["sidebar".to_owned()],
             _ => Vec::new(),
         },
-        eligibility: eligibility(rng),
+        eligibility: eligibility(rng).map(Into::into),
         audiences: OfferAudiences::default(),
         caps: caps(rng),
         suppress_after_decline: (rng.unit() < 0.85)
@@ -255,7 +255,7 @@ fn offer(i: usize, rng: &mut Rng, now: Timestamp) -> Offer {
                 image_alt: Some(format!("{name} logo")),
                 terms: Some(format!("Terms apply. See {domain} for details.")),
             },
-            confirmation_email,
+            confirmation_email: confirmation_email.map(Box::new),
         },
     }
 }
@@ -301,7 +301,7 @@ const STATES: [&str; 12] = [
 const AGE_BANDS: [&str; 6] = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
 
 fn model(offers: &[Offer], rng: &mut Rng) -> Model {
-    let mut global = BTreeMap::new();
+    let mut global = CompactMap::new();
     let mut base: Vec<String> = Vec::new();
     base.extend(STATES.iter().map(|s| format!("state={s}")));
     base.extend(AGE_BANDS.iter().map(|a| format!("ageBand={a}")));
@@ -340,10 +340,10 @@ fn model(offers: &[Offer], rng: &mut Rng) -> Model {
             global.insert(format!("ageBand={a}&state={s}"), rng.round2(-0.4, 0.6));
         }
     }
-    let mut per_offer = BTreeMap::new();
-    let mut priors = BTreeMap::new();
+    let mut per_offer = CompactMap::new();
+    let mut priors = CompactMap::new();
     for o in offers {
-        let mut features = BTreeMap::new();
+        let mut features = CompactMap::new();
         for _ in 0..3 {
             features.insert(rng.pick(&base).clone(), rng.round2(-1.0, 1.0));
         }
@@ -474,7 +474,7 @@ pub fn demo_bundle(
                 max_offers: 1,
             },
         ],
-        offers,
+        offers: offers.into_iter().map(Box::new).collect(),
         audiences,
         model,
     }

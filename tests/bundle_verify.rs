@@ -258,7 +258,7 @@ fn deep_nesting_is_refused_before_parsing() {
     for _ in 0..MAX_JSON_DEPTH {
         rule = serde_json::json!({ "!": [rule] });
     }
-    b.offers[0].eligibility = Some(rule);
+    b.offers[0].eligibility = Some(rule.into());
     assert_eq!(
         refused(&sign(&b, &["k1", "k2"]), now()),
         ErrorCode::LimitExceeded

@@ -2,6 +2,7 @@
 //! the signed manifest (format v2), the pinned trust config, and the store
 //! that keeps the last good bundle per partner.
 
+pub mod compact_map;
 pub mod envelope;
 pub mod keyset;
 pub mod manifest;
@@ -10,6 +11,7 @@ pub mod store;
 pub mod trust;
 pub mod validate;
 
+pub use compact_map::CompactMap;
 pub use envelope::{Envelope, EnvelopeSignature};
 pub use keyset::{Keyset, KEYSET_PAYLOAD_TYPE};
 pub use manifest::{Manifest, MANIFEST_PAYLOAD_TYPE};

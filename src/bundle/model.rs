@@ -4,9 +4,10 @@
 //! `deny_unknown_fields` wherever a misspelt key would silently change what
 //! shoppers see (a typo in `suppressAfterDecline` must not disable suppression).
 
+use super::compact_map::CompactMap;
 use crate::time::{DurationMs, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
 /// The only bundle schema this build understands.
 pub const BUNDLE_SCHEMA: u32 = 1;
@@ -35,14 +36,32 @@ pub struct Bundle {
     pub fulfilment_key: FulfilmentKey,
     /// Where offers appear on the page.
     pub placements: Vec<Placement>,
-    /// The offers.
-    pub offers: Vec<Offer>,
+    /// The offers. Boxed: JSON gives no count up front, so the vector
+    /// doubles as it reads, and a vector of 350-byte offers would leave
+    /// megabyte holes behind in a WebAssembly memory that keeps its peak; a
+    /// vector of pointers leaves kilobytes.
+    #[serde(deserialize_with = "exact_vec")]
+    pub offers: Vec<Box<Offer>>,
     /// Inclusion / suppression lists referenced by offers.
     #[serde(default)]
     pub audiences: Vec<Audience>,
     /// Propensity model and exploration settings.
     #[serde(default)]
     pub model: Model,
+}
+
+/// A sequence read without its growth slack. JSON gives no length up front,
+/// so the vector doubles as it reads: 5,000 offers end in room for 8,192
+/// (over 1 MiB in WebAssembly). Shrinking returns the tail to the allocator
+/// before the audiences and the model are read into it.
+fn exact_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut items = Vec::<T>::deserialize(deserializer)?;
+    items.shrink_to_fit();
+    Ok(items)
 }
 
 /// The partner's X25519 public key for sealing confirmation emails.
@@ -90,7 +109,7 @@ pub struct Offer {
     pub placements: Vec<String>,
     /// JSONLogic eligibility rule; absent means always eligible.
     #[serde(default)]
-    pub eligibility: Option<serde_json::Value>,
+    pub eligibility: Option<RuleText>,
     /// Audience inclusion and suppression.
     #[serde(default)]
     pub audiences: OfferAudiences,
@@ -110,6 +129,66 @@ pub struct Offer {
     pub action: Action,
     /// The creative shown.
     pub creative: Creative,
+}
+
+/// A JSONLogic rule kept as its compact JSON text (`{"and":[…]}`).
+///
+/// Why text: a parsed `serde_json::Value` spends a B-tree node (~600 bytes
+/// natively) on every one-key object, so 5,000 offers' rules took ~11 MiB as
+/// trees against ~250 KB as text, and a WebAssembly host's memory keeps its
+/// peak for good. The engine compiles from the text; explanations parse it
+/// again on demand. The text is canonical (`Value`'s compact form, keys
+/// sorted), so it serializes back exactly as the tree did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleText(Box<str>);
+
+impl RuleText {
+    /// The rule's compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The rule as a JSON tree.
+    ///
+    /// # Errors
+    /// `RULE_INVALID` if the text is not JSON, which a `RuleText` built by
+    /// this crate never is.
+    pub fn to_value(&self) -> crate::Result<Value> {
+        serde_json::from_str(&self.0).map_err(|e| {
+            crate::Error::new(
+                crate::ErrorCode::RuleInvalid,
+                format!("rule text is not JSON: {e}"),
+            )
+        })
+    }
+}
+
+impl From<&Value> for RuleText {
+    fn from(rule: &Value) -> Self {
+        Self(rule.to_string().into_boxed_str())
+    }
+}
+
+impl From<Value> for RuleText {
+    fn from(rule: Value) -> Self {
+        Self::from(&rule)
+    }
+}
+
+impl Serialize for RuleText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Through the tree, so pretty printers indent the rule as before.
+        self.to_value()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The tree lives only while one rule is read.
+        Value::deserialize(deserializer).map(|rule| Self::from(&rule))
+    }
 }
 
 /// Audience references of one offer.
@@ -215,7 +294,7 @@ pub struct Creative {
     pub fields: CreativeFields,
     /// Confirmation email sent after an accept, when required.
     #[serde(default)]
-    pub confirmation_email: Option<ConfirmationEmail>,
+    pub confirmation_email: Option<Box<ConfirmationEmail>>,
 }
 
 /// Review state of a creative.
@@ -338,7 +417,7 @@ pub struct Weights {
     pub intercept: f64,
     /// Feature name → weight.
     #[serde(default)]
-    pub features: BTreeMap<String, f64>,
+    pub features: CompactMap<f64>,
 }
 
 /// A Beta(alpha, beta) prior for Thompson sampling.
@@ -363,7 +442,7 @@ pub struct Exploration {
     pub default_prior: Option<BetaPrior>,
     /// Offer id → prior.
     #[serde(default)]
-    pub priors: BTreeMap<String, BetaPrior>,
+    pub priors: CompactMap<BetaPrior>,
 }
 
 /// The propensity model ("lookalike segments") and exploration.
@@ -378,8 +457,39 @@ pub struct Model {
     pub global: Weights,
     /// Offer id → weights added to the global ones.
     #[serde(default)]
-    pub offers: BTreeMap<String, Weights>,
+    pub offers: CompactMap<Weights>,
     /// Thompson-sampling exploration.
     #[serde(default)]
     pub exploration: Exploration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_text_reads_any_layout_and_writes_what_the_tree_wrote() {
+        let source = r#"{ "or" : [ {"==": [{"var":"state"}, "CA"]}, {"<": [1.5, {"var": "amount"}]} ],
+                          "and": [] }"#;
+        let tree: Value = serde_json::from_str(source).unwrap();
+        let text: RuleText = serde_json::from_str(source).unwrap();
+        assert_eq!(text.as_str(), tree.to_string());
+        assert_eq!(text.to_value().unwrap(), tree);
+        assert_eq!(
+            serde_json::to_string_pretty(&text).unwrap(),
+            serde_json::to_string_pretty(&tree).unwrap()
+        );
+        assert_eq!(RuleText::from(&tree), text);
+    }
+
+    #[test]
+    fn a_null_rule_is_no_rule() {
+        #[derive(Deserialize)]
+        struct Holder {
+            #[serde(default)]
+            eligibility: Option<RuleText>,
+        }
+        let h: Holder = serde_json::from_str(r#"{"eligibility": null}"#).unwrap();
+        assert!(h.eligibility.is_none());
+    }
 }

@@ -131,6 +131,30 @@ fn compile_fields(offer: &Offer) -> Result<CompiledFields> {
     })
 }
 
+/// Empties the texts that now live in the offer's compiled templates (each
+/// keeps its own source), so the next offer's templates reuse the memory.
+/// Nothing reads them from the bundle after compiling: decisions and emails
+/// render the compiled forms.
+fn release_template_sources(offer: &mut Offer) {
+    let f = &mut offer.creative.fields;
+    for text in [&mut f.headline, &mut f.body, &mut f.cta] {
+        *text = String::new();
+    }
+    for text in [&mut f.decline_label, &mut f.image_alt, &mut f.terms]
+        .into_iter()
+        .flatten()
+    {
+        *text = String::new();
+    }
+    if let Some(email) = offer.creative.confirmation_email.as_mut() {
+        email.subject = String::new();
+        email.html = String::new();
+        if let Some(text) = email.text.as_mut() {
+            *text = String::new();
+        }
+    }
+}
+
 impl Engine {
     /// Compiles a bundle that has already been verified and validated
     /// (see [`crate::bundle`]); `sha256` is the digest of its payload bytes.
@@ -142,7 +166,7 @@ impl Engine {
     pub fn compile(mut bundle: Bundle, sha256: &[u8; 32]) -> Result<Self> {
         // What compiles into a form of its own is freed from the source
         // bundle as soon as it is compiled (the model, each audience filter's
-        // base64 text), so later allocations reuse that memory: a WebAssembly
+        // base64 text, each creative's template texts), so later allocations reuse that memory: a WebAssembly
         // host's memory keeps its peak for good.
         let model = {
             let ids: Vec<&str> = bundle.offers.iter().map(|o| o.id.as_str()).collect();
@@ -184,15 +208,25 @@ impl Engine {
                 .collect()
         };
 
-        let mut advertisers: HashMap<&str, u32> = HashMap::new();
+        // Owned keys: the offers are changed below while this is in use
+        // (a clone per distinct advertiser).
+        let mut advertisers: HashMap<String, u32> = HashMap::new();
         let mut offers = Vec::with_capacity(bundle.offers.len());
-        for offer in &bundle.offers {
-            let next = advertisers.len() as u32;
-            let advertiser = *advertisers.entry(offer.advertiser.as_str()).or_insert(next);
+        for offer in &mut bundle.offers {
+            let advertiser = match advertisers.get(&offer.advertiser) {
+                Some(&i) => i,
+                None => {
+                    let next = advertisers.len() as u32;
+                    advertisers.insert(offer.advertiser.clone(), next);
+                    next
+                }
+            };
             let rule = offer
                 .eligibility
                 .as_ref()
-                .map(|json| compile_rule(json, &CompileEnv::checkout(&offer.id, &lookup)))
+                .map(|text| {
+                    compile_rule(&text.to_value()?, &CompileEnv::checkout(&offer.id, &lookup))
+                })
                 .transpose()?;
             if !offer.value.is_finite() || offer.value < 0.0 {
                 return Err(Error::new(
@@ -221,6 +255,7 @@ impl Engine {
                     .is_some_and(|e| e.required),
                 email: compile_email(offer)?,
             });
+            release_template_sources(offer);
         }
         let placements = bundle
             .placements
@@ -300,14 +335,16 @@ impl Engine {
     }
 
     /// The source bundle (for hosts that show or inspect it), without what
-    /// compiled into a form of its own: its `model` is empty and each
-    /// audience's `filter` text too.
+    /// compiled into a form of its own: its `model` is empty, each
+    /// audience's `filter` text too, and so is every template text of a
+    /// creative (`fields` other than `image`, and the confirmation email's
+    /// `subject`, `html` and `text`).
     pub fn bundle(&self) -> &Bundle {
         &self.bundle
     }
 
     /// The offer with `id`, if any.
     pub fn offer(&self, id: &str) -> Option<&Offer> {
-        self.bundle.offers.iter().find(|o| o.id == id)
+        self.bundle.offers.iter().find(|o| o.id == id).map(|o| &**o)
     }
 }

@@ -16,7 +16,7 @@ pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &dyn Ru
     let source = engine.bundle.offers.get(i);
     let rule = source
         .and_then(|o| o.eligibility.as_ref())
-        .cloned()
+        .and_then(|text| text.to_value().ok())
         .unwrap_or(Value::Null);
     let offer_id = source.map_or("", |o| o.id.as_str());
     let audience_index = |id: &str| engine.audiences.iter().position(|a| a.id == id);

@@ -79,7 +79,10 @@ struct Compiled {
 }
 
 impl Compiled {
-    fn new(name: &str, source: &str, nodes: Vec<Node>) -> Self {
+    fn new(name: &str, source: &str, mut nodes: Vec<Node>) -> Self {
+        // Kept for the bundle's lifetime, tens of thousands of them: no
+        // growth slack (a one-node template would hold room for four).
+        nodes.shrink_to_fit();
         let capacity = capacity_hint(&nodes);
         Self {
             name: name.into(),
