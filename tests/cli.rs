@@ -421,3 +421,69 @@ fn single_byte_changes_fail(dir: &std::path::Path, file: &str) {
         }
     });
 }
+
+#[test]
+fn sign_minify_ships_the_same_bundle_in_fewer_bytes_and_refuses_what_only_minifying_would_fix() {
+    let dir = round_trip("sign-minify", "20");
+    ok(
+        &dir,
+        &[
+            "sign",
+            "--minify",
+            "--key",
+            "keys/acme-2026.key",
+            "bundle.json",
+            "-o",
+            "signed-min.json",
+        ],
+    );
+    let pretty = std::fs::read(dir.join("signed.json")).unwrap();
+    let min = std::fs::read(dir.join("signed-min.json")).unwrap();
+    assert!(
+        min.len() * 10 < pretty.len() * 8,
+        "{} vs {}",
+        min.len(),
+        pretty.len()
+    );
+    let line = ok(
+        &dir,
+        &[
+            "verify",
+            "--trust",
+            "trust.json",
+            "--now",
+            NOW,
+            "signed-min.json",
+        ],
+    );
+    assert!(
+        line.starts_with("verified: partner acme version 1, 20 offers"),
+        "{line}"
+    );
+    // The signed bundle is the author's document: same JSON value.
+    let bundle_of = |signed: &[u8]| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_slice(signed).unwrap();
+        v["bundle"].clone()
+    };
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(bundle_of(&min), written);
+    assert_eq!(bundle_of(&pretty), written);
+
+    // `"version": 1 2` is not JSON; without its space it would read as 12.
+    let text = std::fs::read_to_string(dir.join("bundle.json")).unwrap();
+    let broken = text.replacen("\"version\": 1,", "\"version\": 1 2,", 1);
+    assert_ne!(broken, text, "the demo bundle writes `\"version\": 1,`");
+    std::fs::write(dir.join("broken.json"), broken).unwrap();
+    fails(
+        &dir,
+        &[
+            "sign",
+            "--minify",
+            "--key",
+            "keys/acme-2026.key",
+            "broken.json",
+        ],
+        "PAYLOAD_MALFORMED",
+    );
+}

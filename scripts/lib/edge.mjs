@@ -104,7 +104,7 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
       const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
       writeFileSync(bundlePath, JSON.stringify(transform(bundle) ?? bundle, null, 2));
     }
-    run("sign", "--key", signKey, bundlePath, "-o", signedPath);
+    run("sign", "--minify", "--key", signKey, bundlePath, "-o", signedPath);
     return new Uint8Array(readFileSync(signedPath));
   };
   return {

@@ -2,7 +2,7 @@
 
 use crate::io::{read, write_output};
 use crate::keyfile::read_signing_key;
-use offer_edge::bundle::manifest::{format_name, trim_json, Manifest};
+use offer_edge::bundle::manifest::{format_name, minify_json, trim_json, Manifest};
 use offer_edge::bundle::validate::check_json_depth;
 use offer_edge::bundle::{validate, Bundle, Envelope, BUNDLE_PAYLOAD_TYPE};
 use offer_edge::decide::Engine;
@@ -15,7 +15,10 @@ use std::path::PathBuf;
 The bundle is validated and compiled first: a creative that is not approved is
 refused (CREATIVE_NOT_APPROVED), as is any schema or limit violation, a rule
 that does not compile (RULE_INVALID) or an unsafe template (TEMPLATE_INVALID). The file's exact
-bytes are signed (never re-serialized), so the payload is byte-identical.
+bytes are signed (never re-serialized), so the payload is byte-identical;
+with --minify, the whitespace between JSON tokens is dropped first (the values'
+bytes stay as written): what a deployment ships, ~40 % fewer bytes for a
+pretty-printed bundle.
 
 Formats (docs/BUNDLES.md):
   manifest (default, v2)  {\"manifest\":<DSSE envelope of a small manifest holding the
@@ -26,6 +29,7 @@ Formats (docs/BUNDLES.md):
 Examples:
   offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge sign --key keys/a.key --key keys/b.key bundle.json > signed.json
+  offer-edge sign --minify --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge sign --format dsse --key keys/acme-2026.key bundle.json -o bundle.v1.json")]
 pub struct Args {
     /// Private key file from `keygen` (repeat for several signers).
@@ -36,6 +40,9 @@ pub struct Args {
     /// Write the signed envelope here instead of stdout.
     #[arg(short, long)]
     out: Option<PathBuf>,
+    /// Drop the whitespace between JSON tokens before signing.
+    #[arg(long)]
+    minify: bool,
     /// Signed file format.
     #[arg(long, value_enum, default_value_t = Format::Manifest)]
     format: Format,
@@ -61,6 +68,14 @@ pub fn run(args: Args) -> Result<()> {
         )
     })?;
     validate(&bundle)?;
+    // Minified only once the file parsed as written: dropping whitespace from
+    // invalid JSON could make it valid (`[1 2]` → `[12]`), and sign a document
+    // its author never wrote.
+    let payload = if args.minify {
+        minify_json(&payload)
+    } else {
+        payload
+    };
     // Refuse what a host would refuse at load: rules, templates (unsafe
     // constructs), audience filters and the model must compile.
     Engine::compile(bundle.clone(), &[0; 32])?;
