@@ -23,21 +23,16 @@ struct FieldIndex {
 }
 
 /// One offer's merged constraints on one attribute: the set it must be in
-/// (intersection of every `In`, sorted), and the values it must not be
-/// (union of every `NotIn`). Sorted `Vec`s rather than `BTreeSet`s: the
-/// B-tree code (insert, remove, set operations, per key type) cost the wasm
-/// build several KB, for sets built once per bundle load.
+/// (intersection of every `In`), and the values it must not be (union of
+/// every `NotIn`). `Vec`s rather than `BTreeSet`s: the B-tree code (insert,
+/// remove, set operations, per key type) cost the wasm build several KB, for
+/// sets built once per bundle load. [`CompiledRule::required_values`] gives
+/// each attribute at most once, sorted and deduplicated, so the merging
+/// below is a safety net that normally never runs.
 #[derive(Debug, Default)]
 struct Merged {
     required: Option<Vec<String>>,
     refused: Vec<String>,
-}
-
-/// `values` sorted and deduplicated, for `binary_search`.
-fn sorted(mut values: Vec<String>) -> Vec<String> {
-    values.sort_unstable();
-    values.dedup();
-    values
 }
 
 /// Offers ruled out by attribute, per attribute; and which offers share an
@@ -149,7 +144,7 @@ impl PredicateIndex {
                 let Some((_, entry)) = merged.get_mut(at) else {
                     continue;
                 };
-                let values = sorted(c.values);
+                let values = c.values;
                 match c.kind {
                     ConstraintKind::In => {
                         entry.required = Some(match entry.required.take() {
@@ -178,12 +173,11 @@ impl PredicateIndex {
                 let Some((_, index)) = fields.get_mut(at) else {
                     continue;
                 };
-                let refused = sorted(refused);
                 match required {
                     Some(required) => {
                         set(&mut index.constrained, offer);
                         for v in required {
-                            if refused.binary_search(&v).is_err() {
+                            if !refused.contains(&v) {
                                 index.accepts.entry(v).or_default().push(offer);
                             }
                         }
