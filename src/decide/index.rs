@@ -8,7 +8,7 @@
 
 use crate::context::{Context, Field};
 use crate::rules::{CompiledRule, ConstraintKind};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Index of one attribute.
@@ -24,11 +24,15 @@ struct FieldIndex {
 
 /// One offer's merged constraints on one attribute: the set it must be in
 /// (intersection of every `In`), and the values it must not be (union of
-/// every `NotIn`).
+/// every `NotIn`). `Vec`s rather than `BTreeSet`s: the B-tree code (insert,
+/// remove, set operations, per key type) cost the wasm build several KB, for
+/// sets built once per bundle load. [`CompiledRule::required_values`] gives
+/// each attribute at most once, sorted and deduplicated, so the merging
+/// below is a safety net that normally never runs.
 #[derive(Debug, Default)]
 struct Merged {
-    required: Option<BTreeSet<String>>,
-    refused: BTreeSet<String>,
+    required: Option<Vec<String>>,
+    refused: Vec<String>,
 }
 
 /// Offers ruled out by attribute, per attribute; and which offers share an
@@ -121,46 +125,74 @@ impl PredicateIndex {
         let rules: Vec<Option<&CompiledRule>> = rules.collect();
         let words = rules.len().div_ceil(64);
         let (rule_slot, rule_slots) = dedupe(&rules);
-        let mut merged: BTreeMap<(Field, u32), Merged> = BTreeMap::new();
+        // Attributes in first-seen order: `ruled_out` ORs them, so order
+        // does not matter, and a rule names few attributes (linear search).
+        let mut fields: Vec<(Field, FieldIndex)> = Vec::new();
         for (i, rule) in rules.into_iter().enumerate() {
             let Some(rule) = rule else { continue };
+            let offer = i as u32;
+            // This offer's constraints, merged per attribute.
+            let mut merged: Vec<(Field, Merged)> = Vec::new();
             for c in rule.required_values() {
-                let entry = merged.entry((c.field, i as u32)).or_default();
-                let values: BTreeSet<String> = c.values.into_iter().collect();
+                let at = match merged.iter().position(|(f, _)| *f == c.field) {
+                    Some(at) => at,
+                    None => {
+                        merged.push((c.field, Merged::default()));
+                        merged.len() - 1
+                    }
+                };
+                let Some((_, entry)) = merged.get_mut(at) else {
+                    continue;
+                };
+                let values = c.values;
                 match c.kind {
                     ConstraintKind::In => {
                         entry.required = Some(match entry.required.take() {
-                            Some(prev) => prev.intersection(&values).cloned().collect(),
+                            Some(mut prev) => {
+                                prev.retain(|v| values.binary_search(v).is_ok());
+                                prev
+                            }
                             None => values,
                         });
                     }
                     ConstraintKind::NotIn => entry.refused.extend(values),
                 }
             }
-        }
-        let mut fields: BTreeMap<Field, FieldIndex> = BTreeMap::new();
-        for ((field, offer), Merged { required, refused }) in merged {
-            let index = fields.entry(field).or_insert_with(|| FieldIndex {
-                constrained: vec![0; words],
-                ..FieldIndex::default()
-            });
-            match required {
-                Some(required) => {
-                    set(&mut index.constrained, offer);
-                    for v in required.difference(&refused) {
-                        index.accepts.entry(v.clone()).or_default().push(offer);
+            for (field, Merged { required, refused }) in merged {
+                let at = match fields.iter().position(|(f, _)| *f == field) {
+                    Some(at) => at,
+                    None => {
+                        let index = FieldIndex {
+                            constrained: vec![0; words],
+                            ..FieldIndex::default()
+                        };
+                        fields.push((field, index));
+                        fields.len() - 1
                     }
-                }
-                None => {
-                    for v in refused {
-                        index.refuses.entry(v).or_default().push(offer);
+                };
+                let Some((_, index)) = fields.get_mut(at) else {
+                    continue;
+                };
+                match required {
+                    Some(required) => {
+                        set(&mut index.constrained, offer);
+                        for v in required {
+                            if !refused.contains(&v) {
+                                index.accepts.entry(v).or_default().push(offer);
+                            }
+                        }
+                    }
+                    None => {
+                        for v in refused {
+                            index.refuses.entry(v).or_default().push(offer);
+                        }
                     }
                 }
             }
         }
         Self {
             words,
-            fields: fields.into_iter().collect(),
+            fields,
             rule_slot,
             rule_slots,
             offer_keys: OnceLock::new(),
@@ -233,5 +265,44 @@ mod tests {
         let slots: Vec<u32> = (0..rules.len()).map(|i| index.rule_slot(i)).collect();
         assert_eq!(slots, vec![0, NO_RULE, 1, 0, 2, 3]);
         assert_eq!(index.rule_slots(), 4);
+    }
+
+    #[test]
+    fn merged_constraints_rule_out_exactly_the_offers_that_cannot_match() {
+        let rules = [
+            // In {CA, NY} and not NY: only CA can match.
+            Some(rule(
+                "a",
+                json!({"and": [
+                    {"in": [{"var": "state"}, ["NY", "CA", "CA"]]},
+                    {"!=": [{"var": "state"}, "NY"]},
+                ]}),
+            )),
+            // Two `in`s intersect to {TX}; the country is refused separately.
+            Some(rule(
+                "b",
+                json!({"and": [
+                    {"in": [{"var": "state"}, ["TX", "CA"]]},
+                    {"in": [{"var": "state"}, ["WA", "TX"]]},
+                    {"!=": [{"var": "country"}, "CA"]},
+                ]}),
+            )),
+            None,
+        ];
+        let index = PredicateIndex::build(rules.iter().map(Option::as_ref));
+        let out_for = |ctx: &str| {
+            let ctx = Context::from_json(ctx.as_bytes()).unwrap();
+            let (mut out, mut scratch) = (Vec::new(), Vec::new());
+            index.ruled_out(&ctx, &mut out, &mut scratch);
+            (0..3).map(|i| is_set(&out, i)).collect::<Vec<_>>()
+        };
+        assert_eq!(out_for(r#"{"state":"CA"}"#), vec![false, true, false]);
+        assert_eq!(out_for(r#"{"state":"NY"}"#), vec![true, true, false]);
+        assert_eq!(out_for(r#"{"state":"TX"}"#), vec![true, false, false]);
+        assert_eq!(
+            out_for(r#"{"state":"TX","country":"CA"}"#),
+            vec![true, true, false]
+        );
+        assert_eq!(out_for(r#"{}"#), vec![true, true, false]);
     }
 }

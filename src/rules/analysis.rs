@@ -18,7 +18,7 @@
 
 use super::node::{EqOp, Lit, Node, VarPath};
 use crate::context::Field;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Ordering;
 
 /// Whether the attribute must be in, or must not be in, the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,40 @@ pub struct FieldConstraint {
     pub values: Vec<String>,
 }
 
-type Literal = (Field, ConstraintKind, BTreeSet<String>);
+/// A set of strings: a sorted, deduplicated `Vec`. Not `BTreeSet`: its
+/// B-tree code (set operations, insert, remove) cost the wasm build several
+/// KB for sets built once per bundle load.
+type Set = Vec<String>;
+
+type Literal = (Field, ConstraintKind, Set);
+
+/// `a ∪ b` (both sorted and deduplicated), by merging.
+fn union(a: Set, b: Set) -> Set {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let from_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => match x.cmp(y) {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => {
+                    b.next();
+                    true
+                }
+            },
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        out.extend(if from_a { a.next() } else { b.next() });
+    }
+}
+
+/// The members of `a` that are (`keep`) or are not in `b`, in order.
+fn filter(mut a: Set, b: &Set, keep: bool) -> Set {
+    a.retain(|v| b.binary_search(v).is_ok() == keep);
+    a
+}
 
 /// A text attribute read without a (non-null) default.
 fn plain_text_field(node: &Node) -> Option<Field> {
@@ -85,7 +118,7 @@ fn literal(node: &Node) -> Option<(Literal, bool)> {
             } else {
                 ConstraintKind::In
             };
-            Some(((*field, kind, BTreeSet::from([value.to_string()])), true))
+            Some(((*field, kind, vec![value.to_string()]), true))
         }
         Node::TextIn(field, set) if !set.null => {
             let values = set.strs.iter().map(|s| s.to_string()).collect();
@@ -98,7 +131,7 @@ fn literal(node: &Node) -> Option<(Literal, bool)> {
                 EqOp::Loose | EqOp::Strict => ConstraintKind::In,
                 EqOp::NotLoose | EqOp::NotStrict => ConstraintKind::NotIn,
             };
-            Some(((field, kind, BTreeSet::from([value])), true))
+            Some(((field, kind, vec![value]), true))
         }
         // An absent attribute reads as null, which a list containing null
         // matches: then presence cannot be claimed.
@@ -126,7 +159,7 @@ fn literal(node: &Node) -> Option<(Literal, bool)> {
         },
         Node::NotNot(inner) => literal(inner),
         Node::Or(items) if !items.is_empty() => {
-            let mut union: Option<(Field, BTreeSet<String>)> = None;
+            let mut acc: Option<(Field, Set)> = None;
             let mut exact = true;
             for item in items.iter() {
                 let ((field, kind, values), item_exact) = literal(item)?;
@@ -134,13 +167,13 @@ fn literal(node: &Node) -> Option<(Literal, bool)> {
                     return None;
                 }
                 exact &= item_exact;
-                match &mut union {
-                    None => union = Some((field, values)),
-                    Some((f, acc)) if *f == field => acc.extend(values),
+                acc = match acc {
+                    None => Some((field, values)),
+                    Some((f, have)) if f == field => Some((f, union(have, values))),
                     Some(_) => return None,
-                }
+                };
             }
-            union.map(|(f, v)| ((f, ConstraintKind::In, v), exact))
+            acc.map(|(f, v)| ((f, ConstraintKind::In, v), exact))
         }
         _ => None,
     }
@@ -158,27 +191,68 @@ fn conjuncts(node: &Node, out: &mut Vec<Literal>) {
 pub(crate) fn required_values(root: &Node) -> Vec<FieldConstraint> {
     let mut lits = Vec::new();
     conjuncts(root, &mut lits);
-    let mut merged: BTreeMap<Field, (ConstraintKind, BTreeSet<String>)> = BTreeMap::new();
+    // Per attribute, in first-seen order (a rule names few attributes).
+    let mut merged: Vec<(Field, ConstraintKind, Set)> = Vec::new();
     for (field, kind, values) in lits {
-        let next = match merged.remove(&field) {
-            None => (kind, values),
-            Some((ConstraintKind::In, have)) => match kind {
-                ConstraintKind::In => (ConstraintKind::In, &have & &values),
-                ConstraintKind::NotIn => (ConstraintKind::In, &have - &values),
-            },
-            Some((ConstraintKind::NotIn, have)) => match kind {
-                ConstraintKind::In => (ConstraintKind::In, &values - &have),
-                ConstraintKind::NotIn => (ConstraintKind::NotIn, &have | &values),
-            },
+        let Some(slot) = merged.iter_mut().find(|(f, _, _)| *f == field) else {
+            merged.push((field, kind, values));
+            continue;
         };
-        merged.insert(field, next);
+        let have = std::mem::take(&mut slot.2);
+        let (kind, values) = match (slot.1, kind) {
+            (ConstraintKind::In, ConstraintKind::In) => {
+                (ConstraintKind::In, filter(have, &values, true))
+            }
+            (ConstraintKind::In, ConstraintKind::NotIn) => {
+                (ConstraintKind::In, filter(have, &values, false))
+            }
+            (ConstraintKind::NotIn, ConstraintKind::In) => {
+                (ConstraintKind::In, filter(values, &have, false))
+            }
+            (ConstraintKind::NotIn, ConstraintKind::NotIn) => {
+                (ConstraintKind::NotIn, union(have, values))
+            }
+        };
+        *slot = (field, kind, values);
     }
-    merged
-        .into_iter()
-        .map(|(field, (kind, values))| FieldConstraint {
-            field,
-            kind,
-            values: values.into_iter().collect(),
+    // Reported in `Field` order (`Field::ALL` is declaration order), as the
+    // B-tree map did: deterministic output for callers and tests.
+    Field::ALL
+        .iter()
+        .filter_map(|f| {
+            let at = merged.iter().position(|(g, _, _)| g == f)?;
+            let (field, kind, values) = merged.swap_remove(at);
+            Some(FieldConstraint {
+                field,
+                kind,
+                values,
+            })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[&str]) -> Set {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn sorted_set_operations() {
+        assert_eq!(
+            union(set(&["a", "c", "e"]), set(&["b", "c", "f"])),
+            set(&["a", "b", "c", "e", "f"])
+        );
+        assert_eq!(union(set(&[]), set(&["b"])), set(&["b"]));
+        assert_eq!(
+            filter(set(&["a", "b", "c"]), &set(&["b", "c", "d"]), true),
+            set(&["b", "c"])
+        );
+        assert_eq!(
+            filter(set(&["a", "b", "c"]), &set(&["b", "c", "d"]), false),
+            set(&["a"])
+        );
+    }
 }

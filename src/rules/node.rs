@@ -115,9 +115,14 @@ impl ConstSet {
                 Value::Array(_) | Value::Object(_) => {}
             }
         }
-        strs.sort_unstable();
+        heapsort(&mut strs);
         strs.dedup();
-        nums.sort_unstable_by(f64::total_cmp);
+        // Numbers sorted as order-preserving integer keys: the `u128` sort
+        // is already in the wasm build (history), a float one would be a
+        // second ~2 KB quicksort. Same order as `f64::total_cmp`.
+        let mut keys: Vec<u128> = nums.iter().map(|&n| u128::from(order_key(n))).collect();
+        keys.sort_unstable();
+        nums = keys.into_iter().map(|k| from_order_key(k as u64)).collect();
         nums.dedup();
         set.strs = strs.into();
         set.nums = nums.into();
@@ -139,6 +144,58 @@ impl ConstSet {
         self.nums
             .binary_search_by(|m| m.partial_cmp(&n).unwrap_or(std::cmp::Ordering::Less))
             .is_ok()
+    }
+}
+
+/// `n` as an integer whose unsigned order is `f64::total_cmp`'s.
+fn order_key(n: f64) -> u64 {
+    let bits = n.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The inverse of [`order_key`].
+fn from_order_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+/// Sorts `v` (heapsort). Hand-written: `sort_unstable` on strings brings a
+/// ~5 KB pattern-defeating quicksort into the wasm build for what is one
+/// call per constant list at compile time.
+fn heapsort<T: Ord>(v: &mut [T]) {
+    for root in (0..v.len() / 2).rev() {
+        sift_down(v, root, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
+}
+
+/// Restores the max-heap property below `root` within `v[..end]`.
+fn sift_down<T: Ord>(v: &mut [T], mut root: usize, end: usize) {
+    let less =
+        |v: &[T], a: usize, b: usize| matches!((v.get(a), v.get(b)), (Some(x), Some(y)) if x < y);
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && less(v, child, child + 1) {
+            child += 1;
+        }
+        if !less(v, root, child) {
+            return;
+        }
+        v.swap(root, child);
+        root = child;
     }
 }
 
@@ -363,5 +420,62 @@ impl super::CompiledRule {
             }
         });
         shareable.then_some(h.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn const_sets_are_sorted_and_deduplicated() {
+        let items =
+            json!(["NY", "CA", "TX", "CA", "", "AK", 3, -0.0, 0, 1e300, -2.5, 3, -1e-300, null]);
+        let set = ConstSet::from_items(items.as_array().unwrap());
+        let strs: Vec<&str> = set.strs.iter().map(|s| &**s).collect();
+        assert_eq!(strs, ["", "AK", "CA", "NY", "TX"]);
+        assert_eq!(&*set.nums, [-2.5, -1e-300, -0.0, 3.0, 1e300]);
+        assert!(set.null && !set.yes && !set.no);
+        assert!(set.contains_str("NY") && !set.contains_str("ny"));
+        assert!(set.contains_num(0.0) && set.contains_num(-1e-300) && !set.contains_num(2.0));
+    }
+
+    #[test]
+    fn order_keys_follow_total_cmp_and_round_trip() {
+        let mut xs = vec![
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            5e-324,
+            1.0,
+            2.5,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for x in &xs {
+            assert_eq!(from_order_key(order_key(*x)).to_bits(), x.to_bits());
+        }
+        let sorted = xs.clone();
+        xs.reverse();
+        xs.sort_by_key(|x| order_key(*x));
+        assert_eq!(
+            xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            sorted.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn heapsort_sorts_any_input() {
+        for n in 0..40u32 {
+            let mut v: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761) % 17).collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            heapsort(&mut v);
+            assert_eq!(v, want);
+        }
     }
 }

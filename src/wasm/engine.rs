@@ -4,7 +4,7 @@
 
 use super::decision::decision_to_js;
 use super::eligible::OfferIds;
-use super::{entropy, from_js, timestamp, to_js, JsResult};
+use super::{entropy, from_js, json_arg, timestamp, to_js, JsResult};
 use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use crate::context::Context;
 use crate::decide::{DecideOptions, Engagement, Engine};
@@ -146,10 +146,7 @@ impl WasmEngine {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "TrustDoc")] trust: JsValue,
     ) -> JsResult<WasmEngine> {
-        let text = js_sys::JSON::stringify(&trust)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| Error::new(ErrorCode::TrustInvalid, "trust must be a JSON object"))?;
+        let text = json_arg(&trust, ErrorCode::TrustInvalid, "trust")?;
         let trust = Trust::from_json(text.as_bytes())?;
         Ok(Self {
             source: Source::Signed(BundleStore::with_compile(trust, Engine::from_verified)),
@@ -176,12 +173,7 @@ impl WasmEngine {
     ) -> JsResult<WasmEngine> {
         let json = match bundle.as_string() {
             Some(text) => text,
-            None => js_sys::JSON::stringify(&bundle)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| {
-                    Error::new(ErrorCode::SchemaInvalid, "draft must be a JSON object")
-                })?,
+            None => json_arg(&bundle, ErrorCode::SchemaInvalid, "draft")?,
         };
         Ok(Self {
             source: Source::Draft(Arc::new(Engine::from_draft_json(json.as_bytes())?)),

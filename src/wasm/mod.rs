@@ -192,19 +192,38 @@ pub(crate) fn entropy<const N: usize>() -> JsResult<[u8; N]> {
     })
 }
 
+/// The JSON text of a JS value (`JSON.stringify`); failures get `code`.
+/// Not generic and never inlined: every entry point shares this one copy.
+#[inline(never)]
+pub(crate) fn json_arg(value: &JsValue, code: ErrorCode, what: &str) -> Result<String, Error> {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| Error::new(code, format!("{what} must be a JSON object")))
+}
+
+/// A serde_json error as a core error with `code` (one copy for every type).
+#[inline(never)]
+fn json_error(error: serde_json::Error, code: ErrorCode, what: &str) -> Error {
+    Error::new(code, format!("{what}: {error}"))
+}
+
+/// `T` parsed from JSON text. Kept out of line so each type's reader exists
+/// once, not once per entry point that reads it.
+#[inline(never)]
+fn parse_json<T: DeserializeOwned>(text: &[u8], code: ErrorCode, what: &str) -> Result<T, Error> {
+    // from_slice everywhere: one serde_json reader instantiation per type
+    // keeps the module smaller than mixing from_str / from_slice.
+    serde_json::from_slice(text).map_err(|e| json_error(e, code, what))
+}
+
 /// A JS value read as `T` through JSON; failures get `code`.
 pub(crate) fn from_js<T: DeserializeOwned>(
     value: &JsValue,
     code: ErrorCode,
     what: &str,
 ) -> Result<T, Error> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| Error::new(code, format!("{what} must be a JSON object")))?;
-    // from_slice everywhere: one serde_json reader instantiation per type
-    // keeps the module smaller than mixing from_str / from_slice.
-    serde_json::from_slice(text.as_bytes()).map_err(|e| Error::new(code, format!("{what}: {e}")))
+    parse_json(json_arg(value, code, what)?.as_bytes(), code, what)
 }
 
 /// `value` as a plain JS object through JSON.
