@@ -184,9 +184,15 @@ impl WasmEngine {
     /// Verifies and compiles a signed bundle envelope (its exact bytes, or
     /// the text) at `nowMs`. On any failure the previous bundle stays active.
     ///
+    /// Both signed formats load: v2 (a signed manifest next to the verbatim
+    /// bundle, what `offer-edge sign` writes) and v1 (DSSE envelope). Pass the
+    /// file's bytes or text, never a re-serialized object: v2 binds the bundle
+    /// by its exact bytes.
+    ///
     /// Throws an `OfferEdgeError` with the failing check's `code`:
     /// `SIGNATURE_INVALID`, `THRESHOLD_NOT_MET`, `PARTNER_MISMATCH`,
-    /// `BUNDLE_EXPIRED`, `VERSION_ROLLBACK`, `SCHEMA_INVALID`…
+    /// `BUNDLE_EXPIRED`, `VERSION_ROLLBACK`, `DIGEST_MISMATCH`,
+    /// `SCHEMA_INVALID`…
     ///
     /// @example
     /// ```js
