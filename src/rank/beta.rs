@@ -150,6 +150,13 @@ impl FactorTable {
             let p = edge + (1.0 - 2.0 * edge) * (k as f64 / last);
             *slot = (beta_quantile(a, b, p) / mean) as f32;
         }
+        // Quantiles rise with p; a running maximum guards that against
+        // rounding, since propensities invert the curve (see `rank::propensity`).
+        let mut floor = f32::MIN;
+        for slot in &mut factors {
+            floor = floor.max(*slot);
+            *slot = floor;
+        }
         Self { factors }
     }
 
@@ -173,6 +180,12 @@ impl FactorTable {
             f64::from(self.factors[lower + 1]),
         );
         x0 + (x1 - x0) * frac
+    }
+
+    /// The table's knots times `scale`: the scores a draw interpolates
+    /// between for an offer whose expected score is `scale`.
+    pub fn scaled_knots(&self, scale: f64) -> [f64; QUANTILES] {
+        self.factors.map(|f| scale * f64::from(f))
     }
 }
 
@@ -206,6 +219,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn knots_rise_and_bound_every_draw() {
+        let t = FactorTable::new(2.0, 30.0);
+        let knots = t.scaled_knots(2.0);
+        assert!(knots.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(
+            (knots[0], knots[QUANTILES - 1]),
+            (2.0 * t.min(), 2.0 * t.max())
+        );
     }
 
     #[test]
