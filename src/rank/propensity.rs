@@ -32,59 +32,44 @@ pub(super) struct Contender<'a> {
     pub table: Option<&'a FactorTable>,
 }
 
-/// One contender's score as a function of its draw `u`: piecewise linear
-/// through `knots[s]` at `u = s / (QUANTILES − 1)` (constant without a
-/// table), with each segment's reciprocal width for inverting it.
+/// One contender's score as a function of its draw: `expected` times its
+/// table's factor (constant without a table).
 #[derive(Debug)]
-struct Curve {
-    knots: [f64; QUANTILES],
-    inv_width: [f64; QUANTILES - 1],
+struct Curve<'a> {
+    expected: f64,
+    inv_expected: f64,
+    table: Option<&'a FactorTable>,
 }
 
-impl Curve {
-    fn new(c: &Contender<'_>) -> Self {
-        let knots = match c.table {
-            Some(t) => t.scaled_knots(c.expected),
-            None => [c.expected; QUANTILES],
-        };
-        let mut inv_width = [0.0; QUANTILES - 1];
-        for (w, pair) in inv_width.iter_mut().zip(knots.windows(2)) {
-            if let [lo, hi] = *pair {
-                *w = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
-            }
+impl<'a> Curve<'a> {
+    fn new(c: &Contender<'a>) -> Self {
+        Self {
+            expected: c.expected,
+            inv_expected: if c.expected > 0.0 {
+                1.0 / c.expected
+            } else {
+                0.0
+            },
+            table: c.table.filter(|_| c.expected > 0.0),
         }
-        Self { knots, inv_width }
     }
 
     fn low(&self) -> f64 {
-        self.knots.first().copied().unwrap_or(0.0)
+        self.expected * self.table.map_or(1.0, FactorTable::min)
     }
 
     fn high(&self) -> f64 {
-        self.knots.last().copied().unwrap_or(0.0)
+        self.expected * self.table.map_or(1.0, FactorTable::max)
     }
 
     /// The share of draws scoring below `x` (at most `x` when
-    /// `inclusive`). `cursor` (the first knot not below the previous,
-    /// smaller `x`) only moves forward.
+    /// `inclusive`); `cursor` as in [`FactorTable::fraction_below`].
     #[inline]
     fn below(&self, x: f64, inclusive: bool, cursor: &mut usize) -> f64 {
-        while self
-            .knots
-            .get(*cursor)
-            .is_some_and(|&v| v < x || (inclusive && v == x))
-        {
-            *cursor += 1;
-        }
-        let n = *cursor;
-        if n == 0 {
-            return 0.0;
-        }
-        match (self.knots.get(n - 1), self.inv_width.get(n - 1)) {
-            // knots[n-1] passed the test and knots[n] did not, so x lies on
-            // segment n-1 (flat only if x equals it and equality counts).
-            (Some(&lo), Some(&inv)) => ((n - 1) as f64 + (x - lo) * inv) / PROPENSITY_NODES as f64,
-            _ => 1.0,
+        match self.table {
+            Some(t) => t.fraction_below(x * self.inv_expected, inclusive, cursor),
+            None if self.expected < x || (inclusive && self.expected == x) => 1.0,
+            None => 0.0,
         }
     }
 }
@@ -106,7 +91,7 @@ struct Open {
 #[derive(Debug)]
 pub(super) struct Rivals<'a> {
     live: &'a [Contender<'a>],
-    curves: Vec<Curve>,
+    curves: Vec<Curve<'a>>,
     open: Vec<Open>,
     /// Other advertisers with a same-tier rival and none in a better tier.
     advertisers: Vec<u32>,
@@ -115,6 +100,9 @@ pub(super) struct Rivals<'a> {
     /// Per entry of `advertisers`, at the current node: P(none of its
     /// offers ranks above the shown one).
     none_above: Vec<f64>,
+    /// Per entry of `advertisers` (then `k`'s own): the highest of its
+    /// rivals' lowest possible scores.
+    lows: Vec<f64>,
     /// P(exactly c of them rank above), c < free slots.
     counts: Vec<f64>,
 }
@@ -129,6 +117,7 @@ impl<'a> Rivals<'a> {
             advertisers: Vec::with_capacity(live.len()),
             certain_above: Vec::with_capacity(live.len()),
             none_above: Vec::with_capacity(live.len()),
+            lows: Vec::with_capacity(live.len()),
             counts: Vec::new(),
         }
     }
@@ -210,15 +199,47 @@ impl<'a> Rivals<'a> {
         }
         // Per advertiser; the last entry is `k`'s own (every other offer of
         // it must rank below). A certain advertiser's entry stays at 1.
+        // Below `floor` a node scores 0 (an own-advertiser rival, or `free`
+        // other advertisers, certainly above); above `ceiling`, 1 (every
+        // rival certainly below). Only nodes between need the rivals.
+        self.lows.clear();
+        self.lows.resize(own + 1, f64::NEG_INFINITY);
+        let mut ceiling = f64::NEG_INFINITY;
+        for o in &self.open {
+            if let (Some(curve), Some(low)) = (self.curves.get(o.rival), self.lows.get_mut(o.group))
+            {
+                *low = low.max(curve.low());
+                ceiling = ceiling.max(curve.high());
+            }
+        }
+        let own_floor = self.lows.pop().unwrap_or(f64::NEG_INFINITY);
+        self.lows.sort_unstable_by(|a, b| b.total_cmp(a));
+        let others_floor = self
+            .lows
+            .get(free - 1)
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY);
+        let floor = own_floor.max(others_floor);
         self.none_above.clear();
         self.none_above.resize(own + 1, 1.0);
         let mut total = 0.0;
-        // Nodes rise (knots never fall), so every cursor only moves forward.
-        for pair in my_curve.knots.windows(2) {
-            let [lo, hi] = *pair else {
+        // Without a table `k`'s score is fixed: every node is the same.
+        let nodes = my_curve
+            .table
+            .into_iter()
+            .flat_map(FactorTable::midpoints)
+            .chain(std::iter::repeat(1.0))
+            .take(PROPENSITY_NODES);
+        // Nodes rise (factors never fall), so every cursor only moves forward.
+        for factor in nodes {
+            let x = me.expected * factor;
+            if x < floor {
                 continue;
-            };
-            let x = 0.5 * (lo + hi);
+            }
+            if x > ceiling {
+                total += 1.0;
+                continue;
+            }
             self.none_above.fill(1.0);
             for open in &mut self.open {
                 if let (Some(curve), Some(p)) = (
