@@ -1,7 +1,7 @@
 //! `Deserialize` for [`Context`] straight from the JSON reader: each
-//! attribute is checked as it is read, with no `serde_json::Value` tree in
-//! between (only `custom` is read as a `Value`). This is the path a JS
-//! object takes through the WebAssembly binding on every decision.
+//! attribute is checked as it is read, names matched without allocating,
+//! with no object tree in between. This is the path a JS object takes
+//! through the WebAssembly binding on every decision.
 //!
 //! Same checks as [`Context::from_value`]; errors surface as the reader's
 //! error carrying the same message.
@@ -9,9 +9,8 @@
 use super::parse::{apply, json_depth, read_custom, unknown, Raw};
 use super::{Context, Field};
 use crate::limits::MAX_JSON_DEPTH;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use std::borrow::Cow;
 use std::fmt;
 
 impl<'de> Deserialize<'de> for Context {
@@ -35,8 +34,10 @@ impl<'de> Visitor<'de> for ContextVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             match key {
                 Key::Field(field) => {
-                    let value: Scalar<'de> = map.next_value()?;
-                    apply(&mut ctx, field, value.raw()).map_err(fail)?;
+                    // Read as a `Value`: the module already carries that
+                    // reader, and a scalar costs one allocation at most.
+                    let value: serde_json::Value = map.next_value()?;
+                    apply(&mut ctx, field, Raw::of(&value)).map_err(fail)?;
                 }
                 Key::Custom => {
                     let value: serde_json::Value = map.next_value()?;
@@ -79,82 +80,6 @@ impl<'de> Deserialize<'de> for Key {
             }
         }
         d.deserialize_str(KeyVisitor)
-    }
-}
-
-/// An attribute's value as read: borrowed from the input when it holds no
-/// escapes.
-enum Scalar<'de> {
-    Null,
-    Text(Cow<'de, str>),
-    Number(f64),
-    Other(&'static str),
-}
-
-impl Scalar<'_> {
-    fn raw(&self) -> Raw<'_> {
-        match self {
-            Scalar::Null => Raw::Null,
-            Scalar::Text(t) => Raw::Text(t),
-            Scalar::Number(n) => Raw::Number(*n),
-            Scalar::Other(what) => Raw::Other(what),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string, a number or null")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Other("a boolean"))
-    }
-    // As `serde_json::Value::as_f64` reads numbers.
-    #[allow(clippy::cast_precision_loss)]
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Number(n as f64))
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Number(n as f64))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Number(n))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Text(Cow::Borrowed(s)))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Text(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Text(Cow::Owned(s)))
-    }
-    // Wrong types: skipped over, then refused by the attribute's check
-    // with its own message.
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other("an array"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other("an object"))
     }
 }
 

@@ -60,8 +60,7 @@ pub(super) fn from_value(value: &Value) -> Result<Context> {
     Ok(ctx)
 }
 
-/// One attribute's JSON value as the checks see it, borrowed from a parsed
-/// `Value` or straight from the JSON reader (see `de.rs`).
+/// One attribute's JSON value as the checks see it, borrowed.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Raw<'a> {
     /// `null`: the attribute is absent.
@@ -75,7 +74,7 @@ pub(super) enum Raw<'a> {
 }
 
 impl<'a> Raw<'a> {
-    fn of(v: &'a Value) -> Self {
+    pub(super) fn of(v: &'a Value) -> Self {
         match v {
             Value::Null => Raw::Null,
             Value::String(s) => Raw::Text(s),
@@ -92,7 +91,9 @@ impl std::fmt::Display for Raw<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Raw::Null => f.write_str("null"),
-            Raw::Text(s) => write!(f, "{s:?}"),
+            // Not `{s:?}`: Debug escaping would pull Unicode tables into
+            // the WebAssembly build for an error message.
+            Raw::Text(s) => write!(f, "\"{s}\""),
             Raw::Number(n) => write!(f, "{n}"),
             Raw::Other(what) => f.write_str(what),
         }

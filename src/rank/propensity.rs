@@ -213,12 +213,16 @@ impl<'a> Rivals<'a> {
             }
         }
         let own_floor = self.lows.pop().unwrap_or(f64::NEG_INFINITY);
-        self.lows.sort_unstable_by(|a, b| b.total_cmp(a));
-        let others_floor = self
-            .lows
-            .get(free - 1)
-            .copied()
-            .unwrap_or(f64::NEG_INFINITY);
+        // The `free`-th highest: a few entries, so repeated maxima instead
+        // of a slice sort (a sort instantiation costs KBs of WebAssembly).
+        let mut others_floor = f64::NEG_INFINITY;
+        for _ in 0..free {
+            let Some(top) = self.lows.iter_mut().max_by(|a, b| a.total_cmp(b)) else {
+                break;
+            };
+            others_floor = *top;
+            *top = f64::NEG_INFINITY;
+        }
         let floor = own_floor.max(others_floor);
         self.none_above.clear();
         self.none_above.resize(own + 1, 1.0);
