@@ -13,6 +13,7 @@
 //! normalized context.
 
 mod bands;
+mod de;
 mod field;
 mod normalize;
 mod parse;
@@ -22,7 +23,7 @@ pub use field::Field;
 pub use normalize::{hash_identifier, lower_hex, normalize, sha256_hex};
 
 use crate::error::Result;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
 /// A checkout context. Every attribute is optional; absent and empty are the
@@ -209,12 +210,5 @@ impl Context {
 impl Serialize for Context {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         self.to_value().serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Context {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        Context::from_value(&value).map_err(|e| serde::de::Error::custom(e.message()))
     }
 }

@@ -54,51 +54,95 @@ pub(super) fn from_value(value: &Value) -> Result<Context> {
             ctx.custom = read_custom(v)?;
             continue;
         }
-        let field = Field::from_name(key).ok_or_else(|| {
-            invalid(format!(
-                "unknown context attribute {key:?} (partner-specific attributes go under \"custom\")"
-            ))
-        })?;
-        if v.is_null() {
-            continue;
-        }
-        match field {
-            Field::Amount => {
-                ctx.amount = read_number(field, v)?
-                    .map(|n| {
-                        if n >= 0.0 {
-                            Ok(n)
-                        } else {
-                            Err(invalid(format!("amount must not be negative, got {n}")))
-                        }
-                    })
-                    .transpose()?;
-            }
-            Field::Quantity => {
-                ctx.quantity = read_integer(field, v, f64::from(u32::MAX))?
-                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-            }
-            Field::Age => {
-                ctx.age =
-                    read_integer(field, v, MAX_AGE)?.map(|n| u8::try_from(n).unwrap_or(u8::MAX));
-            }
-            _ => {
-                let text = read_text(field, v)?;
-                let text = match (field, text) {
-                    (Field::Dob, Some(t)) => Some(check_dob(t)?),
-                    (Field::EmailSha256, Some(t)) => Some(check_sha256(t)?),
-                    (_, t) => t,
-                };
-                if let Some(slot) = ctx.text_mut(field) {
-                    *slot = text;
-                }
-            }
-        }
+        let field = Field::from_name(key).ok_or_else(|| unknown(key))?;
+        apply(&mut ctx, field, Raw::of(v))?;
     }
     Ok(ctx)
 }
 
-fn read_custom(v: &Value) -> Result<std::collections::BTreeMap<String, Value>> {
+/// One attribute's JSON value as the checks see it, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Raw<'a> {
+    /// `null`: the attribute is absent.
+    Null,
+    /// A string.
+    Text(&'a str),
+    /// A number.
+    Number(f64),
+    /// Anything else, described for the error message.
+    Other(&'static str),
+}
+
+impl<'a> Raw<'a> {
+    pub(super) fn of(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Raw::Null,
+            Value::String(s) => Raw::Text(s),
+            // Always `Some` without serde_json's arbitrary precision.
+            Value::Number(n) => n.as_f64().map_or(Raw::Other("a number"), Raw::Number),
+            Value::Bool(_) => Raw::Other("a boolean"),
+            Value::Array(_) => Raw::Other("an array"),
+            Value::Object(_) => Raw::Other("an object"),
+        }
+    }
+}
+
+impl std::fmt::Display for Raw<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Raw::Null => f.write_str("null"),
+            // Not `{s:?}`: Debug escaping would pull Unicode tables into
+            // the WebAssembly build for an error message.
+            Raw::Text(s) => write!(f, "\"{s}\""),
+            Raw::Number(n) => write!(f, "{n}"),
+            Raw::Other(what) => f.write_str(what),
+        }
+    }
+}
+
+pub(super) fn unknown(key: &str) -> Error {
+    invalid(format!(
+        "unknown context attribute {key:?} (partner-specific attributes go under \"custom\")"
+    ))
+}
+
+/// Sets attribute `field` of `ctx` from `v`, checked (`null` clears it).
+pub(super) fn apply(ctx: &mut Context, field: Field, v: Raw<'_>) -> Result<()> {
+    match field {
+        Field::Amount => {
+            ctx.amount = read_number(field, v)?
+                .map(|n| {
+                    if n >= 0.0 {
+                        Ok(n)
+                    } else {
+                        Err(invalid(format!("amount must not be negative, got {n}")))
+                    }
+                })
+                .transpose()?;
+        }
+        Field::Quantity => {
+            ctx.quantity = read_integer(field, v, f64::from(u32::MAX))?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        Field::Age => {
+            ctx.age = read_integer(field, v, MAX_AGE)?.map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+        }
+        _ => {
+            let text = read_text(field, v)?;
+            let text = match (field, text) {
+                (Field::Dob, Some(t)) => Some(check_dob(t)?),
+                (Field::EmailSha256, Some(t)) => Some(check_sha256(t)?),
+                (_, t) => t,
+            };
+            if let Some(slot) = ctx.text_mut(field) {
+                *slot = text;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn read_custom(v: &Value) -> Result<std::collections::BTreeMap<String, Value>> {
     let map: &Map<String, Value> = match v {
         Value::Null => return Ok(Default::default()),
         Value::Object(map) => map,
@@ -138,23 +182,25 @@ fn copy_members<'a, M: Default + Extend<(String, Value)>>(
 }
 
 /// A text attribute: a string, or a number written as JavaScript would.
-fn read_text(field: Field, v: &Value) -> Result<Option<String>> {
+fn read_text(field: Field, v: Raw<'_>) -> Result<Option<String>> {
     match v {
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(n.as_f64().map(number_to_string)),
-        _ => Err(invalid(format!("{field} must be a string"))),
+        Raw::Null => Ok(None),
+        Raw::Text(s) if s.trim().is_empty() => Ok(None),
+        Raw::Text(s) => Ok(Some(s.to_owned())),
+        Raw::Number(n) => Ok(Some(number_to_string(n))),
+        Raw::Other(_) => Err(invalid(format!("{field} must be a string"))),
     }
 }
 
 /// A numeric attribute: a JSON number or a numeric string (`"49.99"`); an
 /// empty string means absent.
-fn read_number(field: Field, v: &Value) -> Result<Option<f64>> {
+fn read_number(field: Field, v: Raw<'_>) -> Result<Option<f64>> {
     let n = match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) if s.trim().is_empty() => return Ok(None),
-        Value::String(s) => Some(string_to_number(s)),
-        _ => None,
+        Raw::Null => return Ok(None),
+        Raw::Number(n) => Some(n),
+        Raw::Text(s) if s.trim().is_empty() => return Ok(None),
+        Raw::Text(s) => Some(string_to_number(s)),
+        Raw::Other(_) => None,
     };
     match n {
         Some(n) if n.is_finite() => Ok(Some(n)),
@@ -162,7 +208,7 @@ fn read_number(field: Field, v: &Value) -> Result<Option<f64>> {
     }
 }
 
-fn read_integer(field: Field, v: &Value, max: f64) -> Result<Option<u64>> {
+fn read_integer(field: Field, v: Raw<'_>, max: f64) -> Result<Option<u64>> {
     let Some(n) = read_number(field, v)? else {
         return Ok(None);
     };

@@ -137,6 +137,9 @@ pub fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FactorTable {
     factors: [f32; QUANTILES],
+    /// `1 / (factors[s + 1] − factors[s])`, 0 for a flat segment: inverts
+    /// a segment by one multiplication (propensities do it per rival).
+    inv_width: [f32; QUANTILES - 1],
 }
 
 impl FactorTable {
@@ -150,7 +153,25 @@ impl FactorTable {
             let p = edge + (1.0 - 2.0 * edge) * (k as f64 / last);
             *slot = (beta_quantile(a, b, p) / mean) as f32;
         }
-        Self { factors }
+        // Quantiles rise with p; a running maximum guards that against
+        // rounding, since propensities invert the curve (see `rank::propensity`).
+        let mut floor = f32::MIN;
+        for slot in &mut factors {
+            floor = floor.max(*slot);
+            *slot = floor;
+        }
+        let mut inv_width = [0.0; QUANTILES - 1];
+        for (w, pair) in inv_width.iter_mut().zip(factors.windows(2)) {
+            if let [lo, hi] = *pair {
+                let width = f64::from(hi) - f64::from(lo);
+                *w = if width > 0.0 {
+                    (1.0 / width) as f32
+                } else {
+                    0.0
+                };
+            }
+        }
+        Self { factors, inv_width }
     }
 
     /// The smallest factor a draw can produce.
@@ -173,6 +194,42 @@ impl FactorTable {
             f64::from(self.factors[lower + 1]),
         );
         x0 + (x1 - x0) * frac
+    }
+
+    /// The factor halfway along each segment, in order: a midpoint rule
+    /// over draws.
+    pub fn midpoints(&self) -> impl Iterator<Item = f64> + '_ {
+        self.factors
+            .windows(2)
+            .map(|w| w.iter().map(|&f| 0.5 * f64::from(f)).sum())
+    }
+
+    /// The share of draws whose factor is below `t` (at most `t` when
+    /// `inclusive`): the CDF of [`sample`](Self::sample), inverted exactly
+    /// on its piecewise-linear curve. `cursor` is where the previous call
+    /// (with a `t` no larger) stopped, so that a rising sequence of calls
+    /// walks the table once; start it at 0.
+    #[inline]
+    pub fn fraction_below(&self, t: f64, inclusive: bool, cursor: &mut usize) -> f64 {
+        while self.factors.get(*cursor).is_some_and(|&f| {
+            let f = f64::from(f);
+            f < t || (inclusive && f == t)
+        }) {
+            *cursor += 1;
+        }
+        let n = *cursor;
+        if n == 0 {
+            return 0.0;
+        }
+        // factors[n-1] passed the test and factors[n] did not, so `t` lies
+        // on segment n-1 (flat only if `t` equals it and equality counts).
+        match (self.factors.get(n - 1), self.inv_width.get(n - 1)) {
+            (Some(&lo), Some(&inv)) => {
+                let frac = ((t - f64::from(lo)) * f64::from(inv)).clamp(0.0, 1.0);
+                ((n - 1) as f64 + frac) / (QUANTILES - 1) as f64
+            }
+            _ => 1.0,
+        }
     }
 }
 
@@ -206,6 +263,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn fraction_below_inverts_sample() {
+        let t = FactorTable::new(2.0, 30.0);
+        assert!(t.factors.windows(2).all(|w| w[0] <= w[1]));
+        let (mut strict, mut inclusive) = (0, 0);
+        for i in 0..1_000 {
+            let u = (f64::from(i) + 0.5) / 1_000.0;
+            let f = t.sample(u);
+            assert!(
+                (t.fraction_below(f, false, &mut strict) - u).abs() < 1e-6,
+                "u={u}"
+            );
+            assert!(
+                (t.fraction_below(f, true, &mut inclusive) - u).abs() < 1e-6,
+                "u={u}"
+            );
+        }
+        assert_eq!(t.fraction_below(t.min(), false, &mut 0), 0.0);
+        assert_eq!(t.fraction_below(t.max(), true, &mut 0), 1.0);
+        assert_eq!(t.fraction_below(0.0, true, &mut 0), 0.0);
+        assert_eq!(t.fraction_below(1e9, false, &mut 0), 1.0);
+        let mid: Vec<f64> = t.midpoints().collect();
+        assert_eq!(mid.len(), QUANTILES - 1);
+        assert!((mid[3] - t.sample(3.5 / (QUANTILES - 1) as f64)).abs() < 1e-6);
     }
 
     #[test]

@@ -4,10 +4,10 @@
 pub mod beta;
 pub mod features;
 pub mod model;
+mod propensity;
 pub mod select;
 
 pub use features::{FeatureName, FeatureValues};
 pub use model::{expected_upper_bound, sigmoid, CompiledModel};
-pub use select::{
-    select, shortlist_len, Candidate, Pick, Shortlist, MAX_CONTENDERS, PROPENSITY_DRAWS,
-};
+pub use propensity::PROPENSITY_NODES;
+pub use select::{select, shortlist_len, Candidate, Pick, Shortlist, MAX_CONTENDERS};

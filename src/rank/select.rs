@@ -3,9 +3,8 @@
 //! bundle turns exploration on; at most one offer per advertiser.
 //!
 //! Propensity: the probability that an offer ends up among the shown ones.
-//! With exploration it has no closed form (top-N with advertiser de-dup), so
-//! it is estimated by re-running the same randomized choice on
-//! [`PROPENSITY_DRAWS`] independent draws (the one acted upon included).
+//! With exploration it is computed by quadrature over the offer's own draw
+//! (see `rank::propensity`): closed form per node, no re-run draws.
 //!
 //! The policy is defined over a shortlist of the [`MAX_CONTENDERS`] best
 //! candidates by expected score, which bounds the work per decision; offers
@@ -16,11 +15,10 @@
 
 use super::beta::FactorTable;
 use super::model::CompiledModel;
+use super::propensity::{Contender, Rivals};
 use crate::rng::SplitMix64;
 use std::cmp::Ordering;
 
-/// Draws used to estimate propensities (the acted-upon draw is one of them).
-pub const PROPENSITY_DRAWS: usize = 64;
 /// Candidates that take part in exploration.
 pub const MAX_CONTENDERS: usize = 8;
 
@@ -288,41 +286,39 @@ pub fn select(
         }));
     };
     let mut scores = Vec::with_capacity(live.len());
-    let mut replay = rng.fork(0x7072_6f70); // "prop": estimation draws never touch the acted-upon stream
     draw(rng, &mut scores);
     choose(&keys, &scores, slots, &mut chosen);
-    let acted: Vec<(usize, f64)> = chosen.iter().map(|&k| (k, scores[k])).collect();
 
-    let mut shown = vec![0u32; live.len()];
-    for &(k, _) in &acted {
-        shown[k] += 1;
-    }
-    // When every live offer is always shown, the estimate is exactly 1.
+    // When every live offer is always shown, the propensity is exactly 1.
     let certain = live.len() <= slots && {
         let mut advertisers: Vec<u32> = keys.iter().map(|k| k.1).collect();
         advertisers.sort_unstable();
         advertisers.dedup();
         advertisers.len() == live.len()
     };
-    for _ in 1..PROPENSITY_DRAWS {
-        if certain {
-            break;
-        }
-        draw(&mut replay, &mut scores);
-        choose(&keys, &scores, slots, &mut chosen);
-        for &k in &chosen {
-            shown[k] += 1;
-        }
-    }
-    acted
-        .into_iter()
-        .map(|(k, score)| Pick {
+    let contenders: Vec<Contender<'_>> = live
+        .iter()
+        .map(|&i| {
+            let c = &shortlist[i];
+            Contender {
+                tier: c.tier,
+                advertiser: c.advertiser,
+                offer: c.offer,
+                expected: c.expected,
+                table: tables[i],
+            }
+        })
+        .collect();
+    let mut rivals = Rivals::new(&contenders);
+    chosen
+        .iter()
+        .map(|&k| Pick {
             candidate: live[k],
-            score,
+            score: scores[k],
             propensity: if certain {
                 1.0
             } else {
-                f64::from(shown[k]) / PROPENSITY_DRAWS as f64
+                rivals.shown_probability(k, slots)
             },
         })
         .collect()
