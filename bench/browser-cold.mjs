@@ -11,7 +11,7 @@
 // to measure; hosts keep the bundle in the Cache API). Prints Markdown rows.
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,14 +46,16 @@ const files = {
   "/favicon.ico": ["image/x-icon", () => ""],
   "/bundle.json": ["application/json", () => readFileSync(join(dir, "s100.json"))],
   "/trust.json": ["application/json", () => readFileSync(join(dir, "trust.json"))],
-  "/pkg/browser.js": ["text/javascript", () => readFileSync(join(root, "pkg/browser.js"))],
-  "/pkg/offer_edge.js": ["text/javascript", () => readFileSync(join(root, "pkg/offer_edge.js"))],
-  "/pkg/offer_edge_bg.wasm": ["application/wasm", () => readFileSync(join(root, "pkg/offer_edge_bg.wasm"))],
 };
 // Cacheable for an hour, as a deployment would serve a versioned pkg/ (the
 // repeat visit depends on the HTTP cache holding the .wasm).
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm" };
 const server = createServer((req, res) => {
-  const entry = files[new URL(req.url, "http://x").pathname];
+  const path = new URL(req.url, "http://x").pathname;
+  // pkg/ as built (browser.js, the glue, its snippets/, the .wasm); no ".." can survive URL parsing.
+  const ext = path.slice(path.lastIndexOf("."));
+  const entry = files[path]
+    ?? (path.startsWith("/pkg/") && TYPES[ext] && existsSync(join(root, path)) ? [TYPES[ext], () => readFileSync(join(root, path))] : undefined);
   if (!entry) return res.writeHead(404).end();
   res.writeHead(200, { "content-type": entry[0], "cache-control": "public, max-age=3600" }).end(entry[1]());
 });
