@@ -207,24 +207,12 @@ pub fn trim_json(bytes: &[u8]) -> &[u8] {
 /// document, byte for byte the same values, fewer bytes to download. Only
 /// whitespace outside strings is dropped; nothing is re-serialized.
 pub fn minify_json(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_string {
-            out.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            in_string = b == b'"';
-            out.push(b);
-        }
-    }
-    out
+    let mut strings = super::validate::JsonStrings::default();
+    bytes
+        .iter()
+        .copied()
+        .filter(|&b| strings.in_string(b) || !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .collect()
 }
 
 impl Manifest {

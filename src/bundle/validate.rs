@@ -23,6 +23,33 @@ fn limit(msg: String) -> Error {
     Error::new(ErrorCode::LimitExceeded, msg)
 }
 
+/// Tells, byte by byte, whether a JSON text is inside a string literal (escapes
+/// included): the one definition the byte-level passes over bundles share.
+#[derive(Default)]
+pub(crate) struct JsonStrings {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl JsonStrings {
+    /// Feeds one byte; true when it is part of a string literal (its quotes
+    /// included), false when it is structure, a number, a literal or whitespace.
+    pub(crate) fn in_string(&mut self, b: u8) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return true;
+        }
+        self.in_string = b == b'"';
+        self.in_string
+    }
+}
+
 /// Refuses JSON nested deeper than [`MAX_JSON_DEPTH`] before any parser
 /// recurses into it. Scans bytes, skipping string contents (and escapes), so
 /// brackets inside strings do not count. Malformed JSON is left to the parser.
@@ -30,20 +57,12 @@ fn limit(msg: String) -> Error {
 /// # Errors
 /// `LIMIT_EXCEEDED` when arrays/objects nest deeper than the limit.
 pub fn check_json_depth(bytes: &[u8]) -> Result<()> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let (mut depth, mut strings) = (0usize, JsonStrings::default());
     for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
+        if strings.in_string(b) {
             continue;
         }
         match b {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
