@@ -57,6 +57,20 @@ impl Timestamp {
                 .saturating_add(i64::try_from(d.0).unwrap_or(i64::MAX)),
         )
     }
+
+    /// The wall-clock time at `utc_offset_minutes` (a bundle's partner-local
+    /// offset), as milliseconds since the epoch; saturating.
+    pub fn local_millis(self, utc_offset_minutes: i32) -> i64 {
+        self.0
+            .saturating_add(i64::from(utc_offset_minutes).saturating_mul(MINUTE_MS))
+    }
+
+    /// The hour (0–23) on the wall clock at `utc_offset_minutes`.
+    pub fn local_hour(self, utc_offset_minutes: i32) -> u32 {
+        // rem_euclid(DAY_MS) / HOUR_MS is within 0..24.
+        u32::try_from(self.local_millis(utc_offset_minutes).rem_euclid(DAY_MS) / HOUR_MS)
+            .unwrap_or(0)
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -275,6 +289,17 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_hour_follows_the_offset_and_never_overflows() {
+        let t = Timestamp::parse_rfc3339("2026-06-01T15:00:00Z").unwrap();
+        assert_eq!(t.local_hour(0), 15);
+        assert_eq!(t.local_hour(-300), 10);
+        assert_eq!(t.local_hour(-16 * 60), 23);
+        assert_eq!(t.local_hour(14 * 60), 5);
+        assert_eq!(Timestamp(i64::MAX).local_millis(60), i64::MAX);
+        assert!(Timestamp(i64::MIN).local_hour(-60) < 24);
+    }
 
     #[test]
     fn parses_and_formats_round_trip() {

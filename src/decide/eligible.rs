@@ -11,7 +11,7 @@ use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
 use crate::history::{history_key, History};
 use crate::rules::{CompiledRule, RuleEnv};
-use crate::time::{Timestamp, HOUR_MS, MINUTE_MS};
+use crate::time::Timestamp;
 use std::cell::Cell;
 
 /// What rules and checks may ask about the shopper during one decision.
@@ -103,12 +103,6 @@ impl RuleEnv for Env<'_> {
     fn utc_offset_minutes(&self) -> i32 {
         self.engine.bundle.utc_offset_minutes
     }
-}
-
-/// The partner-local hour (0–23) at `now`.
-pub(crate) fn local_hour(now: Timestamp, utc_offset_minutes: i32) -> u32 {
-    let local = now.as_millis() + i64::from(utc_offset_minutes) * MINUTE_MS;
-    local.div_euclid(HOUR_MS).rem_euclid(24) as u32
 }
 
 impl Engine {

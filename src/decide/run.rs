@@ -1,7 +1,6 @@
 //! `Engine::decide`: candidates → eligibility → history → ranking → render.
 
 use super::decision::{DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict};
-use super::eligible::local_hour;
 use super::engine::Engine;
 use super::explain::message;
 use super::index::{is_set, OfferKey};
@@ -75,7 +74,7 @@ impl Engine {
             self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
         }
         let hour_band =
-            crate::rank::features::hour_band(local_hour(now, self.bundle.utc_offset_minutes));
+            crate::rank::features::hour_band(now.local_hour(self.bundle.utc_offset_minutes));
         let mut features = FeatureValues::default();
         features
             .set(FeatureName::State, ctx.state.as_deref())

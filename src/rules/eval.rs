@@ -12,7 +12,7 @@ use super::value::{
 };
 use super::RuleEnv;
 use crate::context::{Context, Field, FieldValue};
-use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
+use crate::time::DAY_MS;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -561,19 +561,15 @@ fn eval_rare<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
 
 /// `local_hour`: 0–23 in the partner's offset.
 fn local_hour(env: &dyn RuleEnv) -> f64 {
-    (local_millis(env).rem_euclid(DAY_MS) / HOUR_MS) as f64
+    f64::from(env.now().local_hour(env.utc_offset_minutes()))
 }
 
 /// `local_weekday`: 0 (Monday) – 6 (Sunday) in the partner's offset.
 fn local_weekday(env: &dyn RuleEnv) -> f64 {
     // 1970-01-01 was a Thursday: day 0 is weekday 3 when Monday is 0.
-    let days = local_millis(env).div_euclid(DAY_MS);
+    let days = env
+        .now()
+        .local_millis(env.utc_offset_minutes())
+        .div_euclid(DAY_MS);
     (days + 3).rem_euclid(7) as f64
-}
-
-/// The partner's local wall-clock time, as milliseconds since the epoch.
-fn local_millis(env: &dyn RuleEnv) -> i64 {
-    env.now()
-        .as_millis()
-        .saturating_add(i64::from(env.utc_offset_minutes()).saturating_mul(MINUTE_MS))
 }
