@@ -279,10 +279,7 @@ fn verify_manifest_file(
         ));
     }
     if depth > MAX_JSON_DEPTH {
-        return Err(Error::new(
-            ErrorCode::LimitExceeded,
-            format!("JSON nests deeper than {MAX_JSON_DEPTH} levels"),
-        ));
+        return Err(super::validate::too_deep());
     }
     let bundle = parse_bundle(bundle_bytes)?;
     // The digest binds the bytes; these fields must also say what the

@@ -50,6 +50,11 @@ impl JsonStrings {
     }
 }
 
+/// A bundle (or any signed JSON) nests deeper than [`MAX_JSON_DEPTH`].
+pub(crate) fn too_deep() -> Error {
+    limit(format!("JSON nests deeper than {MAX_JSON_DEPTH} levels"))
+}
+
 /// Refuses JSON nested deeper than [`MAX_JSON_DEPTH`] before any parser
 /// recurses into it. Scans bytes, skipping string contents (and escapes), so
 /// brackets inside strings do not count. Malformed JSON is left to the parser.
@@ -66,9 +71,7 @@ pub fn check_json_depth(bytes: &[u8]) -> Result<()> {
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
-                    return Err(limit(format!(
-                        "JSON nests deeper than {MAX_JSON_DEPTH} levels"
-                    )));
+                    return Err(too_deep());
                 }
             }
             b'}' | b']' => depth = depth.saturating_sub(1),

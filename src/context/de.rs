@@ -6,7 +6,7 @@
 //! Same checks as [`Context::from_value`]; errors surface as the reader's
 //! error carrying the same message.
 
-use super::parse::{apply, json_depth, read_custom, unknown, Raw};
+use super::parse::{apply, json_depth, read_custom, too_deep, unknown, Raw};
 use super::{Context, Field};
 use crate::limits::MAX_JSON_DEPTH;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -43,9 +43,7 @@ impl<'de> Visitor<'de> for ContextVisitor {
                     let value: serde_json::Value = map.next_value()?;
                     // The context object itself is one level.
                     if 1 + json_depth(&value) > MAX_JSON_DEPTH {
-                        return Err(de::Error::custom(format!(
-                            "context nests deeper than {MAX_JSON_DEPTH} levels"
-                        )));
+                        return Err(fail(too_deep()));
                     }
                     ctx.custom = read_custom(&value).map_err(fail)?;
                 }

@@ -43,10 +43,7 @@ pub(super) fn from_value(value: &Value) -> Result<Context> {
         return Err(invalid("context must be a JSON object"));
     };
     if json_depth(value) > MAX_JSON_DEPTH {
-        return Err(Error::new(
-            ErrorCode::LimitExceeded,
-            format!("context nests deeper than {MAX_JSON_DEPTH} levels"),
-        ));
+        return Err(too_deep());
     }
     let mut ctx = Context::default();
     for (key, v) in map {
@@ -98,6 +95,14 @@ impl std::fmt::Display for Raw<'_> {
             Raw::Other(what) => f.write_str(what),
         }
     }
+}
+
+/// The context (custom attributes included) nests deeper than the limit.
+pub(super) fn too_deep() -> Error {
+    Error::new(
+        ErrorCode::LimitExceeded,
+        format!("context nests deeper than {MAX_JSON_DEPTH} levels"),
+    )
 }
 
 pub(super) fn unknown(key: &str) -> Error {
