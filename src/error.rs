@@ -64,6 +64,18 @@ pub enum ErrorCode {
     EmailInvalid,
     /// A key is malformed (wrong length, bad encoding).
     KeyInvalid,
+    /// A partner checkout token is malformed, not signed by the named key,
+    /// uses a refused algorithm or header, or carries an out-of-shape claim.
+    TokenInvalid,
+    /// A genuine checkout token is past its `exp` (plus the allowed skew).
+    TokenExpired,
+    /// A checkout token was issued by (`iss`) another partner than the
+    /// expected one; checked before the signature so it gets its own code.
+    TokenPartnerMismatch,
+    /// A checkout token names a key id (`kid`) that is not pinned for the partner.
+    TokenKeyUnknown,
+    /// The opened email does not hash to the partner-attested email hash.
+    EmailMismatch,
     /// A decision asked for a placement the bundle does not have.
     PlacementUnknown,
     /// A decision was asked of an engine with no active bundle.
@@ -101,6 +113,11 @@ impl ErrorCode {
             Self::SealFailed => "SEAL_FAILED",
             Self::EmailInvalid => "EMAIL_INVALID",
             Self::KeyInvalid => "KEY_INVALID",
+            Self::TokenInvalid => "TOKEN_INVALID",
+            Self::TokenExpired => "TOKEN_EXPIRED",
+            Self::TokenPartnerMismatch => "TOKEN_PARTNER_MISMATCH",
+            Self::TokenKeyUnknown => "TOKEN_KEY_UNKNOWN",
+            Self::EmailMismatch => "EMAIL_MISMATCH",
             Self::PlacementUnknown => "PLACEMENT_UNKNOWN",
             Self::NoBundle => "NO_BUNDLE",
             Self::Io => "IO",

@@ -6,12 +6,15 @@
 //! data**: there is no field for an email, a name, a phone number or any
 //! context attribute, and unknown fields are refused when parsing, so a host
 //! cannot smuggle them in. The only way an email travels is inside an accept
-//! event's HPKE-sealed [`FulfilmentRequest`].
+//! event's HPKE-sealed [`FulfilmentRequest`]. An event may carry the
+//! partner's signed checkout token (`checkout`): it names the order and an
+//! attested email *hash*, never the address (see [`crate::attest`]).
 //!
 //! Ids are UUID v4 built from host entropy, so a retried event keeps its id
 //! and the collector deduplicates. The JSON schema is in `docs/EVENTS.md`
 //! and `docs/event.schema.json`.
 
+use crate::attest::check_token_shape;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_EVENTS_PER_BATCH, MAX_EVENT_BATCH_BYTES, MAX_ID_LEN};
 use crate::receipt::{Receipt, SignedReceipt};
@@ -121,6 +124,12 @@ pub struct Event {
     /// confirmation email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfilment: Option<FulfilmentRequest>,
+    /// The partner's compact checkout token for the order (see
+    /// [`crate::attest`]), passed through from the partner's page. Only its
+    /// shape is checked here; the edge verifies it against the partner's
+    /// pinned checkout keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<String>,
 }
 
 /// What an event says about the offer besides its receipt.
@@ -197,6 +206,7 @@ impl Event {
             time,
             propensity: offer.propensity,
             fulfilment: None,
+            checkout: None,
         };
         event.validate()?;
         Ok(event)
@@ -213,12 +223,26 @@ impl Event {
         Ok(self)
     }
 
+    /// Attaches the partner's compact checkout token for the order.
+    ///
+    /// # Errors
+    /// `EVENT_INVALID` when the token is not shaped like one (see
+    /// [`Event::validate`]).
+    pub fn with_checkout(mut self, token: String) -> Result<Self> {
+        self.checkout = Some(token);
+        self.validate()?;
+        Ok(self)
+    }
+
     /// Checks the event: UUID v4 id, ids non-empty and within
     /// [`MAX_ID_LEN`], propensity a number in [0, 1], the receipt parses and
-    /// names the same partner, placement, offer and creative, and a
-    /// fulfilment request only on an accept, for the same partner, offer and
-    /// decision. Does not verify the receipt's MAC (the collector does, with
-    /// its key).
+    /// names the same partner, placement, offer and creative, a fulfilment
+    /// request only on an accept, for the same partner, offer and decision,
+    /// and a checkout token (when present) of at most
+    /// [`MAX_CHECKOUT_TOKEN_BYTES`](crate::limits::MAX_CHECKOUT_TOKEN_BYTES)
+    /// bytes in three base64url parts. Does not
+    /// verify the receipt's MAC nor the token's signature (the collector and
+    /// the edge do, with their keys).
     ///
     /// # Errors
     /// `EVENT_INVALID` naming the first problem.
@@ -275,6 +299,9 @@ impl Event {
             request
                 .validate()
                 .map_err(|e| invalid(format!("fulfilment: {}", e.message())))?;
+        }
+        if let Some(token) = &self.checkout {
+            check_token_shape(token).map_err(|e| invalid(format!("checkout: {}", e.message())))?;
         }
         Ok(())
     }

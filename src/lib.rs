@@ -6,6 +6,7 @@
 //! come out. Hosts own fetching, storage and sending. See ARCHITECTURE.md.
 #![forbid(unsafe_code)]
 
+pub mod attest;
 pub mod audience;
 pub mod bundle;
 pub mod context;

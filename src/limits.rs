@@ -48,6 +48,9 @@ pub const MAX_HISTORY_BYTES: usize = 4 * 1024;
 pub const MIN_RECEIPT_KEY_BYTES: usize = 32;
 /// Compact signed receipt string (`payload.mac`), before decoding.
 pub const MAX_RECEIPT_BYTES: usize = 2 * 1024;
+/// A partner checkout token (JWS compact serialization), before decoding.
+/// Real tokens are ~400 bytes; the cap bounds work on junk before any crypto.
+pub const MAX_CHECKOUT_TOKEN_BYTES: usize = 2048;
 /// One batch of engagement events as sent by `sendBeacon` (its own limit).
 pub const MAX_EVENT_BATCH_BYTES: usize = 64 * 1024;
 /// Events in one batch.

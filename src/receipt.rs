@@ -10,6 +10,12 @@
 //!
 //! Compact form: `base64url(JSON receipt) "." base64url(mac)`, both without
 //! padding, small enough for an event or a header.
+//!
+//! Keys per partner: the edge keeps one master secret and signs each
+//! partner's receipts under [`derive_receipt_key`]`(master, partner, kid)`,
+//! naming the `kid` in the receipt (and in the MAC). A partner's collector
+//! gets only its own derived key, so it can verify its receipts but never
+//! mint another partner's; rotating means a new `kid`, not a new master.
 
 use crate::context::lower_hex;
 use crate::error::{Error, ErrorCode, Result};
@@ -17,6 +23,7 @@ use crate::limits::{MAX_ID_LEN, MAX_RECEIPT_BYTES, MIN_RECEIPT_KEY_BYTES};
 use crate::time::Timestamp;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -25,7 +32,14 @@ use std::str::FromStr;
 
 /// Domain-separation tag, the first thing the MAC covers. Bump the version
 /// when the encoding changes so old tags can never verify under new rules.
-pub const RECEIPT_DOMAIN: &str = "offer-edge/receipt/v1";
+/// v2 added `kid` to the signed bytes.
+pub const RECEIPT_DOMAIN: &str = "offer-edge/receipt/v2";
+
+/// Salt of [`derive_receipt_key`] (HKDF-SHA256 extract). Bump on any change.
+pub const RECEIPT_KEY_SALT: &[u8] = b"offer-edge/receipt-key/v1";
+
+/// Longest receipt key id.
+pub const MAX_RECEIPT_KID_LEN: usize = 64;
 
 /// Length of a decision id: 16 bytes as lower-case hex.
 pub const DECISION_ID_HEX_LEN: usize = 32;
@@ -56,6 +70,10 @@ pub struct Receipt {
     pub issued_at: Timestamp,
     /// Engagement reported at or after this instant is refused as expired.
     pub expires_at: Timestamp,
+    /// Key id of the partner receipt key that signed it (see
+    /// [`derive_receipt_key`]); `None` for the page's plain receipts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
 }
 
 /// A [`Receipt`] with its HMAC-SHA256 tag (base64url, no padding).
@@ -104,7 +122,8 @@ impl Receipt {
     }
 
     /// Checks the shape of every field: hex ids of the right length, ids
-    /// non-empty and within [`MAX_ID_LEN`], `issuedAt` ≤ `expiresAt`.
+    /// non-empty and within [`MAX_ID_LEN`], a `kid` (when present) of
+    /// 1..=[`MAX_RECEIPT_KID_LEN`] bytes, `issuedAt` ≤ `expiresAt`.
     ///
     /// # Errors
     /// `RECEIPT_INVALID` naming the first bad field.
@@ -125,6 +144,13 @@ impl Receipt {
                 return Err(invalid(format!("{name} must be 1..={MAX_ID_LEN} bytes")));
             }
         }
+        if let Some(kid) = &self.kid {
+            if kid.is_empty() || kid.len() > MAX_RECEIPT_KID_LEN {
+                return Err(invalid(format!(
+                    "kid must be 1..={MAX_RECEIPT_KID_LEN} bytes"
+                )));
+            }
+        }
         if self.issued_at > self.expires_at {
             return Err(invalid("issuedAt is after expiresAt"));
         }
@@ -132,7 +158,9 @@ impl Receipt {
     }
 
     /// The exact bytes the MAC covers: the domain tag, then every field in a
-    /// fixed order, strings length-prefixed, instants as big-endian i64 ms.
+    /// fixed order, strings length-prefixed (`kid` last of them, empty when
+    /// absent: [`Receipt::validate`] refuses an empty `kid`, so the two never
+    /// collide), instants as big-endian i64 ms.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
         put_field(&mut out, RECEIPT_DOMAIN.as_bytes());
@@ -146,6 +174,7 @@ impl Receipt {
         ] {
             put_field(&mut out, field.as_bytes());
         }
+        put_field(&mut out, self.kid.as_deref().unwrap_or_default().as_bytes());
         out.extend_from_slice(&self.issued_at.as_millis().to_be_bytes());
         out.extend_from_slice(&self.expires_at.as_millis().to_be_bytes());
         out
@@ -248,6 +277,46 @@ impl SignedReceipt {
         }
         Ok(self.receipt.clone())
     }
+}
+
+/// The receipt key of one partner key id, derived from the edge's `master`
+/// secret with HKDF-SHA256 (RFC 5869): salt [`RECEIPT_KEY_SALT`], IKM
+/// `master`, info = `len‖partner ‖ len‖kid` (4-byte big-endian lengths).
+///
+/// Why derive: the edge holds one master secret, yet every partner (and
+/// every rotation, by `kid`) gets its own key, so a key handed to one
+/// partner's collector cannot sign or verify another partner's receipts,
+/// and no per-partner secret needs storing.
+///
+/// # Errors
+/// `KEY_INVALID` when `master` is shorter than [`MIN_RECEIPT_KEY_BYTES`],
+/// `partner` is not 1..=[`MAX_ID_LEN`] bytes or `kid` is not
+/// 1..=[`MAX_RECEIPT_KID_LEN`] bytes.
+pub fn derive_receipt_key(master: &[u8], partner: &str, kid: &str) -> Result<[u8; 32]> {
+    let key_invalid = |message: String| Error::new(ErrorCode::KeyInvalid, message);
+    if master.len() < MIN_RECEIPT_KEY_BYTES {
+        return Err(key_invalid(format!(
+            "receipt master key must be at least {MIN_RECEIPT_KEY_BYTES} bytes"
+        )));
+    }
+    if partner.is_empty() || partner.len() > MAX_ID_LEN {
+        return Err(key_invalid(format!(
+            "partner must be 1..={MAX_ID_LEN} bytes"
+        )));
+    }
+    if kid.is_empty() || kid.len() > MAX_RECEIPT_KID_LEN {
+        return Err(key_invalid(format!(
+            "kid must be 1..={MAX_RECEIPT_KID_LEN} bytes"
+        )));
+    }
+    let mut info = Vec::with_capacity(8 + partner.len() + kid.len());
+    put_field(&mut info, partner.as_bytes());
+    put_field(&mut info, kid.as_bytes());
+    let mut key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(RECEIPT_KEY_SALT), master)
+        .expand(&info, &mut key)
+        .map_err(|_| key_invalid("HKDF refused the output length".to_owned()))?;
+    Ok(key)
 }
 
 /// Parses and verifies a compact receipt in one step (see

@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use common::cli::{ok, round_trip, run};
+use offer_edge::attest::{attested_email_hash, check_attested_email};
 use offer_edge::bundle::Bundle;
 use offer_edge::decide::Engine;
 use offer_edge::receipt::Receipt;
 use offer_edge::seal::{open_fulfilment, seal_for_fulfilment, FulfilmentPrivateKey};
 use offer_edge::time::Timestamp;
+use offer_edge::ErrorCode;
 use std::path::PathBuf;
 
 mod common;
@@ -156,6 +158,7 @@ fn a_keygen_fulfilment_key_opens_what_was_sealed_to_the_bundle_and_the_email_ren
         bundle_sha256: engine.bundle_sha256().into(),
         issued_at: now,
         expires_at: Timestamp(now.0 + 3_600_000),
+        kid: None,
     };
     let request = seal_for_fulfilment(
         engine.fulfilment_key(),
@@ -173,6 +176,29 @@ fn a_keygen_fulfilment_key_opens_what_was_sealed_to_the_bundle_and_the_email_ren
     assert_eq!(opened.email, "ada@example.com");
     let email = engine.confirmation_email(&opened, now).unwrap();
     assert_eq!(email.to, "ada@example.com");
+    // Fulfilment with a verified checkout token: the opened address must be
+    // the one the partner attested (its `eh`).
+    check_attested_email(
+        "acme",
+        &opened.email,
+        &attested_email_hash("acme", "ada@example.com").unwrap(),
+    )
+    .unwrap();
+    let other = attested_email_hash("acme", "bob@example.com").unwrap();
+    let err = check_attested_email("acme", &opened.email, &other).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::EmailMismatch);
+    // A collector takes campaign and advertiser from the bundle.
+    let summary = engine.offer_summary(&offer.id).unwrap();
+    assert_eq!(
+        (summary.offer_id.as_str(), summary.creative_id.as_str()),
+        (offer.id.as_str(), offer.creative.id.as_str())
+    );
+    assert_eq!(
+        (summary.campaign.as_str(), summary.advertiser.as_str()),
+        (offer.campaign.as_str(), offer.advertiser.as_str())
+    );
+    assert!(summary.needs_confirmation_email);
+    assert!(engine.offer_summary("no-such-offer").is_none());
     assert!(
         !email.subject.contains("{{"),
         "subject rendered: {}",

@@ -65,6 +65,7 @@ fn receipt_for(offer: &Offer, ctx: &serde_json::Value) -> Receipt {
         bundle_sha256: "cd".repeat(32),
         issued_at: Timestamp(1_795_955_696_000),
         expires_at: Timestamp(1_796_042_096_000),
+        kid: None,
     }
 }
 
@@ -367,13 +368,18 @@ fn json_schema_matches_the_emitted_events() {
         k
     };
     let events = all_events();
-    let accept = serde_json::to_value(&events[6]).unwrap();
+    // Every optional field set: a sealed email, a checkout token, and a
+    // receipt naming its key.
+    let full = events[6].clone().with_checkout(checkout_token()).unwrap();
+    let accept = serde_json::to_value(&full).unwrap();
     let impression = serde_json::to_value(&events[5]).unwrap();
     assert_eq!(keys(&defs["event"]["properties"]), keys(&accept));
     assert_eq!(strings(&defs["event"]["required"]), keys(&impression));
+    let mut keyed = full.receipt.fields().unwrap();
+    keyed.kid = Some("acme-shop-r1".into());
     assert_eq!(
         keys(&defs["receipt"]["properties"]),
-        keys(&accept["receipt"])
+        keys(&serde_json::to_value(&keyed).unwrap())
     );
     assert_eq!(
         strings(&defs["receipt"]["required"]),
@@ -395,4 +401,70 @@ fn json_schema_matches_the_emitted_events() {
         sorted
     );
     assert_eq!(schema["properties"]["events"]["maxItems"], 256);
+}
+
+/// The valid token of the shared checkout fixtures.
+fn checkout_token() -> String {
+    let cases: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/checkout/tokens.json")).unwrap();
+    cases[0]["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_event_carries_the_checkout_token_shape_checked_only() {
+    let offer = offer();
+    let receipt = receipt_for(&offer, &context());
+    let event = Event::new(
+        EventType::Accept,
+        &[1; 16],
+        Timestamp(1_795_955_700_000),
+        EventReceipt::from(receipt),
+        event_offer(&offer),
+    )
+    .unwrap();
+    let json = serde_json::to_string(&event).unwrap();
+    assert!(!json.contains("checkout"), "absent when not given: {json}");
+
+    let token = checkout_token();
+    let with = event.clone().with_checkout(token.clone()).unwrap();
+    let batch = EventBatch::from_json(
+        &EventBatch {
+            events: vec![with.clone()],
+        }
+        .to_json()
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(batch.events[0].checkout.as_deref(), Some(token.as_str()));
+
+    let (input, _) = token.rsplit_once('.').unwrap();
+    for bad in [
+        String::new(),
+        input.to_owned(),
+        format!("{token}.x"),
+        format!("{input}.!!!"),
+        format!("{input}.{}", "A".repeat(2048)),
+    ] {
+        let err = event.clone().with_checkout(bad.clone()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EventInvalid, "{bad:?}");
+        // Also when it arrives in a batch.
+        let mut value = serde_json::to_value(&with).unwrap();
+        value["checkout"] = json!(bad);
+        let bytes = serde_json::to_vec(&json!({ "events": [value] })).unwrap();
+        let err = EventBatch::from_json(&bytes).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EventInvalid, "{bad:?}");
+    }
+    // Not verified here: a token of another partner still passes the shape
+    // check (the edge verifies it against the partner's pinned keys).
+    let cases: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/checkout/tokens.json")).unwrap();
+    let theirs = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["expect"]["error"] == "TOKEN_PARTNER_MISMATCH")
+        .unwrap();
+    event
+        .with_checkout(theirs["token"].as_str().unwrap().to_owned())
+        .unwrap();
 }

@@ -2,7 +2,7 @@
 //! Edge receipts: a collector must accept genuine engagement and reject
 //! forged, altered, expired, cross-partner and replayed receipts.
 
-use offer_edge::receipt::{verify_compact, Receipt, SignedReceipt};
+use offer_edge::receipt::{derive_receipt_key, verify_compact, Receipt, SignedReceipt};
 use offer_edge::time::Timestamp;
 use offer_edge::ErrorCode;
 use proptest::prelude::*;
@@ -27,6 +27,7 @@ fn receipt() -> Receipt {
         bundle_sha256: "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b".into(),
         issued_at: at("2026-11-29T12:00:00Z"),
         expires_at: at("2026-11-30T12:00:00Z"),
+        kid: None,
     }
 }
 
@@ -109,6 +110,7 @@ fn altering_any_field_breaks_the_mac() {
             "expiresAt",
             Box::new(|r| r.expires_at = Timestamp(r.expires_at.0 + 1)),
         ),
+        ("kid", Box::new(|r| r.kid = Some("acme-shop-r2".into()))),
     ];
     for (name, alter) in alterations {
         let mut altered = signed.clone();
@@ -273,5 +275,86 @@ proptest! {
             // the decoder refuses non-canonical trailing bits, so every flip fails.
             prop_assert!(result.is_err(), "{}", text);
         }
+    }
+}
+
+#[test]
+fn key_id_is_signed_and_shape_checked() {
+    let mut r = receipt();
+    r.kid = Some("acme-shop-r1".into());
+    let signed = r.sign(KEY).unwrap();
+    assert_ne!(signed.mac, receipt().sign(KEY).unwrap().mac);
+    let ok = verify_compact(
+        &signed.to_compact(),
+        KEY,
+        now(),
+        "acme-shop",
+        "offer-streaming-trial",
+    )
+    .unwrap();
+    assert_eq!(ok.kid.as_deref(), Some("acme-shop-r1"));
+    // Removing the kid after signing breaks the MAC.
+    let mut stripped = signed.clone();
+    stripped.receipt.kid = None;
+    let err = stripped
+        .verify(KEY, now(), "acme-shop", "offer-streaming-trial")
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ReceiptInvalid);
+    // A plain receipt has no `kid` member at all.
+    let json = serde_json::to_string(&receipt()).unwrap();
+    assert!(!json.contains("kid"), "{json}");
+    for bad in [String::new(), "k".repeat(65)] {
+        let mut r = receipt();
+        r.kid = Some(bad);
+        assert_eq!(r.sign(KEY).unwrap_err().code(), ErrorCode::ReceiptInvalid);
+    }
+}
+
+const MASTER: &[u8; 32] = b"edge-receipt-master-0123456789ab";
+
+#[test]
+fn derived_receipt_keys_match_an_independent_hkdf() {
+    // Computed with Python's hmac (HKDF-SHA256 by hand, checked against
+    // RFC 5869 test case 1): salt "offer-edge/receipt-key/v1", IKM MASTER,
+    // info = u32be(9) "acme-shop" u32be(12) "acme-shop-r1".
+    let key = derive_receipt_key(MASTER, "acme-shop", "acme-shop-r1").unwrap();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        hex,
+        "ebe38cc4477a4cd212a9e898b95b12cc2afacd5486c675bbab5e955e94a01fe2"
+    );
+}
+
+#[test]
+fn derived_receipt_keys_differ_per_partner_and_kid() {
+    let base = derive_receipt_key(MASTER, "acme-shop", "r1").unwrap();
+    assert_eq!(base, derive_receipt_key(MASTER, "acme-shop", "r1").unwrap());
+    for other in [
+        derive_receipt_key(MASTER, "globex-store", "r1").unwrap(),
+        derive_receipt_key(MASTER, "acme-shop", "r2").unwrap(),
+        // Length prefixes: moving a byte between partner and kid changes the key.
+        derive_receipt_key(MASTER, "acme-shopr", "1").unwrap(),
+        derive_receipt_key(OTHER_KEY, "acme-shop", "r1").unwrap(),
+    ] {
+        assert_ne!(base, other);
+    }
+    // A receipt signed under one partner's key does not verify under another's.
+    let signed = receipt().sign(&base).unwrap();
+    let globex = derive_receipt_key(MASTER, "globex-store", "r1").unwrap();
+    let err = signed
+        .verify(&globex, now(), "acme-shop", "offer-streaming-trial")
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ReceiptInvalid);
+    for (master, partner, kid) in [
+        (&b"short"[..], "acme-shop", "r1"),
+        (&MASTER[..], "", "r1"),
+        (&MASTER[..], "acme-shop", ""),
+        (&MASTER[..], "acme-shop", &"k".repeat(65)[..]),
+    ] {
+        assert_eq!(
+            derive_receipt_key(master, partner, kid).unwrap_err().code(),
+            ErrorCode::KeyInvalid,
+            "{partner:?} {kid:?}"
+        );
     }
 }

@@ -51,6 +51,7 @@ fn receipt(partner: &str, offer: &str) -> Receipt {
         bundle_sha256: "ab".repeat(32),
         issued_at: Timestamp(1_795_955_696_000),
         expires_at: Timestamp(1_796_042_096_000),
+        kid: None,
     }
 }
 
@@ -94,10 +95,11 @@ fn fresh_entropy_gives_fresh_ciphertexts_and_length_is_hidden() {
     assert_ne!(one.ciphertext, two.ciphertext);
     // Deterministic given the entropy (the core is pure).
     assert_eq!(one, same);
+    // A long address (64-byte local part, the most RFC 5321 allows).
     let long = seal_for_fulfilment(
         &a.key,
         &r,
-        &format!("{}@example.com", "a".repeat(200)),
+        &format!("{}@{}.example.com", "a".repeat(64), "b".repeat(150)),
         &[3; 32],
     )
     .unwrap();
@@ -253,7 +255,13 @@ fn bad_emails_are_refused_before_sealing() {
         "ada.lovelace+perks@example.com"
     );
     // Exactly 254 bytes is allowed and survives the round trip.
-    let max = format!("{}@example.com", "b".repeat(254 - 12));
+    let max = format!(
+        "{}@{}.{}.{}.com",
+        "b".repeat(64),
+        "c".repeat(60),
+        "d".repeat(60),
+        "e".repeat(63)
+    );
     assert_eq!(max.len(), 254);
     let sealed = seal_for_fulfilment(&a.key, &r, &max, &[1; 32]).unwrap();
     assert_eq!(
@@ -327,4 +335,71 @@ fn key_files_round_trip_into_sealing_and_opening() {
         FulfilmentPrivateKey::from_json("{}").unwrap_err().code(),
         ErrorCode::KeyInvalid
     );
+}
+
+#[test]
+fn only_one_plain_address_is_accepted() {
+    for bad in [
+        "a@x.com,b@y.com",
+        "a@x.com;b@y.com",
+        "<a@x.com>",
+        "Ada <a@x.com>",
+        "\"a b\"@x.com",
+        "\"a\"@x.com",
+        "a@x.com\r\nBcc: c@y.com",
+        "a@x.com\nbcc:c@y.com",
+        "a\u{0}b@x.com",
+        "a\tb@x.com",
+        "a@x",
+        "a@localhost",
+        "a..b@x.com",
+        ".a@x.com",
+        "a.@x.com",
+        "a@b@x.com",
+        "a(comment)@x.com",
+        "a@x.com(comment)",
+        "a@[127.0.0.1]",
+        "a\\b@x.com",
+        "a:b@x.com",
+        "a@x..com",
+        "a@.x.com",
+        "a@x.com.",
+        "a@-x.com",
+        "a@x-.com",
+        "a@x_y.com",
+        "a@x.com:25",
+        "a@x.com\u{200b}",
+        "a\u{301}@x.com",
+        "a\u{85}b@x.com",
+        "a\u{2028}@x.com",
+    ] {
+        let err = normalize_email(bad).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EmailInvalid, "{bad:?}");
+    }
+    let too_long_local = format!("{}@example.com", "a".repeat(65));
+    assert_eq!(
+        normalize_email(&too_long_local).unwrap_err().code(),
+        ErrorCode::EmailInvalid
+    );
+    for (good, normal) in [
+        ("ada@example.com", "ada@example.com"),
+        (
+            "  Ada.Lovelace@Example.CO.UK \r\n",
+            "ada.lovelace@example.co.uk",
+        ),
+        ("a+tag@sub.example.com", "a+tag@sub.example.com"),
+        (
+            "o'brien_x-y!#$%&*/=?^`{|}~@mail-1.example.org",
+            "o'brien_x-y!#$%&*/=?^`{|}~@mail-1.example.org",
+        ),
+        ("1@2.io", "1@2.io"),
+        ("JOSÉ@Exämple.de", "josé@exämple.de"),
+        ("用户@例子.广告", "用户@例子.广告"),
+        (
+            format!("{}@x.com", "a".repeat(64)).as_str(),
+            format!("{}@x.com", "a".repeat(64)).as_str(),
+        ),
+    ] {
+        assert_eq!(normalize_email(good).unwrap(), normal, "{good:?}");
+    }
 }

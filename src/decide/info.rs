@@ -1,5 +1,8 @@
 //! What hosts ask an engine besides decisions: a summary of the active
-//! bundle (`info`), and engines over unsigned drafts for authoring previews.
+//! bundle (`info`), what the bundle says about one offer (`offer_summary`:
+//! a collector derives campaign and advertiser from the signed bundle, never
+//! from what the page reports), and engines over unsigned drafts for
+//! authoring previews.
 
 use super::engine::Engine;
 use crate::bundle::validate::check_json_depth;
@@ -49,7 +52,39 @@ pub struct PlacementInfo {
     pub max_offers: u8,
 }
 
+/// What the bundle says about one offer, for hosts that must not take it
+/// from the client (e.g. a collector filling in an event's campaign).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferSummary {
+    /// Offer id.
+    pub offer_id: String,
+    /// The offer's creative.
+    pub creative_id: String,
+    /// The offer's campaign.
+    pub campaign: String,
+    /// The offer's advertiser.
+    pub advertiser: String,
+    /// Whether accepting it sends a confirmation email (needs the shopper's
+    /// email, sealed for fulfilment).
+    pub needs_confirmation_email: bool,
+}
+
 impl Engine {
+    /// The bundle's facts about offer `id`, or `None` when the bundle has no
+    /// such offer.
+    pub fn offer_summary(&self, id: &str) -> Option<OfferSummary> {
+        let i = self.bundle.offers.iter().position(|o| o.id == id)?;
+        let (offer, compiled) = (&self.bundle.offers[i], self.offers.get(i)?);
+        Some(OfferSummary {
+            offer_id: offer.id.clone(),
+            creative_id: offer.creative.id.clone(),
+            campaign: offer.campaign.clone(),
+            advertiser: offer.advertiser.clone(),
+            needs_confirmation_email: compiled.needs_confirmation,
+        })
+    }
+
     /// Compiles an unsigned draft bundle from its JSON bytes (authoring and
     /// preview only: nothing vouches for it). Runs the same nesting, schema
     /// and compile checks as a signed load; its identity is the SHA-256 of

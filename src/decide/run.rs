@@ -257,6 +257,8 @@ impl Engine {
                         bundle_sha256: self.sha256_hex.clone(),
                         issued_at: now,
                         expires_at: now.plus(options.receipt_ttl),
+                        // The edge names its partner receipt key when it signs.
+                        kid: None,
                     },
                 });
             }

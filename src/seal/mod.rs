@@ -93,15 +93,46 @@ fn aad_for(offer_id: &str, decision_id: &str) -> Vec<u8> {
     aad
 }
 
-fn email_invalid(message: &str) -> Error {
+fn email_invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::EmailInvalid, message)
 }
 
-/// Trims and lower-cases an email and checks its shape: at most
-/// [`MAX_EMAIL_LEN`] bytes, one non-empty local part and one non-empty domain
-/// around the last `@`, no whitespace or control characters.
+/// Longest local part (before the `@`), RFC 5321 §4.5.3.1.1.
+const MAX_LOCAL_PART_LEN: usize = 64;
+
+/// RFC 5322 `atext` (lower-case, since the address is lower-cased first) or a
+/// non-ASCII letter (RFC 6531 lets UTF-8 into atext; we accept letters only,
+/// so no invisible, combining or look-alike punctuation gets through).
+fn is_local_char(c: char) -> bool {
+    matches!(c, 'a'..='z' | '0'..='9')
+        || "!#$%&'*+/=?^_`{|}~-".contains(c)
+        || (!c.is_ascii() && c.is_alphabetic())
+}
+
+/// A domain label character: LDH (lower-case) or a non-ASCII letter (IDN).
+fn is_label_char(c: char) -> bool {
+    matches!(c, 'a'..='z' | '0'..='9' | '-') || (!c.is_ascii() && c.is_alphabetic())
+}
+
+/// Trims and lower-cases an email and checks that it is exactly one RFC 5322
+/// `addr-spec` in dot-atom form (no quoted strings, comments, IP literals or
+/// display names), at most [`MAX_EMAIL_LEN`] bytes:
 ///
-/// The same normalisation as audience lookups, so hosts can reuse it.
+/// - local part: 1..=64 bytes of RFC 5322 atext (`a-z`, `0-9` and
+///   ``!#$%&'*+/=?^_`{|}~-``) or non-ASCII letters (RFC 6531), with dots
+///   only between them (not leading, trailing or doubled);
+/// - exactly one `@`;
+/// - domain: at least two dot-separated labels of `a-z`, `0-9`, `-` or
+///   non-ASCII letters (IDN), none empty or starting/ending with `-`.
+///
+/// Why this strict: the address ends up in a mail header (`To:`) and is
+/// hashed for partner attestation. Anything a mail system could read as
+/// *more* than one mailbox or as extra header text (`a@x,b@y`, `<…>`,
+/// quotes, comments, CR/LF) is refused, and one address has exactly one
+/// normal form, so hashes computed by a partner and by us agree.
+///
+/// The same normalisation as audience lookups (trim, lower-case), so hosts
+/// can reuse it.
 ///
 /// # Errors
 /// `EMAIL_INVALID` describing the first problem.
@@ -119,12 +150,61 @@ pub fn normalize_email(email: &str) -> Result<String> {
         ));
     }
     let (local, domain) = email
-        .rsplit_once('@')
+        .split_once('@')
         .ok_or_else(|| email_invalid("email has no '@'"))?;
-    if local.is_empty() || domain.is_empty() || domain.starts_with('.') || domain.ends_with('.') {
-        return Err(email_invalid("email needs a local part and a domain"));
+    if domain.contains('@') {
+        return Err(email_invalid("email has more than one '@'"));
     }
+    check_local_part(local)?;
+    check_domain(domain)?;
     Ok(email)
+}
+
+fn check_local_part(local: &str) -> Result<()> {
+    if local.is_empty() || local.len() > MAX_LOCAL_PART_LEN {
+        return Err(email_invalid(format!(
+            "the part before '@' must be 1..={MAX_LOCAL_PART_LEN} bytes"
+        )));
+    }
+    for atom in local.split('.') {
+        if atom.is_empty() {
+            return Err(email_invalid(
+                "dots before '@' must not lead, trail or repeat",
+            ));
+        }
+        if let Some(c) = atom.chars().find(|&c| !is_local_char(c)) {
+            return Err(email_invalid(format!(
+                "character {c:?} is not allowed before '@'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_domain(domain: &str) -> Result<()> {
+    let mut labels = 0usize;
+    for label in domain.split('.') {
+        labels += 1;
+        if label.is_empty() {
+            return Err(email_invalid("the domain has an empty label"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(email_invalid(
+                "a domain label must not start or end with '-'",
+            ));
+        }
+        if let Some(c) = label.chars().find(|&c| !is_label_char(c)) {
+            return Err(email_invalid(format!(
+                "character {c:?} is not allowed in the domain"
+            )));
+        }
+    }
+    if labels < 2 {
+        return Err(email_invalid(
+            "the domain needs at least two labels (example.com)",
+        ));
+    }
+    Ok(())
 }
 
 fn check_id(name: &str, value: &str) -> Result<()> {

@@ -5,6 +5,7 @@
 use super::decision::decision_to_js;
 use super::eligible::OfferIds;
 use super::{entropy, from_js, json_arg, timestamp, to_js, JsResult};
+use crate::attest::check_attested_email;
 use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use crate::context::Context;
 use crate::decide::{DecideOptions, Engagement, Engine};
@@ -83,6 +84,7 @@ struct JsDecidedOffer {
 struct JsEventOptions {
     receipt: Option<EventReceipt>,
     fulfilment: Option<FulfilmentRequest>,
+    checkout: Option<String>,
 }
 
 /// Bytes of a `Uint8Array` or the UTF-8 of a string.
@@ -433,14 +435,19 @@ impl WasmEngine {
     /// An engagement event of `type` for a shown `offer` (a DecidedOffer),
     /// with a UUID v4 id from `crypto.getRandomValues`. `options.receipt`:
     /// the compact signed receipt (edge) instead of the plain one;
-    /// `options.fulfilment`: the sealed email, on accepts only.
+    /// `options.fulfilment`: the sealed email, on accepts only;
+    /// `options.checkout`: the partner's checkout token for the order
+    /// (shape-checked only; the edge verifies it).
     ///
     /// Throws an `OfferEdgeError` with `code` `EVENT_INVALID` or
     /// `RECEIPT_INVALID`.
     ///
     /// @example
     /// ```js
-    /// const ev = engine.event("accept", offer, Date.now(), { fulfilment: engine.sealForFulfilment(email, offer.receipt) });
+    /// const ev = engine.event("accept", offer, Date.now(), {
+    ///   fulfilment: engine.sealForFulfilment(email, offer.receipt),
+    ///   checkout: partnerCheckoutToken,
+    /// });
     /// navigator.sendBeacon("/events", JSON.stringify([ev]));
     /// ```
     ///
@@ -453,7 +460,7 @@ impl WasmEngine {
         #[wasm_bindgen(unchecked_param_type = "DecidedOffer")] offer: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
         #[wasm_bindgen(
-            unchecked_param_type = "{ receipt?: string | Receipt; fulfilment?: FulfilmentRequest }"
+            unchecked_param_type = "{ receipt?: string | Receipt; fulfilment?: FulfilmentRequest; checkout?: string }"
         )]
         options: JsValue,
     ) -> JsResult<JsValue> {
@@ -486,6 +493,9 @@ impl WasmEngine {
         )?;
         if let Some(request) = options.fulfilment {
             event = event.with_fulfilment(request)?;
+        }
+        if let Some(token) = options.checkout {
+            event = event.with_checkout(token)?;
         }
         to_js(&event)
     }
@@ -523,13 +533,16 @@ impl WasmEngine {
     /// Fulfilment side: opens `request` with the partner's private key file
     /// (its JSON text) and renders the confirmation email for an accept at
     /// `acceptedAtMs`: `{to, subject, html, text, offerId, decisionId, reminderAt}`.
+    /// With `expectedEmailHash` (the `eh` of the order's verified checkout
+    /// token), the opened address must be the one the partner attested.
     ///
     /// Throws an `OfferEdgeError` with `code` `KEY_INVALID`, `SEAL_FAILED`
-    /// (wrong key, tampered, other partner) or `EVENT_INVALID`.
+    /// (wrong key, tampered, other partner), `EMAIL_MISMATCH` (not the
+    /// attested address) or `EVENT_INVALID`.
     ///
     /// @example
     /// ```js
-    /// const mail = engine.confirmationEmail(env.FULFILMENT_KEY, event.fulfilment, Date.parse(event.time));
+    /// const mail = engine.confirmationEmail(env.FULFILMENT_KEY, event.fulfilment, Date.parse(event.time), checkout.eh);
     /// await sendMail(mail.to, mail.subject, mail.html, mail.text);
     /// ```
     ///
@@ -541,6 +554,7 @@ impl WasmEngine {
         #[wasm_bindgen(js_name = privateKeyJson)] private_key_json: &str,
         #[wasm_bindgen(unchecked_param_type = "FulfilmentRequest")] request: JsValue,
         #[wasm_bindgen(js_name = acceptedAtMs)] accepted_at_ms: f64,
+        #[wasm_bindgen(js_name = expectedEmailHash)] expected_email_hash: Option<String>,
     ) -> JsResult<JsValue> {
         let engine = self.active()?;
         let key = FulfilmentPrivateKey::from_json(private_key_json)?;
@@ -551,6 +565,9 @@ impl WasmEngine {
             engine.partner(),
             &request,
         )?;
+        if let Some(expected) = &expected_email_hash {
+            check_attested_email(engine.partner(), &opened.email, expected)?;
+        }
         to_js(&engine.confirmation_email(&opened, timestamp(accepted_at_ms)?)?)
     }
 }

@@ -1,6 +1,8 @@
 //! The JavaScript binding: the only module (`src/wasm/`) that names
-//! `wasm_bindgen` / `js_sys`. `engine.rs` holds the `Engine` class; this file
-//! the conversions, errors, entropy and free functions.
+//! `wasm_bindgen` / `js_sys`. `engine.rs` holds the `Engine` class (with
+//! `eligible.rs` and `offer.rs` adding methods), `attest.rs` the checkout
+//! token and receipt key functions; this file the conversions, errors,
+//! entropy and the other free functions.
 //!
 //! Thin by design (see STYLE.md): it converts JS values to core types and
 //! back, turns core errors into real JS `Error`s with a stable `code`, and
@@ -19,9 +21,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod attest;
 mod decision;
 mod eligible;
 mod engine;
+mod offer;
+pub use attest::{attested_email_hash, derive_receipt_key, verify_checkout_token};
 pub use engine::WasmEngine;
 
 /// What every fallible export returns: `Err` is a thrown JS value, normally
@@ -36,7 +41,10 @@ const TS_TYPES: &str = r#"
 /** Thrown by every offer-edge function; branch on `code`, never on `message`. */
 export interface OfferEdgeError extends Error {
   name: "OfferEdgeError";
-  /** Stable code, e.g. "RECEIPT_INVALID", "RECEIPT_EXPIRED", "EMAIL_INVALID". */
+  /**
+   * Stable code, e.g. "RECEIPT_INVALID", "RECEIPT_EXPIRED", "EMAIL_INVALID", "EMAIL_MISMATCH",
+   * "TOKEN_INVALID", "TOKEN_EXPIRED", "TOKEN_PARTNER_MISMATCH", "TOKEN_KEY_UNKNOWN", "KEY_INVALID".
+   */
   code: string;
 }
 /** What the engine showed: proof for engagement reporting. Instants are RFC 3339. */
@@ -49,6 +57,8 @@ export interface Receipt {
   bundleSha256: string;
   issuedAt: string;
   expiresAt: string;
+  /** Key id of the partner receipt key that signed it (see `deriveReceiptKey`); absent on plain receipts. */
+  kid?: string;
 }
 /** A partner's HPKE fulfilment public key, as in the bundle. */
 export interface FulfilmentKey {
@@ -107,6 +117,31 @@ export interface OfferEvent {
   id: string; type: string; partner: string; receipt: string | Receipt; placement: string; offerId: string;
   creativeId: string; campaign: string; advertiser: string; time: string; propensity: number;
   fulfilment?: FulfilmentRequest;
+  /** The partner's compact checkout token (JWS) for the order; verified at the edge. */
+  checkout?: string;
+}
+/** The claims of a partner checkout token (instants in seconds since the epoch). */
+export interface CheckoutClaims {
+  /** The partner id. */
+  iss: string;
+  /** The partner's order id. */
+  ord: string;
+  /** The attested email hash (`attestedEmailHash`). */
+  eh: string;
+  /** The partner's shopper reference. */
+  sub?: string;
+  iat: number;
+  exp: number;
+  /** Unique token id (for replay detection). */
+  jti: string;
+}
+/** A verified checkout token: the pinned key that signed it and its claims. */
+export interface VerifiedCheckout extends CheckoutClaims {
+  kid: string;
+}
+/** What the active bundle says about one offer (`Engine.offer`). */
+export interface OfferSummary {
+  offerId: string; creativeId: string; campaign: string; advertiser: string; needsConfirmationEmail: boolean;
 }
 /** A rendered confirmation email. */
 export interface ConfirmationMessage {

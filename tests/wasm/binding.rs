@@ -197,16 +197,58 @@ tests! {
         let event: Value = back(&engine.event("accept", js(&offer), now, js(&json!({"fulfilment": back::<Value>(&request)}))).unwrap());
         assert_eq!(event["offerId"], offer["offerId"]);
         assert!(offer_edge::events::is_uuid_v4(event["id"].as_str().unwrap()));
-        let mail: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now).unwrap());
+        let mail: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now, None).unwrap());
         assert_eq!(mail["to"], "ada@example.com");
+        // With the order's attested email hash: only the attested address is mailed.
+        let partner = decision["partner"].as_str().unwrap();
+        let eh = wasm::attested_email_hash(partner, "ada@example.com").unwrap();
+        let attested: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now, Some(eh)).unwrap());
+        assert_eq!(attested["to"], "ada@example.com");
+        let other = wasm::attested_email_hash(partner, "bob@example.com").unwrap();
+        let thrown = engine.confirmation_email(FX_KEY, request.clone(), now, Some(other)).err().unwrap();
+        assert_eq!(code_of(&thrown), "EMAIL_MISMATCH");
         assert_eq!(mail["offerId"], offer["offerId"]);
         assert_eq!(mail["decisionId"], decision["decisionId"]);
         assert!(!mail["subject"].as_str().unwrap().contains("{{"));
         // A key file with the same kid but another key cannot open it.
         let (other, _) = offer_edge::seal::fulfilment_key_files("fx-2026", [9; 32]).unwrap();
-        let thrown = engine.confirmation_email(&other, request.clone(), now).err().unwrap();
+        let thrown = engine.confirmation_email(&other, request.clone(), now, None).err().unwrap();
         assert_eq!(code_of(&thrown), "SEAL_FAILED");
-        let thrown = engine.confirmation_email("{}", request, now).err().unwrap();
+        let thrown = engine.confirmation_email("{}", request, now, None).err().unwrap();
         assert_eq!(code_of(&thrown), "KEY_INVALID");
+    }
+
+    fn engine_offer_reads_the_bundle_not_the_client() {
+        let engine = WasmEngine::from_draft(JsValue::from_str(decide_fixture::BUNDLE_JSON)).unwrap();
+        let bundle: Value = serde_json::from_str(decide_fixture::BUNDLE_JSON).unwrap();
+        let first = &bundle["offers"][0];
+        let summary: Value = back(&engine.offer(first["id"].as_str().unwrap()).unwrap());
+        assert_eq!(summary, json!({
+            "offerId": first["id"], "creativeId": first["creative"]["id"],
+            "campaign": first["campaign"], "advertiser": first["advertiser"],
+            "needsConfirmationEmail": first["creative"]["confirmationEmail"]["required"] == json!(true),
+        }));
+        assert!(engine.offer("no-such-offer").unwrap().is_null());
+        let thrown = signed_engine().offer("x").err().unwrap();
+        assert_eq!(code_of(&thrown), "NO_BUNDLE");
+    }
+
+    fn events_carry_a_checkout_token_of_the_right_shape() {
+        let engine = WasmEngine::from_draft(JsValue::from_str(decide_fixture::BUNDLE_JSON)).unwrap();
+        let now = ms("2026-11-29T12:00:00Z");
+        let context = js(&json!({"firstname": "Ada", "state": "CA", "amount": "64.50", "age": 29}));
+        let out = engine.decide(context, None, now, js(&json!({"seed": 1}))).unwrap();
+        let decision: Value = back(&field(&out, "decision"));
+        let offer = decision["placements"].as_array().unwrap().iter()
+            .flat_map(|p| p["offers"].as_array().unwrap().iter())
+            .next()
+            .expect("a shown offer")
+            .clone();
+        let tokens: Value = serde_json::from_str(get(crate::fixtures::CHECKOUT, "tokens.json")).unwrap();
+        let token = tokens[0]["token"].as_str().unwrap();
+        let event: Value = back(&engine.event("impression", js(&offer), now, js(&json!({"checkout": token}))).unwrap());
+        assert_eq!(event["checkout"], token);
+        let thrown = engine.event("impression", js(&offer), now, js(&json!({"checkout": "a.b"}))).err().unwrap();
+        assert_eq!(code_of(&thrown), "EVENT_INVALID");
     }
 }

@@ -24,6 +24,15 @@ pub const HPKE: &[Fixture] = fixture_set!("hpke": "rfc9180-a.2.1.json");
 /// Receipt verification cases shared with the Node tests (`tests/js/`).
 pub const RECEIPTS: &[Fixture] = fixture_set!("receipts": "verify.json");
 
+/// Partner checkout tokens, their pinned keys and attested email hashes
+/// (written by the generator in `tests/attest.rs`; JS hosts read them too).
+pub const CHECKOUT: &[Fixture] = fixture_set!("checkout":
+    "emails.json",
+    "keys.json",
+    "signing-keys.json",
+    "tokens.json",
+);
+
 /// The shared decision fixtures (`tests/common/decide_fixture.rs` embeds
 /// them itself; listed here so the native check covers the directory).
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
@@ -78,6 +87,7 @@ pub const BUNDLES: &[Fixture] = fixture_set!("bundles":
 pub const SETS: &[(&str, &[Fixture])] = &[
     ("hpke", HPKE),
     ("receipts", RECEIPTS),
+    ("checkout", CHECKOUT),
     ("decide", DECIDE),
     ("bundles", BUNDLES),
 ];

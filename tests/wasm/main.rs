@@ -31,6 +31,7 @@ macro_rules! tests {
     };
 }
 
+mod attest;
 mod bundles;
 mod decide;
 mod fixtures;

@@ -30,6 +30,7 @@ pub fn receipt(partner: &str) -> Receipt {
         bundle_sha256: "ab".repeat(32),
         issued_at: Timestamp(1_795_955_696_000),
         expires_at: Timestamp(1_796_042_096_000),
+        kid: None,
     }
 }
 

@@ -16,7 +16,10 @@ Examples:
   offer-edge keygen --out-dir keys --keyid acme-2026
       writes keys/acme-2026.key (mode 0600, keep it secret) and keys/acme-2026.pub
   offer-edge keygen --out-dir keys --keyid acme-fulfilment-1 --kind x25519
-      an X25519 key for the bundle's fulfilmentKey (sealed confirmation emails)")]
+      an X25519 key for the bundle's fulfilmentKey (sealed confirmation emails)
+  offer-edge keygen --out-dir keys --keyid acme-checkout-1 --kind checkout
+      an Ed25519 key for the partner's checkout tokens (see checkout-token);
+      its public key goes in the edge's pinned checkout keys")]
 pub struct Args {
     /// Directory to write `ID.key` and `ID.pub` into (created if missing).
     #[arg(long)]
@@ -24,7 +27,8 @@ pub struct Args {
     /// Key id, also the file name (letters, digits, - _ .).
     #[arg(long)]
     keyid: String,
-    /// ed25519 signs bundles; x25519 receives sealed emails.
+    /// ed25519 signs bundles; x25519 receives sealed emails; checkout (Ed25519)
+    /// signs a partner's checkout tokens.
     #[arg(long, value_enum, default_value = "ed25519")]
     kind: KeyKind,
 }
@@ -39,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
     let pub_path = args.out_dir.join(format!("{}.pub", args.keyid));
     std::fs::create_dir_all(&args.out_dir).map_err(|e| crate::io::io_err(&args.out_dir, e))?;
     let (secret, public) = match args.kind {
-        KeyKind::Ed25519 => {
+        KeyKind::Ed25519 | KeyKind::Checkout => {
             let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
             let secret_file = SecretFile {
                 keyid: args.keyid.clone(),

@@ -1,4 +1,5 @@
-//! Key files written by `keygen` and read by `sign`, `trust`, `demo-bundle`.
+//! Key files written by `keygen` and read by `sign`, `trust`, `demo-bundle`
+//! and `checkout-token`.
 //!
 //! `ID.key` (mode 0600): `{"keyid", "kind", "secretKey"}`; `ID.pub`:
 //! `{"keyid", "kind", "publicKey"}`; keys are standard base64 of 32 bytes.
@@ -21,6 +22,9 @@ pub enum KeyKind {
     /// X25519, receives sealed confirmation emails.
     #[value(alias = "fulfilment")]
     X25519,
+    /// Ed25519 too, but for a partner's checkout tokens: a kind of its own
+    /// so a checkout key can never sign a bundle (or the reverse).
+    Checkout,
 }
 
 /// A private key file.
@@ -56,13 +60,26 @@ fn parse<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     })
 }
 
-/// Reads an Ed25519 signing key file.
+/// Reads an Ed25519 bundle signing key file.
 pub fn read_signing_key(path: &Path) -> Result<(String, SigningKey)> {
+    read_ed25519(path, KeyKind::Ed25519)
+}
+
+/// Reads a partner checkout key file (`keygen --kind checkout`).
+pub fn read_checkout_key(path: &Path) -> Result<(String, SigningKey)> {
+    read_ed25519(path, KeyKind::Checkout)
+}
+
+fn read_ed25519(path: &Path, kind: KeyKind) -> Result<(String, SigningKey)> {
     let file: SecretFile = parse(path)?;
-    if file.kind != KeyKind::Ed25519 {
+    if file.kind != kind {
+        let what = match kind {
+            KeyKind::Checkout => "a checkout key (keygen --kind checkout)",
+            _ => "an ed25519 signing key",
+        };
         return Err(Error::new(
             ErrorCode::KeyInvalid,
-            format!("{}: not an ed25519 signing key", path.display()),
+            format!("{}: not {what}", path.display()),
         ));
     }
     let seed: [u8; 32] = B64

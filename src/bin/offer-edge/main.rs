@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod audience_cmd;
+mod cmd_checkout_token;
 mod cmd_decide;
 mod cmd_demo_bundle;
 mod cmd_inspect;
@@ -12,6 +13,7 @@ mod cmd_keygen;
 mod cmd_sign;
 mod cmd_trust;
 mod cmd_verify;
+mod cmd_verify_checkout_token;
 mod io;
 mod keyfile;
 
@@ -36,11 +38,16 @@ Example (a full round trip):
   offer-edge audience build --id vip-list --salt s3cret < emails.txt > audience.json
   offer-edge decide --bundle bundle.signed.json --trust trust.json --context ctx.json --explain
 
+Partner-attested checkouts:
+  offer-edge keygen --out-dir keys --keyid acme-checkout-1 --kind checkout
+  offer-edge checkout-token --key keys/acme-checkout-1.key --partner acme --order ORD-1001 --email ada@example.com
+  offer-edge verify-checkout-token --keys checkout-keys.json --partner acme TOKEN
+
 Errors print as `error[CODE]: message` with a stable CODE and exit non-zero.";
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate a key pair (Ed25519 signing key, or X25519 fulfilment key).
+    /// Generate a key pair (Ed25519 signing key, X25519 fulfilment key, or Ed25519 checkout key).
     Keygen(cmd_keygen::Args),
     /// Validate a bundle and sign it (format v2 manifest; v1 DSSE with --format dsse).
     Sign(cmd_sign::Args),
@@ -56,6 +63,10 @@ enum Command {
     Decide(cmd_decide::Args),
     /// Build audience membership filters (inclusion / suppression lists).
     Audience(audience_cmd::AudienceArgs),
+    /// Mint a partner checkout token (EdDSA JWS), as a partner backend does.
+    CheckoutToken(cmd_checkout_token::Args),
+    /// Verify a partner checkout token against pinned checkout keys.
+    VerifyCheckoutToken(cmd_verify_checkout_token::Args),
 }
 
 fn run(command: Command) -> offer_edge::Result<()> {
@@ -68,6 +79,8 @@ fn run(command: Command) -> offer_edge::Result<()> {
         Command::Trust(args) => cmd_trust::run(args),
         Command::Decide(args) => cmd_decide::run(args),
         Command::Audience(args) => audience_cmd::run(args),
+        Command::CheckoutToken(args) => cmd_checkout_token::run(args),
+        Command::VerifyCheckoutToken(args) => cmd_verify_checkout_token::run(args),
     }
 }
 
