@@ -4,10 +4,14 @@
 // through miniflare (scripts/edge.mjs). Routes:
 //   GET  /                       JSON index (static files of www/ take precedence when present)
 //   GET  /v1/bundles/:partner    the partner's verified signed bundle (ETag, Cache-Control, X-Bundle-Version)
-//   POST /v1/decide              {partner, placement?, attributes, shopperId?} → Decision with signed receipts
-//   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB) → {accepted, duplicate, rejected}
+//   POST /v1/decide              {partner, placement?, attributes, checkoutToken?, shopperId? (partner backend only)}
+//                                → Decision with signed receipts
+//   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB)
+//                                → {accepted, duplicate, rejected, unverified, rejections, unverifiedReasons, fulfilment}
 //   GET  /v1/status              per-partner bundle status
 //   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
+//   *    /demo/partner/…         the local demo's partner backend (only when the PARTNER_BACKEND
+//                                service binding exists: scripts/edge.mjs; never in production)
 import { anyPartnerOrigin, intSetting, partnerOr404, partners } from "./edge/config.js";
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
@@ -38,6 +42,15 @@ function index(url) {
   };
 }
 
+/** A path segment decoded, or 400 for a malformed `%` escape (never a 500). */
+function segment(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, "BAD_REQUEST", "malformed percent-encoding in the path");
+  }
+}
+
 function methodNotAllowed(allow) {
   return new HttpError(405, "METHOD_NOT_ALLOWED", `use ${allow}`, { allow });
 }
@@ -48,14 +61,14 @@ async function route(request, env, url) {
   const bundle = BUNDLE_PATH.exec(pathname);
   if (bundle) {
     if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
-    return handleGetBundle(request, env, decodeURIComponent(bundle[1]));
+    return handleGetBundle(request, env, segment(bundle[1]));
   }
   const trust = TRUST_PATH.exec(pathname);
   if (trust && method === "GET" && env.EXPOSE_TRUST === "1") {
     // Local demo only: pages of www/ read the demo partner's public keys
     // here. In production a page pins its keys in its own HTML, never
     // fetching them from the server that serves the bundle.
-    return json(partnerOr404(env, decodeURIComponent(trust[1])).trust);
+    return json(partnerOr404(env, segment(trust[1])).trust);
   }
   if (pathname === "/v1/decide") {
     if (method !== "POST") throw methodNotAllowed("POST");
@@ -71,6 +84,11 @@ async function route(request, env, url) {
   }
   if (pathname === "/v1/status" && method === "GET") {
     return json({ partners: Object.fromEntries([...partners(env).keys()].map((p) => [p, bundleStatus(p)])) });
+  }
+  if (pathname.startsWith("/demo/partner/") && env.PARTNER_BACKEND) {
+    // The demo's stand-in for a partner's own backend (it holds the
+    // checkout private key, in Node, outside the worker and the page).
+    return env.PARTNER_BACKEND.fetch(request);
   }
   if (pathname === "/" && method === "GET") return json(index(url));
   throw new HttpError(404, "NOT_FOUND", `no route for ${method} ${pathname}`);
@@ -95,12 +113,15 @@ export default {
     await handleQueue(batch, env);
   },
 
-  // Cron (wrangler.toml [triggers]): forget decision index rows older than
+  // Cron (wrangler.toml [triggers]): forget decision records older than
   // DECISION_INDEX_TTL_MS (default 48 h): their receipts have expired, so no
   // event can refer to them any more.
   async scheduled(controller, env) {
     await ensureSchema(env);
-    const ttl = intSetting(env, "DECISION_INDEX_TTL_MS", 48 * 3_600_000);
-    await env.DB.prepare("DELETE FROM decisions WHERE created_ms < ?").bind(Date.now() - ttl).run();
+    const before = Date.now() - intSetting(env, "DECISION_INDEX_TTL_MS", 48 * 3_600_000);
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM decision_records WHERE created_ms < ?").bind(before),
+      env.DB.prepare("DELETE FROM decision_offers WHERE created_ms < ?").bind(before),
+    ]);
   },
 };

@@ -9,12 +9,25 @@ const PARTNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 let cachedSource;
 let cachedPartners;
 
+const KID = /^[A-Za-z0-9_-]{1,64}$/;
+const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
+
 /**
- * Map partner id → {id, trust, origins, requireSignedReceipts}, from
- * `env.PARTNERS` (a JSON object or its text):
+ * Map partner id → partner config, from `env.PARTNERS` (a JSON object or
+ * its text):
  * `{"acme": {"trust": {...trust.json...}, "origins": ["https://shop.acme.com"],
- *   "requireSignedReceipts": false}}`. The trust config is pinned here, in
- * the deployment, never taken from the bundle store.
+ *   "checkoutKeys": {"acme-checkout-1": "<base64 Ed25519 public key>"},
+ *   "requireAttestation": false, "maxConfirmationsPerOrder": 3,
+ *   "receiptKid": "r1", "acceptReceiptKids": ["r0"]}}`.
+ * The trust config and the checkout keys are pinned here, in the
+ * deployment, never taken from the bundle store or a request.
+ * - `checkoutKeys`: the partner backend's checkout-token keys by kid
+ *   (docs/ATTESTATION.md); without them no event of the partner is
+ *   attested, so none can trigger an email.
+ * - `requireAttestation`: only events carrying a valid checkout token are
+ *   billable (edge-decision receipts alone are not).
+ * - `receiptKid`: the key id receipts and history cookies are signed under
+ *   now; `acceptReceiptKids`: older ids still verified during a rotation.
  */
 export function partners(env) {
   const source = env.PARTNERS;
@@ -35,12 +48,42 @@ export function partners(env) {
       id,
       trust: conf.trust,
       origins: new Set(Array.isArray(conf.origins) ? conf.origins : []),
-      requireSignedReceipts: conf.requireSignedReceipts === true,
+      checkoutKeys: checkoutKeys(id, conf.checkoutKeys),
+      requireAttestation: conf.requireAttestation === true,
+      maxConfirmationsPerOrder: positiveInt(id, "maxConfirmationsPerOrder", conf.maxConfirmationsPerOrder, 3),
+      ...receiptKids(id, conf),
     });
   }
   cachedSource = source;
   cachedPartners = map;
   return map;
+}
+
+function checkoutKeys(id, keys) {
+  if (keys === undefined) return {};
+  if (!keys || typeof keys !== "object" || Array.isArray(keys)) throw new Error(`PARTNERS.${id}.checkoutKeys must map kid → public key`);
+  for (const [kid, key] of Object.entries(keys)) {
+    if (!KID.test(kid) || typeof key !== "string" || !BASE64_KEY.test(key)) {
+      throw new Error(`PARTNERS.${id}.checkoutKeys.${kid}: not a kid → base64 Ed25519 public key`);
+    }
+  }
+  return { ...keys };
+}
+
+function positiveInt(id, name, value, fallback) {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`PARTNERS.${id}.${name} must be a positive integer`);
+  return value;
+}
+
+function receiptKids(id, conf) {
+  const current = conf.receiptKid ?? "r1";
+  const older = conf.acceptReceiptKids ?? [];
+  if (!Array.isArray(older)) throw new Error(`PARTNERS.${id}.acceptReceiptKids must be a list`);
+  for (const kid of [current, ...older]) {
+    if (typeof kid !== "string" || !KID.test(kid)) throw new Error(`PARTNERS.${id}: bad receipt key id ${JSON.stringify(kid)}`);
+  }
+  return { receiptKid: current, receiptKids: new Set([current, ...older]) };
 }
 
 /** The partner's config, or 404 `UNKNOWN_PARTNER`. */
@@ -59,10 +102,11 @@ export function anyPartnerOrigin(env, origin) {
 let cachedKeyText;
 let cachedKey;
 /**
- * The receipt HMAC key: `env.RECEIPT_KEY`, base64 of at least 32 bytes
- * (`openssl rand -base64 32 | wrangler secret put RECEIPT_KEY`).
+ * The edge master secret: `env.RECEIPT_KEY`, base64 of at least 32 bytes
+ * (`openssl rand -base64 32 | wrangler secret put RECEIPT_KEY`). Never used
+ * as a MAC key itself: see `partnerKey`.
  */
-export function receiptKey(env) {
+export function masterKey(env) {
   const text = env.RECEIPT_KEY;
   if (text === cachedKeyText && cachedKey) return cachedKey;
   let key;
@@ -75,6 +119,11 @@ export function receiptKey(env) {
   cachedKeyText = text;
   cachedKey = key;
   return key;
+}
+
+/** Name of the secret holding partner `id`'s backend API secret (server-to-server calls). */
+export function apiSecretName(id) {
+  return `API_SECRET_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
 /** Name of the secret holding partner `id`'s fulfilment private key file JSON. */

@@ -1,17 +1,32 @@
-// POST /v1/decide: an edge decision with HMAC-signed receipts. History is
-// authoritative in the shopper's Durable Object when the partner passes a
-// shopperId (hashed before it names anything), else advisory in a signed,
-// partner-scoped cookie.
+// POST /v1/decide: an edge decision with HMAC-signed receipts.
+//
+// Who may do what (docs/EDGE.md, "Threat model"):
+// - anyone: decide with advisory history in a signed partner-scoped cookie;
+// - the partner's page with a checkout token its backend minted: decide for
+//   that order; the token's `sub` (an attested, pseudonymous shopper
+//   reference) names the shopper's authoritative history (Durable Object);
+// - the partner's backend (API secret): decide for any `shopperId` it names.
+// A raw `shopperId` from anyone else is refused: it would be a bearer handle
+// on another shopper's history.
 import { cookieName, historyCookie, historyFromCookie } from "./cookie.js";
-import { partnerOr404, receiptKey } from "./config.js";
+import { partnerOr404 } from "./config.js";
 import { activeBundle, isOfferEdgeError, oe } from "./engine.js";
 import { HttpError, json, parseJson, readBody, unwrap } from "./http.js";
+import { currentReceiptKey, isPartnerBackend, verifyCheckout } from "./keys.js";
 import { sha256Hex, utf8 } from "./util.js";
 
 /** Largest decide body: a checkout context is small. */
 export const MAX_DECIDE_BYTES = 16 * 1024;
 const MAX_SHOPPER_ID = 256;
+const MAX_TOKEN = 2048;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const FIELDS = new Set(["partner", "placement", "attributes", "shopperId", "checkoutToken"]);
+/**
+ * Raw identifiers a decide never takes: pages and servers send their hashes
+ * (`emailsha256`, with the engine's one normalization: pkg's
+ * `hashIdentifier`), so the edge never receives, stores or logs them.
+ */
+const RAW_IDENTIFIERS = new Set(["email", "phone", "dob"]);
 
 /** Error codes of the core that mean "the caller sent something wrong". */
 const SERVER_CODES = new Set(["NO_BUNDLE", "KEY_INVALID", "INTERNAL"]);
@@ -23,9 +38,7 @@ function bad(message) {
 /** The validated decide request. */
 export function parseDecideRequest(body) {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw bad("body must be a JSON object");
-  for (const k of Object.keys(body)) {
-    if (!["partner", "placement", "attributes", "shopperId"].includes(k)) throw bad(`unknown field ${k}`);
-  }
+  for (const k of Object.keys(body)) if (!FIELDS.has(k)) throw bad(`unknown field ${k}`);
   if (typeof body.partner !== "string") throw bad("partner must be a string");
   if (body.placement !== undefined && (typeof body.placement !== "string" || !ID.test(body.placement))) {
     throw bad("placement must be an id");
@@ -34,26 +47,36 @@ export function parseDecideRequest(body) {
   if (typeof attributes !== "object" || attributes === null || Array.isArray(attributes)) {
     throw bad("attributes must be an object");
   }
-  const shopperId = body.shopperId;
+  for (const k of Object.keys(attributes)) {
+    if (RAW_IDENTIFIERS.has(k.toLowerCase())) {
+      throw new HttpError(400, "RAW_IDENTIFIER_REFUSED", `attribute ${k} is a raw identifier: send its hash (hashIdentifier) instead`);
+    }
+  }
+  const { shopperId, checkoutToken } = body;
   if (shopperId !== undefined && (typeof shopperId !== "string" || shopperId.length === 0 || utf8(shopperId).length > MAX_SHOPPER_ID)) {
     throw bad(`shopperId must be a string of 1..=${MAX_SHOPPER_ID} bytes`);
   }
-  return { partner: body.partner, placement: body.placement, attributes, shopperId };
+  if (checkoutToken !== undefined && (typeof checkoutToken !== "string" || checkoutToken.length === 0 || checkoutToken.length > MAX_TOKEN)) {
+    throw bad(`checkoutToken must be a string of 1..=${MAX_TOKEN} bytes`);
+  }
+  return { partner: body.partner, placement: body.placement, attributes, shopperId, checkoutToken };
 }
 
-/** The Durable Object name of a shopper: partner + SHA-256(partner, shopperId). */
-export async function shopperKey(partner, shopperId) {
-  return sha256Hex(`offer-edge/shopper/v1\n${partner}\n${shopperId}`);
+/** The Durable Object name of a shopper: SHA-256(partner, attested shopper reference). */
+export async function shopperKey(partner, shopperRef) {
+  return sha256Hex(`offer-edge/shopper/v1\n${partner}\n${shopperRef}`);
 }
 
 /**
- * Runs the Engine for `input` on `historyBlob` and signs every receipt.
- * Returns `{decision, history}`; used by the worker (cookie mode) and by the
+ * Runs the Engine for `input` on `historyBlob` and signs every receipt with
+ * the partner's current receipt key (its kid inside the receipt). Returns
+ * `{decision, history}`; used by the worker (cookie mode) and by the
  * ShopperHistory Durable Object.
  */
 export async function runDecision(env, input, historyBlob, nowMs) {
   const entry = await activeBundle(env, input.partner, nowMs);
-  const key = receiptKey(env);
+  const partner = partnerOr404(env, input.partner);
+  const { kid, key } = currentReceiptKey(env, partner);
   const options = { receiptTtl: env.RECEIPT_TTL || "24h" };
   if (input.placement) options.placements = [input.placement];
   let out;
@@ -64,9 +87,38 @@ export async function runDecision(env, input, historyBlob, nowMs) {
     throw e;
   }
   for (const placement of out.decision.placements) {
-    for (const offer of placement.offers) offer.signedReceipt = oe.signReceipt(offer.receipt, key);
+    for (const offer of placement.offers) {
+      offer.receipt.kid = kid;
+      offer.signedReceipt = oe.signReceipt(offer.receipt, key);
+    }
   }
   return out;
+}
+
+/** Who is asking: the attested order and the shopper reference whose history is used. */
+async function identify(request, env, partner, input, nowMs) {
+  if (input.shopperId !== undefined && !(await isPartnerBackend(env, request, partner))) {
+    throw new HttpError(400, "SHOPPER_ID_REFUSED",
+      "a shopperId is taken only from the partner backend (API secret); pages send a checkout token whose sub names the shopper");
+  }
+  const claims = input.checkoutToken === undefined ? null : verifyCheckout(partner, input.checkoutToken, nowMs);
+  const shopperRef = input.shopperId ?? claims?.sub ?? null;
+  return { order: claims ? claims.ord : null, shopperRef };
+}
+
+/** Records the decision and what it showed, so events derive their facts from it, never from the page. */
+async function indexDecision(env, partner, decision, shopper, order, nowMs) {
+  const rows = [env.DB.prepare(`INSERT OR IGNORE INTO decision_records (partner, decision_id, shopper_key, order_ref, created_ms)
+    VALUES (?, ?, ?, ?, ?)`).bind(partner, decision.decisionId, shopper, order, nowMs)];
+  const offer = env.DB.prepare(`INSERT OR IGNORE INTO decision_offers
+    (partner, decision_id, offer_id, placement, creative_id, campaign, advertiser, propensity, created_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  for (const p of decision.placements) {
+    for (const o of p.offers) {
+      rows.push(offer.bind(partner, decision.decisionId, o.offerId, p.id, o.creativeId, o.campaign, o.advertiser, o.propensity, nowMs));
+    }
+  }
+  await env.DB.batch(rows);
 }
 
 /** POST /v1/decide. */
@@ -79,30 +131,27 @@ export async function handleDecide(request, env) {
   }
   const nowMs = Date.now();
   const started = performance.now();
-  const headers = {};
+  const { order, shopperRef } = await identify(request, env, partner, input, nowMs);
+  const headers = { "cache-control": "no-store" };
   let decision;
   let key = null;
-  if (input.shopperId !== undefined) {
-    key = await shopperKey(partner.id, input.shopperId);
+  const engineInput = { partner: partner.id, placement: input.placement, attributes: input.attributes };
+  if (shopperRef !== null) {
+    key = await shopperKey(partner.id, shopperRef);
     const stub = env.HISTORY.get(env.HISTORY.idFromName(`${partner.id}:${key}`));
-    const input2 = { partner: partner.id, placement: input.placement, attributes: input.attributes };
-    decision = unwrap(await stub.decide(input2, key, nowMs)).decision;
+    decision = unwrap(await stub.decide(engineInput, key, nowMs)).decision;
     headers["x-history-source"] = "durable-object";
   } else {
-    const fromCookie = await historyFromCookie(env, request, partner.id);
-    const out = await runDecision(env, input, fromCookie.blob, nowMs);
+    const fromCookie = await historyFromCookie(env, request, partner);
+    const out = await runDecision(env, engineInput, fromCookie.blob, nowMs);
     decision = out.decision;
-    const cookie = await historyCookie(env, request, partner.id, out.history);
+    const cookie = await historyCookie(env, request, partner, out.history);
     if (cookie) headers["set-cookie"] = cookie;
     headers["x-history-source"] = fromCookie.status === "ok" ? "cookie" : fromCookie.status === "rejected" ? "cookie-rejected" : "new";
   }
   headers["server-timing"] = `decide;dur=${(performance.now() - started).toFixed(1)}`;
-  // Index the decision so /v1/events can find the shopper's history from a
-  // receipt. Awaited: an engagement reported right after the decision must
-  // find it (one small D1 write per decision).
-  await env.DB.prepare("INSERT OR IGNORE INTO decisions (partner, decision_id, shopper_key, created_ms) VALUES (?, ?, ?, ?)")
-    .bind(partner.id, decision.decisionId, key, nowMs)
-    .run();
+  // Awaited: an engagement reported right after the decision must find it.
+  await indexDecision(env, partner.id, decision, key, order, nowMs);
   return json(decision, 200, headers);
 }
 

@@ -1,46 +1,32 @@
-// POST /v1/events: the collector. Validates the batch like the core, checks
-// each event's partner, origin and receipt, deduplicates by event id with a
-// D1 primary key (INSERT OR IGNORE), updates the shopper's history, and
-// enqueues sealed fulfilment requests of accepts.
+// POST /v1/events: the collector. Validates the batch like the core, decides
+// what each event proves (edge/attested.js), stores billable events once per
+// (order or decision, offer, type) and the rest in the unverified stream,
+// updates the shopper's history from billable engagement only, and enqueues
+// a confirmation email only for an attested order whose sealed email is the
+// one the partner attested (edge/fulfilment-intake.js).
 import { historyCookie, historyFromCookie } from "./cookie.js";
-import { partners, receiptKey } from "./config.js";
-import { activeBundle, isOfferEdgeError, oe } from "./engine.js";
+import { partners } from "./config.js";
+import { shopperKey } from "./decide.js";
+import { activeBundle, isOfferEdgeError } from "./engine.js";
+import { billableFacts, classify, decisionFacts } from "./attested.js";
+import { claimFulfilment, checkSealedEmail, enqueueFulfilment, releaseClaims } from "./fulfilment-intake.js";
 import { HttpError, json, mediaType, readBody, unwrap } from "./http.js";
 import { MAX_EVENT_BATCH_BYTES, parseBatch } from "./validate.js";
 
 const MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
-/** How far in the future an event time may be (host clocks drift). */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
-/**
- * Checks one validated event against config and keys. Returns null when it
- * may be stored, else the rejection code.
- */
-function rejection(env, v, origin, ownOrigin, key, nowMs) {
-  const partner = partners(env).get(v.event.partner);
-  if (!partner) return "UNKNOWN_PARTNER";
-  if (origin && origin !== ownOrigin && !partner.origins.has(origin)) return "ORIGIN_NOT_ALLOWED";
-  if (!v.signed) return partner.requireSignedReceipts ? "RECEIPT_UNSIGNED" : null;
-  try {
-    // MAC (constant time), then partner, offer, expiry: forged, altered,
-    // other-partner and moved-to-another-offer receipts all fail here.
-    oe.verifyReceipt(v.event.receipt, key, nowMs, v.event.partner, v.event.offerId);
-    return null;
-  } catch (e) {
-    if (isOfferEdgeError(e)) return e.code;
-    throw e;
-  }
-}
+const INSERT_BILLABLE = `INSERT OR IGNORE INTO billable_events
+  (partner, id, type, binding, order_ref, decision_id, placement, offer_id, creative_id, campaign, advertiser,
+   time_ms, propensity, claimed_propensity, receipt_signed, attested, has_fulfilment, received_ms)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_UNVERIFIED = `INSERT OR IGNORE INTO unverified_events (partner, id, type, offer_id, reason, received_ms)
+  VALUES (?, ?, ?, ?, ?, ?)`;
 
-const INSERT_EVENT = `INSERT OR IGNORE INTO events
-  (partner, id, type, decision_id, placement, offer_id, creative_id, campaign, advertiser,
-   time_ms, propensity, receipt_signed, has_fulfilment, received_ms)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-function insertEvent(db, v, nowMs) {
-  const e = v.event;
-  return db.prepare(INSERT_EVENT).bind(e.partner, e.id, e.type, v.receipt.decisionId, e.placement, e.offerId, e.creativeId,
-    e.campaign, e.advertiser, v.timeMs, e.propensity, v.signed ? 1 : 0, e.fulfilment ? 1 : 0, nowMs);
+function insertBillable(db, b, nowMs) {
+  const e = b.v.event;
+  return db.prepare(INSERT_BILLABLE).bind(e.partner, e.id, e.type, b.binding, b.order, b.v.receipt.decisionId, e.placement,
+    e.offerId, b.creativeId, b.campaign, b.advertiser, b.timeMs, b.propensity, b.claimedPropensity,
+    b.signed ? 1 : 0, b.claims ? 1 : 0, b.email ? 1 : 0, nowMs);
 }
 
 /** Counts rejections per partner, code and day (observability; never blocks). */
@@ -58,67 +44,63 @@ async function countRejections(env, rejected, nowMs) {
   await env.DB.batch([...counts].map(([k, n]) => stmt.bind(...k.split("\n"), day, n)));
 }
 
+/** The history engagement of a fresh billable event. */
+const engagementOf = (b) => ({ type: b.v.event.type, offerId: b.v.event.offerId, timeMs: b.timeMs });
+
 /**
- * Applies newly stored, receipt-verified engagements to history: the
- * shopper's Durable Object when the decision was made for a shopper id,
- * else the request's history cookie (returned as Set-Cookie).
+ * Applies fresh billable engagement to history: the shopper's Durable
+ * Object (named by the decision's shopper or the token's `sub`), else the
+ * request's history cookie for cookie-mode edge decisions.
  */
-async function applyHistory(env, request, fresh, nowMs) {
-  const verified = fresh.filter((v) => v.signed);
-  if (!verified.length) return {};
-  const byPartner = new Map();
-  for (const v of verified) {
-    if (!byPartner.has(v.event.partner)) byPartner.set(v.event.partner, []);
-    byPartner.get(v.event.partner).push(v);
+async function applyHistory(env, request, partner, fresh, entry) {
+  const perShopper = new Map();
+  const cookieMode = [];
+  for (const b of fresh) {
+    const key = b.shopperKey ?? (b.claims?.sub ? await shopperKey(partner.id, b.claims.sub) : null);
+    if (key) {
+      if (!perShopper.has(key)) perShopper.set(key, []);
+      perShopper.get(key).push(engagementOf(b));
+    } else if (b.cookieMode) cookieMode.push(engagementOf(b));
   }
-  const headers = {};
-  const updates = [];
-  for (const [partner, list] of byPartner) {
-    const ids = [...new Set(list.map((v) => v.receipt.decisionId))];
-    const owners = new Map();
-    // D1 allows 100 bound parameters per statement.
-    for (let i = 0; i < ids.length; i += 90) {
-      const chunk = ids.slice(i, i + 90);
-      const { results } = await env.DB.prepare(
-        `SELECT decision_id, shopper_key FROM decisions WHERE partner = ? AND decision_id IN (${chunk.map(() => "?").join(",")})`,
-      ).bind(partner, ...chunk).all();
-      for (const row of results) owners.set(row.decision_id, row.shopper_key);
-    }
-    const perShopper = new Map();
-    const cookieMode = [];
-    for (const v of list) {
-      if (!owners.has(v.receipt.decisionId)) continue; // not an edge decision of ours
-      const engagement = { type: v.event.type, offerId: v.event.offerId, timeMs: Math.min(v.timeMs, nowMs) };
-      const shopper = owners.get(v.receipt.decisionId);
-      if (shopper === null) cookieMode.push(engagement);
-      else {
-        if (!perShopper.has(shopper)) perShopper.set(shopper, []);
-        perShopper.get(shopper).push(engagement);
-      }
-    }
-    for (const [shopper, engagements] of perShopper) {
-      const stub = env.HISTORY.get(env.HISTORY.idFromName(`${partner}:${shopper}`));
-      updates.push(stub.record(partner, engagements).then(unwrap));
-    }
-    if (cookieMode.length) {
-      const fromCookie = await historyFromCookie(env, request, partner);
-      if (fromCookie.status === "ok") {
-        const entry = await activeBundle(env, partner, nowMs);
-        let blob = fromCookie.blob;
-        for (const e of cookieMode.sort((a, b) => a.timeMs - b.timeMs)) {
-          try {
-            blob = entry.engine.record(blob, { type: e.type, offerId: e.offerId }, e.timeMs);
-          } catch (err) {
-            if (!isOfferEdgeError(err)) throw err;
-          }
+  const updates = [...perShopper].map(([key, engagements]) =>
+    env.HISTORY.get(env.HISTORY.idFromName(`${partner.id}:${key}`)).record(partner.id, engagements).then(unwrap));
+  let cookie = null;
+  if (cookieMode.length) {
+    const fromCookie = await historyFromCookie(env, request, partner);
+    if (fromCookie.status === "ok") {
+      let blob = fromCookie.blob;
+      for (const e of cookieMode.sort((a, b) => a.timeMs - b.timeMs)) {
+        try {
+          blob = entry.engine.record(blob, { type: e.type, offerId: e.offerId }, e.timeMs);
+        } catch (err) {
+          if (!isOfferEdgeError(err)) throw err;
         }
-        const cookie = await historyCookie(env, request, partner, blob);
-        if (cookie) headers["set-cookie"] = cookie;
       }
+      cookie = await historyCookie(env, request, partner, blob);
     }
   }
   await Promise.all(updates);
-  return headers;
+  return cookie;
+}
+
+/** Classifies every event of one partner; fills `out` (rejected, unverified, billable). */
+async function sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, out) {
+  const classified = list.map(({ v, index }) => ({ v, index, c: classify(env, partner, v, nowMs, origin, ownOrigin) }));
+  const pending = classified.filter((x) => x.c.outcome === "billable");
+  if (!pending.length) {
+    for (const x of classified) out[x.c.outcome === "rejected" ? "rejected" : "unverified"].push({ ...x, partner: partner.id });
+    return null;
+  }
+  const entry = await activeBundle(env, partner.id, nowMs);
+  const facts = await decisionFacts(env, partner.id, pending.filter((x) => x.c.signed).map((x) => x.v));
+  for (const x of classified) {
+    let c = x.c;
+    if (c.outcome === "billable") c = billableFacts(c, x.v, entry, facts, nowMs);
+    if (c.outcome === "billable" && x.v.event.fulfilment) c = await checkSealedEmail(env, partner, entry, c, x.v);
+    if (c.outcome === "billable") out.billable.push({ ...c, v: x.v, index: x.index, partner: partner.id });
+    else out[c.outcome].push({ v: x.v, index: x.index, partner: partner.id, c });
+  }
+  return entry;
 }
 
 /** POST /v1/events. */
@@ -128,58 +110,76 @@ export async function handleEvents(request, env) {
   }
   const validated = parseBatch(await readBody(request, MAX_EVENT_BATCH_BYTES));
   const nowMs = Date.now();
-  const key = receiptKey(env);
   const origin = request.headers.get("origin");
   const ownOrigin = new URL(request.url).origin;
-  const rejected = [];
-  const storable = [];
+  const out = { rejected: [], unverified: [], billable: [] };
+  const byPartner = new Map();
   validated.forEach((v, index) => {
-    let code = rejection(env, v, origin, ownOrigin, key, nowMs);
-    if (!code && v.timeMs > nowMs + CLOCK_SKEW_MS) code = "EVENT_IN_FUTURE";
-    if (code) rejected.push({ index, id: v.event.id, partner: v.event.partner, code });
-    else storable.push(v);
+    const partner = partners(env).get(v.event.partner);
+    if (!partner) {
+      out.rejected.push({ v, index, partner: v.event.partner, c: { code: "UNKNOWN_PARTNER" } });
+      return;
+    }
+    if (!byPartner.has(partner)) byPartner.set(partner, []);
+    byPartner.get(partner).push({ v, index });
   });
-
-  let fresh = [];
-  let duplicate = 0;
-  if (storable.length) {
-    const results = await env.DB.batch(storable.map((v) => insertEvent(env.DB, v, nowMs)));
-    storable.forEach((v, i) => {
-      if (results[i].meta.changes === 1) fresh.push(v);
-      else duplicate++;
-    });
+  const entries = new Map();
+  for (const [partner, list] of byPartner) {
+    entries.set(partner, await sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, out));
   }
 
-  // Sealed emails of new accepts go to the fulfilment queue. If the queue
-  // refuses, the rows just stored are removed again, so the host's retry
-  // (same ids) is processed in full instead of being counted a duplicate.
-  const jobs = fresh.filter((v) => v.event.type === "accept" && v.event.fulfilment);
-  if (jobs.length) {
+  const statements = [
+    ...out.billable.map((b) => insertBillable(env.DB, b, nowMs)),
+    ...out.unverified.map((u) => env.DB.prepare(INSERT_UNVERIFIED)
+      .bind(u.partner, u.v.event.id, u.v.event.type, u.v.event.offerId, u.c.code, nowMs)),
+  ];
+  const results = statements.length ? await env.DB.batch(statements) : [];
+  const fresh = out.billable.filter((_, i) => results[i].meta.changes === 1);
+  const duplicate = out.billable.length - fresh.length;
+  const unverifiedStored = out.unverified.filter((_, i) => results[out.billable.length + i].meta.changes === 1).length;
+
+  // One confirmation per (partner, order, offer), at most the partner's cap per order.
+  const fulfilment = { queued: 0, refused: [] };
+  const jobs = [];
+  for (const b of fresh.filter((x) => x.email || x.emailRefused)) {
+    const refused = b.emailRefused ?? await claimFulfilment(env, partners(env).get(b.partner), b, nowMs);
+    if (refused) fulfilment.refused.push({ index: b.index, id: b.v.event.id, code: refused });
+    else jobs.push(b);
+  }
+  try {
+    await enqueueFulfilment(env, jobs);
+    fulfilment.queued = jobs.length;
+  } catch (e) {
+    // Undo what this request stored, so the host's retry (same ids) is processed in full.
+    console.error("fulfilment queue refused a batch", e);
+    await releaseClaims(env, jobs);
+    await env.DB.batch(fresh.map((b) => env.DB.prepare("DELETE FROM billable_events WHERE partner = ? AND id = ?").bind(b.partner, b.v.event.id)));
+    throw new HttpError(503, "QUEUE_UNAVAILABLE", "try again with the same event ids", { "retry-after": "5" });
+  }
+
+  const headers = { "cache-control": "no-store" };
+  for (const [partner, entry] of entries) {
+    const mine = fresh.filter((b) => b.partner === partner.id && b.v.event.type !== "conversion");
+    if (!mine.length) continue;
     try {
-      await env.FULFILMENT_QUEUE.sendBatch(jobs.map((v) => ({
-        body: { partner: v.event.partner, eventId: v.event.id, acceptedAtMs: Math.min(v.timeMs, nowMs), request: v.event.fulfilment },
-        contentType: "json",
-      })));
+      const cookie = await applyHistory(env, request, partner, mine, entry);
+      if (cookie) headers["set-cookie"] = cookie;
     } catch (e) {
-      console.error("fulfilment queue refused a batch", e);
-      await env.DB.batch(fresh.map((v) => env.DB.prepare("DELETE FROM events WHERE partner = ? AND id = ?").bind(v.event.partner, v.event.id)));
-      throw new HttpError(503, "QUEUE_UNAVAILABLE", "try again with the same event ids", { "retry-after": "5" });
+      // The events are stored; a history update that fails is logged, not
+      // retried by the host (its retry would be a duplicate).
+      console.error("history update failed", e);
     }
   }
-
-  let headers = {};
-  try {
-    headers = await applyHistory(env, request, fresh, nowMs);
-  } catch (e) {
-    // The events are stored; a history update that fails is logged, not
-    // retried by the host (its retry would be a duplicate).
-    console.error("history update failed", e);
-  }
+  const rejected = out.rejected.map((r) => ({ index: r.index, id: r.v.event.id, partner: r.partner, code: r.c.code }));
   await countRejections(env, rejected, nowMs);
+  const byIndex = (a, b) => a.index - b.index;
   return json({
     accepted: fresh.length,
     duplicate,
     rejected: rejected.length,
-    rejections: rejected.map(({ index, id, code }) => ({ index, id, code })),
+    unverified: unverifiedStored,
+    rejections: rejected.sort(byIndex).map(({ index, id, code }) => ({ index, id, code })),
+    unverifiedReasons: out.unverified.map((u) => ({ index: u.index, id: u.v.event.id, code: u.c.code })).sort(byIndex),
+    fulfilment,
   }, 200, headers);
 }

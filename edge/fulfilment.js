@@ -10,7 +10,7 @@ import { fulfilmentSecretName, intSetting, partners } from "./config.js";
 import { activeBundle, isOfferEdgeError } from "./engine.js";
 import { HttpError } from "./http.js";
 import { ensureSchema } from "./schema.js";
-import { toBase64, utf8 } from "./util.js";
+import { checkRecipient, mimeMessage, RecipientRefused } from "./mime.js";
 
 /** A failure that retrying cannot fix (recorded, then acknowledged). */
 class Permanent extends Error {
@@ -23,6 +23,7 @@ class Permanent extends Error {
 /** Codes that mean "the sealed request itself is bad": never retried. */
 function classify(e) {
   if (e instanceof Permanent) return e;
+  if (e instanceof RecipientRefused) return new Permanent(e.code, e.message);
   if (isOfferEdgeError(e) && e.code !== "NO_BUNDLE") return new Permanent(e.code, e.message);
   return null; // transient: KV/D1/queue/network, no bundle yet, missing secret
 }
@@ -33,41 +34,14 @@ async function render(env, job) {
   const secret = env[fulfilmentSecretName(job.partner)];
   if (!secret) throw new HttpError(503, "CONFIG_INVALID", `secret ${fulfilmentSecretName(job.partner)} is not set`);
   if (job.request.partner !== job.partner) throw new Permanent("SEAL_FAILED", "request is for another partner");
+  // Defence in depth: intake already checked it, but a job without the
+  // attested hash, or whose sealed email is not the attested one, never sends.
+  if (typeof job.eh !== "string" || typeof job.order !== "string") throw new Permanent("ATTESTATION_REQUIRED", "job is not for an attested order");
   const entry = await activeBundle(env, job.partner);
-  return entry.engine.confirmationEmail(secret, job.request, job.acceptedAtMs);
+  return entry.engine.confirmationEmail(secret, job.request, job.acceptedAtMs, job.eh);
 }
 
 // --- adapters --------------------------------------------------------------------
-
-const encodeHeader = (text) => (/^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${toBase64(utf8(text))}?=`);
-const wrap76 = (text) => text.replace(/.{1,76}/g, "$&\r\n");
-
-/** A multipart/alternative MIME message (for the send_email binding). */
-export function mimeMessage({ from, to, subject, text, html, messageId, date }) {
-  const boundary = `oe-${crypto.randomUUID()}`;
-  return [
-    `From: ${from}`,
-    `To: ${to}`,
-    `Subject: ${encodeHeader(subject)}`,
-    `Message-ID: <${messageId}>`,
-    `Date: ${date.toUTCString()}`,
-    "MIME-Version: 1.0",
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
-    "",
-    `--${boundary}`,
-    "Content-Type: text/plain; charset=utf-8",
-    "Content-Transfer-Encoding: base64",
-    "",
-    wrap76(toBase64(utf8(text))),
-    `--${boundary}`,
-    "Content-Type: text/html; charset=utf-8",
-    "Content-Transfer-Encoding: base64",
-    "",
-    wrap76(toBase64(utf8(html))),
-    `--${boundary}--`,
-    "",
-  ].join("\r\n");
-}
 
 async function deliver(env, adapter, key, mail) {
   const from = env.EMAIL_FROM || "offers@example.com";
@@ -105,6 +79,7 @@ export async function sendOnce(env, partner, kind, mail) {
     (partner, decision_id, offer_id, kind, adapter, status, to_addr, subject, html, text, created_ms, sent_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   if (adapter === "outbox") {
+    checkRecipient(mail.to); // the MIME builder's refusal: never record what could not be sent
     const r = await insert.bind(...keyCols, adapter, "sent", mail.to, mail.subject, mail.html, mail.text, now, now).run();
     return r.meta.changes === 1;
   }

@@ -23,8 +23,14 @@ const ENC = /^[A-Za-z0-9+/]{43}=$/;
 const CIPHERTEXT = /^[A-Za-z0-9+/]{363}=$/;
 const TYPES = new Set(["impression", "accept", "decline", "close", "conversion"]);
 
-const EVENT_FIELDS = new Set(["id", "type", "partner", "receipt", "placement", "offerId", "creativeId", "campaign", "advertiser", "time", "propensity", "fulfilment"]);
+const EVENT_FIELDS = new Set(["id", "type", "partner", "receipt", "placement", "offerId", "creativeId", "campaign", "advertiser", "time", "propensity", "fulfilment", "checkout"]);
+const OPTIONAL_EVENT_FIELDS = new Set(["fulfilment", "checkout"]);
 const RECEIPT_FIELDS = ["decisionId", "partner", "placement", "offerId", "creativeId", "bundleSha256", "issuedAt", "expiresAt"];
+const OPTIONAL_RECEIPT_FIELDS = ["kid"];
+/** limits::MAX_CHECKOUT_TOKEN_BYTES; a token is three base64url parts (verified later, with the partner's keys). */
+const MAX_CHECKOUT_TOKEN = 2048;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const KID = /^.{1,64}$/su;
 const FULFILMENT_FIELDS = ["partner", "kid", "offerId", "decisionId", "enc", "ciphertext"];
 
 class Invalid extends Error {}
@@ -44,15 +50,16 @@ function instant(name, value) {
   return ms;
 }
 
-function exactFields(name, value, fields) {
+function exactFields(name, value, fields, optional = []) {
   if (!value || typeof value !== "object" || Array.isArray(value)) fail(`${name} must be an object`);
-  for (const k of Object.keys(value)) if (!fields.includes(k)) fail(`${name}: unknown field ${k}`);
+  for (const k of Object.keys(value)) if (!fields.includes(k) && !optional.includes(k)) fail(`${name}: unknown field ${k}`);
   for (const k of fields) if (!(k in value)) fail(`${name}: missing field ${k}`);
 }
 
 /** The receipt's fields, checked like `Receipt::validate`. */
 function receiptFields(receipt) {
-  exactFields("receipt", receipt, RECEIPT_FIELDS);
+  exactFields("receipt", receipt, RECEIPT_FIELDS, OPTIONAL_RECEIPT_FIELDS);
+  if (receipt.kid !== undefined && (typeof receipt.kid !== "string" || !KID.test(receipt.kid))) fail("receipt: kid must be 1..=64 bytes");
   if (typeof receipt.decisionId !== "string" || !HEX32.test(receipt.decisionId)) fail("receipt: decisionId must be 32 lower-case hex digits");
   if (typeof receipt.bundleSha256 !== "string" || !HEX64.test(receipt.bundleSha256)) fail("receipt: bundleSha256 must be 64 lower-case hex digits");
   for (const k of ["partner", "placement", "offerId", "creativeId"]) id(`receipt: ${k}`, receipt[k]);
@@ -76,7 +83,10 @@ function signedReceiptFields(text) {
 export function validateEvent(event) {
   if (!event || typeof event !== "object" || Array.isArray(event)) fail("not an object");
   for (const k of Object.keys(event)) if (!EVENT_FIELDS.has(k)) fail(`unknown field ${k}`);
-  for (const k of EVENT_FIELDS) if (k !== "fulfilment" && !(k in event)) fail(`missing field ${k}`);
+  for (const k of EVENT_FIELDS) if (!OPTIONAL_EVENT_FIELDS.has(k) && !(k in event)) fail(`missing field ${k}`);
+  if (event.checkout !== undefined && (typeof event.checkout !== "string" || event.checkout.length > MAX_CHECKOUT_TOKEN || !COMPACT_JWS.test(event.checkout))) {
+    fail("checkout must be a compact checkout token (three base64url parts, at most 2048 bytes)");
+  }
   if (typeof event.id !== "string" || !UUID_V4.test(event.id)) fail("id must be a lower-case UUID v4");
   if (!TYPES.has(event.type)) fail("type must be impression, accept, decline, close or conversion");
   for (const k of ["partner", "placement", "offerId", "creativeId", "campaign", "advertiser"]) id(k, event[k]);

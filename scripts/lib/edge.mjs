@@ -76,9 +76,11 @@ export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port,
 
 /**
  * Generates a partner with the CLI into `dir`: signing key, fulfilment key
- * (X25519), trust.json, and a signed demo bundle of `offers` offers.
+ * (X25519), checkout-token key (Ed25519, the partner backend's), trust.json,
+ * and a signed demo bundle of `offers` offers.
  * `transform(bundle)` may edit the generated bundle before it is signed.
- * Returns `{partner, trust, signed, fulfilmentKey, sign(version, extra)}`.
+ * Returns `{partner, trust, signed, fulfilmentKey, checkoutKeys, checkoutKeyPath,
+ * checkoutToken({order, email, sub, ttl, now}), sign(version, extra)}`.
  */
 export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, transform } = {}) {
   const bin = cli();
@@ -89,6 +91,18 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
   const fulKey = join(keys, `${partner}-fulfilment.key`);
   if (!existsSync(signKey)) run("keygen", "--out-dir", keys, "--keyid", `${partner}-1`);
   if (!existsSync(fulKey)) run("keygen", "--out-dir", keys, "--keyid", `${partner}-fulfilment`, "--kind", "fulfilment");
+  const checkoutKid = `${partner}-checkout-1`;
+  const checkoutKeyPath = join(keys, `${checkoutKid}.key`);
+  if (!existsSync(checkoutKeyPath)) run("keygen", "--out-dir", keys, "--keyid", checkoutKid, "--kind", "checkout");
+  const checkoutPub = JSON.parse(readFileSync(join(keys, `${checkoutKid}.pub`), "utf8"));
+  /** A checkout token minted by the CLI, as the partner's backend would mint it. */
+  const checkoutToken = ({ order, email, sub, ttl, now, key = checkoutKeyPath, as = partner } = {}) => {
+    const args = ["checkout-token", "--key", key, "--partner", as, "--order", order, "--email", email];
+    if (sub) args.push("--sub", sub);
+    if (ttl) args.push("--ttl", ttl);
+    if (now) args.push("--now", now);
+    return run(...args).toString("utf8").trim();
+  };
   const trustPath = join(dir, `${partner}.trust.json`);
   run("trust", "--partner", partner, "--pub", join(keys, `${partner}-1.pub`), "-o", trustPath);
   /** Generates and signs bundle `version`; returns the signed bytes. */
@@ -113,6 +127,9 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
     signed: sign(version),
     sign,
     fulfilmentKey: readFileSync(fulKey, "utf8"),
+    checkoutKeys: { [checkoutKid]: checkoutPub.publicKey },
+    checkoutKeyPath,
+    checkoutToken,
     bundlePath: (v) => join(dir, `${partner}.v${v}.json`),
   };
 }

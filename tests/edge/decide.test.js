@@ -1,9 +1,11 @@
-// POST /v1/decide in real workerd: decisions with HMAC-signed receipts;
-// history authoritative in the shopper's Durable Object (caps hold across
-// cleared browsers), advisory in a signed partner-scoped cookie otherwise.
+// POST /v1/decide in real workerd: decisions with receipts signed by the
+// partner's own derived key; history authoritative in the shopper's Durable
+// Object (named by the partner backend or a checkout token's sub; caps hold
+// across cleared browsers), advisory in a signed partner-scoped cookie
+// otherwise. A page's raw shopperId is refused (attacks.test.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, engagement, needsEngine, oe, ORIGINS, RECEIPT_KEY, startEdge } from "./harness.js";
+import { answer, backend, engagement, needsEngine, oe, ORIGINS, receiptKeyOf, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00", currency: "USD", age: "34" };
 
@@ -24,14 +26,20 @@ test("a decision carries rendered HTML and receipts signed with the edge key", n
   const offers = offersOf(res.body);
   assert.equal(offers.length, 3);
   for (const offer of offers) {
-    assert.deepEqual(oe.verifyReceipt(offer.signedReceipt, RECEIPT_KEY, Date.now(), "acme", offer.offerId), offer.receipt);
+    assert.equal(offer.receipt.kid, "r1", "the receipt names the partner key it was signed with");
+    assert.deepEqual(oe.verifyReceipt(offer.signedReceipt, receiptKeyOf("acme"), Date.now(), "acme", offer.offerId), offer.receipt);
+    assert.throws(() => oe.verifyReceipt(offer.signedReceipt, receiptKeyOf("globex"), Date.now(), "acme", offer.offerId), { code: "RECEIPT_INVALID" });
     assert.equal(offer.receipt.decisionId, res.body.decisionId);
   }
   assert.equal(res.headers.get("x-history-source"), "new");
-  assert.match(res.headers.get("set-cookie"), /^oe_h_acme=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Path=\/v1\/; .*HttpOnly/);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  assert.match(res.headers.get("set-cookie"), /^oe_h_acme=r1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Path=\/v1\/; .*HttpOnly/);
   assert.match(res.headers.get("server-timing"), /^decide;dur=/);
-  const rows = await edge.sql("SELECT partner, shopper_key FROM decisions WHERE decision_id = ?", res.body.decisionId);
-  assert.deepEqual(rows, [{ partner: "acme", shopper_key: null }]);
+  const rows = await edge.sql("SELECT partner, shopper_key, order_ref FROM decision_records WHERE decision_id = ?", res.body.decisionId);
+  assert.deepEqual(rows, [{ partner: "acme", shopper_key: null, order_ref: null }]);
+  const shown = await edge.sql("SELECT offer_id, campaign, advertiser, propensity FROM decision_offers WHERE decision_id = ? ORDER BY offer_id", res.body.decisionId);
+  assert.deepEqual(shown, offers.map((o) => ({ offer_id: o.offerId, campaign: o.campaign, advertiser: o.advertiser, propensity: o.propensity }))
+    .sort((a, b) => a.offer_id.localeCompare(b.offer_id)), "what was shown, as the edge decided it");
 });
 
 test("decide refuses bad requests with a code", needsEngine, async (t) => {
@@ -42,6 +50,11 @@ test("decide refuses bad requests with a code", needsEngine, async (t) => {
     ["unknown field", { partner: "acme", email: "ada@example.com" }, 400, "DECIDE_INVALID"],
     ["empty shopperId", { partner: "acme", shopperId: "" }, 400, "DECIDE_INVALID"],
     ["bad placement id", { partner: "acme", placement: "<script>" }, 400, "DECIDE_INVALID"],
+    ["a raw email", { partner: "acme", attributes: { ...CONTEXT, email: "ada@example.com" } }, 400, "RAW_IDENTIFIER_REFUSED"],
+    ["a raw phone", { partner: "acme", attributes: { ...CONTEXT, Phone: "+1 555 0100" } }, 400, "RAW_IDENTIFIER_REFUSED"],
+    ["a raw date of birth", { partner: "acme", attributes: { ...CONTEXT, dob: "1815-12-10" } }, 400, "RAW_IDENTIFIER_REFUSED"],
+    ["a checkout token that is not a string", { partner: "acme", checkoutToken: 7 }, 400, "DECIDE_INVALID"],
+    ["a malformed checkout token", { partner: "acme", checkoutToken: "a.b" }, 401, "TOKEN_INVALID"],
   ];
   for (const [what, body, status, code] of cases) {
     const res = await decide(edge, body);
@@ -55,6 +68,8 @@ test("decide refuses bad requests with a code", needsEngine, async (t) => {
   assert.deepEqual([big.status, big.body.error.code], [413, "LIMIT_EXCEEDED"]);
   const get = await answer(await edge.fetch("/v1/decide"));
   assert.equal(get.status, 405);
+  const badEscape = await answer(await edge.fetch("/v1/bundles/%E0%A4%A"));
+  assert.deepEqual([badEscape.status, badEscape.body.error.code], [400, "BAD_REQUEST"], "a malformed % escape is a 400, never a 500");
   const foreignPage = await decide(edge, { partner: "acme" }, { origin: ORIGINS.globex });
   assert.deepEqual([foreignPage.status, foreignPage.body.error.code], [403, "ORIGIN_NOT_ALLOWED"]);
   const ownPage = await decide(edge, { partner: "acme" }, { origin: ORIGINS.acme });
@@ -62,26 +77,26 @@ test("decide refuses bad requests with a code", needsEngine, async (t) => {
   assert.equal(ownPage.headers.get("access-control-allow-origin"), ORIGINS.acme);
 });
 
-test("with a shopperId the Durable Object holds the history: a capped offer stays capped without any cookie", needsEngine, async (t) => {
+test("with the partner backend's shopperId the Durable Object holds the history: a capped offer stays capped without any cookie", needsEngine, async (t) => {
   const edge = await startEdge(t);
-  const first = await decide(edge, { partner: "acme", shopperId: "shopper-1" });
+  const first = await decide(edge, { partner: "acme", shopperId: "shopper-1" }, backend("acme"));
   assert.equal(first.status, 200, first.text);
   assert.equal(first.headers.get("x-history-source"), "durable-object");
   assert.equal(first.headers.get("set-cookie"), null);
   const coupon = couponOf(first.body);
   assert.ok(coupon, "the coupon offer is shown to a new shopper");
-  const key = (await edge.sql("SELECT shopper_key FROM decisions WHERE decision_id = ?", first.body.decisionId))[0].shopper_key;
+  const key = (await edge.sql("SELECT shopper_key FROM decision_records WHERE decision_id = ?", first.body.decisionId))[0].shopper_key;
   assert.match(key, /^[0-9a-f]{64}$/, "the shopper id is stored hashed");
 
   const events = offersOf(first.body).map((o) => engagement("impression", o));
   const res = await answer(await edge.post("/v1/events", { events }));
   assert.equal(res.body.accepted, 3, res.text);
 
-  const again = await decide(edge, { partner: "acme", shopperId: "shopper-1" });
+  const again = await decide(edge, { partner: "acme", shopperId: "shopper-1" }, backend("acme"));
   assert.equal(couponOf(again.body), undefined, "capped at 1 impression a day");
-  const other = await decide(edge, { partner: "acme", shopperId: "shopper-2" });
+  const other = await decide(edge, { partner: "acme", shopperId: "shopper-2" }, backend("acme"));
   assert.ok(couponOf(other.body), "another shopper is not capped");
-  const globex = await decide(edge, { partner: "globex", shopperId: "shopper-1" });
+  const globex = await decide(edge, { partner: "globex", shopperId: "shopper-1" }, backend("globex"));
   assert.ok(couponOf(globex.body), "the same shopper id at another partner is another history");
 });
 
@@ -112,8 +127,10 @@ test("without a shopperId the signed cookie carries the history; tampered or for
 test("the hourly cron forgets decision index rows once their receipts can no longer be used", needsEngine, async (t) => {
   const edge = await startEdge(t, { vars: { DECISION_INDEX_TTL_MS: "0" } });
   const res = await decide(edge, { partner: "acme" });
-  assert.equal((await edge.sql("SELECT decision_id FROM decisions")).length, 1);
+  assert.equal((await edge.sql("SELECT decision_id FROM decision_records")).length, 1);
+  assert.equal((await edge.sql("SELECT decision_id FROM decision_offers")).length, 3);
   const worker = await edge.mf.getWorker();
   await worker.scheduled({ cron: "23 * * * *" });
-  assert.deepEqual(await edge.sql("SELECT decision_id FROM decisions WHERE decision_id = ?", res.body.decisionId), []);
+  assert.deepEqual(await edge.sql("SELECT decision_id FROM decision_records WHERE decision_id = ?", res.body.decisionId), []);
+  assert.deepEqual(await edge.sql("SELECT decision_id FROM decision_offers"), []);
 });

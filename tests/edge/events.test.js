@@ -1,61 +1,74 @@
-// POST /v1/events in real workerd: dedup by id in D1, receipt checks
-// (forged, altered, expired, other partner), batch validation like the
-// core, size limits, sendBeacon bodies, CORS and the rate limit.
+// POST /v1/events in real workerd: billable events bound to edge decisions,
+// stored once per (decision, offer, type); receipt checks (forged, altered,
+// expired, other partner, unknown key id); page events without attestation
+// go to the unverified stream; batch validation like the core, size limits,
+// sendBeacon bodies, CORS and the rate limit.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, b64url, event, ORIGINS, partnersConfig, receipt, RECEIPT_KEY, startEdge } from "./harness.js";
+import { answer, b64url, engagement, event, needsEngine, ORIGINS, partnersConfig, receipt, RECEIPT_KEY, startEdge } from "./harness.js";
 
-const count = async (edge, partner) => (await edge.sql("SELECT COUNT(*) AS n FROM events WHERE partner = ?", partner))[0]?.n ?? 0;
+const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
+const billable = async (edge, partner) => (await edge.sql("SELECT COUNT(*) AS n FROM billable_events WHERE partner = ?", partner))[0]?.n ?? 0;
 
-test("events are stored once: a resent batch and a repeat inside a batch count as duplicates", async (t) => {
+/** An anonymous edge decision's shown offers (signed receipts). */
+async function decided(edge, partner = "acme") {
+  const res = await answer(await edge.post("/v1/decide", { partner, placement: "confirmation", attributes: CONTEXT }));
+  assert.equal(res.status, 200, res.text);
+  return res.body.placements.flatMap((p) => p.offers);
+}
+
+test("billable events are stored once per (decision, offer, type): resends, repeats and new ids for the same engagement are duplicates", needsEngine, async (t) => {
   const edge = await startEdge(t);
-  const events = [1, 2, 3].map((i) => event("impression", receipt("acme", `offer-${i}`)));
+  const offers = await decided(edge);
+  const events = offers.map((o) => engagement("impression", o));
   const first = await answer(await edge.post("/v1/events", { events }));
   assert.equal(first.status, 200, first.text);
   assert.deepEqual([first.body.accepted, first.body.duplicate, first.body.rejected], [3, 0, 0]);
-  const again = await answer(await edge.post("/v1/events", { events: [...events, events[0]] }));
-  assert.deepEqual([again.body.accepted, again.body.duplicate, again.body.rejected], [0, 4, 0]);
-  const mixed = event("decline", receipt("acme", "offer-4"));
-  const third = await answer(await edge.post("/v1/events", { events: [mixed, mixed, events[1]] }));
-  assert.deepEqual([third.body.accepted, third.body.duplicate], [1, 2]);
-  assert.equal(await count(edge, "acme"), 4);
-  const rows = await edge.sql("SELECT id, type, offer_id, receipt_signed FROM events WHERE partner = 'acme' ORDER BY offer_id");
-  assert.deepEqual(rows.map((r) => [r.type, r.offer_id, r.receipt_signed]), [
-    ["impression", "offer-1", 1], ["impression", "offer-2", 1], ["impression", "offer-3", 1], ["decline", "offer-4", 1],
-  ]);
+  assert.equal(first.headers.get("cache-control"), "no-store");
+  const again = await answer(await edge.post("/v1/events", { events: [...events, events[0], engagement("impression", offers[1])] }));
+  assert.deepEqual([again.body.accepted, again.body.duplicate, again.body.rejected], [0, 5, 0]);
+  const decline = engagement("decline", offers[2]);
+  const third = await answer(await edge.post("/v1/events", { events: [decline, decline] }));
+  assert.deepEqual([third.body.accepted, third.body.duplicate], [1, 1]);
+  const rows = await edge.sql("SELECT type, offer_id, receipt_signed, binding FROM billable_events WHERE partner = 'acme' ORDER BY type, offer_id");
+  assert.equal(rows.length, 4);
+  assert.ok(rows.every((r) => r.receipt_signed === 1 && r.binding === `decision:${offers[0].receipt.decisionId}`));
 });
 
-test("forged, altered, expired and other-partner receipts are rejected and counted; the rest is stored", async (t) => {
+test("forged, altered, expired, other-partner and unknown-key receipts are rejected and counted; nothing of them is stored", needsEngine, async (t) => {
   const edge = await startEdge(t);
-  const good = event("impression", receipt("acme", "offer-1"));
-  // Forged: signed with another key.
+  const [good] = await decided(edge);
   const forged = event("impression", receipt("acme", "offer-2"), { key: new Uint8Array(32).fill(9) });
-  // Altered: the payload names another offer (event fields follow it), the MAC is the original one.
-  const original = receipt("acme", "offer-3");
-  const mac = event("accept", original).receipt.split(".")[1];
-  const altered = event("accept", { ...original, offerId: "offer-99", creativeId: "cr-offer-99" });
+  // Signed with the master secret itself instead of acme's derived key.
+  const master = event("impression", receipt("acme", "offer-2"), { key: RECEIPT_KEY });
+  // Altered: the payload names another offer, the MAC is the original one.
+  const original = { ...good.receipt };
+  const mac = good.signedReceipt.split(".")[1];
+  const altered = engagement("accept", { ...good, offerId: "offer-99", creativeId: "cr-offer-99", receipt: { ...original, offerId: "offer-99", creativeId: "cr-offer-99" } });
   altered.receipt = `${b64url(JSON.stringify({ ...original, offerId: "offer-99", creativeId: "cr-offer-99" }))}.${mac}`;
-  // Expired: genuine but past expiresAt.
   const expired = event("impression", receipt("acme", "offer-4", {
     issuedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(),
     expiresAt: new Date(Date.now() - 86_400_000).toISOString(),
   }));
-  // Other partner: acme's genuine receipt rewritten to name globex.
-  const acmeReceipt = receipt("acme", "offer-5");
-  const acmeMac = event("impression", acmeReceipt).receipt.split(".")[1];
-  const otherPartner = event("impression", { ...acmeReceipt, partner: "globex" });
-  otherPartner.receipt = `${b64url(JSON.stringify({ ...acmeReceipt, partner: "globex" }))}.${acmeMac}`;
-  const res = await answer(await edge.post("/v1/events", { events: [good, forged, altered, expired, otherPartner] }));
+  // Other partner: acme's genuine receipt rewritten to name globex (globex's key does not verify it).
+  const otherPartner = event("impression", { ...original, partner: "globex" });
+  otherPartner.receipt = `${b64url(JSON.stringify({ ...original, partner: "globex" }))}.${mac}`;
+  // A kid acme does not accept.
+  const unknownKid = event("impression", { ...receipt("acme", "offer-5"), kid: "r9" });
+  // Genuine MAC, but no such decision was recorded by this edge.
+  const unrecorded = event("impression", receipt("acme", "offer-6"));
+  const res = await answer(await edge.post("/v1/events", { events: [engagement("impression", good), forged, master, altered, expired, otherPartner, unknownKid, unrecorded] }));
   assert.equal(res.status, 200, res.text);
-  assert.deepEqual([res.body.accepted, res.body.duplicate, res.body.rejected], [1, 0, 4]);
+  assert.deepEqual([res.body.accepted, res.body.duplicate, res.body.rejected], [1, 0, 7]);
   assert.deepEqual(res.body.rejections.map((r) => [r.index, r.code]), [
-    [1, "RECEIPT_INVALID"], [2, "RECEIPT_INVALID"], [3, "RECEIPT_EXPIRED"], [4, "RECEIPT_INVALID"],
+    [1, "RECEIPT_INVALID"], [2, "RECEIPT_INVALID"], [3, "RECEIPT_INVALID"], [4, "RECEIPT_EXPIRED"], [5, "RECEIPT_INVALID"],
+    [6, "RECEIPT_INVALID"], [7, "DECISION_UNKNOWN"],
   ]);
-  assert.equal(await count(edge, "acme"), 1);
-  assert.equal(await count(edge, "globex"), 0);
+  assert.equal(await billable(edge, "acme"), 1);
+  assert.equal(await billable(edge, "globex"), 0);
   const counted = await edge.sql("SELECT partner, code, count FROM event_rejections ORDER BY partner, code");
   assert.deepEqual(counted.map((r) => [r.partner, r.code, r.count]), [
-    ["acme", "RECEIPT_EXPIRED", 1], ["acme", "RECEIPT_INVALID", 2], ["globex", "RECEIPT_INVALID", 1],
+    ["acme", "DECISION_UNKNOWN", 1], ["acme", "RECEIPT_EXPIRED", 1], ["acme", "RECEIPT_INVALID", 4], ["globex", "RECEIPT_INVALID", 1],
   ]);
 });
 
@@ -66,12 +79,13 @@ test("an unaltered receipt of partner A inside an event for partner B is refused
   assert.equal(res.status, 400);
   assert.equal(res.body.error.code, "EVENT_INVALID");
   assert.match(res.body.error.message, /^event 0: receipt is for another partner/);
-  assert.equal(await count(edge, "globex"), 0);
+  assert.equal(await billable(edge, "globex"), 0);
 });
 
-test("sendBeacon text/plain bodies are accepted; other media types are refused", async (t) => {
+test("sendBeacon text/plain bodies are accepted; other media types are refused", needsEngine, async (t) => {
   const edge = await startEdge(t);
-  const body = JSON.stringify({ events: [event("close", receipt("acme", "offer-1"))] });
+  const [offer] = await decided(edge);
+  const body = JSON.stringify({ events: [engagement("close", offer)] });
   const beacon = await answer(await edge.post("/v1/events", body, { "content-type": "text/plain;charset=UTF-8" }));
   assert.equal(beacon.status, 200, beacon.text);
   assert.equal(beacon.body.accepted, 1);
@@ -80,9 +94,10 @@ test("sendBeacon text/plain bodies are accepted; other media types are refused",
   assert.equal(form.body.error.code, "UNSUPPORTED_MEDIA_TYPE");
 });
 
-test("malformed and oversize batches are refused with a code and store nothing", async (t) => {
+test("malformed and oversize batches are refused with a code and store nothing", needsEngine, async (t) => {
   const edge = await startEdge(t);
-  const stored = event("impression", receipt("acme", "offer-1"));
+  const [offer] = await decided(edge);
+  const stored = engagement("impression", offer);
   assert.equal((await answer(await edge.post("/v1/events", { events: [stored] }))).body.accepted, 1);
   const valid = () => event("impression", receipt("acme", "offer-2"));
   const cases = [
@@ -94,6 +109,8 @@ test("malformed and oversize batches are refused with a code and store nothing",
     ["bad type", { events: [{ ...valid(), type: "click" }] }, 400, "EVENT_INVALID"],
     ["propensity out of range", { events: [{ ...valid(), propensity: 1.5 }] }, 400, "EVENT_INVALID"],
     ["fulfilment on a decline", { events: [{ ...valid(), type: "decline", fulfilment: {} }] }, 400, "EVENT_INVALID"],
+    ["a checkout token that is not a compact JWS", { events: [{ ...valid(), checkout: "not a token" }] }, 400, "EVENT_INVALID"],
+    ["a checkout token over 2048 bytes", { events: [{ ...valid(), checkout: `${"a".repeat(1500)}.${"b".repeat(500)}.${"c".repeat(100)}` }] }, 400, "EVENT_INVALID"],
     ["too many events (counted before each is checked)", { events: Array.from({ length: 257 }, () => 1) }, 400, "LIMIT_EXCEEDED"],
     ["over 64 KiB", JSON.stringify({ events: [] }).replace("[]", `[]${" ".repeat(64 * 1024)}`), 413, "LIMIT_EXCEEDED"],
   ];
@@ -107,22 +124,31 @@ test("malformed and oversize batches are refused with a code and store nothing",
   const stream = new ReadableStream({ start(c) { c.enqueue(big); c.close(); } });
   const chunked = await answer(await edge.fetch("/v1/events", { method: "POST", body: stream, duplex: "half", headers: { "content-type": "text/plain" } }));
   assert.equal(chunked.status, 413);
-  assert.equal(await count(edge, "acme"), 1, "the stored event is untouched and nothing else was stored");
-  assert.deepEqual((await edge.sql("SELECT id FROM events")).map((r) => r.id), [stored.id]);
+  assert.deepEqual((await edge.sql("SELECT id FROM billable_events")).map((r) => r.id), [stored.id], "the stored event is untouched and nothing else was stored");
+  assert.deepEqual(await edge.sql("SELECT id FROM unverified_events"), []);
 });
 
-test("unsigned (browser) receipts are stored as unverified unless the partner requires signed ones", async (t) => {
-  const edge = await startEdge(t, { partners: partnersConfig(undefined, { globex: { requireSignedReceipts: true } }) });
+test("page events without attestation are counted in the unverified stream, never billable; expired plain receipts and unknown partners are refused", needsEngine, async (t) => {
+  const edge = await startEdge(t, { partners: partnersConfig(undefined, { globex: { requireAttestation: true } }) });
   const acme = event("impression", receipt("acme", "offer-1"), { signed: false });
-  const globex = event("impression", receipt("globex", "offer-1"), { signed: false });
+  const globexOffers = await decided(edge, "globex");
+  const globexSigned = engagement("impression", globexOffers[0]);
   const unknown = event("impression", receipt("initech", "offer-1"));
-  const future = event("impression", receipt("acme", "offer-2"), { time: new Date(Date.now() + 3_600_000).toISOString() });
-  const res = await answer(await edge.post("/v1/events", { events: [acme, globex, unknown, future] }));
-  assert.deepEqual(res.body.rejections.map((r) => [r.index, r.code]), [[1, "RECEIPT_UNSIGNED"], [2, "UNKNOWN_PARTNER"], [3, "EVENT_IN_FUTURE"]]);
-  assert.deepEqual((await edge.sql("SELECT partner, receipt_signed FROM events")).map((r) => [r.partner, r.receipt_signed]), [["acme", 0]]);
+  const expired = event("impression", receipt("acme", "offer-2", {
+    issuedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+    expiresAt: new Date(Date.now() - 86_400_000).toISOString(),
+  }), { signed: false });
+  const res = await answer(await edge.post("/v1/events", { events: [acme, globexSigned, unknown, expired] }));
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual([res.body.accepted, res.body.unverified, res.body.rejected], [0, 2, 2]);
+  assert.deepEqual(res.body.rejections.map((r) => [r.index, r.code]), [[2, "UNKNOWN_PARTNER"], [3, "RECEIPT_EXPIRED"]]);
+  assert.deepEqual(res.body.unverifiedReasons.map((r) => [r.index, r.code]), [[0, "ATTESTATION_MISSING"], [1, "ATTESTATION_REQUIRED"]]);
+  assert.deepEqual((await edge.sql("SELECT partner, reason FROM unverified_events ORDER BY partner")).map((r) => [r.partner, r.reason]),
+    [["acme", "ATTESTATION_MISSING"], ["globex", "ATTESTATION_REQUIRED"]]);
+  assert.equal(await billable(edge, "acme") + await billable(edge, "globex"), 0);
 });
 
-test("CORS: partner origins only; an event from another partner's page is rejected", async (t) => {
+test("CORS: partner origins only; an event from another partner's page is rejected", needsEngine, async (t) => {
   const edge = await startEdge(t);
   const pre = await edge.fetch("/v1/events", { method: "OPTIONS", headers: { origin: ORIGINS.acme, "access-control-request-method": "POST" } });
   assert.equal(pre.status, 204);
@@ -132,12 +158,11 @@ test("CORS: partner origins only; an event from another partner's page is reject
   assert.equal(stranger.status, 403);
   assert.equal(stranger.headers.get("access-control-allow-origin"), null);
 
-  const fromAcme = event("impression", receipt("acme", "offer-1"));
-  const fromGlobexPage = event("impression", receipt("acme", "offer-2"));
-  const res = await edge.post("/v1/events", { events: [fromAcme] }, { origin: ORIGINS.acme });
+  const offers = await decided(edge);
+  const res = await edge.post("/v1/events", { events: [engagement("impression", offers[0])] }, { origin: ORIGINS.acme });
   assert.equal(res.headers.get("access-control-allow-origin"), ORIGINS.acme);
   assert.equal((await answer(res)).body.accepted, 1);
-  const cross = await answer(await edge.post("/v1/events", { events: [fromGlobexPage] }, { origin: ORIGINS.globex }));
+  const cross = await answer(await edge.post("/v1/events", { events: [engagement("impression", offers[1])] }, { origin: ORIGINS.globex }));
   assert.deepEqual(cross.body.rejections.map((r) => r.code), ["ORIGIN_NOT_ALLOWED"]);
   const evil = await edge.post("/v1/events", { events: [] }, { origin: "https://evil.test" });
   assert.equal(evil.headers.get("access-control-allow-origin"), null);
@@ -161,11 +186,12 @@ test("unknown routes and wrong methods answer JSON errors; GET / is an index of 
   assert.match(index.body.routes.events, /POST .*\/v1\/events$/);
   const missing = await answer(await edge.fetch("/v2/nothing"));
   assert.deepEqual([missing.status, missing.body.error.code], [404, "NOT_FOUND"]);
+  const demoBackend = await answer(await edge.fetch("/demo/partner/checkout-token", { method: "POST" }));
+  assert.deepEqual([demoBackend.status, demoBackend.body.error.code], [404, "NOT_FOUND"], "no demo backend without its binding");
   const wrong = await answer(await edge.fetch("/v1/events"));
   assert.deepEqual([wrong.status, wrong.body.error.code, wrong.headers.get("allow")], [405, "METHOD_NOT_ALLOWED", "POST"]);
   const unknown = await answer(await edge.fetch("/v1/bundles/initech"));
   assert.deepEqual([unknown.status, unknown.body.error.code], [404, "UNKNOWN_PARTNER"]);
-  assert.equal(RECEIPT_KEY.length, 32);
 });
 
 test("without the Rate Limiting binding a per-isolate token bucket limits each client", async (t) => {

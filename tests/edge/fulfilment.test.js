@@ -1,10 +1,11 @@
-// Fulfilment in real workerd: an accept with a sealed email → queue →
-// consumer opens it with the partner's key → exactly one confirmation email
-// in the outbox; the reminder fires once from a Durable Object alarm;
-// decline/close send nothing; partner A's key never opens B's request.
+// Fulfilment in real workerd: an attested accept (checkout token) with a
+// sealed email → queue → consumer opens it with the partner's key → exactly
+// one confirmation email in the outbox; the reminder fires once from a
+// Durable Object alarm; decline/close send nothing; partner A's key never
+// opens B's request. The attacks on fulfilment are in attacks.test.js.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, engagement, hasEngine, needsEngine, oe, poll, seed, startEdge } from "./harness.js";
+import { answer, checkoutToken, engagement, hasEngine, needsEngine, oe, poll, seed, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const EMAIL = "Ada.Lovelace@Example.com";
@@ -23,22 +24,23 @@ function engineFor(partner) {
   return engines[partner];
 }
 
-async function decideCoupon(edge, partner) {
-  const res = await answer(await edge.post("/v1/decide", { partner, placement: "confirmation", attributes: CONTEXT }));
+async function decideCoupon(edge, partner, token) {
+  const res = await answer(await edge.post("/v1/decide", { partner, placement: "confirmation", attributes: CONTEXT, checkoutToken: token }));
   assert.equal(res.status, 200, res.text);
   const coupon = res.body.placements[0].offers.find((o) => o.action.type === "coupon");
   assert.ok(coupon?.needsConfirmationEmail, "the test bundle's coupon offer needs a confirmation email");
   return coupon;
 }
 
-/** Decides, then reports an accept of the coupon carrying the sealed email. */
-async function accept(edge, partner, { sealWith = partner } = {}) {
-  const coupon = await decideCoupon(edge, partner);
+/** Decides for an attested order, then reports an accept of the coupon carrying the sealed email. */
+async function accept(edge, partner, { sealWith = partner, expect = 1 } = {}) {
+  const token = checkoutToken(partner, { email: EMAIL });
+  const coupon = await decideCoupon(edge, partner, token);
   const fulfilment = engineFor(sealWith).sealForFulfilment(EMAIL, coupon.receipt);
-  const e = engagement("accept", coupon, { fulfilment });
+  const e = engagement("accept", coupon, { fulfilment, checkout: token });
   const res = await answer(await edge.post("/v1/events", { events: [e] }));
-  assert.equal(res.body.accepted, 1, res.text);
-  return { coupon, event: e };
+  assert.equal(res.body.accepted, expect, res.text);
+  return { coupon, event: e, res };
 }
 
 const outbox = (edge, kind, decisionId) =>
@@ -60,7 +62,8 @@ test("an accept sends exactly one confirmation email with the rendered coupon, d
   const resent = await answer(await edge.post("/v1/events", { events: [event] }));
   assert.deepEqual([resent.body.accepted, resent.body.duplicate], [0, 1]);
   const queue = await edge.mf.getQueueProducer("FULFILMENT_QUEUE");
-  await queue.send({ partner: "acme", eventId: event.id, acceptedAtMs: Date.now(), request: event.fulfilment });
+  const redelivery = { partner: "acme", eventId: event.id, acceptedAtMs: Date.now(), request: event.fulfilment, order: "redelivered", eh: oe.attestedEmailHash("acme", EMAIL) };
+  await queue.send(redelivery);
   // A later accept as a marker: once its email is out, the redelivery was processed.
   const marker = await accept(edge, "acme");
   await poll(async () => (await outbox(edge, "confirmation", marker.coupon.receipt.decisionId)).length, "the marker email");
@@ -79,7 +82,7 @@ test("the reminder is sent once when its alarm fires", needsEngine, async (t) =>
   assert.ok(reminder.html.includes(coupon.action.code));
   // Redelivering the job neither re-sends the confirmation nor re-arms the reminder.
   const queue = await edge.mf.getQueueProducer("FULFILMENT_QUEUE");
-  await queue.send({ partner: "acme", eventId: event.id, acceptedAtMs: Date.now(), request: event.fulfilment });
+  await queue.send({ partner: "acme", eventId: event.id, acceptedAtMs: Date.now(), request: event.fulfilment, order: "redelivered", eh: oe.attestedEmailHash("acme", EMAIL) });
   const marker = await accept(edge, "acme");
   await poll(async () => (await outbox(edge, "reminder", marker.coupon.receipt.decisionId)).length, "the marker reminder");
   assert.equal((await outbox(edge, "reminder", decisionId)).length, 1);
@@ -99,7 +102,12 @@ test("decline and close never send an email", needsEngine, async (t) => {
 
 test("partner separation: a globex request sealed to acme's key is not opened and sends nothing", needsEngine, async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000" } });
-  const { coupon } = await accept(edge, "globex", { sealWith: "acme" });
+  const { coupon, res } = await accept(edge, "globex", { sealWith: "acme", expect: 0 });
+  assert.deepEqual(res.body.rejections.map((r) => r.code), ["SEAL_FAILED"], "refused at intake: globex's key does not open it");
+  // A job that reached the queue anyway (defence in depth) is recorded as failed, not sent.
+  const queue = await edge.mf.getQueueProducer("FULFILMENT_QUEUE");
+  const sealed = engineFor("acme").sealForFulfilment(EMAIL, coupon.receipt);
+  await queue.send({ partner: "globex", eventId: "job-1", acceptedAtMs: Date.now(), request: { ...sealed, partner: "globex" }, order: "o-1", eh: oe.attestedEmailHash("globex", EMAIL) });
   const [failure] = await poll(async () => {
     const rows = await edge.sql("SELECT partner, kind, code FROM fulfilment_failures");
     return rows.length ? rows : null;

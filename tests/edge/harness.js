@@ -15,8 +15,14 @@ export { oe, uploadBundle };
 export const hasEngine = typeof oe.Engine === "function";
 export const needsEngine = hasEngine ? {} : { skip: "pkg/ has no Engine yet" };
 
-/** The test edge's receipt key (public knowledge, tests only). */
+/** The test edge's master secret (public knowledge, tests only). */
 export const RECEIPT_KEY = new Uint8Array(32).fill(7);
+/** The partner backends' API secrets (server-to-server calls). */
+export const API_SECRETS = { acme: "acme-backend-secret-0123456789", globex: "globex-backend-secret-0123456789" };
+/** The receipt key id the test partners sign under (PARTNERS default). */
+export const RECEIPT_KID = "r1";
+/** Partner `partner`'s receipt MAC key under `kid`, derived as the edge derives it. */
+export const receiptKeyOf = (partner, kid = RECEIPT_KID) => oe.deriveReceiptKey(RECEIPT_KEY, partner, `receipt/${kid}`);
 export const ORIGINS = { acme: "https://shop.acme.test", globex: "https://globex.test" };
 export const BASE = "http://edge.test";
 
@@ -73,8 +79,8 @@ export function seed() {
 /** The PARTNERS config for the seeded partners. */
 export function partnersConfig(s = seed(), extra = {}) {
   return {
-    acme: { trust: s.acme.trust, origins: [ORIGINS.acme], ...extra.acme },
-    globex: { trust: s.globex.trust, origins: [ORIGINS.globex], ...extra.globex },
+    acme: { trust: s.acme.trust, origins: [ORIGINS.acme], checkoutKeys: s.acme.checkoutKeys, ...extra.acme },
+    globex: { trust: s.globex.trust, origins: [ORIGINS.globex], checkoutKeys: s.globex.checkoutKeys, ...extra.globex },
   };
 }
 
@@ -95,6 +101,8 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
       RECEIPT_KEY: Buffer.from(RECEIPT_KEY).toString("base64"),
       [fulfilmentSecretName("acme")]: s.acme.fulfilmentKey,
       [fulfilmentSecretName("globex")]: s.globex.fulfilmentKey,
+      API_SECRET_ACME: API_SECRETS.acme,
+      API_SECRET_GLOBEX: API_SECRETS.globex,
       ...vars,
     },
   }),
@@ -148,13 +156,17 @@ export function receipt(partner, offerId, overrides = {}) {
   };
 }
 
-/** An event for `rcpt` (signed with RECEIPT_KEY unless `signed: false`). */
-export function event(type, rcpt, { signed = true, key = RECEIPT_KEY, ...overrides } = {}) {
+/**
+ * An event for `rcpt`: signed with the partner's derived receipt key (kid
+ * `r1`) unless `signed: false` (a page's plain receipt) or another `key`.
+ */
+export function event(type, rcpt, { signed = true, key, ...overrides } = {}) {
+  const signedRcpt = { ...rcpt, kid: rcpt.kid ?? RECEIPT_KID };
   return {
     id: randomUUID(),
     type,
     partner: rcpt.partner,
-    receipt: signed ? oe.signReceipt(rcpt, key) : rcpt,
+    receipt: signed ? oe.signReceipt(signedRcpt, key ?? receiptKeyOf(rcpt.partner, signedRcpt.kid)) : rcpt,
     placement: rcpt.placement,
     offerId: rcpt.offerId,
     creativeId: rcpt.creativeId,
@@ -191,6 +203,17 @@ export async function answer(res) {
 
 /** base64url (no padding) of UTF-8 text. */
 export const b64url = (text) => Buffer.from(text, "utf8").toString("base64url");
+
+/**
+ * A checkout token of `partner` for `order` and `email`, minted with the
+ * CLI as the partner's backend would (options: sub, ttl, now).
+ */
+export function checkoutToken(partner, { order = `ORD-${randomBytes(4).toString("hex")}`, email = "ada.lovelace@example.com", ...rest } = {}) {
+  return seed()[partner].checkoutToken({ order, email, ...rest });
+}
+
+/** Headers of a call from `partner`'s backend (its API secret). */
+export const backend = (partner) => ({ authorization: `Bearer ${API_SECRETS[partner]}` });
 
 /** An event for a shown offer, as a host reports it with the edge's signed receipt. */
 export function engagement(type, offer, extra = {}) {
