@@ -5,16 +5,21 @@
 // state folder (scripts/demo lays it out):
 //   .state/edge/partners/<id>/trust.json           pinned trust config
 //   .state/edge/partners/<id>/keys/<id>-fulfilment.key   fulfilment private key (secret)
+//   .state/edge/partners/<id>/keys/*.pub           checkout public keys (kind "checkout") → checkoutKeys
+//   .state/edge/partners/<id>/keys/<id>-checkout.key     checkout private key: only the demo's
+//                                                   partner backend (PARTNER_BACKEND) reads it
 //   .state/edge/partners/<id>/bundle.signed.json   uploaded at start when it changed
 //   .state/edge/partners/<id>/origins.json         optional: extra allowed page origins
 //   .state/edge/secrets.json                       RECEIPT_KEY (generated once)
 // Usage: node scripts/edge.mjs [--state DIR] [--host 127.0.0.1] [--port 8787] [--rate-limit N]
+//        [--demo-partner ID]   whose backend answers /demo/partner/* (default: the first with a checkout key)
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
 import { edgeOptions, fulfilmentSecretName, root } from "./lib/edge.mjs";
+import { partnerBackend } from "./lib/partner-backend.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -22,6 +27,7 @@ const { values: args } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "8787" },
     "rate-limit": { type: "string", default: "600" },
+    "demo-partner": { type: "string" },
   },
 });
 const state = resolve(args.state);
@@ -45,7 +51,8 @@ for (const id of existsSync(partnersDir) ? readdirSync(partnersDir).sort() : [])
   if (!existsSync(trustPath)) continue;
   const originsPath = join(dir, "origins.json");
   const origins = existsSync(originsPath) ? JSON.parse(readFileSync(originsPath, "utf8")) : [];
-  partners[id] = { trust: JSON.parse(readFileSync(trustPath, "utf8")), origins: [...self, ...origins] };
+  partners[id] = { trust: JSON.parse(readFileSync(trustPath, "utf8")), origins: [...self, ...origins],
+    checkoutKeys: checkoutKeys(join(dir, "keys")) };
   const keyPath = join(dir, "keys", `${id}-fulfilment.key`);
   if (existsSync(keyPath)) vars[fulfilmentSecretName(id)] = readFileSync(keyPath, "utf8");
   const signed = join(dir, "bundle.signed.json");
@@ -56,14 +63,33 @@ if (!Object.keys(partners).length) {
   process.exit(1);
 }
 
-const mf = new Miniflare(edgeOptions({
+/** kid → base64 public key of every checkout key (`keygen --kind checkout`) in `keys`: all pinned, so kids can rotate. */
+function checkoutKeys(keys) {
+  const out = {};
+  for (const name of existsSync(keys) ? readdirSync(keys).filter((n) => n.endsWith(".pub")).sort() : []) {
+    const file = JSON.parse(readFileSync(join(keys, name), "utf8"));
+    if (file.kind === "checkout") out[file.keyid] = file.publicKey;
+  }
+  return out;
+}
+
+// The demo checkout's partner backend (mints checkout tokens with the private key).
+const checkoutKeyOf = (id) => join(partnersDir, id, "keys", `${id}-checkout.key`);
+const demoPartner = args["demo-partner"] ?? Object.keys(partners).find((id) => existsSync(checkoutKeyOf(id)));
+const options = edgeOptions({
   persistRoot: join(state, "data"),
   host: args.host,
   port,
   partners,
   rateLimit: Number(args["rate-limit"]),
   vars: { ...vars, BUNDLE_REFRESH_MS: "2000", EXPOSE_TRUST: "1" },
-}));
+});
+if (demoPartner && existsSync(checkoutKeyOf(demoPartner))) {
+  options.serviceBindings = { ...options.serviceBindings, PARTNER_BACKEND: partnerBackend({ partner: demoPartner, keyPath: checkoutKeyOf(demoPartner) }) };
+} else if (demoPartner) {
+  console.error(`no checkout key ${checkoutKeyOf(demoPartner)}: the demo checkout gets no checkout tokens (events stay unverified)`);
+}
+const mf = new Miniflare(options);
 let url;
 try {
   url = await mf.ready;
@@ -106,10 +132,11 @@ for (const [id, s] of Object.entries(after.partners)) {
 console.log(`
   GET  ${base}/                      index (www/ pages when present)
   GET  ${base}/v1/bundles/<partner>  verified signed bundle
-  POST ${base}/v1/decide             {"partner","placement","attributes","shopperId"?}
-  POST ${base}/v1/events             {"events":[...]}
+  POST ${base}/v1/decide             {"partner","placement","attributes","checkoutToken"?}
+  POST ${base}/v1/events             {"events":[...]}  (with a checkout token: may send a confirmation email)
   GET  ${base}/v1/status             bundle status per partner
-  GET  ${base}/v1/trust/<partner>    pinned trust config (demo pages read the public keys here)
+  GET  ${base}/v1/trust/<partner>    pinned trust config (demo pages read the public keys here)${options.serviceBindings?.PARTNER_BACKEND ? `
+  POST ${base}/demo/partner/checkout-token   {"email","order"?} → {"order","token"}: ${demoPartner}'s backend (demo)` : ""}
 `);
 const www = join(root, "www");
 if (existsSync(www)) {

@@ -2,6 +2,13 @@
 // snippet. The config (partner id, pinned trusted keys, URLs) comes from
 // /demo-config.json, written when the demo is seeded.
 //
+// Placing an order: the page asks the partner's backend for the order's
+// checkout token (POST /demo/partner/checkout-token, docs/ATTESTATION.md) and
+// hands it to the snippet, so the order's engagement is attested and may send
+// a confirmation email. Switching the shopper places a new order. Without the
+// backend the checkout still works: offers show, their events stay unverified.
+// (A real partner renders the token into its confirmation page instead.)
+//
 // URL parameters (for tests and demos): ?persona=ada|grace|alan|katherine,
 // ?hostEmail=0 (do not pass the email on accept: the placement asks for it),
 // ?config=/other-config.json.
@@ -22,9 +29,36 @@ const money = (n) => `$${Number(n).toFixed(2)}`;
 const params = new URLSearchParams(location.search);
 const hostGivesEmail = params.get("hostEmail") !== "0";
 
+const TOKEN_URL = "/demo/partner/checkout-token";
+
 let shopper = { ...(PERSONAS[params.get("persona")] ?? PERSONAS.ada) };
 let launcher = null;
 let selection = null;
+
+/** A new order number for the current shopper. */
+function newOrder() {
+  shopper.confirmationref = `DO-${String(100000 + Math.floor(Math.random() * 900000))}`;
+}
+
+/**
+ * The partner backend's checkout token for the current order (the shopper's
+ * email is the one attested), or undefined when there is no backend.
+ */
+async function placeOrder() {
+  try {
+    const res = await fetch(TOKEN_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: shopper.email, order: shopper.confirmationref }),
+      cache: "no-store",
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return (await res.json()).token;
+  } catch (e) {
+    console.warn(`demo: no checkout token (${e.message}); offers show, their events stay unverified`);
+    return undefined;
+  }
+}
 
 /** The order page itself: works whether or not offers load. */
 function renderOrder() {
@@ -77,14 +111,15 @@ function status(text) {
   document.getElementById("track-status").textContent = text;
 }
 
-async function showOffers() {
+/** Decides and renders offers for the current order; `checkoutToken` (a new order's) replaces the launcher's. */
+async function showOffers(checkoutToken) {
   if (selection) selection.destroy();
   selection = null;
   if (!launcher) return;
   const targets = { confirmation: "#offers" };
   const info = launcher.bundleInfo();
   if (info && info.placements.some((p) => p.id === "sidebar")) targets.sidebar = "#offers-sidebar";
-  selection = await launcher.selectPlacements({ attributes: attributes(), target: targets });
+  selection = await launcher.selectPlacements({ attributes: attributes(), target: targets, checkoutToken });
   selection
     .on("accept", async (offer) => {
       // Two-step PII: the email is handed over only now, after the shopper
@@ -108,9 +143,8 @@ function wire() {
     b.dataset.persona = id;
     b.textContent = `${p.firstname} ${p.lastname} · ${p.state} · ${money(p.amount)}`;
     b.addEventListener("click", () => {
-      shopper = { ...p, confirmationref: shopper.confirmationref };
-      renderOrder();
-      showOffers();
+      shopper = { ...p };
+      newShopperOrder();
     });
     presets.append(b);
   }
@@ -119,19 +153,32 @@ function wire() {
     const f = event.target.elements;
     shopper = { ...shopper, items: null };
     for (const name of ["firstname", "lastname", "email", "state", "amount", "paymenttype", "customertype"]) shopper[name] = f[name].value;
-    renderOrder();
-    showOffers();
+    newShopperOrder();
   });
 }
 
+let orders = 0;
+/** Another shopper checks out: a new order, its own token (null without a backend: none), new offers. */
+async function newShopperOrder() {
+  const mine = ++orders;
+  newOrder();
+  renderOrder();
+  delete document.documentElement.dataset.offersReady;
+  const token = await placeOrder();
+  if (mine !== orders) return; // a later switch won
+  await showOffers(token ?? null);
+  document.documentElement.dataset.offersReady = "true";
+}
+
 async function main() {
-  shopper.confirmationref = `DO-${String(100000 + Math.floor(Math.random() * 900000))}`;
+  newOrder();
   renderOrder();
   wire();
   try {
+    const token = placeOrder(); // in parallel with the config
     const res = await fetch(params.get("config") ?? "demo-config.json", { cache: "no-store" });
     const config = await res.json();
-    launcher = await OfferEdge.createLauncher(config);
+    launcher = await OfferEdge.createLauncher({ ...config, checkoutToken: await token });
     await showOffers();
   } catch {
     console.warn("demo: no demo-config.json (run scripts/demo); the checkout works without offers");

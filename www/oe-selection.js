@@ -30,13 +30,15 @@ function acceptedText(offer) {
 export class Selection {
   /** A selection with nothing in it (no bundle, no target, or a failure). */
   static empty() {
-    return new Selection(null, null, {});
+    return new Selection(null, null, {}, null);
   }
 
-  constructor(launcher, decision, request) {
+  /** `checkout`: the order's checkout token (already shape-checked) or null; every event carries it. */
+  constructor(launcher, decision, request, checkout) {
     this.launcher = launcher;
     this.decision = decision;
     this.request = request;
+    this.checkout = checkout;
     this.handlers = new Map();
     this.entries = new Map(); // offerId → {offer, placement}
     this.views = new Map(); // placement id → view
@@ -123,11 +125,26 @@ export class Selection {
 
   send(type, offer, fulfilment) {
     try {
-      const event = this.launcher.engine.event(type, offer, Date.now(), fulfilment ? { fulfilment } : {});
-      this.launcher.queue.push(event);
+      this.launcher.queue.push(this.event(type, offer, fulfilment));
     } catch (e) {
       warn(codeOf(e), `event not queued: ${messageOf(e)}`);
     }
+  }
+
+  /** The event, with the order's checkout token; one the engine refuses is dropped (the event still goes, unverified). */
+  event(type, offer, fulfilment) {
+    const engine = this.launcher.engine;
+    const options = fulfilment ? { fulfilment } : {};
+    if (this.checkout) {
+      try {
+        return engine.event(type, offer, Date.now(), { ...options, checkout: this.checkout });
+      } catch (e) {
+        if (codeOf(e) !== "TOKEN_INVALID") throw e;
+        warn("TOKEN_INVALID", `checkoutToken refused, events are sent without it: ${messageOf(e)}`);
+        this.checkout = null;
+      }
+    }
+    return engine.event(type, offer, Date.now(), options);
   }
 
   impression(offerId) {

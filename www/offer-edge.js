@@ -15,6 +15,12 @@
 // the page (the placement greets the shopper) and are never sent. The
 // plaintext email is used only after an accept of an offer that needs a
 // confirmation email, sealed in WASM to the partner's key (HPKE).
+//
+// Attestation: `checkoutToken` (createLauncher, or per selectPlacements call)
+// is the order's checkout token, minted by the partner's backend
+// (docs/ATTESTATION.md). Every event of the selection carries it; only such
+// events can trigger a confirmation email. The edge verifies it; the page
+// only checks its shape.
 import { renderPlacement } from "./placement.js";
 import { EventQueue } from "./oe-queue.js";
 import { BundleCache, KeyValue, base64 } from "./oe-storage.js";
@@ -23,6 +29,22 @@ import { codeOf, messageOf, warn } from "./oe-log.js";
 
 const PKG_URL = new URL("./pkg/browser.js", import.meta.url).href;
 const DAY_MS = 86_400_000;
+/** A JWS compact token: three base64url parts (docs/ATTESTATION.md); the edge allows 2,048 bytes. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const TOKEN_MAX_BYTES = 2048;
+
+/**
+ * The checkout token to send, or null (none given, or not shaped like one:
+ * warned once as TOKEN_INVALID and left out, so the events still go, unverified).
+ * A shape check only: the edge verifies the signature, partner and lifetime.
+ */
+function checkoutToken(value) {
+  if (value === undefined || value === null || value === "") return null;
+  // The shape is ASCII, so its length in characters is its size in bytes.
+  if (typeof value === "string" && value.length <= TOKEN_MAX_BYTES && TOKEN_SHAPE.test(value)) return value;
+  warn("TOKEN_INVALID", "checkoutToken is not a JWS compact token of at most 2048 bytes; events are sent without it");
+  return null;
+}
 
 
 const engines = new Map();
@@ -99,6 +121,7 @@ function options(o) {
     maxBundleAgeMs: Number.isFinite(o.maxBundleAgeMs) ? o.maxBundleAgeMs : 7 * DAY_MS,
     pkgUrl: o.pkgUrl ? abs(o.pkgUrl) : PKG_URL,
     flushDelayMs: Number.isFinite(o.flushDelayMs) ? o.flushDelayMs : 250,
+    checkoutToken: checkoutToken(o.checkoutToken),
   };
 }
 
@@ -300,7 +323,9 @@ class Launcher {
       });
       this.saveHistory(history);
       for (const w of decision.warnings ?? []) warn(w.code, w.message);
-      const selection = new Selection(this, decision, request);
+      // A token given with this call wins over the launcher's (null: none for this selection).
+      const token = request.checkoutToken !== undefined ? checkoutToken(request.checkoutToken) : this.o.checkoutToken;
+      const selection = new Selection(this, decision, request, token);
       this.selections.add(selection);
       selection.render(targets, renderPlacement);
       return selection;
@@ -336,7 +361,7 @@ const inert = {
 
 /**
  * `{partnerId, bundleUrl, trustedKeys: {keys, threshold}, collectorUrl,
- * bootstrapBundle?, maxBundleAgeMs?, pkgUrl?, flushDelayMs?}` → a launcher.
+ * bootstrapBundle?, maxBundleAgeMs?, pkgUrl?, flushDelayMs?, checkoutToken?}` → a launcher.
  * Never rejects: on any failure it warns and resolves to a launcher whose
  * selections are empty.
  */

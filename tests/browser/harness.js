@@ -1,7 +1,8 @@
 // Shared harness of the browser suites: a test partner seeded with the CLI
-// (real keys, real signed bundles), the backend serving www/ and collecting
-// events, and headless Chromium (playwright-core) with every request, console
-// message and dialog recorded.
+// (real keys, real signed bundles, a checkout key), the backend serving www/,
+// collecting events and minting checkout tokens (the partner's backend), and
+// headless Chromium (playwright-core) with every request, console message and
+// dialog recorded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { cli } from "../../scripts/lib/edge.mjs";
+import { partnerBackend } from "../../scripts/lib/partner-backend.mjs";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const PARTNER = "acme";
@@ -58,7 +60,8 @@ export function browserBundle(b) {
 
 let seeded;
 /**
- * The test partner: signing key, fulfilment key (X25519), trust, and
+ * The test partner: signing key, fulfilment key (X25519), checkout key
+ * (its backend's: signs checkout tokens), trust, and
  * `sign(version, {issuedAt, expiresAt, transform})` → signed bytes.
  */
 export function seed() {
@@ -71,6 +74,7 @@ export function seed() {
   mkdirSync(keys);
   run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-1`);
   run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-fulfilment`, "--kind", "fulfilment");
+  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-checkout`, "--kind", "checkout");
   run("trust", "--partner", PARTNER, "--pub", join(keys, `${PARTNER}-1.pub`), "-o", join(dir, "trust.json"));
   const sign = (version, { issuedAt, expiresAt, transform = browserBundle } = {}) => {
     const bundlePath = join(dir, `bundle.v${version}.json`);
@@ -89,8 +93,11 @@ export function seed() {
   const signed = sign(1);
   const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
   const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
+  const checkoutPub = JSON.parse(readFileSync(join(keys, `${PARTNER}-checkout.pub`), "utf8"));
   seeded = { dir, trust, sign, signed, draft, offers: { coupon, link, addToCart },
-    fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8") };
+    fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8"),
+    checkoutKeyPath: join(keys, `${PARTNER}-checkout.key`),
+    checkoutKeys: { [checkoutPub.keyid]: checkoutPub.publicKey } };
   return seeded;
 }
 
@@ -106,11 +113,13 @@ export function pageConfig(s = seed()) {
 }
 
 /**
- * The backend of the page (www/ + bundle + collector) with the test bundle
- * uploaded: the real local edge (worker.js in workerd via miniflare). Returns
- * `{url, setBundle(partner, bytes), events(), outbox()}`; `events()` →
- * stored events `{id, type, offerId, decisionId, hasFulfilment}`,
- * `outbox()` → confirmation emails `{to, subject}`.
+ * The backend of the page (www/ + bundle + collector + the partner's
+ * checkout-token backend) with the test bundle uploaded: the real local edge
+ * (worker.js in workerd via miniflare). Returns `{url, setBundle(partner,
+ * bytes), events(), outbox()}`; `events()` → stored events `{id, type,
+ * offerId, decisionId, order, hasFulfilment, stream}` (`stream`: "billable" |
+ * "unverified", with its `reason`), `outbox()` → emails `{to, subject, kind,
+ * decisionId, offerId}`.
  */
 export async function startBackend(t, { bundle } = {}) {
   const s = seed();
@@ -132,7 +141,7 @@ async function startRealEdge(s) {
     host: "127.0.0.1",
     port: 0,
     rateLimit: 100_000,
-    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
+    partners: { [PARTNER]: { trust: s.trust, origins: [], checkoutKeys: s.checkoutKeys } },
     vars: {
       RECEIPT_KEY: randomBytes(32).toString("base64"),
       [fulfilmentSecretName(PARTNER)]: s.fulfilmentKey,
@@ -140,6 +149,7 @@ async function startRealEdge(s) {
     },
   });
   options.assets = { ...options.assets, directory: assets };
+  options.serviceBindings = { ...options.serviceBindings, PARTNER_BACKEND: partnerBackend({ partner: PARTNER, keyPath: s.checkoutKeyPath }) };
   const mf = new Miniflare(options);
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");
@@ -154,10 +164,16 @@ async function startRealEdge(s) {
   return {
     url: url.origin,
     setBundle: (partner, bytes) => uploadBundle(mf, partner, new Uint8Array(bytes)),
-    events: async () => (await rows("SELECT id, type, offer_id, decision_id, has_fulfilment FROM events WHERE partner = ?"))
-      .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, hasFulfilment: r.has_fulfilment === 1 })),
-    outbox: async () => (await rows("SELECT to_addr, subject, kind FROM outbox WHERE partner = ?"))
-      .map((r) => ({ to: r.to_addr, subject: r.subject, kind: r.kind })),
+    events: async () => [
+      ...(await rows("SELECT id, type, offer_id, decision_id, order_ref, has_fulfilment FROM billable_events WHERE partner = ?"))
+        .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, order: r.order_ref,
+          hasFulfilment: r.has_fulfilment === 1, stream: "billable" })),
+      ...(await rows("SELECT id, type, offer_id, reason FROM unverified_events WHERE partner = ?"))
+        .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: null, order: null, hasFulfilment: false,
+          stream: "unverified", reason: r.reason })),
+    ],
+    outbox: async () => (await rows("SELECT to_addr, subject, kind, decision_id, offer_id FROM outbox WHERE partner = ?"))
+      .map((r) => ({ to: r.to_addr, subject: r.subject, kind: r.kind, decisionId: r.decision_id, offerId: r.offer_id })),
     close: async () => {
       await mf.dispose();
       rmSync(assets, { recursive: true, force: true });
@@ -181,13 +197,18 @@ export async function serveAtBundleUrl(context, bytes) {
 /** Every context's record in this process, for the plaintext-PII scan. */
 export const allRecords = [];
 
+/** The shop's own backend (the demo partner's): it placed the order, so it knows its shopper's email. */
+export const OWN_BACKEND = "/demo/partner/";
+
 /**
  * Asserts no request URL or body of `records` contains any of `secrets`
- * (as is, lower-cased or URL-encoded).
+ * (as is, lower-cased or URL-encoded), except requests to the shop's own
+ * backend (`OWN_BACKEND`): neither offer-edge nor anyone else gets them.
  */
 export function assertNoPlaintext(records, secrets) {
   const forms = secrets.flatMap((s) => [s, s.toLowerCase(), encodeURIComponent(s)]);
   for (const r of records.flatMap((x) => x.requests)) {
+    if (new URL(r.url).pathname.startsWith(OWN_BACKEND)) continue;
     for (const f of forms) {
       assert.ok(!r.url.includes(f), `request URL carries ${f}: ${r.url}`);
       assert.ok(!r.body.includes(f), `request body to ${r.url} carries ${f}`);
@@ -251,6 +272,11 @@ export async function waitForPlacement(page) {
     const host = document.querySelector("#offers [data-offer-edge-placement]");
     return host && host.shadowRoot && host.shadowRoot.querySelector(".oe-root:not([hidden])");
   }, null, { timeout: 15_000 });
+}
+
+/** Waits until the page's event queue is empty: every event it queued was acknowledged by the collector. */
+export function queueDrained(page) {
+  return poll(async () => (await page.evaluate((p) => localStorage.getItem(`offer-edge:${p}:queue`), PARTNER)) === null, "the event queue drained");
 }
 
 /** Polls `fn` until truthy. */
