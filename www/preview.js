@@ -44,7 +44,16 @@ const templates = templatePanel({
   current: () => active && { oe, bundle: active.bundle, context: persona.context(), now: simulatedNow() },
   useDraft: (bundle) => activateDraft(bundle, "the template check's edit"),
 });
-const schedule = debounce(() => decide(), 60);
+// A re-decision waits 60 ms for more edits; `data-pending` says one is due, so
+// a reader (or a test) can tell "decided for the current inputs" from "about to re-decide".
+const decideSoon = debounce(() => {
+  delete document.body.dataset.pending;
+  decide();
+}, 60);
+const schedule = () => {
+  document.body.dataset.pending = "true";
+  decideSoon();
+};
 
 // ---- Verification display -------------------------------------------------
 

@@ -4,18 +4,20 @@
 // audience, the cap and the decline suppression date.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assertNoProblems, openPreview, row, seed, settled, shownIn, startServer } from "./harness.js";
+import { assertNoProblems, openPreview, row, seed, settled, shownIn, startServer, waitForRow } from "./harness.js";
 
 const NY_RULE = JSON.stringify({ "!": { in: [{ var: "state" }, ["NY", "NJ"]] } });
 const noAudiences = (o) => !o.audiences.include.length && !o.audiences.exclude.length;
 const placementOf = (o) => o.placements[0] ?? "confirmation";
 
-/** Picks a persona from the select by its visible name and waits for the new decision. */
+/**
+ * Picks a persona from the select by its visible name and waits until the
+ * page shows the decision for it (the change schedules a re-decision at once:
+ * `settled` waits until none is due and every frame shows the latest).
+ */
 async function choosePersona(page, prefix) {
-  const before = await page.locator("body").getAttribute("data-decision");
   const value = await page.locator("#persona-select option").evaluateAll((opts, p) => opts.find((o) => o.textContent.startsWith(p)).value, prefix);
   await page.selectOption("#persona-select", value);
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
   return settled(page);
 }
 
@@ -55,8 +57,7 @@ test("persona changes update the placements and the table: state rule, suppressi
 
   // Editing one field re-decides: Grace moves to CA, the state rule passes.
   await page.fill("#p-state", "CA");
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, graceDecision);
-  await settled(page);
+  assert.notEqual(await settled(page), graceDecision);
   assert.notEqual((await row(page, nyOffer.id, placementOf(nyOffer))).kind, "ruleFalse");
   // The verdict filter and text filter narrow the table.
   await page.selectOption("#explain-verdict", "ineligible");
@@ -70,17 +71,15 @@ test("declining in the placement suppresses the offer with its date; impressions
   const { bundle } = seed();
   const { url } = await startServer(t);
   const { page, problems } = await openPreview(t, url);
-  let decision = await settled(page);
+  await settled(page);
   const [declined] = await shownIn(page, "confirmation", "desktop");
   const nowIso = await page.evaluate(() => new Date(document.getElementById("now-input").value).toISOString().slice(0, 19));
 
   // Decline inside the rendered placement (the snippet's component, desktop frame).
   await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='desktop']")
     .locator(`button[data-action='decline'][data-offer-id='${declined}']`).click();
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, decision);
-  decision = await settled(page);
-  const r = await row(page, declined, "confirmation");
-  assert.equal(r.kind, "suppressedAfterDecline");
+  // The frame posts the click to the page: wait for the decline's effect, not for "a new decision".
+  const r = await waitForRow(page, declined, "confirmation", (x) => x.kind === "suppressedAfterDecline", `${declined} suppressed after its decline`);
   assert.match(r.message, new RegExp(`^suppressed after decline on ${nowIso}(\\.000)?Z until \\d{4}-`));
   assert.match(r.detail, /^declined \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC; may show again .* \(in (7|14|30) d\)$/);
   assert.ok(!(await shownIn(page, "confirmation", "desktop")).includes(declined));
@@ -100,10 +99,9 @@ test("declining in the placement suppresses the offer with its date; impressions
   await page.selectOption("#history-type", "impression");
   await page.fill("#history-offer", capped);
   for (let i = 0; i < smallest; i++) await page.click("#history-add");
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, decision);
-  await settled(page);
-  const c = await row(page, capped, "confirmation");
-  assert.equal(c.kind, "capped", c.message);
+  // Each click re-decides (debounced): the first new decision may count fewer than `smallest`.
+  // Wait for the decision that counts them all.
+  const c = await waitForRow(page, capped, "confirmation", (x) => x.kind === "capped", `${capped} capped after ${smallest} impressions`);
   const m = /^capped by (offer|campaign|advertiser) (\d+)\/(\w+) \(seen (\d+)\)$/.exec(c.message);
   assert.ok(m, c.message);
   assert.ok(offer.caps.some((cap) => cap.scope === m[1] && cap.max === Number(m[2]) && cap.window === m[3]), c.message);
@@ -122,8 +120,7 @@ test("a pasted JSON persona decides (raw email hashed); a saved persona keeps on
   const before = await settled(page);
   await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Grace@Example.com ", state: "NJ", amount: 20, custom: { segment: "vip" } }));
   await page.click("#persona-json-apply");
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
-  await settled(page);
+  assert.notEqual(await settled(page), before);
   assert.match((await row(page, nyOffer.id, placementOf(nyOffer))).message, /\(saw state="NJ"\)$/);
   assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience", "the email is normalized and hashed");
   const context = JSON.parse(await page.inputValue("#persona-json"));

@@ -132,23 +132,53 @@ export async function openPreview(t, baseUrl, { viewport = { width: 1280, height
   return { page, problems };
 }
 
-/** Waits until every placement frame shows the page's latest decision; returns its id. */
+/**
+ * Waits until the page shows the decision for its current inputs (no
+ * re-decision is due: `data-pending` unset) in every placement frame; returns
+ * the decision's render token.
+ */
 export async function settled(page) {
   return page.waitForFunction(() => {
     const id = document.body.dataset.decision;
     const frames = [...document.querySelectorAll("#placements iframe")];
-    return id && frames.length > 0 && frames.every((f) => f.dataset.decision === id) ? id : false;
+    return !document.body.dataset.pending && id && frames.length > 0 && frames.every((f) => f.dataset.decision === id) ? id : false;
   }, null, { timeout: 30_000 }).then((h) => h.jsonValue());
 }
 
-/** The table row of `offerId` in `placement`: {verdict, kind, message, detail}. */
-export async function row(page, offerId, placement) {
+/**
+ * One read of the page: whether it is settled (as `settled`) and the table
+ * row of `offerId` in `placement` ({verdict, kind, message, detail} or null).
+ */
+function snapshot(page, offerId, placement) {
   return page.evaluate(([o, p]) => {
+    const id = document.body.dataset.decision;
+    const frames = [...document.querySelectorAll("#placements iframe")];
+    const ready = Boolean(!document.body.dataset.pending && id && frames.length > 0 && frames.every((f) => f.dataset.decision === id));
     const tr = [...document.querySelectorAll("#explain-rows tr")].find((r) => r.dataset.offer === o && r.dataset.placement === p);
-    if (!tr) return null;
-    return { verdict: tr.dataset.verdict, kind: tr.dataset.kind, message: tr.querySelector(".message").textContent,
-      detail: tr.querySelector(".detail")?.textContent ?? "" };
+    return { ready, row: tr ? { verdict: tr.dataset.verdict, kind: tr.dataset.kind, message: tr.querySelector(".message").textContent,
+      detail: tr.querySelector(".detail")?.textContent ?? "" } : null };
   }, [offerId, placement]);
+}
+
+/** The table row of `offerId` in `placement`: {verdict, kind, message, detail}, or null. */
+export async function row(page, offerId, placement) {
+  return (await snapshot(page, offerId, placement)).row;
+}
+
+/**
+ * Waits until the page is settled and the table row of `offerId` in
+ * `placement` satisfies `ok(row)` — the state an assertion needs, never just
+ * "the decision changed" (one edit of several, or a re-decision already due,
+ * changes it too). Returns the row.
+ */
+export async function waitForRow(page, offerId, placement, ok, what, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await snapshot(page, offerId, placement);
+    if (last.ready && last.row && ok(last.row)) return last.row;
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Offer ids shown in `placement` at `width` ("mobile" | "desktop"), read from inside the frame's shadow root. */

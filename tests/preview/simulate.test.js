@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, assertNoProblems, openPreview, root, seed, settled, shownIn, startServer } from "./harness.js";
+import { ARTIFACTS, assertNoProblems, openPreview, root, seed, settled, shownIn, startServer, waitForRow } from "./harness.js";
 
 // Each offer's shown rate over 1,000 seeded decisions vs the mean propensity
 // the engine logged when it showed it. Sampling error of a rate is at most
@@ -100,11 +100,9 @@ test("keyboard: every control is labelled and reachable; desktop screenshot", as
 
   // For the screenshot: a decline (history, the would-be-sent events, a suppressed row) and a simulation.
   const [first] = await shownIn(page, "confirmation", "desktop");
-  const before = await page.locator("body").getAttribute("data-decision");
   await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='desktop']")
     .locator(`button[data-action='decline'][data-offer-id='${first}']`).click();
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
-  await settled(page);
+  await waitForRow(page, first, "confirmation", (r) => r.kind === "suppressedAfterDecline", `${first} suppressed after its decline`);
   await page.click("#simulate");
   await page.waitForSelector("#sim-results[data-state='done'] .sim-placement", { timeout: 120_000 });
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -126,15 +124,13 @@ test("once loaded, the preview itself makes no request: persona, engagement, sim
   await settled(page);
   const requests = [];
   page.on("request", (r) => requests.push(new URL(r.url()).pathname));
-  let before = await page.locator("body").getAttribute("data-decision");
   await page.fill("#p-state", "NY");
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
   await settled(page);
   const [first] = await shownIn(page, "confirmation", "desktop");
-  before = await page.locator("body").getAttribute("data-decision");
   await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='mobile']")
     .locator(`button[data-action='accept'][data-offer-id='${first}']`).click();
-  await page.waitForFunction((b) => document.body.dataset.decision !== b, before);
+  // The frame posts the click to the page, which logs the event and re-decides in one step.
+  await page.waitForSelector("#event-log li[data-type='accept']", { state: "attached" });
   await settled(page);
   assert.equal(await page.locator("#event-log li[data-type='accept']").count(), 1);
   await page.click("#simulate");
