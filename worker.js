@@ -8,11 +8,11 @@
 //                                → Decision with signed receipts
 //   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB)
 //                                → {accepted, duplicate, rejected, unverified, rejections, unverifiedReasons, fulfilment}
-//   GET  /v1/status              per-partner bundle status
+//   GET  /v1/status              per-partner bundle status (operators: ADMIN_TOKEN bearer)
 //   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
 //   *    /demo/partner/…         the local demo's partner backend (only when the PARTNER_BACKEND
 //                                service binding exists: scripts/edge.mjs; never in production)
-import { anyPartnerOrigin, intSetting, partnerOr404, partners } from "./edge/config.js";
+import { anyPartnerOrigin, intSetting, isAdmin, partnerOr404, partners } from "./edge/config.js";
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
@@ -83,7 +83,9 @@ async function route(request, env, url) {
     return handleEvents(request, env);
   }
   if (pathname === "/v1/status" && method === "GET") {
-    return json({ partners: Object.fromEntries([...partners(env).keys()].map((p) => [p, bundleStatus(p)])) });
+    // Operators only: versions, hashes and refusal messages of every partner.
+    if (!isAdmin(env, request)) throw new HttpError(401, "ADMIN_REQUIRED", "GET /v1/status needs the ADMIN_TOKEN bearer token");
+    return json({ partners: Object.fromEntries([...partners(env).keys()].map((p) => [p, bundleStatus(p)])) }, 200, { "cache-control": "no-store" });
   }
   if (pathname.startsWith("/demo/partner/") && env.PARTNER_BACKEND) {
     // The demo's stand-in for a partner's own backend (it holds the

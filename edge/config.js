@@ -121,6 +121,20 @@ export function masterKey(env) {
   return key;
 }
 
+/** Constant-time equality of two strings' UTF-8 bytes. */
+export function sameSecret(given, want) {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(want);
+  return a.length === b.length && crypto.subtle.timingSafeEqual(a, b);
+}
+
+/** Whether the request carries the operators' `ADMIN_TOKEN` (≥ 16 bytes; unset: nobody is admin). */
+export function isAdmin(env, request) {
+  const token = env.ADMIN_TOKEN;
+  const header = request.headers.get("authorization") || "";
+  return typeof token === "string" && token.length >= 16 && header.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), token);
+}
+
 /** Name of the secret holding partner `id`'s backend API secret (server-to-server calls). */
 export function apiSecretName(id) {
   return `API_SECRET_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;

@@ -6,14 +6,27 @@
 //   bundle:<partner>  the latest upload (scripts/upload-bundle, or
 //                     `wrangler kv key put --binding BUNDLES bundle:<partner> --path signed.json`)
 //   good:<partner>    the last upload that verified (written by the worker)
-//   state:<partner>   {partner, lastVersion} from Engine.exportState (rollback floor)
+//   state:<partner>   {partner, lastVersion, sha256, mac}: the rollback floor and the SHA-256 of
+//                     the good bytes it belongs to, MACed with the partner's state key
 // A failed upload never replaces what is served: the Engine keeps the
 // previous bundle active on a failed load, and the worker keeps the
 // previous bytes, ETag and version with it.
+//
+// The rollback floor is only ever raised by this worker after a bundle
+// verified, and it is authenticated: a cold isolate applies the floor
+// BEFORE it loads `good:`, and serves `good:` only when the MACed state
+// names exactly those bytes. A forged or unreadable state is refused and
+// reported (STATE_INVALID) and `good:` is not served until an upload
+// verifies; a `good:` that is not the state's (a stale copy under a higher
+// floor, or a partial write) is refused and reported (STALE_GOOD), and the
+// upload in `bundle:` (which verifies against the floor) takes over. The
+// state is written before `good:`, so a write cut in half leaves the pair
+// inconsistent in the safe direction.
 import * as oe from "../pkg/workerd.js";
 import { intSetting, partnerOr404 } from "./config.js";
 import { HttpError } from "./http.js";
-import { sha256Hex } from "./util.js";
+import { partnerKey } from "./keys.js";
+import { fromBase64, hmac, hmacVerify, sha256Hex, toBase64Url, utf8 } from "./util.js";
 
 /** partner id → entry; per isolate. */
 const entries = new Map();
@@ -62,22 +75,58 @@ async function tryLoad(entry, bytes, sha, nowMs) {
   }
 }
 
+const STATE_DOMAIN = "offer-edge/bundle-state/v1";
+const stateKey = (env, partner) => partnerKey(env, partner, "v1", "state");
+const stateMessage = (s) => utf8(`${STATE_DOMAIN}\n${s.partner}\n${s.lastVersion}\n${s.sha256}`);
+
+/** The MACed state record for `partner` at `lastVersion` with good bytes `sha256`. */
+async function signedState(env, partner, lastVersion, sha256) {
+  const state = { partner, lastVersion, sha256 };
+  return { ...state, mac: toBase64Url(await hmac(stateKey(env, partner), stateMessage(state))) };
+}
+
+/** The state record if it is this partner's and its MAC verifies, else null. */
+async function verifiedState(env, partner, state) {
+  if (!state || typeof state !== "object" || state.partner !== partner || !Number.isSafeInteger(state.lastVersion)
+    || typeof state.sha256 !== "string" || typeof state.mac !== "string") return null;
+  try {
+    const mac = fromBase64(state.mac);
+    return mac.length === 32 && (await hmacVerify(stateKey(env, partner), stateMessage(state), mac)) ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+function refuseStored(entry, code, message, nowMs) {
+  entry.lastError = { code, message, sha256: null, at: new Date(nowMs).toISOString() };
+  console.warn(`stored bundle state for ${entry.partner} refused (${code}): ${message}`);
+}
+
 async function coldStart(env, entry, nowMs) {
   const kv = env.BUNDLES;
-  const good = await kv.get(`good:${entry.partner}`, "arrayBuffer");
-  if (good) {
-    const bytes = new Uint8Array(good);
-    await tryLoad(entry, bytes, await sha256Hex(bytes), nowMs);
+  const [state, good] = await Promise.all([
+    kv.get(`state:${entry.partner}`, "json").catch(() => ({ unreadable: true })),
+    kv.get(`good:${entry.partner}`, "arrayBuffer"),
+  ]);
+  if (state === null) {
+    if (good) refuseStored(entry, "STALE_GOOD", "a last-good copy without its state: not served until an upload verifies", nowMs);
+    return;
   }
-  const state = await kv.get(`state:${entry.partner}`, "json");
-  if (state && state.partner === entry.partner) {
-    try {
-      entry.engine.importState(state);
-    } catch (e) {
-      if (!isOfferEdgeError(e)) throw e;
-      console.warn(`state for ${entry.partner} refused (${e.code})`);
-    }
+  const floor = await verifiedState(env, entry.partner, state);
+  if (!floor) {
+    refuseStored(entry, "STATE_INVALID", "the stored rollback state does not verify: not trusted, last-good copy not served", nowMs);
+    return;
   }
+  // The floor first: a `good:` below it can never load.
+  entry.engine.importState({ partner: floor.partner, lastVersion: floor.lastVersion });
+  if (!good) return;
+  const bytes = new Uint8Array(good);
+  const sha = await sha256Hex(bytes);
+  if (sha !== floor.sha256) {
+    refuseStored(entry, "STALE_GOOD", `the last-good copy is not the one the state names (version ${floor.lastVersion})`, nowMs);
+    return;
+  }
+  await tryLoad(entry, bytes, sha, nowMs);
 }
 
 async function refresh(env, entry, nowMs) {
@@ -90,13 +139,12 @@ async function refresh(env, entry, nowMs) {
   // are uploaded again are re-checked (and refused as a rollback).
   if (sha === entry.sha || (entry.seen.has(sha) && entry.seen.get(sha) !== "LOADED")) return;
   if (await tryLoad(entry, bytes, sha, nowMs)) {
-    // Persist the new last-good bytes and the rollback floor for the next
+    // Persist the rollback floor, then the new last-good bytes, for the next
     // isolate (awaited: a new bundle is rare, and losing it would let a
-    // cold isolate fall back to an older one).
-    await Promise.all([
-      env.BUNDLES.put(`good:${entry.partner}`, bytes),
-      env.BUNDLES.put(`state:${entry.partner}`, JSON.stringify(entry.engine.exportState())),
-    ]);
+    // cold isolate fall back to an older one). State first: see the top.
+    const { lastVersion } = entry.engine.exportState();
+    await env.BUNDLES.put(`state:${entry.partner}`, JSON.stringify(await signedState(env, entry.partner, lastVersion, sha)));
+    await env.BUNDLES.put(`good:${entry.partner}`, bytes);
   }
 }
 

@@ -6,13 +6,12 @@
 // `receiptKid` in PARTNERS, the old one kept in `acceptReceiptKids` for the
 // overlap), and no partner's key ever verifies another partner's MAC.
 import { oe } from "./engine.js";
-import { apiSecretName, masterKey } from "./config.js";
+import { apiSecretName, masterKey, sameSecret } from "./config.js";
 import { HttpError } from "./http.js";
-import { utf8 } from "./util.js";
 
 const derived = new Map();
 
-/** The MAC key of `partner` under `kid` for `purpose` ("receipt" | "cookie"). */
+/** The MAC key of `partner` under `kid` for `purpose` ("receipt" | "cookie" | "state"). */
 export function partnerKey(env, partner, kid, purpose) {
   const master = masterKey(env);
   const name = `${partner}\n${purpose}/${kid}`;
@@ -45,10 +44,7 @@ export function isPartnerBackend(env, request, partner) {
   const secret = env[apiSecretName(partner.id)];
   const header = request.headers.get("authorization") || "";
   if (typeof secret !== "string" || secret.length < 16 || !header.startsWith("Bearer ")) return false;
-  const given = utf8(header.slice(7).trim());
-  const want = utf8(secret);
-  if (given.length !== want.length) return false;
-  return crypto.subtle.timingSafeEqual(given, want);
+  return sameSecret(header.slice(7).trim(), secret);
 }
 
 /**

@@ -10,7 +10,7 @@
 //                                                   partner backend (PARTNER_BACKEND) reads it
 //   .state/edge/partners/<id>/bundle.signed.json   uploaded at start when it changed
 //   .state/edge/partners/<id>/origins.json         optional: extra allowed page origins
-//   .state/edge/secrets.json                       RECEIPT_KEY (generated once)
+//   .state/edge/secrets.json                       RECEIPT_KEY, ADMIN_TOKEN (generated once)
 // Usage: node scripts/edge.mjs [--state DIR] [--host 127.0.0.1] [--port 8787] [--rate-limit N]
 //        [--demo-partner ID]   whose backend answers /demo/partner/* (default: the first with a checkout key)
 import { randomBytes } from "node:crypto";
@@ -40,6 +40,11 @@ if (!existsSync(secretsPath)) {
   writeFileSync(secretsPath, JSON.stringify({ RECEIPT_KEY: randomBytes(32).toString("base64") }, null, 2), { mode: 0o600 });
 }
 const vars = JSON.parse(readFileSync(secretsPath, "utf8"));
+// State folders from before GET /v1/status needed an operator token get one now.
+if (!vars.ADMIN_TOKEN) {
+  vars.ADMIN_TOKEN = randomBytes(24).toString("base64url");
+  writeFileSync(secretsPath, JSON.stringify(vars, null, 2), { mode: 0o600 });
+}
 
 const self = [`http://${args.host}:${port}`, `http://localhost:${port}`];
 const partners = {};
@@ -122,7 +127,7 @@ for (const id of Object.keys(partners)) {
   if (!res.ok) problems[id] = (await res.json()).error;
   else await res.arrayBuffer();
 }
-const after = await (await fetch(`${base}/v1/status`)).json();
+const after = await (await fetch(`${base}/v1/status`, { headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` } })).json();
 console.log(`\noffer-edge local edge (workerd) on ${base}  — state in ${state}/data`);
 for (const [id, s] of Object.entries(after.partners)) {
   const why = s.lastError ?? problems[id];
@@ -134,7 +139,7 @@ console.log(`
   GET  ${base}/v1/bundles/<partner>  verified signed bundle
   POST ${base}/v1/decide             {"partner","placement","attributes","checkoutToken"?}
   POST ${base}/v1/events             {"events":[...]}  (with a checkout token: may send a confirmation email)
-  GET  ${base}/v1/status             bundle status per partner
+  GET  ${base}/v1/status             bundle status per partner (Authorization: Bearer <ADMIN_TOKEN of ${secretsPath}>)
   GET  ${base}/v1/trust/<partner>    pinned trust config (demo pages read the public keys here)${options.serviceBindings?.PARTNER_BACKEND ? `
   POST ${base}/demo/partner/checkout-token   {"email","order"?} → {"order","token"}: ${demoPartner}'s backend (demo)` : ""}
 `);

@@ -1,13 +1,15 @@
 // GET /v1/bundles/:partner in real workerd: only bytes that verified with
 // the partner's pinned trust are served; a tampered, rolled-back or foreign
-// upload leaves the last good bundle served, also after a restart.
+// upload leaves the last good bundle served, also after a restart; the
+// stored rollback floor is authenticated and applied before anything is
+// served (a forged floor, a stale last-good copy, a half-done write).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { answer, needsEngine, seed, startEdge, uploadBundle } from "./harness.js";
+import { admin, answer, needsEngine, seed, startEdge, uploadBundle } from "./harness.js";
 
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
@@ -63,7 +65,7 @@ test("a tampered upload, a rollback and another partner's bundle never replace t
   let res = await served(first);
   assert.equal(res.status, 200);
   assert.deepEqual(res.bytes, s.acme.signed, "still the last good bytes");
-  const status = (await answer(await first.fetch("/v1/status"))).body.partners.acme;
+  const status = (await answer(await first.fetch("/v1/status", { headers: admin }))).body.partners.acme;
   assert.equal(status.version, 1);
   assert.equal(status.lastError.code, "DIGEST_MISMATCH");
   await first.dispose();
@@ -82,7 +84,7 @@ test("a tampered upload, a rollback and another partner's bundle never replace t
   await uploadBundle(second.mf, "acme", s.acme.signed); // rollback to v1
   res = await served(second);
   assert.equal(res.headers.get("x-bundle-version"), "2");
-  assert.equal((await answer(await second.fetch("/v1/status"))).body.partners.acme.lastError.code, "VERSION_ROLLBACK");
+  assert.equal((await answer(await second.fetch("/v1/status", { headers: admin }))).body.partners.acme.lastError.code, "VERSION_ROLLBACK");
 
   await uploadBundle(second.mf, "acme", s.globex.signed); // another partner's genuine bundle
   res = await served(second);
@@ -101,4 +103,84 @@ test("the singular /v1/bundle/:partner is an alias; the trust route exists only 
   const trust = await answer(await demo.fetch("/v1/trust/acme"));
   assert.deepEqual(trust.body, s.acme.trust);
   assert.equal((await answer(await demo.fetch("/v1/trust/initech"))).body.error.code, "UNKNOWN_PARTNER");
+});
+
+/** An edge on `persistRoot` that has accepted `versions` in order (so KV holds its MACed state and good copy). */
+async function accepted(t, persistRoot, ...versions) {
+  const edge = await startEdge(t, { persistRoot, upload: false });
+  for (const bytes of versions) {
+    await uploadBundle(edge.mf, "acme", bytes);
+    assert.equal((await served(edge)).status, 200);
+  }
+  return edge;
+}
+
+const statusOf = async (edge) => (await answer(await edge.fetch("/v1/status", { headers: admin }))).body.partners.acme;
+
+test("a forged rollback floor is refused: it neither freezes the partner nor lets an old copy be served", needsEngine, async (t) => {
+  const s = seed();
+  const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-floor-"));
+  t.after(() => rmSync(persistRoot, { recursive: true, force: true }));
+  const v2 = s.acme.sign(2);
+  const first = await accepted(t, persistRoot, s.acme.signed, v2);
+  const kv = await first.mf.getKVNamespace("BUNDLES");
+  // Whoever can write KV sets the floor to 2^53 - 1 and puts v1 back as the last good copy.
+  const state = JSON.parse(await kv.get("state:acme"));
+  await kv.put("state:acme", JSON.stringify({ ...state, lastVersion: Number.MAX_SAFE_INTEGER }));
+  await kv.put("good:acme", s.acme.signed);
+  await kv.delete("bundle:acme");
+  await first.dispose();
+
+  const second = await startEdge(t, { persistRoot, upload: false });
+  const res = await answer(await second.fetch("/v1/bundles/acme"));
+  assert.deepEqual([res.status, res.body.error.code], [404, "NO_BUNDLE"], "nothing stored is trusted: v1 is not served");
+  assert.equal((await statusOf(second)).lastError.code, "STATE_INVALID");
+  // The next genuine upload is accepted: the forged floor froze nothing.
+  const v3 = s.acme.sign(3);
+  await uploadBundle(second.mf, "acme", v3);
+  const after = await served(second);
+  assert.equal(after.headers.get("x-bundle-version"), "3");
+  assert.deepEqual(after.bytes, v3);
+});
+
+test("a stale last-good copy under a higher floor (or a half-done write) is refused and reported; the upload takes over", needsEngine, async (t) => {
+  const s = seed();
+  const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-stale-"));
+  t.after(() => rmSync(persistRoot, { recursive: true, force: true }));
+  const v2 = s.acme.sign(2);
+  const first = await accepted(t, persistRoot, s.acme.signed, v2);
+  const kv = await first.mf.getKVNamespace("BUNDLES");
+  // The state says v2; good: holds v1 (a stale copy, or the state write landed and the good write did not).
+  await kv.put("good:acme", s.acme.signed);
+  await kv.delete("bundle:acme");
+  await first.dispose();
+
+  const second = await startEdge(t, { persistRoot, upload: false });
+  assert.equal((await served(second)).status, 404, "v1 is never served under the v2 floor");
+  assert.equal((await statusOf(second)).lastError.code, "STALE_GOOD");
+  // Replaying v1 as an upload is a rollback: the floor held even though the copy was refused.
+  await uploadBundle(second.mf, "acme", s.acme.signed);
+  assert.equal((await served(second)).status, 404);
+  assert.equal((await statusOf(second)).lastError.code, "VERSION_ROLLBACK");
+  await uploadBundle(second.mf, "acme", v2);
+  const res = await served(second);
+  assert.equal(res.headers.get("x-bundle-version"), "2");
+  // And the pair is consistent again for the next cold isolate.
+  await second.dispose();
+  const third = await startEdge(t, { persistRoot, upload: false });
+  await (await third.mf.getKVNamespace("BUNDLES")).delete("bundle:acme");
+  assert.deepEqual((await served(third)).bytes, v2);
+});
+
+test("GET /v1/status is for operators only", needsEngine, async (t) => {
+  const edge = await startEdge(t);
+  await served(edge);
+  for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: "Basic x" }]) {
+    const res = await answer(await edge.fetch("/v1/status", { headers }));
+    assert.deepEqual([res.status, res.body.error.code], [401, "ADMIN_REQUIRED"]);
+    assert.ok(!res.text.includes("acme"), "nothing about partners leaks");
+  }
+  const ok = await answer(await edge.fetch("/v1/status", { headers: admin }));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.partners.acme.version, 1);
 });

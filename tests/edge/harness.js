@@ -19,6 +19,9 @@ export const needsEngine = hasEngine ? {} : { skip: "pkg/ has no Engine yet" };
 export const RECEIPT_KEY = new Uint8Array(32).fill(7);
 /** The partner backends' API secrets (server-to-server calls). */
 export const API_SECRETS = { acme: "acme-backend-secret-0123456789", globex: "globex-backend-secret-0123456789" };
+/** The operators' token for GET /v1/status. */
+export const ADMIN_TOKEN = "operator-token-0123456789abcdef";
+export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** The receipt key id the test partners sign under (PARTNERS default). */
 export const RECEIPT_KID = "r1";
 /** Partner `partner`'s receipt MAC key under `kid`, derived as the edge derives it. */
@@ -101,6 +104,7 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
       RECEIPT_KEY: Buffer.from(RECEIPT_KEY).toString("base64"),
       [fulfilmentSecretName("acme")]: s.acme.fulfilmentKey,
       [fulfilmentSecretName("globex")]: s.globex.fulfilmentKey,
+      ADMIN_TOKEN,
       API_SECRET_ACME: API_SECRETS.acme,
       API_SECRET_GLOBEX: API_SECRETS.globex,
       ...vars,
