@@ -12,7 +12,7 @@
 //   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
 //   *    /demo/partner/…         the local demo's partner backend (only when the PARTNER_BACKEND
 //                                service binding exists: scripts/edge.mjs; never in production)
-import { anyPartnerOrigin, intSetting, isAdmin, partnerOr404, partners } from "./edge/config.js";
+import { anyPartnerOrigin, checkDeployment, intSetting, isAdmin, partnerOr404, partners } from "./edge/config.js";
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
@@ -104,6 +104,7 @@ export default {
     if (request.method === "OPTIONS") return preflight(origin, allowed);
     let response;
     try {
+      checkDeployment(env);
       response = await route(request, env, url);
     } catch (e) {
       response = errorResponse(e);
@@ -112,6 +113,7 @@ export default {
   },
 
   async queue(batch, env) {
+    checkDeployment(env); // throws: the batch is retried once the deployment is fixed
     await handleQueue(batch, env);
   },
 

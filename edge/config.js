@@ -115,10 +115,36 @@ export function masterKey(env) {
   } catch {
     key = new Uint8Array(0);
   }
-  if (key.length < 32) throw new HttpError(500, "CONFIG_INVALID", "RECEIPT_KEY must be base64 of at least 32 bytes");
+  if (key.length < 32) throw new HttpError(503, "CONFIG_INVALID", "RECEIPT_KEY must be base64 of at least 32 bytes");
   cachedKeyText = text;
   cachedKey = key;
   return key;
+}
+
+const ADAPTERS = new Set(["send_email", "http", "outbox"]);
+let checkedEnv;
+/**
+ * Fails closed when the deployment is incomplete (DESIGN.md §9): no
+ * explicit EMAIL_ADAPTER, the `outbox` adapter (D1 rows instead of mail:
+ * demo and tests only, DEMO_MODE=1) in production, no usable RECEIPT_KEY,
+ * or a partner that can send emails (it has checkout keys) without its
+ * FULFILMENT_KEY_<PARTNER> secret. Every route answers 503 CONFIG_INVALID
+ * until it is fixed, so nothing half-configured ever serves a shopper.
+ */
+export function checkDeployment(env) {
+  if (checkedEnv === env) return;
+  const adapter = env.EMAIL_ADAPTER;
+  const problem = (message) => new HttpError(503, "CONFIG_INVALID", message);
+  if (!ADAPTERS.has(adapter)) throw problem("EMAIL_ADAPTER must be set to send_email, http or outbox");
+  if (adapter === "outbox" && env.DEMO_MODE !== "1") throw problem("the outbox email adapter is for the local demo and tests (DEMO_MODE=1)");
+  if (adapter === "http" && (!env.EMAIL_API_URL || !env.EMAIL_API_TOKEN)) throw problem("EMAIL_ADAPTER http needs EMAIL_API_URL and EMAIL_API_TOKEN");
+  masterKey(env);
+  for (const p of partners(env).values()) {
+    if (Object.keys(p.checkoutKeys).length && !env[fulfilmentSecretName(p.id)]) {
+      throw problem(`partner ${p.id} can send confirmation emails but secret ${fulfilmentSecretName(p.id)} is not set`);
+    }
+  }
+  checkedEnv = env;
 }
 
 /** Constant-time equality of two strings' UTF-8 bytes. */

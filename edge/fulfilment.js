@@ -72,7 +72,7 @@ async function deliver(env, adapter, key, mail) {
  */
 export async function sendOnce(env, partner, kind, mail) {
   await ensureSchema(env);
-  const adapter = env.EMAIL_ADAPTER || "outbox";
+  const adapter = env.EMAIL_ADAPTER; // checked at start (config.checkDeployment): never a silent default
   const now = Date.now();
   const keyCols = [partner, mail.decisionId, mail.offerId, kind];
   const insert = env.DB.prepare(`INSERT OR IGNORE INTO outbox

@@ -61,6 +61,8 @@ export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port,
       BUNDLE_REFRESH_MS: "0",
       BUNDLE_MAX_AGE_S: "60",
       EMAIL_ADAPTER: "outbox",
+      // The outbox adapter (emails as D1 rows) is refused outside demo mode.
+      DEMO_MODE: "1",
       EMAIL_FROM: "offers@offer-edge.local",
       ...vars,
     },

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
 import { SCHEMA } from "../../edge/schema.js";
-import { edgeOptions, QUEUE, root } from "../../scripts/lib/edge.mjs";
+import { edgeOptions, fulfilmentSecretName, QUEUE, root } from "../../scripts/lib/edge.mjs";
+import { answer, needsEngine, seed, startEdge } from "./harness.js";
 
 test("wrangler.toml and the miniflare options declare the same bindings", () => {
   const config = unstable_readConfig({ config: `${root}/wrangler.toml` }, { hideWarnings: true });
@@ -29,4 +30,24 @@ test("wrangler.toml and the miniflare options declare the same bindings", () => 
 test("migrations/0001_init.sql is the schema the worker applies", () => {
   const sql = readFileSync(`${root}/migrations/0001_init.sql`, "utf8").replace(/^--.*\n/gm, "");
   assert.deepEqual(sql.split(";").map((s) => s.trim()).filter(Boolean), SCHEMA.map((s) => s.trim()));
+});
+
+test("an incomplete deployment fails closed: every route answers 503 CONFIG_INVALID", needsEngine, async (t) => {
+  const s = seed();
+  const cases = [
+    ["no EMAIL_ADAPTER", { EMAIL_ADAPTER: "" }],
+    ["the outbox adapter outside demo mode", { DEMO_MODE: "0" }],
+    ["the http adapter without its URL", { EMAIL_ADAPTER: "http" }],
+    ["no RECEIPT_KEY", { RECEIPT_KEY: "" }],
+    ["a partner that can send email without its fulfilment key", { [fulfilmentSecretName("globex")]: "" }],
+  ];
+  for (const [what, vars] of cases) {
+    const edge = await startEdge(t, { vars, upload: false });
+    for (const [path, init] of [["/v1/bundles/acme"], ["/v1/decide", { method: "POST", body: "{}" }], ["/"]]) {
+      const res = await answer(await edge.fetch(path, init));
+      assert.deepEqual([res.status, res.body.error?.code], [503, "CONFIG_INVALID"], `${what}: ${path}`);
+    }
+    await edge.dispose();
+  }
+  assert.ok(s.acme);
 });
