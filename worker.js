@@ -16,6 +16,7 @@ import { anyPartnerOrigin, checkDeployment, intSetting, isAdmin, partnerOr404, p
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
+import { handleFault } from "./edge/fault.js";
 import { FulfilmentReminder, handleQueue } from "./edge/fulfilment.js";
 import { ShopperHistory } from "./edge/history.js";
 import { corsHeaders, errorResponse, HttpError, json, preflight, withHeaders } from "./edge/http.js";
@@ -27,6 +28,7 @@ export { FulfilmentReminder, ShopperHistory };
 // `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
 const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)$/;
 const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
+const FAULT_PATH = /^\/v1\/_fault\/trap\/([^/]+)$/;
 
 function index(url) {
   const base = url.origin;
@@ -87,6 +89,8 @@ async function route(request, env, url) {
     if (!isAdmin(env, request)) throw new HttpError(401, "ADMIN_REQUIRED", "GET /v1/status needs the ADMIN_TOKEN bearer token");
     return json({ partners: Object.fromEntries([...partners(env).keys()].map((p) => [p, bundleStatus(p)])) }, 200, { "cache-control": "no-store" });
   }
+  const fault = FAULT_PATH.exec(pathname);
+  if (fault && method === "POST" && env.FAULT_INJECTION === "1") return handleFault(env, segment(fault[1]));
   if (pathname.startsWith("/demo/partner/") && env.PARTNER_BACKEND) {
     // The demo's stand-in for a partner's own backend (it holds the
     // checkout private key, in Node, outside the worker and the page).

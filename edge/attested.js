@@ -91,7 +91,7 @@ export async function decisionFacts(env, partnerId, signedEvents) {
  * attests another order than the decision was made for), `OFFER_UNKNOWN`
  * (a page decision naming an offer the active bundle does not have).
  */
-export function billableFacts(c, v, entry, facts, nowMs) {
+export function billableFacts(c, v, engine, facts, nowMs) {
   const e = v.event;
   let fact;
   if (c.signed) {
@@ -99,7 +99,7 @@ export function billableFacts(c, v, entry, facts, nowMs) {
     if (!fact || fact.placement !== e.placement || fact.creative_id !== e.creativeId) return refuse("DECISION_UNKNOWN");
     if (c.order !== null && fact.order_ref !== null && fact.order_ref !== c.order) return refuse("ORDER_MISMATCH");
   }
-  const offer = entry.engine.offer(e.offerId);
+  const offer = engine.offer(e.offerId);
   if (!fact && !offer) return refuse("OFFER_UNKNOWN");
   let lower = Date.parse(v.receipt.issuedAt);
   if (c.claims) lower = Math.max(lower, c.claims.iat * 1000);

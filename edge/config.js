@@ -138,6 +138,7 @@ export function checkDeployment(env) {
   if (!ADAPTERS.has(adapter)) throw problem("EMAIL_ADAPTER must be set to send_email, http or outbox");
   if (adapter === "outbox" && env.DEMO_MODE !== "1") throw problem("the outbox email adapter is for the local demo and tests (DEMO_MODE=1)");
   if (adapter === "http" && (!env.EMAIL_API_URL || !env.EMAIL_API_TOKEN)) throw problem("EMAIL_ADAPTER http needs EMAIL_API_URL and EMAIL_API_TOKEN");
+  if (env.FAULT_INJECTION === "1" && env.DEMO_MODE !== "1") throw problem("FAULT_INJECTION is for tests (DEMO_MODE=1)");
   masterKey(env);
   for (const p of partners(env).values()) {
     if (Object.keys(p.checkoutKeys).length && !env[fulfilmentSecretName(p.id)]) {

@@ -10,7 +10,7 @@
 // on another shopper's history.
 import { cookieName, historyCookie, historyFromCookie } from "./cookie.js";
 import { partnerOr404 } from "./config.js";
-import { activeBundle, isOfferEdgeError, oe } from "./engine.js";
+import { isOfferEdgeError, oe, withEngine } from "./engine.js";
 import { HttpError, json, parseJson, readBody, unwrap } from "./http.js";
 import { currentReceiptKey, isPartnerBackend, verifyCheckout } from "./keys.js";
 import { sha256Hex, utf8 } from "./util.js";
@@ -74,14 +74,14 @@ export async function shopperKey(partner, shopperRef) {
  * ShopperHistory Durable Object.
  */
 export async function runDecision(env, input, historyBlob, nowMs) {
-  const entry = await activeBundle(env, input.partner, nowMs);
   const partner = partnerOr404(env, input.partner);
   const { kid, key } = currentReceiptKey(env, partner);
   const options = { receiptTtl: env.RECEIPT_TTL || "24h" };
   if (input.placement) options.placements = [input.placement];
   let out;
   try {
-    out = entry.engine.decide(input.attributes, historyBlob && historyBlob.length ? historyBlob : null, nowMs, options);
+    out = await withEngine(env, partner.id, nowMs,
+      (engine) => engine.decide(input.attributes, historyBlob && historyBlob.length ? historyBlob : null, nowMs, options));
   } catch (e) {
     if (isOfferEdgeError(e) && !SERVER_CODES.has(e.code)) throw new HttpError(400, e.code, e.message);
     throw e;

@@ -28,8 +28,64 @@ import { HttpError } from "./http.js";
 import { partnerKey } from "./keys.js";
 import { fromBase64, hmac, hmacVerify, sha256Hex, toBase64Url, utf8 } from "./util.js";
 
-/** partner id → entry; per isolate. */
+/** partner id → entry; per isolate, for the current WebAssembly instance. */
 const entries = new Map();
+
+// A trap is fatal to its instance, never shared with another partner
+// (DESIGN.md §9). All partners' Engines live in one WebAssembly instance per
+// isolate; after a trap (an error that is not an OfferEdgeError: a
+// RuntimeError, a stack overflow) its memory and stack pointer can no longer
+// be trusted, so the worker throws the instance away at once
+// (`__wbg_reset_state`, a fresh instance of the same compiled module),
+// forgets every Engine made in it (`generation`), and lets each partner
+// reload from KV on its next request. A bundle that trapped
+// QUARANTINE_AFTER times is refused (BUNDLE_QUARANTINED) until a new upload
+// replaces it, so one partner's bundle cannot keep resetting the others.
+let generation = 0;
+/** `${partner}\n${sha}` → traps seen; survives resets (per isolate). */
+const traps = new Map();
+const QUARANTINE_AFTER = 3;
+
+function quarantined(partner, sha) {
+  return (traps.get(`${partner}\n${sha}`) ?? 0) >= QUARANTINE_AFTER;
+}
+
+/** Resets the instance after `error` trapped while `entry`'s bundle (`sha`) was in use. */
+function trapped(entry, sha, error) {
+  const key = `${entry.partner}\n${sha}`;
+  traps.set(key, (traps.get(key) ?? 0) + 1);
+  console.error(`engine trapped on ${entry.partner}'s bundle ${sha} (${traps.get(key)}×): ${error && error.message}; restarting the instance`);
+  generation++;
+  entries.clear();
+  oe.__wbg_reset_state();
+}
+
+/** The error a request sees when its engine call trapped (the next request gets a fresh instance). */
+const trapError = (partner) => new HttpError(503, "ENGINE_TRAPPED", `the engine failed on ${partner}'s bundle and was restarted; retry`, { "retry-after": "1" });
+
+/**
+ * Runs `fn(engine)` synchronously on the partner's active, unexpired
+ * Engine of the current instance. OfferEdgeErrors and HttpErrors pass
+ * through; anything else is a trap: the instance is reset (see above) and
+ * the call fails with 503 ENGINE_TRAPPED. Always call the Engine through
+ * this: an Engine held across an `await` may belong to an instance that
+ * another request has since reset.
+ */
+export async function withEngine(env, partnerId, nowMs, fn) {
+  let entry = await activeBundle(env, partnerId, nowMs);
+  // Another request may have reset the instance while this one awaited.
+  for (let i = 0; entry.generation !== generation; i++) {
+    if (i === 3) throw trapError(partnerId);
+    entry = await activeBundle(env, partnerId, nowMs);
+  }
+  try {
+    return fn(entry.engine);
+  } catch (e) {
+    if (isOfferEdgeError(e) || e instanceof HttpError) throw e;
+    trapped(entry, entry.sha, e);
+    throw trapError(entry.partner);
+  }
+}
 
 /** Whether pkg/ exports the Engine (see notes/JS_API.md). */
 export const engineAvailable = () => typeof oe.Engine === "function";
@@ -43,6 +99,7 @@ export const isOfferEdgeError = (e) => e instanceof Error && e.name === "OfferEd
 function newEntry(partner) {
   return {
     partner: partner.id,
+    generation,
     engine: new oe.Engine(partner.trust),
     bytes: null, // the active signed bytes (what GET serves)
     sha: null, // hex SHA-256 of `bytes` (the ETag)
@@ -55,6 +112,11 @@ function newEntry(partner) {
 }
 
 async function tryLoad(entry, bytes, sha, nowMs) {
+  if (quarantined(entry.partner, sha)) {
+    entry.seen.set(sha, "BUNDLE_QUARANTINED");
+    entry.lastError = { code: "BUNDLE_QUARANTINED", message: "this bundle made the engine trap; upload a new one", sha256: sha, at: new Date(nowMs).toISOString() };
+    return false;
+  }
   try {
     const result = entry.engine.load(bytes, nowMs);
     if (result.status === "loaded") {
@@ -67,7 +129,10 @@ async function tryLoad(entry, bytes, sha, nowMs) {
     entry.seen.set(sha, "UNCHANGED");
     return false;
   } catch (e) {
-    if (!isOfferEdgeError(e)) throw e;
+    if (!isOfferEdgeError(e)) {
+      trapped(entry, sha, e);
+      throw trapError(entry.partner);
+    }
     entry.seen.set(sha, e.code);
     entry.lastError = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };
     console.warn(`bundle for ${entry.partner} refused (${e.code}): ${e.message}; keeping version ${entry.info?.version ?? "none"}`);
@@ -158,6 +223,7 @@ export async function bundleFor(env, partnerId, nowMs = Date.now()) {
   if (!engineAvailable()) throw new HttpError(503, "ENGINE_UNAVAILABLE", "this build of pkg/ has no Engine");
   let entry = entries.get(partner.id);
   const refreshMs = intSetting(env, "BUNDLE_REFRESH_MS", 30_000);
+  if (entry && entry.generation !== generation) entry = null; // made in an instance that was reset
   if (!entry) {
     entry = newEntry(partner);
     entries.set(partner.id, entry);
@@ -170,6 +236,7 @@ export async function bundleFor(env, partnerId, nowMs = Date.now()) {
     try {
       await pending;
     } catch (e) {
+      if (e instanceof HttpError && e.code === "ENGINE_TRAPPED") throw e;
       // A KV failure: keep serving what is active; retry on the next call.
       console.error(`bundle refresh for ${partner.id} failed`, e);
       entry.checkedAt = 0;
@@ -188,6 +255,30 @@ export async function activeBundle(env, partnerId, nowMs = Date.now()) {
     throw new HttpError(503, "BUNDLE_EXPIRED", `the bundle for ${partnerId} expired at ${entry.info.expiresAt}`);
   }
   return entry;
+}
+
+/** Engagement types the history records. */
+const RECORDED_TYPES = new Set(["impression", "accept", "decline", "close", "conversion"]);
+
+/**
+ * Applies engagements `[{type, offerId, timeMs}]` to history `blob` in time
+ * order with `engine.record` (inside `withEngine`); an engagement the
+ * Engine refuses (an offer the bundle no longer has) is skipped with a
+ * warning. Returns `{blob, applied}`.
+ */
+export function replay(engine, blob, engagements) {
+  let applied = 0;
+  for (const e of [...engagements].sort((a, b) => a.timeMs - b.timeMs)) {
+    if (!RECORDED_TYPES.has(e.type)) continue;
+    try {
+      blob = engine.record(blob, { type: e.type, offerId: e.offerId }, e.timeMs);
+      applied++;
+    } catch (err) {
+      if (!isOfferEdgeError(err)) throw err;
+      console.warn(`history: ${e.type} of ${e.offerId} not recorded (${err.code})`);
+    }
+  }
+  return { blob, applied };
 }
 
 /** GET /v1/bundles/:partner — the verified signed bytes, cacheable. */

@@ -7,7 +7,7 @@
 import { historyCookie, historyFromCookie } from "./cookie.js";
 import { partners } from "./config.js";
 import { shopperKey } from "./decide.js";
-import { activeBundle, isOfferEdgeError } from "./engine.js";
+import { replay, withEngine } from "./engine.js";
 import { billableFacts, classify, decisionFacts } from "./attested.js";
 import { claimFulfilment, checkSealedEmail, enqueueFulfilment, releaseClaims } from "./fulfilment-intake.js";
 import { HttpError, json, mediaType, readBody, unwrap } from "./http.js";
@@ -52,7 +52,7 @@ const engagementOf = (b) => ({ type: b.v.event.type, offerId: b.v.event.offerId,
  * Object (named by the decision's shopper or the token's `sub`), else the
  * request's history cookie for cookie-mode edge decisions.
  */
-async function applyHistory(env, request, partner, fresh, entry) {
+async function applyHistory(env, request, partner, fresh, nowMs) {
   const perShopper = new Map();
   const cookieMode = [];
   for (const b of fresh) {
@@ -68,14 +68,7 @@ async function applyHistory(env, request, partner, fresh, entry) {
   if (cookieMode.length) {
     const fromCookie = await historyFromCookie(env, request, partner);
     if (fromCookie.status === "ok") {
-      let blob = fromCookie.blob;
-      for (const e of cookieMode.sort((a, b) => a.timeMs - b.timeMs)) {
-        try {
-          blob = entry.engine.record(blob, { type: e.type, offerId: e.offerId }, e.timeMs);
-        } catch (err) {
-          if (!isOfferEdgeError(err)) throw err;
-        }
-      }
+      const { blob } = await withEngine(env, partner.id, nowMs, (engine) => replay(engine, fromCookie.blob, cookieMode));
       cookie = await historyCookie(env, request, partner, blob);
     }
   }
@@ -89,18 +82,18 @@ async function sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, o
   const pending = classified.filter((x) => x.c.outcome === "billable");
   if (!pending.length) {
     for (const x of classified) out[x.c.outcome === "rejected" ? "rejected" : "unverified"].push({ ...x, partner: partner.id });
-    return null;
+    return;
   }
-  const entry = await activeBundle(env, partner.id, nowMs);
   const facts = await decisionFacts(env, partner.id, pending.filter((x) => x.c.signed).map((x) => x.v));
-  for (const x of classified) {
-    let c = x.c;
-    if (c.outcome === "billable") c = billableFacts(c, x.v, entry, facts, nowMs);
-    if (c.outcome === "billable" && x.v.event.fulfilment) c = await checkSealedEmail(env, partner, entry, c, x.v);
-    if (c.outcome === "billable") out.billable.push({ ...c, v: x.v, index: x.index, partner: partner.id });
-    else out[c.outcome].push({ v: x.v, index: x.index, partner: partner.id, c });
-  }
-  return entry;
+  await withEngine(env, partner.id, nowMs, (engine) => {
+    for (const x of classified) {
+      let c = x.c;
+      if (c.outcome === "billable") c = billableFacts(c, x.v, engine, facts, nowMs);
+      if (c.outcome === "billable" && x.v.event.fulfilment) c = checkSealedEmail(env, partner, engine, c, x.v);
+      if (c.outcome === "billable") out.billable.push({ ...c, v: x.v, index: x.index, partner: partner.id });
+      else out[c.outcome].push({ v: x.v, index: x.index, partner: partner.id, c });
+    }
+  });
 }
 
 /** POST /v1/events. */
@@ -123,10 +116,7 @@ export async function handleEvents(request, env) {
     if (!byPartner.has(partner)) byPartner.set(partner, []);
     byPartner.get(partner).push({ v, index });
   });
-  const entries = new Map();
-  for (const [partner, list] of byPartner) {
-    entries.set(partner, await sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, out));
-  }
+  for (const [partner, list] of byPartner) await sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, out);
 
   const statements = [
     ...out.billable.map((b) => insertBillable(env.DB, b, nowMs)),
@@ -158,11 +148,11 @@ export async function handleEvents(request, env) {
   }
 
   const headers = { "cache-control": "no-store" };
-  for (const [partner, entry] of entries) {
+  for (const partner of byPartner.keys()) {
     const mine = fresh.filter((b) => b.partner === partner.id && b.v.event.type !== "conversion");
     if (!mine.length) continue;
     try {
-      const cookie = await applyHistory(env, request, partner, mine, entry);
+      const cookie = await applyHistory(env, request, partner, mine, nowMs);
       if (cookie) headers["set-cookie"] = cookie;
     } catch (e) {
       // The events are stored; a history update that fails is logged, not

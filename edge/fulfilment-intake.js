@@ -15,13 +15,13 @@ import { HttpError } from "./http.js";
  * rejection of the whole event (`EMAIL_MISMATCH`, `SEAL_FAILED`,
  * `EMAIL_INVALID`: the page sealed something the partner did not attest).
  */
-export async function checkSealedEmail(env, partner, entry, c, v) {
+export function checkSealedEmail(env, partner, engine, c, v) {
   if (!c.claims) return { ...c, email: false, emailRefused: "ATTESTATION_REQUIRED" };
   if (!c.needsConfirmationEmail) return { ...c, email: false, emailRefused: "FULFILMENT_NOT_OFFERED" };
   const secret = env[fulfilmentSecretName(partner.id)];
   if (!secret) throw new HttpError(503, "CONFIG_INVALID", `secret ${fulfilmentSecretName(partner.id)} is not set`);
   try {
-    entry.engine.confirmationEmail(secret, v.event.fulfilment, c.timeMs, c.claims.eh);
+    engine.confirmationEmail(secret, v.event.fulfilment, c.timeMs, c.claims.eh);
   } catch (e) {
     if (isOfferEdgeError(e)) return { outcome: "rejected", code: e.code };
     throw e;

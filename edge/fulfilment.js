@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { EmailMessage } from "cloudflare:email";
 import { fulfilmentSecretName, intSetting, partners } from "./config.js";
-import { activeBundle, isOfferEdgeError } from "./engine.js";
+import { isOfferEdgeError, withEngine } from "./engine.js";
 import { HttpError } from "./http.js";
 import { ensureSchema } from "./schema.js";
 import { checkRecipient, mimeMessage, RecipientRefused } from "./mime.js";
@@ -37,8 +37,7 @@ async function render(env, job) {
   // Defence in depth: intake already checked it, but a job without the
   // attested hash, or whose sealed email is not the attested one, never sends.
   if (typeof job.eh !== "string" || typeof job.order !== "string") throw new Permanent("ATTESTATION_REQUIRED", "job is not for an attested order");
-  const entry = await activeBundle(env, job.partner);
-  return entry.engine.confirmationEmail(secret, job.request, job.acceptedAtMs, job.eh);
+  return withEngine(env, job.partner, Date.now(), (engine) => engine.confirmationEmail(secret, job.request, job.acceptedAtMs, job.eh));
 }
 
 // --- adapters --------------------------------------------------------------------

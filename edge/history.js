@@ -4,11 +4,8 @@
 // under concurrent requests and cannot be bypassed by clearing the browser.
 import { DurableObject } from "cloudflare:workers";
 import { runDecision } from "./decide.js";
-import { activeBundle, isOfferEdgeError } from "./engine.js";
+import { replay, withEngine } from "./engine.js";
 import { asResult, HttpError } from "./http.js";
-
-/** Engagement types the history records. */
-export const RECORDED_TYPES = new Set(["impression", "accept", "decline", "close", "conversion"]);
 
 export class ShopperHistory extends DurableObject {
   /** Refuses to serve a partner other than the one this object was made for. */
@@ -46,19 +43,8 @@ export class ShopperHistory extends DurableObject {
 
   async #record(partner, engagements) {
     await this.#owner(partner);
-    const entry = await activeBundle(this.env, partner);
-    let blob = (await this.ctx.storage.get("history")) ?? null;
-    let applied = 0;
-    for (const e of [...engagements].sort((a, b) => a.timeMs - b.timeMs)) {
-      if (!RECORDED_TYPES.has(e.type)) continue;
-      try {
-        blob = entry.engine.record(blob, { type: e.type, offerId: e.offerId }, e.timeMs);
-        applied++;
-      } catch (err) {
-        if (!isOfferEdgeError(err)) throw err;
-        console.warn(`history: ${e.type} of ${e.offerId} not recorded (${err.code})`);
-      }
-    }
+    const stored = (await this.ctx.storage.get("history")) ?? null;
+    const { blob, applied } = await withEngine(this.env, partner, Date.now(), (engine) => replay(engine, stored, engagements));
     if (applied) await this.ctx.storage.put("history", blob);
     return { applied, bytes: blob ? blob.length : 0 };
   }
