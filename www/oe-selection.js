@@ -117,7 +117,7 @@ export class Selection {
     try {
       l.saveHistory(l.engine.record(l.history(), { type, offerId }, now));
     } catch (e) {
-      warn(codeOf(e), `history not updated: ${messageOf(e)}`);
+      if (!l.recover(e)) warn(codeOf(e), `history not updated: ${messageOf(e)}`);
     }
     if (type !== "accept" || !entry.offer.needsConfirmationEmail || fulfilment !== undefined) this.send(type, entry.offer, fulfilment);
     return entry;
@@ -127,7 +127,7 @@ export class Selection {
     try {
       this.launcher.queue.push(this.event(type, offer, fulfilment));
     } catch (e) {
-      warn(codeOf(e), `event not queued: ${messageOf(e)}`);
+      if (!this.launcher.recover(e)) warn(codeOf(e), `event not queued: ${messageOf(e)}`);
     }
   }
 

@@ -198,6 +198,30 @@ class Launcher {
     }
   }
 
+  /**
+   * After a trap (an error that is not an OfferEdgeError: a RuntimeError or a
+   * stack overflow inside the WebAssembly engine) the instance's memory can
+   * no longer be trusted: replace it with a fresh instance of the same
+   * compiled module, make a new Engine, and reload the last verified bundle
+   * we hold. Warns ENGINE_TRAPPED; returns whether `e` was a trap.
+   */
+  recover(e) {
+    const trap = e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /stale object/.test(e.message));
+    if (!trap || !this.oe) return false;
+    warn("ENGINE_TRAPPED", `the offer engine failed (${messageOf(e)}) and was restarted`);
+    try {
+      this.oe.__wbg_reset_state();
+      this.engine = new this.oe.Engine(this.o.trust);
+      this.restoreState();
+      if (this.cached) this.tryLoad(this.cached.bytes, "cached");
+      if (this.o.bootstrapBundle) this.tryLoad(this.o.bootstrapBundle, "bootstrap");
+    } catch (again) {
+      this.engine = null; // fails closed: selections stay empty
+      warn("ENGINE_UNAVAILABLE", `the offer engine could not be restarted: ${messageOf(again)}`);
+    }
+    return true;
+  }
+
   /** Verifies `bytes` into the engine; on failure the last good bundle stays active. */
   tryLoad(bytes, source) {
     try {
@@ -330,7 +354,7 @@ class Launcher {
       selection.render(targets, renderPlacement);
       return selection;
     } catch (e) {
-      warn(codeOf(e), `selectPlacements failed, showing nothing: ${messageOf(e)}`);
+      if (!this.recover(e)) warn(codeOf(e), `selectPlacements failed, showing nothing: ${messageOf(e)}`);
       return Selection.empty();
     }
   }

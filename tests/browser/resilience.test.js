@@ -118,3 +118,29 @@ test("disabled or wiped storage: offers still decided, nothing thrown", async (t
   assert.deepEqual(record.problems, []);
   assert.ok(record.warnings.some((w) => w.includes("STORAGE_UNAVAILABLE")));
 });
+
+test("a trap inside the engine is fatal to its instance only: the snippet restarts it, reports ENGINE_TRAPPED, and the next selection shows offers", async (t) => {
+  const edge = await startBackend(t);
+  const { record, newPage } = await newContext(t);
+  const page = await newPage();
+  await openDemo(page, edge.url);
+  const outcome = await page.evaluate(async () => {
+    const { createLauncher } = await import("/offer-edge.js");
+    const oe = await import("/pkg/browser.js");
+    const config = await (await fetch("/demo-config.json")).json();
+    const target = document.createElement("div");
+    document.body.append(target);
+    const launcher = await createLauncher(config);
+    const attributes = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
+    // A genuine trap in the module while the engine decides (an out-of-bounds
+    // read through the raw export), as a bug the static bounds missed would cause.
+    launcher.engine.decide = () => oe.initSync().engine_info(0xfffffff8);
+    const trapped = await launcher.selectPlacements({ attributes, target });
+    const again = await launcher.selectPlacements({ attributes, target });
+    return { trapped: trapped.offers.length, again: again.offers.length };
+  });
+  assert.deepEqual(outcome.trapped, 0, "the trapped selection is empty, and nothing was thrown into the page");
+  assert.ok(outcome.again >= 1, `the restarted engine decides again: ${JSON.stringify(outcome)}`);
+  assert.ok(record.warnings.some((w) => w.includes("ENGINE_TRAPPED")), record.warnings.join("\n"));
+  assert.deepEqual(record.problems, []);
+});
