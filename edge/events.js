@@ -45,7 +45,7 @@ async function countRejections(env, rejected, nowMs) {
 }
 
 /** The history engagement of a fresh billable event. */
-const engagementOf = (b) => ({ type: b.v.event.type, offerId: b.v.event.offerId, timeMs: b.timeMs });
+const engagementOf = (b) => ({ type: b.v.event.type, offerId: b.v.event.offerId, timeMs: b.timeMs, decisionId: b.v.receipt.decisionId });
 
 /**
  * Applies fresh billable engagement to history: the shopper's Durable

@@ -5,7 +5,9 @@
 // otherwise. A page's raw shopperId is refused (attacks.test.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, backend, engagement, needsEngine, oe, ORIGINS, receiptKeyOf, startEdge } from "./harness.js";
+import { readFileSync } from "node:fs";
+import { answer, backend, engagement, needsEngine, oe, ORIGINS, receiptKeyOf, seed, startEdge, testBundle, uploadBundle } from "./harness.js";
+import { seedPartner } from "../../scripts/lib/edge.mjs";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00", currency: "USD", age: "34" };
 
@@ -133,4 +135,31 @@ test("the hourly cron forgets decision index rows once their receipts can no lon
   await worker.scheduled({ cron: "23 * * * *" });
   assert.deepEqual(await edge.sql("SELECT decision_id FROM decision_records WHERE decision_id = ?", res.body.decisionId), []);
   assert.deepEqual(await edge.sql("SELECT decision_id FROM decision_offers"), []);
+});
+
+test("caps hold at the edge: 10 concurrent decides for one shopper show an offer capped at 2 at most twice; its impression events are not counted again", needsEngine, async (t) => {
+  const s = seed();
+  const capTwo = seedPartner(s.dir, "initech", { seed: 5, transform: (b) => {
+    const bundle = testBundle(b);
+    bundle.offers[0].caps = [{ scope: "offer", max: 2, window: "day" }];
+    return bundle;
+  } });
+  const edge = await startEdge(t, { partners: { initech: { trust: capTwo.trust } }, upload: false,
+    vars: { API_SECRET_INITECH: "initech-backend-secret-0123456789" } });
+  await uploadBundle(edge.mf, "initech", capTwo.signed);
+  const headers = { authorization: "Bearer initech-backend-secret-0123456789" };
+  const capped = JSON.parse(readFileSync(capTwo.bundlePath(1), "utf8")).offers[0].id;
+  const ask = (shopperId) => decide(edge, { partner: "initech", shopperId }, headers);
+  const burst = await Promise.all(Array.from({ length: 10 }, () => ask("busy-shopper")));
+  assert.ok(burst.every((r) => r.status === 200), burst.map((r) => r.text).join("\n"));
+  const shownIn = burst.filter((r) => offersOf(r.body).some((o) => o.offerId === capped));
+  assert.equal(shownIn.length, 2, "shown exactly twice, whatever the interleaving");
+
+  // Reserved, then confirmed once: the impression event does not count a second time.
+  const first = await ask("calm-shopper");
+  const offer = offersOf(first.body).find((o) => o.offerId === capped);
+  assert.ok(offer, "a new shopper sees the offer");
+  assert.equal((await answer(await edge.post("/v1/events", { events: [engagement("impression", offer)] }))).body.accepted, 1);
+  assert.ok(offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "1 of 2 used: still shown");
+  assert.ok(!offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "2 of 2 used: capped");
 });
