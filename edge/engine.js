@@ -247,11 +247,16 @@ export async function bundleFor(env, partnerId, nowMs = Date.now()) {
   return entry;
 }
 
-/** The entry with an active, unexpired bundle, or 503 NO_BUNDLE / BUNDLE_EXPIRED. */
+/**
+ * The entry with an active, unexpired bundle, or 503 NO_BUNDLE /
+ * BUNDLE_EXPIRED: past `expiresAt` plus the trust config's
+ * `decideGraceSeconds` (default 0), as the core's decide refuses it.
+ */
 export async function activeBundle(env, partnerId, nowMs = Date.now()) {
   const entry = await bundleFor(env, partnerId, nowMs);
   if (!entry.info) throw new HttpError(503, "NO_BUNDLE", `no verified bundle for ${partnerId}`, { "retry-after": "30" });
-  if (Date.parse(entry.info.expiresAt) <= nowMs) {
+  const graceMs = (partnerOr404(env, partnerId).trust.decideGraceSeconds ?? 0) * 1000;
+  if (Date.parse(entry.info.expiresAt) + graceMs < nowMs) {
     throw new HttpError(503, "BUNDLE_EXPIRED", `the bundle for ${partnerId} expired at ${entry.info.expiresAt}`);
   }
   return entry;

@@ -184,3 +184,17 @@ test("GET /v1/status is for operators only", needsEngine, async (t) => {
   assert.equal(ok.status, 200);
   assert.equal(ok.body.partners.acme.version, 1);
 });
+
+test("a bundle that expires after it was loaded stops deciding: 503 BUNDLE_EXPIRED, past the trust config's grace", needsEngine, async (t) => {
+  const s = seed();
+  const soon = (ms) => new Date(Date.now() + ms).toISOString();
+  const shortLived = s.acme.sign(7, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: soon(1500) });
+  const edge = await startEdge(t, { upload: false });
+  await uploadBundle(edge.mf, "acme", shortLived);
+  const decide = async () => answer(await edge.post("/v1/decide", { partner: "acme", attributes: { state: "NY" } }));
+  assert.equal((await decide()).status, 200, "decides while the bundle is valid");
+  await new Promise((r) => setTimeout(r, 1700));
+  const expired = await decide();
+  assert.deepEqual([expired.status, expired.body.error.code], [503, "BUNDLE_EXPIRED"]);
+  assert.equal((await served(edge)).status, 404, "nor is it served");
+});
