@@ -51,6 +51,7 @@ fn bench(c: &mut Criterion) {
         max_bundle_bytes: None,
         max_age_seconds: None,
         keyset_version: None,
+        decide_grace_seconds: None,
     })
     .unwrap();
     let small = signed(100, &key);

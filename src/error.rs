@@ -44,6 +44,11 @@ pub enum ErrorCode {
     KeysetInvalid,
     /// An eligibility rule failed to compile.
     RuleInvalid,
+    /// An eligibility rule ran out of its evaluation budget (steps, or the
+    /// size of a value it built) while computing a value for a preview or
+    /// conformance check. In a decision this is no error: the offer is
+    /// ineligible with reason `ruleBudget`.
+    RuleBudget,
     /// A template failed to compile (or was refused for safety).
     TemplateInvalid,
     /// An audience filter failed to load.
@@ -104,6 +109,7 @@ impl ErrorCode {
             Self::TrustInvalid => "TRUST_INVALID",
             Self::KeysetInvalid => "KEYSET_INVALID",
             Self::RuleInvalid => "RULE_INVALID",
+            Self::RuleBudget => "RULE_BUDGET",
             Self::TemplateInvalid => "TEMPLATE_INVALID",
             Self::AudienceInvalid => "AUDIENCE_INVALID",
             Self::ContextInvalid => "CONTEXT_INVALID",

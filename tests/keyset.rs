@@ -145,3 +145,59 @@ fn tampered_foreign_or_malformed_rotations_are_refused() {
         ErrorCode::SignatureInvalid
     );
 }
+
+/// `keyset` signed under `(keyid, fixture key name)` pairs, so one key can
+/// sign under several keyids.
+fn signed_as(keyset: &Keyset, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let keys: Vec<_> = pairs.iter().map(|(id, name)| (*id, key(name))).collect();
+    let refs: Vec<_> = keys.iter().map(|(id, k)| (*id, k)).collect();
+    keyset.sign(&refs).unwrap().to_json().unwrap().into_bytes()
+}
+
+#[test]
+fn one_key_under_two_keyids_meets_no_threshold_of_two() {
+    // Current keys {k1, k1-alias (k1's key), k2}, threshold 2: k1 alone under
+    // both keyids is one consenting owner, not two.
+    let mut doc = trust_doc(&["k1", "k2"], 2);
+    doc.keys.insert("k1-alias".into(), pub_b64("k1"));
+    let current = Trust::from_doc(doc).unwrap();
+    let by_k1_only = signed_as(
+        &keyset(1),
+        &[("k1", "k1"), ("k1-alias", "k1"), ("k3", "k3"), ("k4", "k4")],
+    );
+    let err = current.rotate(&by_k1_only).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeysetInvalid, "{err}");
+    assert!(err.message().contains("current"), "{err}");
+    let by_both = signed_as(
+        &keyset(1),
+        &[("k1-alias", "k1"), ("k2", "k2"), ("k3", "k3"), ("k4", "k4")],
+    );
+    assert_eq!(current.rotate(&by_both).unwrap().keyset_version(), 1);
+
+    // New keys {k3, k3-alias (k3's key), k4}, threshold 2: k3 alone under
+    // both new keyids does not prove the new threshold.
+    let mut next = keyset(1);
+    next.keys.insert("k3-alias".into(), pub_b64("k3"));
+    let current = trust(&["k1", "k2"], 2);
+    let by_k3_only = signed_as(
+        &next,
+        &[("k1", "k1"), ("k2", "k2"), ("k3", "k3"), ("k3-alias", "k3")],
+    );
+    let err = current.rotate(&by_k3_only).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeysetInvalid, "{err}");
+    assert!(err.message().contains("new"), "{err}");
+    // A new keyset whose threshold exceeds its distinct keys is refused too.
+    let mut unreachable = keyset(1);
+    unreachable.keys = [("k3", pub_b64("k3")), ("k3-alias", pub_b64("k3"))]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let bytes = signed_as(
+        &unreachable,
+        &[("k1", "k1"), ("k2", "k2"), ("k3", "k3"), ("k3-alias", "k3")],
+    );
+    assert_eq!(
+        current.rotate(&bytes).unwrap_err().code(),
+        ErrorCode::KeysetInvalid
+    );
+}

@@ -45,7 +45,7 @@ fn env() -> FixedEnv {
 }
 
 fn eval(r: Value) -> Value {
-    rule(r).evaluate(&shopper(), &env())
+    rule(r).evaluate(&shopper(), &env()).unwrap()
 }
 
 fn matches(r: Value) -> bool {
@@ -228,13 +228,13 @@ fn local_time_uses_the_partner_offset() {
     let hour = rule(json!({"local_hour": []}));
     let weekday = rule(json!({"local_weekday": []}));
     let mut env = env(); // Sunday 12:00 UTC
-    assert_eq!(hour.evaluate(&shopper(), &env), json!(12));
-    assert_eq!(weekday.evaluate(&shopper(), &env), json!(6));
+    assert_eq!(hour.evaluate(&shopper(), &env).unwrap(), json!(12));
+    assert_eq!(weekday.evaluate(&shopper(), &env).unwrap(), json!(6));
     env.utc_offset_minutes = -8 * 60; // Sunday 04:00 in California
-    assert_eq!(hour.evaluate(&shopper(), &env), json!(4));
+    assert_eq!(hour.evaluate(&shopper(), &env).unwrap(), json!(4));
     env.utc_offset_minutes = 13 * 60; // Monday 01:00 in Tonga
-    assert_eq!(hour.evaluate(&shopper(), &env), json!(1));
-    assert_eq!(weekday.evaluate(&shopper(), &env), json!(0));
+    assert_eq!(hour.evaluate(&shopper(), &env).unwrap(), json!(1));
+    assert_eq!(weekday.evaluate(&shopper(), &env).unwrap(), json!(0));
     let weekend_evening = rule(json!({"and": [
         {"in": [{"local_weekday": []}, [5, 6]]},
         {">=": [{"local_hour": []}, 18]}
@@ -324,7 +324,7 @@ fn matches_agrees_with_the_truthiness_of_evaluate() {
         json!({"*": ["0"]}),
     ] {
         let compiled = rule(r.clone());
-        let value = compiled.evaluate(&shopper(), &env());
+        let value = compiled.evaluate(&shopper(), &env()).unwrap();
         let truthy = !matches!(value, Value::Null | Value::Bool(false))
             && value != json!(0)
             && value != json!("")
@@ -426,31 +426,45 @@ fn checkout_rules_applied_to_json_data_keep_javascript_semantics() {
     let data = json!({"zipcode": 94103, "amount": "64.5", "state": "CA"});
     let e = env();
     assert_eq!(
-        rule(json!({"==": [{"var": "zipcode"}, "94103"]})).apply(&data, &e),
+        rule(json!({"==": [{"var": "zipcode"}, "94103"]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(true)
     );
     assert_eq!(
-        rule(json!({"===": [{"var": "zipcode"}, "94103"]})).apply(&data, &e),
+        rule(json!({"===": [{"var": "zipcode"}, "94103"]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(false)
     );
     assert_eq!(
-        rule(json!({"!==": [{"var": "zipcode"}, "94103"]})).apply(&data, &e),
+        rule(json!({"!==": [{"var": "zipcode"}, "94103"]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(true)
     );
     assert_eq!(
-        rule(json!({">=": [{"var": "amount"}, 50]})).apply(&data, &e),
+        rule(json!({">=": [{"var": "amount"}, 50]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(true)
     );
     assert_eq!(
-        rule(json!({">": [70, {"var": "amount"}]})).apply(&data, &e),
+        rule(json!({">": [70, {"var": "amount"}]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(true)
     );
     assert_eq!(
-        rule(json!({"in": [{"var": "state"}, ["CA", "NY"]]})).apply(&data, &e),
+        rule(json!({"in": [{"var": "state"}, ["CA", "NY"]]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(true)
     );
     assert_eq!(
-        rule(json!({"in": [{"var": "zipcode"}, ["94103"]]})).apply(&data, &e),
+        rule(json!({"in": [{"var": "zipcode"}, ["94103"]]}))
+            .apply(&data, &e)
+            .unwrap(),
         json!(false)
     );
 }

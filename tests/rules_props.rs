@@ -162,10 +162,17 @@ proptest! {
             let cenv = CompileEnv { offer_id: "p", audience_index: &audiences, data: model };
             if let Ok(compiled) = compile(&rule, &cenv) {
                 let m = compiled.matches(&ctx, &env());
-                let v = compiled.evaluate(&ctx, &env());
-                // NaN and ±Infinity both serialize as null, so null says nothing.
-                if !v.is_null() {
-                    prop_assert_eq!(m, truthy(&v), "{} on {:?} = {}", rule, ctx, v);
+                match compiled.evaluate(&ctx, &env()) {
+                    // NaN and ±Infinity both serialize as null, so null says nothing.
+                    Ok(v) if !v.is_null() => {
+                        prop_assert_eq!(m, truthy(&v), "{} on {:?} = {}", rule, ctx, v);
+                    }
+                    Ok(_) => {}
+                    // Out of budget: no value, and the rule does not match.
+                    Err(e) => {
+                        prop_assert_eq!(e.code(), offer_edge::ErrorCode::RuleBudget);
+                        prop_assert!(!m, "{} matched but ran out of budget", rule);
+                    }
                 }
                 let _ = compiled.apply(&data, &env());
                 let _ = compiled.required_values();

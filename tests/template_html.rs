@@ -142,9 +142,96 @@ fn sections_may_span_whole_attributes() {
 }
 
 #[test]
-fn svg_icons_and_comments_in_layout_are_fine() {
-    let src = "<!-- offer card --><svg viewBox=\"0 0 8 8\"><title>Star</title><path d=\"M0 0\"/></svg><p>{{x}}</p>";
-    assert_eq!(render(src, json!({"x": "<"})), "<!-- offer card --><svg viewBox=\"0 0 8 8\"><title>Star</title><path d=\"M0 0\"/></svg><p>&lt;</p>");
+fn comments_and_rcdata_in_layout_are_fine() {
+    let src = "<!-- offer card --><title>Star</title><p>{{x}}</p><textarea>{{x}}</textarea>";
+    assert_eq!(
+        render(src, json!({"x": "<"})),
+        "<!-- offer card --><title>Star</title><p>&lt;</p><textarea>&lt;</textarea>"
+    );
+}
+
+/// Elements whose content browsers parse by other rules (foreign SVG/MathML
+/// content, raw text) or that load, redirect or submit elsewhere: refused
+/// by name, wherever they appear, at the position of their `<`.
+const REFUSED_ELEMENTS: [&str; 23] = [
+    "script",
+    "style",
+    "link",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "param",
+    "portal",
+    "fencedframe",
+    "base",
+    "meta",
+    "form",
+    "template",
+    "noscript",
+    "noembed",
+    "noframes",
+    "xmp",
+    "plaintext",
+    "svg",
+    "math",
+];
+
+#[test]
+fn refused_elements_are_refused_anywhere_with_their_position() {
+    for el in REFUSED_ELEMENTS {
+        refused(&format!("<{el}>"), "1:1", &format!("<{el}>"));
+        refused(
+            &format!("<p>ok</p>\n  <div><{}/x>", el.to_uppercase()),
+            "2:8",
+            &format!("<{el}>"),
+        );
+        refused(
+            &format!("{{{{#offers}}}}<{el} title=\"{{{{x}}}}\">{{{{/offers}}}}"),
+            "1:12",
+            &format!("<{el}>"),
+        );
+    }
+    // Not a tag, so not refused: text, attribute values, comments, RCDATA.
+    for ok in [
+        "<p>1 &lt;svg&gt; 2</p>",
+        "<p title=\"<svg>\">x</p>",
+        "<!-- <svg> -->",
+        "<textarea><svg></textarea>",
+        "<p>a < svg</p>",
+        "<svgx></svgx><mathy></mathy><p></svg></p>",
+    ] {
+        HtmlTemplate::compile("t", ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}
+
+/// Browsers do not read these elements as raw text inside `<svg>`/`<math>`,
+/// so a literal `onerror` or a value in an unquoted attribute hides behind
+/// what looked like raw text. Every such template is refused at `<svg>` or
+/// `<math>` (we do not model foreign content).
+#[test]
+fn foreign_content_is_refused_whatever_it_holds() {
+    for root in ["svg", "math"] {
+        for el in [
+            "style", "xmp", "iframe", "noembed", "noframes", "noscript", "title", "textarea",
+        ] {
+            for src in [
+                format!("<{root}><{el}><img src=x onerror=alert(1)></{el}></{root}>"),
+                format!("<{root}><{el}><a x=\"</{el}>\" href={{{{v}}}}>click</a></{root}>"),
+                format!("<p>hi</p><{root}><{el}><a x='</{el}>' href=\"{{{{v}}}}\">c</a></{el}></{root}>"),
+            ] {
+                let at = if src.starts_with("<p>") { "1:10" } else { "1:1" };
+                refused(&src, at, &format!("<{root}>"));
+            }
+        }
+        refused(
+            &format!("<{root}/onload=\"x\">"),
+            "1:1",
+            &format!("<{root}>"),
+        );
+    }
 }
 
 #[test]
@@ -154,28 +241,15 @@ fn refused_value_contexts() {
     refused("<button onclick=\"go('{{id}}')\">", "1:16", "event handler");
     refused("<p style=\"color: {{c}}\">", "1:18", "style");
     refused("<img srcset=\"{{u}} 2x\">", "1:14", "srcset");
-    refused("<iframe srcdoc=\"{{h}}\">", "1:17", "srcdoc");
-    refused("<style>p { color: {{c}} }</style>", "1:19", "<style>");
+    refused("<div srcdoc=\"{{h}}\">", "1:14", "srcdoc");
     refused("<p>ok</p>\n<{{tag}}>", "2:2", "tag name");
     refused("<p {{attr}}=\"1\">", "1:4", "attribute name");
     refused("<p data-{{n}}=\"1\">", "1:9", "attribute name");
     refused("</p {{x}}>", "1:5", "end tag");
     refused("<!-- {{x}} -->", "1:6", "comment");
     refused("<!DOCTYPE {{x}}>", "1:11", "declaration");
-    refused("<svg><![CDATA[ {{x}} ]]></svg>", "1:16", "CDATA");
-    refused("<xmp>{{x}}</xmp>", "1:6", "raw text");
-    refused("<noscript>{{x}}</noscript>", "1:11", "raw text");
-    refused("<svg><title>{{x}}</title></svg>", "1:13", "raw text");
-    refused(
-        "<meta http-equiv=\"refresh\" content=\"0;url={{u}}\">",
-        "1:43",
-        "<meta>",
-    );
-    refused(
-        "<svg><set attributeName=\"href\" to=\"{{u}}\"/></svg>",
-        "1:36",
-        "animation",
-    );
+    // `<![CDATA[` is a bogus comment in HTML content.
+    refused("<![CDATA[ {{x}} ]]>", "1:11", "declaration");
     refused("<a href=\"java{{u}}\">", "1:14", "fixes the scheme");
     refused("<a href=\"{{a}}{{b}}\">", "1:15", "fixes the scheme");
 }
@@ -199,7 +273,11 @@ fn refused_literal_constructs() {
         "1:25",
         "not allowed",
     );
-    refused("<a href=\"javascript&colon;alert(1)\">", "1:26", "&colon;");
+    refused(
+        "<a href=\"javascript&colon;alert(1)\">",
+        "1:26",
+        "not allowed",
+    );
     refused("<a href=\"data:text/html,x\">", "1:14", "not allowed");
     refused("<a href=javascript:alert(1)>", "1:19", "not allowed");
     refused(
@@ -207,6 +285,63 @@ fn refused_literal_constructs() {
         "1:21",
         "event handler",
     );
+}
+
+/// Literal URLs are decoded as a browser decodes an attribute value
+/// (numeric references with or without `;` and with leading zeros, named
+/// references that spell URL syntax, legacy names without `;`), then the
+/// URL parser's tab/newline and leading-control stripping applies, then the
+/// scheme is checked.
+#[test]
+fn literal_urls_are_decoded_before_the_scheme_check() {
+    for (href, at) in [
+        ("javascript&#0000058alert(1)", "1:29"),
+        ("javascript&#58alert(1)", "1:24"),
+        ("javascript&#x3A(alert(1))", "1:25"),
+        ("javascript&#x0003A;alert(1)", "1:28"),
+        ("javascript&#X3A//%0aalert(1)", "1:25"),
+        ("javascript&#000000000000000000000000000000000000058;alert(1)", "1:61"),
+        ("&#106avascript:alert(1)", "1:24"),
+        ("&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000049&#0000041", "1:109"),
+        ("java&#x09script:alert(1)", "1:25"),
+        ("java&#10script:alert(1)", "1:24"),
+        ("java&#x0D;script:alert(1)", "1:26"),
+        ("&#x20;javascript:alert(1)", "1:26"),
+        ("&#1;&#x1F;javascript:alert(1)", "1:30"),
+        ("javascript&colon;alert(1)", "1:26"),
+        ("java&Tab;script&colon;alert(1)", "1:31"),
+        ("java&NewLine;script:alert(1)", "1:29"),
+        ("jav&#x61;script&#x3a;alert(1)", "1:30"),
+        ("&#x76;bscript:msgbox(1)", "1:23"),
+        ("data&colon;text/html,x", "1:20"),
+    ] {
+        refused(&format!("<a href=\"{href}\">x</a>"), at, "not allowed");
+    }
+    refused(
+        "<img src='java&#x09;script&#x3A;alert(1)'>",
+        "1:32",
+        "not allowed",
+    );
+    refused("<a href=java&#58alert(1)>x</a>", "1:17", "not allowed");
+    // What decodes to an allowed scheme, or is relative, compiles and is
+    // written as is.
+    for href in [
+        "https&#58;//shop.example/",
+        "mailto&colon;ada@example.com",
+        "/o?a=1&amp;b=2&copy=3&lt",
+        "/o?q=&#x6A;avascript:alert(1)",
+        "&#x2F;offers",
+        "&sol;&sol;not-protocol-relative-here-but-checked",
+    ] {
+        let src = format!("<a href=\"{href}\">x</a>");
+        if href.starts_with("&sol;") {
+            // `&sol;&sol;host` is protocol-relative once decoded: it is a
+            // relative URL for the scheme check, like any `//host` literal.
+            HtmlTemplate::compile("t", &src).unwrap();
+            continue;
+        }
+        assert_eq!(render(&src, json!({})), src);
+    }
 }
 
 #[test]
@@ -225,7 +360,11 @@ fn refused_section_context_changes() {
         "attribute name continues",
     );
     refused("<a hr{{#x}}ef{{/x}}>", "1:6", "section cannot start");
-    refused("<p>{{#x}}<svg>{{/x}}</p>", "1:4", "same HTML context");
+    refused(
+        "<p>{{#x}}<textarea>{{/x}}</textarea></p>",
+        "1:4",
+        "same HTML context",
+    );
     refused("<p class=\"{{x}}", "1:16", "ends inside");
 }
 

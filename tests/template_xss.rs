@@ -9,6 +9,12 @@
 //!   placeholder;
 //! - the decoded text / attribute value equals the raw vector (escaping is
 //!   lossless), and a query slot percent-decodes back to it.
+//!
+//! The same file holds template cases (`{template, expect, at?, data?,
+//! note}`): layouts an attacker could write. `"refused"` ones must fail to
+//! compile with TEMPLATE_INVALID at `at`; `"inert"` ones must compile and
+//! render (with `data`) without any script-capable construct. The browser
+//! suite runs both kinds in Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use html5ever::tokenizer::states::RawKind;
@@ -219,7 +225,7 @@ const SLOTS: &[Slot] = &[
     Slot { name: "text", template: "<div class=\"offer\"><p id=\"slot\">{{v}}</p><p>after</p></div>", expect: Expect::Text, data: v_data },
     Slot { name: "double-quoted attribute", template: "<div class=\"offer\"><p id=\"slot\" title=\"{{v}}\">x</p></div>", expect: Expect::Attr, data: v_data },
     Slot { name: "single-quoted attribute", template: "<div class='offer'><p id='slot' title='{{v}}'>x</p></div>", expect: Expect::Attr, data: v_data },
-    Slot { name: "URL attribute at start", template: "<a id=\"slot\" href=\"{{v}}\">x</a><img src=\"{{v}}\" alt=\"\"><form action='{{v}}'></form>", expect: Expect::Url, data: v_data },
+    Slot { name: "URL attribute at start", template: "<a id=\"slot\" href=\"{{v}}\">x</a><img src=\"{{v}}\" alt=\"\"><button formaction='{{v}}'></button>", expect: Expect::Url, data: v_data },
     Slot { name: "URL attribute after literal path prefix", template: "<a id=\"slot\" href=\"https://shop.example/offers/{{v}}\">x</a><img src=\"/img/{{v}}.png\">", expect: Expect::Url, data: v_data },
     Slot { name: "URL attribute query", template: "<a id=\"slot\" href=\"https://shop.example/r?u={{v}}&amp;s=1\">x</a>", expect: Expect::Query, data: v_data },
     Slot { name: "within a section", template: "<ul>{{#offers}}<li title=\"{{v}}\"><a href=\"{{v}}\">{{v}}</a></li>{{/offers}}</ul><p id=\"slot\">{{#offers}}{{v}}{{/offers}}</p>", expect: Expect::Url, data: offers_data },
@@ -227,7 +233,6 @@ const SLOTS: &[Slot] = &[
     Slot { name: "default form (attribute)", template: "<p id=\"slot\" title=\"{{v|there}}\">x</p><a href=\"{{v|/offers}}\">y</a>", expect: Expect::Attr, data: v_data },
     Slot { name: "RCDATA textarea", template: "<textarea id=\"slot\">{{v}}</textarea><p>after</p>", expect: Expect::Text, data: v_data },
     Slot { name: "RCDATA title", template: "<title id=\"slot\">{{v}}</title><p>after</p>", expect: Expect::Text, data: v_data },
-    Slot { name: "SVG text", template: "<svg viewBox=\"0 0 9 9\"><text id=\"slot\">{{v}}</text></svg><p>after</p>", expect: Expect::Text, data: v_data },
 ];
 
 fn slot_text(toks: &[Tok]) -> Option<String> {
@@ -334,7 +339,19 @@ struct Vector {
     note: String,
 }
 
-fn corpus() -> Vec<Vector> {
+/// A layout from the corpus and what must happen to it.
+#[derive(serde::Deserialize)]
+struct TemplateCase {
+    template: String,
+    expect: String,
+    #[serde(default)]
+    at: Option<String>,
+    #[serde(default)]
+    data: Option<Value>,
+    note: String,
+}
+
+fn entries() -> Vec<Value> {
     let path = format!(
         "{}/tests/fixtures/xss-vectors.json",
         env!("CARGO_MANIFEST_DIR")
@@ -342,9 +359,102 @@ fn corpus() -> Vec<Vector> {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The value vectors.
+fn corpus() -> Vec<Vector> {
+    entries()
+        .into_iter()
+        .filter(|e| e.get("vector").is_some())
+        .map(|e| serde_json::from_value(e).unwrap())
+        .collect()
+}
+
+/// The template cases.
+fn template_cases() -> Vec<TemplateCase> {
+    entries()
+        .into_iter()
+        .filter(|e| e.get("template").is_some())
+        .map(|e| serde_json::from_value(e).unwrap())
+        .collect()
+}
+
 #[test]
 fn corpus_has_at_least_150_vectors() {
     assert!(corpus().len() >= 150);
+}
+
+/// Elements that must never come out of a compiled template.
+const DANGEROUS_ELEMENTS: [&str; 16] = [
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "base",
+    "meta",
+    "link",
+    "form",
+    "template",
+    "noscript",
+    "xmp",
+    "plaintext",
+    "svg",
+    "math",
+    "frame",
+];
+
+#[test]
+fn template_cases_are_refused_at_their_position_or_render_inert() {
+    let cases = template_cases();
+    assert!(cases.len() >= 60, "{} template cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let compiled = HtmlTemplate::compile("placements[x].layout", &case.template);
+        match (case.expect.as_str(), compiled) {
+            ("refused", Err(e)) => {
+                let at = case.at.as_deref().map(|a| format!(" {a}:"));
+                if e.code() != offer_edge::ErrorCode::TemplateInvalid
+                    || at.is_some_and(|a| !e.message().contains(&a))
+                {
+                    failures.push(format!(
+                        "{:?} ({}): wrong refusal {e}",
+                        case.template, case.note
+                    ));
+                }
+            }
+            ("refused", Ok(_)) => {
+                failures.push(format!("{:?} ({}): compiled", case.template, case.note));
+            }
+            ("inert", Ok(t)) => {
+                let data = case.data.clone().unwrap_or_else(|| json!({}));
+                let out = t.render(&data);
+                for tok in tokenize(&out) {
+                    let Tok::Start(name, attrs) = tok else {
+                        continue;
+                    };
+                    if DANGEROUS_ELEMENTS.contains(&name.as_str()) {
+                        failures.push(format!("{:?}: <{name}> in {out}", case.template));
+                    }
+                    for (n, v) in attrs {
+                        if n.starts_with("on")
+                            || (URL_ATTRS.contains(&n.as_str()) && !url_is_safe(&v))
+                        {
+                            failures.push(format!("{:?}: {n}={v:?} in {out}", case.template));
+                        }
+                    }
+                }
+            }
+            ("inert", Err(e)) => {
+                failures.push(format!("{:?} ({}): refused: {e}", case.template, case.note));
+            }
+            (other, _) => failures.push(format!("{:?}: unknown expect {other:?}", case.template)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -25,6 +25,7 @@ fn trust(key: &SigningKey) -> Option<Trust> {
         max_bundle_bytes: None,
         max_age_seconds: None,
         keyset_version: None,
+        decide_grace_seconds: None,
     };
     Trust::from_doc(doc).ok()
 }

@@ -134,11 +134,15 @@ impl Envelope {
     }
 
     /// Checks that enough distinct trusted keys signed `payload` (the decoded
-    /// payload of this envelope) and returns their keyids, sorted.
+    /// payload of this envelope) and returns the keyids that verified, sorted.
     ///
     /// Signatures whose keyid is not in `keys` are skipped (another party may
     /// co-sign); a signature from a trusted key that does not verify fails the
     /// whole envelope, because it means the bytes were altered.
+    ///
+    /// The threshold counts distinct *public keys*, not keyids (TUF's rule): a
+    /// trust config or keyset that lists one key under two keyids would
+    /// otherwise let its holder alone meet a threshold of two.
     ///
     /// # Errors
     /// `SIGNATURE_INVALID` for a trusted key's bad (or badly encoded) signature,
@@ -152,6 +156,8 @@ impl Envelope {
     ) -> Result<Vec<String>> {
         let message = pae(&self.payload_type, payload);
         let mut signers = BTreeSet::new();
+        // At most MAX_SIGNATURES entries: a scan, not a second B-tree type.
+        let mut distinct_keys: Vec<[u8; 32]> = Vec::new();
         for entry in &self.signatures {
             let Some(key) = keys.get(&entry.keyid) else {
                 continue;
@@ -163,6 +169,9 @@ impl Envelope {
                 )
             })?;
             signers.insert(entry.keyid.clone());
+            if !distinct_keys.contains(&key.to_bytes()) {
+                distinct_keys.push(key.to_bytes());
+            }
         }
         if signers.is_empty() {
             let ids: Vec<&str> = self.signatures.iter().map(|s| s.keyid.as_str()).collect();
@@ -171,12 +180,13 @@ impl Envelope {
                 format!("no signature from a trusted key (signed by {ids:?})"),
             ));
         }
-        if signers.len() < threshold {
+        if distinct_keys.len() < threshold {
             return Err(Error::new(
                 ErrorCode::ThresholdNotMet,
                 format!(
-                    "{} distinct trusted key(s) signed, {threshold} required",
-                    signers.len()
+                    "{} distinct trusted key(s) signed (keyids {:?}), {threshold} required",
+                    distinct_keys.len(),
+                    signers
                 ),
             ));
         }

@@ -17,7 +17,7 @@ use super::validate::{check_json_depth, validate};
 use crate::context::lower_hex;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::MAX_JSON_DEPTH;
-use crate::time::Timestamp;
+use crate::time::{DurationMs, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -32,6 +32,9 @@ pub struct VerifiedBundle {
     pub sha256: [u8; 32],
     /// Distinct trusted keyids whose signatures verified, sorted.
     pub signer_keyids: Vec<String>,
+    /// How long past `expiresAt` an engine may keep deciding on this bundle
+    /// (the trust config's `decideGraceSeconds`).
+    pub decide_grace: DurationMs,
 }
 
 /// The outcome of [`verify_bundle`].
@@ -217,6 +220,7 @@ fn verify_dsse(
         bundle,
         sha256: Sha256::digest(&payload).into(),
         signer_keyids,
+        decide_grace: trust.decide_grace(),
     })))
 }
 
@@ -305,6 +309,7 @@ fn verify_manifest_file(
         bundle,
         sha256,
         signer_keyids,
+        decide_grace: trust.decide_grace(),
     })))
 }
 

@@ -32,6 +32,11 @@ pub struct TrustDoc {
     /// Version of the keyset these keys came from (0 for the first pinned set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyset_version: Option<u64>,
+    /// How long an engine may keep deciding on a loaded bundle after its
+    /// `expiresAt` (default 0: not at all). Loading still refuses a bundle
+    /// that has already expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decide_grace_seconds: Option<u64>,
 }
 
 /// A validated trust config.
@@ -43,6 +48,7 @@ pub struct Trust {
     max_bundle_bytes: usize,
     max_age: Option<DurationMs>,
     keyset_version: u64,
+    decide_grace: DurationMs,
 }
 
 /// Decodes a base64 Ed25519 public key, refusing weak (small-order) keys:
@@ -76,23 +82,35 @@ pub(crate) fn decode_keys(
             format!("between 1 and {MAX_TRUSTED_KEYS} keys are required"),
         ));
     }
-    if threshold == 0 || threshold > keys.len() {
-        return Err(Error::new(
-            code,
-            format!(
-                "threshold {threshold} must be between 1 and the number of keys ({})",
-                keys.len()
-            ),
-        ));
-    }
-    keys.iter()
+    let decoded = keys
+        .iter()
         .map(|(id, b64)| {
             if id.is_empty() || id.len() > MAX_ID_LEN {
                 return Err(Error::new(code, format!("bad keyid {id:?}")));
             }
             Ok((id.clone(), decode_public_key(id, b64)?))
         })
-        .collect()
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    // Signatures count once per public key (see `Envelope::verify_threshold`),
+    // so a threshold above the distinct keys could never be met: refuse it
+    // here rather than refuse every bundle later.
+    // At most MAX_TRUSTED_KEYS keys: a scan, not a set (collecting a
+    // `BTreeSet` links a stable sort into the wasm build).
+    let keys_seen: Vec<[u8; 32]> = decoded.values().map(VerifyingKey::to_bytes).collect();
+    let distinct = keys_seen
+        .iter()
+        .enumerate()
+        .filter(|(i, k)| !keys_seen[..*i].contains(k))
+        .count();
+    if threshold == 0 || threshold > distinct {
+        return Err(Error::new(
+            code,
+            format!(
+                "threshold {threshold} must be between 1 and the number of distinct keys ({distinct})"
+            ),
+        ));
+    }
+    Ok(decoded)
 }
 
 impl Trust {
@@ -114,14 +132,17 @@ impl Trust {
                 "maxBundleBytes must be between 1 and {MAX_BUNDLE_BYTES_CEILING}"
             )));
         }
-        let max_age = match doc.max_age_seconds {
-            Some(s) => {
-                Some(DurationMs(s.checked_mul(1_000).ok_or_else(|| {
-                    invalid("maxAgeSeconds is too large".to_owned())
-                })?))
-            }
-            None => None,
+        let seconds = |s: Option<u64>, name: &str| -> Result<Option<DurationMs>> {
+            s.map(|s| {
+                s.checked_mul(1_000)
+                    .map(DurationMs)
+                    .ok_or_else(|| invalid(format!("{name} is too large")))
+            })
+            .transpose()
         };
+        let max_age = seconds(doc.max_age_seconds, "maxAgeSeconds")?;
+        let decide_grace =
+            seconds(doc.decide_grace_seconds, "decideGraceSeconds")?.unwrap_or(DurationMs(0));
         Ok(Self {
             partner: doc.partner,
             keys,
@@ -129,6 +150,7 @@ impl Trust {
             max_bundle_bytes,
             max_age,
             keyset_version: doc.keyset_version.unwrap_or(0),
+            decide_grace,
         })
     }
 
@@ -157,6 +179,7 @@ impl Trust {
                 .then_some(self.max_bundle_bytes),
             max_age_seconds: self.max_age.map(|d| d.0 / 1_000),
             keyset_version: (self.keyset_version != 0).then_some(self.keyset_version),
+            decide_grace_seconds: (self.decide_grace.0 != 0).then_some(self.decide_grace.0 / 1_000),
         }
     }
 
@@ -188,6 +211,12 @@ impl Trust {
     /// Version of the keyset in force (0 for the originally pinned keys).
     pub fn keyset_version(&self) -> u64 {
         self.keyset_version
+    }
+
+    /// How long an engine keeps deciding on a loaded bundle past its
+    /// `expiresAt` (`decideGraceSeconds`, default 0).
+    pub fn decide_grace(&self) -> DurationMs {
+        self.decide_grace
     }
 
     /// The same policy (partner, size and age limits) with new keys; used by rotation.
@@ -222,13 +251,14 @@ mod tests {
     #[test]
     fn loads_and_round_trips() {
         let json = format!(
-            r#"{{"partner":"acme","keys":{{"a":"{}","b":"{}"}},"threshold":2,"maxAgeSeconds":86400}}"#,
+            r#"{{"partner":"acme","keys":{{"a":"{}","b":"{}"}},"threshold":2,"maxAgeSeconds":86400,"decideGraceSeconds":3600}}"#,
             pub_b64(1),
             pub_b64(2)
         );
         let trust = Trust::from_json(json.as_bytes()).unwrap();
         assert_eq!(trust.threshold(), 2);
         assert_eq!(trust.max_age(), Some(DurationMs(86_400_000)));
+        assert_eq!(trust.decide_grace(), DurationMs(3_600_000));
         assert_eq!(Trust::from_doc(trust.to_doc()).unwrap(), trust);
     }
 
@@ -241,6 +271,7 @@ mod tests {
             max_bundle_bytes: None,
             max_age_seconds: None,
             keyset_version: None,
+            decide_grace_seconds: None,
         };
         let code = |d| Trust::from_doc(d).unwrap_err().code();
         assert_eq!(

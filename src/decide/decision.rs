@@ -6,6 +6,7 @@
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow};
 use crate::history::HistoryWarning;
 use crate::receipt::Receipt;
+use crate::rules::BudgetExceeded;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -195,6 +196,14 @@ pub enum Reason {
         rule: serde_json::Value,
         /// Context attribute → value seen (`null` when absent).
         seen: BTreeMap<String, serde_json::Value>,
+    },
+    /// The eligibility rule stopped before it had a value: the decision's
+    /// rule evaluation steps were spent, or the rule built an array or text
+    /// over the size limits (`docs/RULES.md`, "Budgets"). The offer is
+    /// ineligible; the rest of the decision stands.
+    RuleBudget {
+        /// Which limit stopped it: `steps` or `valueSize`.
+        exceeded: BudgetExceeded,
     },
     /// The shopper is not in any of the offer's inclusion audiences.
     NotInAudience {

@@ -9,8 +9,9 @@ use super::index::{is_set, OfferKey};
 use crate::audience::IdentifierHash;
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
+use crate::error::Result;
 use crate::history::{history_key, History};
-use crate::rules::{CompiledRule, RuleEnv};
+use crate::rules::{BudgetExceeded, CompiledRule, RuleBudget, RuleEnv};
 use crate::time::Timestamp;
 use std::cell::Cell;
 
@@ -24,8 +25,32 @@ pub(super) struct Env<'a> {
     /// Audience membership, computed on first use: 0 unknown, 1 no, 2 yes.
     membership: Vec<Cell<u8>>,
     /// Outcome per distinct rule (see [`PredicateIndex`](super::index)),
-    /// computed on first use: 0 unknown, 1 false, 2 true.
+    /// computed on first use: 0 unknown, 1 false, 2 true, 3 out of steps,
+    /// 4 a value over the size limits.
     rules: Vec<Cell<u8>>,
+    /// Evaluation steps left for every rule of this decision.
+    pub(super) budget: RuleBudget,
+}
+
+/// A rule outcome as stored in [`Env::rules`].
+fn encode(outcome: Result<bool, BudgetExceeded>) -> u8 {
+    match outcome {
+        Ok(false) => 1,
+        Ok(true) => 2,
+        Err(BudgetExceeded::Steps) => 3,
+        Err(BudgetExceeded::ValueSize) => 4,
+    }
+}
+
+/// The outcome stored as `code` (`None`: not evaluated yet).
+fn decode(code: u8) -> Option<Result<bool, BudgetExceeded>> {
+    match code {
+        1 => Some(Ok(false)),
+        2 => Some(Ok(true)),
+        3 => Some(Err(BudgetExceeded::Steps)),
+        4 => Some(Err(BudgetExceeded::ValueSize)),
+        _ => None,
+    }
 }
 
 impl Env<'_> {
@@ -58,35 +83,34 @@ impl Env<'_> {
 }
 
 impl Env<'_> {
-    /// The memoized outcome of offer `i`'s rule, if already evaluated.
+    /// The memoized outcome of offer `i`'s rule, if already evaluated
+    /// (a rule that ran out of budget does not hold).
     fn rule_known(&self, i: usize) -> Option<bool> {
-        match self
+        let code = self
             .rules
             .get(self.engine.index.rule_slot(i) as usize)?
-            .get()
-        {
-            1 => Some(false),
-            2 => Some(true),
-            _ => None,
-        }
+            .get();
+        decode(code).map(|outcome| outcome.unwrap_or(false))
     }
 
-    /// Whether offer `i`'s `rule` holds for `ctx`; offers sharing an
-    /// identical rule share one evaluation per decision.
-    fn rule_holds(&self, i: usize, rule: &CompiledRule, ctx: &Context) -> bool {
+    /// Whether offer `i`'s `rule` holds for `ctx`, on this decision's
+    /// budget; offers sharing an identical rule share one evaluation.
+    fn rule_holds(
+        &self,
+        i: usize,
+        rule: &CompiledRule,
+        ctx: &Context,
+    ) -> Result<bool, BudgetExceeded> {
         let slot = self.engine.index.rule_slot(i);
         let Some(cell) = self.rules.get(slot as usize) else {
-            return rule.matches(ctx, self);
+            return rule.matches_within(ctx, self, &self.budget);
         };
-        match cell.get() {
-            1 => false,
-            2 => true,
-            _ => {
-                let yes = rule.matches(ctx, self);
-                cell.set(if yes { 2 } else { 1 });
-                yes
-            }
+        if let Some(outcome) = decode(cell.get()) {
+            return outcome;
         }
+        let outcome = rule.matches_within(ctx, self, &self.budget);
+        cell.set(encode(outcome));
+        outcome
     }
 }
 
@@ -111,12 +135,17 @@ impl Engine {
     /// eligibility rule, audiences, accepts, declines and caps (placements
     /// and ranking play no part). Indices into `bundle().offers`, in bundle
     /// order.
+    ///
+    /// # Errors
+    /// `BUNDLE_EXPIRED` as [`decide`](Self::decide): an expired signed
+    /// bundle answers nothing.
     pub fn eligible_offers(
         &self,
         context: &Context,
         history: &History,
         now: Timestamp,
-    ) -> Vec<u32> {
+    ) -> Result<Vec<u32>> {
+        self.check_fresh(now)?;
         let ctx = context.normalized();
         let env = self.env(&ctx, history, now);
         let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
@@ -127,7 +156,7 @@ impl Engine {
                 out.push(i as u32);
             }
         }
-        out
+        Ok(out)
     }
 
     /// What `decide` reads of every offer, side by side (made on first use).
@@ -199,6 +228,7 @@ impl Engine {
                 .and_then(|p| IdentifierHash::of_raw(IdentifierKind::Phone, p)),
             membership: vec![Cell::new(0); self.audiences.len()],
             rules: vec![Cell::new(0); self.index.rule_slots()],
+            budget: RuleBudget::per_decision(),
         }
     }
 
@@ -226,14 +256,18 @@ impl Engine {
             return Err(Reason::Ended { end });
         }
         if let Some(rule) = &offer.rule {
-            if ruled_out || !env.rule_holds(i, rule, ctx) {
+            let holds = if ruled_out {
+                Ok(false)
+            } else {
+                env.rule_holds(i, rule, ctx)
+            };
+            match holds {
+                Ok(true) => {}
                 // Without `explain` the reason is dropped unread: skip working
                 // it out, and hand back a variant that costs nothing to drop.
-                return Err(if explain {
-                    rule_detail(self, i, ctx, env)
-                } else {
-                    Reason::NoSlot
-                });
+                Ok(false) if !explain => return Err(Reason::NoSlot),
+                Ok(false) => return Err(rule_detail(self, i, ctx, env)),
+                Err(exceeded) => return Err(Reason::RuleBudget { exceeded }),
             }
         }
         if !offer.include.is_empty() && !offer.include.iter().any(|&a| env.member(a)) {

@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::history::OfferKeys;
 use crate::rank::CompiledModel;
 use crate::rules::{compile as compile_rule, CompileEnv, CompiledRule};
-use crate::template::{HtmlTemplate, TextTemplate};
+use crate::template::{HtmlTemplate, Shape, TextTemplate};
 use crate::time::{DurationMs, Timestamp};
 use std::collections::HashMap;
 
@@ -87,12 +87,18 @@ pub struct Engine {
     pub(crate) model: CompiledModel,
     pub(crate) index: PredicateIndex,
     pub(crate) signers: Vec<String>,
+    /// The first instant this engine refuses to decide at: the bundle's
+    /// `expiresAt` plus the trust's grace. `None` for a draft, which was
+    /// never verified against a trust config and has no expiry policy.
+    pub(crate) decide_until: Option<Timestamp>,
 }
 
-fn text(offer: &Offer, field: &str, source: &str) -> Result<TextTemplate> {
-    TextTemplate::compile(
+/// A creative field, bounded for `context` (the attributes it can print).
+fn text(offer: &Offer, field: &str, source: &str, context: &Shape) -> Result<TextTemplate> {
+    TextTemplate::compile_bounded(
         &format!("offers[{}].creative.fields.{field}", offer.id),
         source,
+        context,
     )
 }
 
@@ -100,8 +106,9 @@ fn optional_text(
     offer: &Offer,
     field: &str,
     source: Option<&String>,
+    context: &Shape,
 ) -> Result<Option<TextTemplate>> {
-    source.map(|s| text(offer, field, s)).transpose()
+    source.map(|s| text(offer, field, s, context)).transpose()
 }
 
 fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
@@ -119,15 +126,15 @@ fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
     }))
 }
 
-fn compile_fields(offer: &Offer) -> Result<CompiledFields> {
+fn compile_fields(offer: &Offer, context: &Shape) -> Result<CompiledFields> {
     let f = &offer.creative.fields;
     Ok(CompiledFields {
-        headline: text(offer, "headline", &f.headline)?,
-        body: text(offer, "body", &f.body)?,
-        cta: text(offer, "cta", &f.cta)?,
-        decline_label: optional_text(offer, "declineLabel", f.decline_label.as_ref())?,
-        image_alt: optional_text(offer, "imageAlt", f.image_alt.as_ref())?,
-        terms: optional_text(offer, "terms", f.terms.as_ref())?,
+        headline: text(offer, "headline", &f.headline, context)?,
+        body: text(offer, "body", &f.body, context)?,
+        cta: text(offer, "cta", &f.cta, context)?,
+        decline_label: optional_text(offer, "declineLabel", f.decline_label.as_ref(), context)?,
+        image_alt: optional_text(offer, "imageAlt", f.image_alt.as_ref(), context)?,
+        terms: optional_text(offer, "terms", f.terms.as_ref(), context)?,
     })
 }
 
@@ -212,6 +219,7 @@ impl Engine {
         // (a clone per distinct advertiser).
         let mut advertisers: HashMap<String, u32> = HashMap::new();
         let mut offers = Vec::with_capacity(bundle.offers.len());
+        let context = super::render::context_shape();
         for offer in &mut bundle.offers {
             let advertiser = match advertisers.get(&offer.advertiser) {
                 Some(&i) => i,
@@ -247,7 +255,7 @@ impl Engine {
                 repeat_after_accept: offer.repeat_after_accept,
                 schedule: offer.schedule,
                 approval: offer.creative.approval.status,
-                fields: compile_fields(offer)?,
+                fields: compile_fields(offer, &context)?,
                 needs_confirmation: offer
                     .creative
                     .confirmation_email
@@ -261,20 +269,31 @@ impl Engine {
             .placements
             .iter()
             .map(|p| {
+                let allowed: Vec<u32> = bundle
+                    .offers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.placements.is_empty() || o.placements.contains(&p.id))
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                // The layout's worst case: `maxOffers` of the longest
+                // offers this placement can show.
+                let shape = super::render::layout_shape(
+                    usize::from(p.max_offers),
+                    allowed.iter().filter_map(|&i| {
+                        let i = i as usize;
+                        Some((offers.get(i)?, &**bundle.offers.get(i)?))
+                    }),
+                );
                 Ok(CompiledPlacement {
                     id: p.id.clone(),
-                    layout: HtmlTemplate::compile(
+                    layout: HtmlTemplate::compile_bounded(
                         &format!("placements[{}].layout", p.id),
                         &p.layout,
+                        &shape,
                     )?,
                     max_offers: usize::from(p.max_offers),
-                    offers: bundle
-                        .offers
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, o)| o.placements.is_empty() || o.placements.contains(&p.id))
-                        .map(|(i, _)| i as u32)
-                        .collect(),
+                    offers: allowed,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -289,6 +308,7 @@ impl Engine {
             model,
             index,
             signers: Vec::new(),
+            decide_until: None,
         })
     }
 
@@ -299,9 +319,31 @@ impl Engine {
     /// As [`Engine::compile`].
     pub fn from_verified(verified: VerifiedBundle) -> Result<Self> {
         let signers = verified.signer_keyids;
+        let decide_until = verified.bundle.expires_at.plus(verified.decide_grace);
         let mut engine = Self::compile(verified.bundle, &verified.sha256)?;
         engine.signers = signers;
+        engine.decide_until = Some(decide_until);
         Ok(engine)
+    }
+
+    /// Refuses to decide on a signed bundle past its expiry: a host that
+    /// loaded it in time must not keep using it for good once no newer bundle
+    /// arrives. The bound is exclusive like the load check's (`expiresAt` >
+    /// now), moved by the trust's `decideGraceSeconds`.
+    ///
+    /// # Errors
+    /// `BUNDLE_EXPIRED` when `now` ≥ `expiresAt` + grace.
+    pub(crate) fn check_fresh(&self, now: Timestamp) -> Result<()> {
+        match self.decide_until {
+            Some(until) if now >= until => Err(Error::new(
+                ErrorCode::BundleExpired,
+                format!(
+                    "bundle v{} expired at {} and may decide until {until}; load a newer bundle",
+                    self.bundle.version, self.bundle.expires_at
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Key ids whose signatures verified (empty for a draft compiled directly).

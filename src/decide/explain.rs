@@ -2,17 +2,20 @@
 //! for people per reason. Only runs with `explain` on (preview, CLI).
 
 use super::decision::Reason;
+use super::eligible::Env;
 use super::engine::Engine;
 use crate::context::{Context, Field, FieldValue};
 use crate::history::{scope_name, window_name};
-use crate::rules::{compile, CompileEnv, RuleEnv};
+use crate::rules::{compile, CompileEnv};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The failing part of offer `i`'s rule: the first false conjunct of a
 /// top-level `and` (or the whole rule), with the context values it reads.
-pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &dyn RuleEnv) -> Reason {
+/// Conjuncts are re-evaluated on the decision's budget: a conjunct that runs
+/// out of it is not the one reported.
+pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &Env<'_>) -> Reason {
     let source = engine.bundle.offers.get(i);
     let rule = source
         .and_then(|o| o.eligibility.as_ref())
@@ -25,7 +28,7 @@ pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &dyn Ru
             .iter()
             .find(|part| {
                 compile(part, &CompileEnv::checkout(offer_id, &audience_index))
-                    .map(|c| !c.matches(ctx, env))
+                    .map(|c| c.matches_within(ctx, env, &env.budget) == Ok(false))
                     .unwrap_or(false)
             })
             .cloned()
@@ -104,6 +107,12 @@ pub(crate) fn message(reason: &Reason) -> String {
                 text.push(')');
             }
             text
+        }
+        Reason::RuleBudget { exceeded } => {
+            format!(
+                "eligibility rule ran out of budget: {}",
+                exceeded.describe()
+            )
         }
         Reason::NotInAudience {
             audience,

@@ -9,7 +9,8 @@ use super::decision::{ActionView, DecidedOffer, RenderedFields};
 use super::engine::{CompiledOffer, CompiledPlacement};
 use crate::bundle::{Action, Offer};
 use crate::context::{Context, Field, FieldValue};
-use crate::template::{Data, Datum, List, TextTemplate};
+use crate::limits::{MAX_ID_LEN, MAX_TEMPLATE_ATTRIBUTE_BYTES};
+use crate::template::{Data, Datum, List, Shape, TextTemplate};
 
 /// Attributes templates may use.
 const TEMPLATE_FIELDS: [Field; 13] = [
@@ -27,6 +28,82 @@ const TEMPLATE_FIELDS: [Field; 13] = [
     Field::CustomerType,
     Field::Device,
 ];
+
+/// The decline button's label when the creative has none.
+const DEFAULT_DECLINE_LABEL: &str = "No thanks";
+
+/// What creative fields see, for their worst-case size: the attributes of
+/// [`ContextData`], each printing at most [`MAX_TEMPLATE_ATTRIBUTE_BYTES`]
+/// (a longer value is cut when rendered).
+pub(crate) fn context_shape() -> Shape {
+    Shape::Map(context_entries().collect())
+}
+
+fn context_entries() -> impl Iterator<Item = (String, Shape)> {
+    TEMPLATE_FIELDS.iter().map(|f| {
+        (
+            f.name().to_owned(),
+            Shape::Scalar(MAX_TEMPLATE_ATTRIBUTE_BYTES),
+        )
+    })
+}
+
+/// What a layout sees ([`LayoutData`]), for its worst-case size: the
+/// context's attributes, `placement.id`, and at most `max_offers` offers,
+/// each field as long as the longest of `offers` can render. Mirrors the
+/// `Data` impls below: a name missing here renders as missing.
+pub(crate) fn layout_shape<'a>(
+    max_offers: usize,
+    offers: impl Iterator<Item = (&'a CompiledOffer, &'a Offer)>,
+) -> Shape {
+    // Creative fields are compiled bounded (`context_shape`), so every
+    // template has a bound; none would make the layout refuse to print it.
+    let bound = |t: Option<&TextTemplate>| t.map_or(0, |t| t.max_len().unwrap_or(usize::MAX));
+    let mut longest = [0usize; 9];
+    for (compiled, offer) in offers {
+        let f = &compiled.fields;
+        let action = action_view(&offer.action);
+        let lengths = [
+            bound(Some(&f.headline)),
+            bound(Some(&f.body)),
+            bound(Some(&f.cta)),
+            bound(f.decline_label.as_ref()).max(DEFAULT_DECLINE_LABEL.len()),
+            offer.creative.fields.image.as_ref().map_or(0, String::len),
+            bound(f.image_alt.as_ref()),
+            bound(f.terms.as_ref()),
+            action.kind.len(),
+            action.url.as_ref().map_or(0, String::len),
+        ];
+        for (l, n) in longest.iter_mut().zip(lengths) {
+            *l = (*l).max(n);
+        }
+    }
+    let [headline, body, cta, decline, image, image_alt, terms, action_type, action_url] = longest;
+    let offer = Shape::map([
+        ("id", Shape::Scalar(MAX_ID_LEN)),
+        // A u32 prints in at most 10 digits.
+        ("rank", Shape::Scalar(10)),
+        ("headline", Shape::Scalar(headline)),
+        ("body", Shape::Scalar(body)),
+        ("cta", Shape::Scalar(cta)),
+        ("declineLabel", Shape::Scalar(decline)),
+        ("image", Shape::Scalar(image)),
+        ("imageAlt", Shape::Scalar(image_alt)),
+        ("terms", Shape::Scalar(terms)),
+        ("actionType", Shape::Scalar(action_type)),
+        ("actionUrl", Shape::Scalar(action_url)),
+        ("needsConfirmationEmail", Shape::Scalar("false".len())),
+    ]);
+    let mut root = vec![
+        (
+            "placement".to_owned(),
+            Shape::map([("id", Shape::Scalar(MAX_ID_LEN))]),
+        ),
+        ("offers".to_owned(), Shape::list(max_offers, offer)),
+    ];
+    root.extend(context_entries());
+    Shape::Map(root)
+}
 
 /// The template data of a (normalized) context: its presentation
 /// attributes by name, read straight from the context (no copy).
@@ -65,7 +142,7 @@ pub(crate) fn render_offer(
         body: f.body.render(data),
         cta: f.cta.render(data),
         decline_label: render_opt(f.decline_label.as_ref(), data)
-            .unwrap_or_else(|| "No thanks".into()),
+            .unwrap_or_else(|| DEFAULT_DECLINE_LABEL.into()),
         image: source.creative.fields.image.clone(),
         image_alt: render_opt(f.image_alt.as_ref(), data).unwrap_or_default(),
         terms: render_opt(f.terms.as_ref(), data),

@@ -53,6 +53,8 @@ impl Engine {
     /// (pass 16+ random bytes in production, a fixed seed in tests).
     ///
     /// # Errors
+    /// `BUNDLE_EXPIRED` when the engine came from a signed bundle and `now`
+    /// is at or past its `expiresAt` plus the trust's `decideGraceSeconds`;
     /// `PLACEMENT_UNKNOWN` when an option names a placement the bundle lacks.
     pub fn decide(
         &self,
@@ -62,6 +64,7 @@ impl Engine {
         entropy: &[u8],
         options: &DecideOptions,
     ) -> Result<Decision> {
+        self.check_fresh(now)?;
         let ctx = context.normalized();
         let mut rng = SplitMix64::from_entropy(entropy);
         let decision_id = Receipt::decision_id_from_entropy(&rng.next_bytes16());

@@ -140,6 +140,7 @@ fn eligible_offers_are_the_offers_explain_does_not_call_ineligible() {
             .collect();
         let got: Vec<&str> = engine
             .eligible_offers(&ctx, &history, NOW)
+            .unwrap()
             .into_iter()
             .map(|i| engine.bundle().offers[i as usize].id.as_str())
             .collect();

@@ -8,7 +8,7 @@ use super::{CompileEnv, DataModel};
 use crate::bundle::{CapScope, CapWindow};
 use crate::context::Field;
 use crate::error::{Error, ErrorCode, Result};
-use crate::limits::{MAX_ID_LEN, MAX_RULE_DEPTH, MAX_RULE_NODES};
+use crate::limits::{MAX_ID_LEN, MAX_RULE_DEPTH, MAX_RULE_LITERAL_ITEMS, MAX_RULE_NODES};
 use serde_json::Value;
 
 /// What `var` sees at a point of the rule.
@@ -56,6 +56,21 @@ fn is_plain_data(v: &Value, depth: usize) -> bool {
             depth < MAX_RULE_DEPTH && items.iter().all(|i| is_plain_data(i, depth + 1))
         }
         _ => true,
+    }
+}
+
+/// Items of a literal array, nested ones included (counting stops past the
+/// limit).
+fn literal_items(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => items.iter().fold(items.len(), |n, item| {
+            if n > MAX_RULE_LITERAL_ITEMS {
+                n
+            } else {
+                n + literal_items(item)
+            }
+        }),
+        _ => 0,
     }
 }
 
@@ -130,7 +145,14 @@ impl Compiler<'_> {
         }
         self.count()?;
         match v {
-            Value::Array(_) if is_plain_data(v, depth) => Ok(Node::Const(v.clone())),
+            Value::Array(_) if is_plain_data(v, depth) => {
+                if literal_items(v) > MAX_RULE_LITERAL_ITEMS {
+                    return Err(self.error(format!(
+                        "a literal array holds more than {MAX_RULE_LITERAL_ITEMS} items"
+                    )));
+                }
+                Ok(Node::Const(v.clone()))
+            }
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {

@@ -3,20 +3,26 @@
 //! [`test`] answers "is this node truthy?" without building values for the
 //! boolean operators (`and`, `or`, `!`, comparisons, `in`), which is what
 //! eligibility needs; [`eval`] produces the full JSONLogic value. Neither
-//! allocates for comparisons of attributes with constants.
+//! allocates for comparisons of attributes with constants. What builds
+//! strings and arrays lives in `build.rs`, `var` paths in `path.rs`.
+//!
+//! Every node evaluated takes a step from the [`Meter`]; once it stops
+//! (`super::budget`), every node returns at once (`false`, `undefined`) and
+//! every loop breaks, so a stopped rule unwinds in a few steps per level.
 
+use super::budget::Meter;
 use super::node::{CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
-use super::ops;
 use super::value::{
-    le, loose_eq, lt, scalar_compare, scalar_loose_eq, scalar_strict_eq, strict_eq, Scalar, Val,
+    le, loose_eq, lt, scalar_compare, scalar_loose_eq, scalar_strict_eq, strict_eq, Scalar, Text,
+    Val,
 };
 use super::RuleEnv;
 use crate::context::{Context, Field, FieldValue};
 use crate::time::DAY_MS;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
+mod build;
 mod path;
 
 pub(crate) use path::lookup_dynamic;
@@ -48,14 +54,17 @@ pub(crate) struct Frame<'a, 'f> {
     root: Root<'a>,
     scope: Scope<'a, 'f>,
     env: &'f dyn RuleEnv,
+    /// Steps and value sizes of this evaluation.
+    pub(crate) meter: &'f Meter,
 }
 
 impl<'a, 'f> Frame<'a, 'f> {
-    pub(crate) fn new(root: Root<'a>, env: &'f dyn RuleEnv) -> Self {
+    pub(crate) fn new(root: Root<'a>, env: &'f dyn RuleEnv, meter: &'f Meter) -> Self {
         Frame {
             root,
             scope: Scope::Root,
             env,
+            meter,
         }
     }
 
@@ -67,6 +76,7 @@ impl<'a, 'f> Frame<'a, 'f> {
             root: self.root,
             scope,
             env: self.env,
+            meter: self.meter,
         }
     }
 
@@ -93,7 +103,8 @@ fn in_set(needle: Option<Scalar<'_>>, set: &ConstSet) -> bool {
         Some(Scalar::Null) => set.null,
         Some(Scalar::Bool(true)) => set.yes,
         Some(Scalar::Bool(false)) => set.no,
-        None => false,
+        // JSON has no `undefined`: no constant list holds it.
+        Some(Scalar::Undefined) | None => false,
     }
 }
 
@@ -104,7 +115,7 @@ fn lit_val(lit: &Lit) -> Val<'_> {
         Lit::Null => Val::Null,
         Lit::Bool(b) => Val::Bool(*b),
         Lit::Num(n) => Val::Num(*n),
-        Lit::Str(s) => Val::Str(Cow::Borrowed(s)),
+        Lit::Str(s) => Val::Str(Text::Borrowed(s)),
     }
 }
 
@@ -178,6 +189,9 @@ fn operand<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
 /// Kept small on purpose: every node pays this function's prologue, so the
 /// work of each operator lives in its own out-of-line function.
 pub(crate) fn test<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
+    if !f.meter.tick() {
+        return false;
+    }
     match node {
         Node::And(items) => !items.is_empty() && items.iter().all(|n| test(n, f)),
         Node::Or(items) => items.iter().any(|n| test(n, f)),
@@ -231,8 +245,8 @@ pub(crate) fn test<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
 #[cold]
 #[inline(never)]
 fn text_eq_json(op: EqOp, field: Field, value: &str, f: &Frame<'_, '_>) -> bool {
-    let a = lookup_field(field, f).unwrap_or(Val::Null);
-    let b = Val::Str(Cow::Borrowed(value));
+    let a = prim(lookup_field(field, f).unwrap_or(Val::Null), f);
+    let b = Val::Str(Text::Borrowed(value));
     let eq = match op {
         EqOp::Loose | EqOp::NotLoose => loose_eq(&a, &b),
         EqOp::Strict | EqOp::NotStrict => strict_eq(&a, &b),
@@ -244,7 +258,7 @@ fn text_eq_json(op: EqOp, field: Field, value: &str, f: &Frame<'_, '_>) -> bool 
 #[cold]
 #[inline(never)]
 fn num_cmp_json(op: CmpOp, field: Field, k: f64, field_first: bool, f: &Frame<'_, '_>) -> bool {
-    let x = lookup_field(field, f).unwrap_or(Val::Null);
+    let x = prim(lookup_field(field, f).unwrap_or(Val::Null), f);
     let k = Val::Num(k);
     let (a, b) = if field_first { (&x, &k) } else { (&k, &x) };
     match op {
@@ -282,7 +296,13 @@ fn test_eq<'a>(op: EqOp, args: &'a [Node; 2], f: &Frame<'a, '_>) -> bool {
 #[cold]
 #[inline(never)]
 fn eq_values<'a>(op: EqOp, a: &'a Node, b: &'a Node, f: &Frame<'a, '_>) -> bool {
-    let (a, b) = (operand(a, f), operand(b, f));
+    let (mut a, mut b) = (operand(a, f), operand(b, f));
+    // `==` of an object and a primitive compares the object's primitive
+    // form: make (and pay for) it here; two objects compare by identity.
+    if matches!(op, EqOp::Loose | EqOp::NotLoose) && a.is_object_like() != b.is_object_like() {
+        a = prim(a, f);
+        b = prim(b, f);
+    }
     match op {
         EqOp::Loose => loose_eq(&a, &b),
         EqOp::Strict => strict_eq(&a, &b),
@@ -305,14 +325,14 @@ fn test_rare<'a>(node: &'a Node, f: &Frame<'a, '_>) -> bool {
     match node {
         Node::In(args) => {
             let [needle, hay] = &**args;
-            ops::contains(&eval(hay, f), &eval(needle, f))
+            build::contains(eval(hay, f), eval(needle, f), f)
         }
         Node::If(items) => match choose(items, f) {
             Some(branch) => test(branch, f),
             None => false,
         },
         Node::Iter(op @ (IterOp::All | IterOp::Some | IterOp::None), args) => {
-            quantify(*op, args, f)
+            build::quantify(*op, args, f)
         }
         Node::Const(v) => Val::from_json(v).truthy(),
         other => eval(other, f).truthy(),
@@ -361,17 +381,20 @@ fn compare<'a>(op: CmpOp, args: &'a [Node], f: &Frame<'a, '_>) -> bool {
 #[cold]
 #[inline(never)]
 fn compare_values<'a>(op: CmpOp, args: &'a [Node], f: &Frame<'a, '_>) -> bool {
+    let value = |n: &'a Node| prim(operand(n, f), f);
     match (op, args) {
         (CmpOp::Lt | CmpOp::Le, [a, b, c]) => {
-            let (a, b, c) = (operand(a, f), operand(b, f), operand(c, f));
+            let (a, b, c) = (value(a), value(b), value(c));
+            // json-logic-js: `c === undefined ? a < b : a < b && b < c`.
+            let two = matches!(c, Val::Undefined);
             if op == CmpOp::Lt {
-                lt(&a, &b) && lt(&b, &c)
+                lt(&a, &b) && (two || lt(&b, &c))
             } else {
-                le(&a, &b) && le(&b, &c)
+                le(&a, &b) && (two || le(&b, &c))
             }
         }
         (_, [a, b]) => {
-            let (a, b) = (operand(a, f), operand(b, f));
+            let (a, b) = (value(a), value(b));
             match op {
                 CmpOp::Lt => lt(&a, &b),
                 CmpOp::Le => le(&a, &b),
@@ -396,51 +419,30 @@ fn choose<'a>(items: &'a [Node], f: &Frame<'a, '_>) -> Option<&'a Node> {
     pairs.remainder().first()
 }
 
-/// `all`, `some`, `none`.
-fn quantify<'a>(op: IterOp, args: &'a [Node; 2], f: &Frame<'a, '_>) -> bool {
-    let [array, body] = args;
-    let array = eval(array, f);
-    let Some(items) = array.as_array() else {
-        return op == IterOp::None;
-    };
-    if op == IterOp::All && items.len() == 0 {
-        return false;
-    }
-    let mut hits = items
-        .iter()
-        .map(|item| test(body, &f.with_scope(Scope::Item(&item))));
-    match op {
-        IterOp::All => hits.all(|t| t),
-        IterOp::Some => hits.any(|t| t),
-        _ => !hits.any(|t| t),
-    }
-}
-
 /// The JSONLogic value of `node`.
 pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
+    if !f.meter.tick() {
+        return Val::Undefined;
+    }
     match node {
         Node::Lit(lit) => lit_val(lit),
         Node::Const(v) => Val::from_json(v),
-        Node::Array(items) => Val::Arr(items.iter().map(|n| eval(n, f)).collect()),
         Node::Var { path, default } => match lookup(path, f) {
             Some(v) => v,
-            None => default.as_deref().map_or(Val::Null, |d| eval(d, f)),
+            None => var_default(default.as_deref(), f),
         },
-        Node::DynVar { path, default } => match lookup_dynamic(&eval(path, f), f) {
-            Some(v) => v,
-            None => default.as_deref().map_or(Val::Null, |d| eval(d, f)),
-        },
-        Node::Missing(args) => {
-            let args: Vec<Val<'a>> = args.iter().map(|n| eval(n, f)).collect();
-            Val::Arr(ops::missing(&args, f))
-        }
-        Node::MissingSome(args) => {
-            let [need, keys] = &**args;
-            ops::missing_some(&eval(need, f), &eval(keys, f), f)
+        Node::DynVar { path, default } => {
+            let key = eval(path, f);
+            match lookup_dynamic(&key, f) {
+                Some(v) => v,
+                None => var_default(default.as_deref(), f),
+            }
         }
         Node::If(items) => choose(items, f).map_or(Val::Null, |n| eval(n, f)),
+        // json-logic-js returns its last operand, which for no operand is
+        // `undefined` (not `null`: `1 >= undefined` is false, `1 >= null` true).
         Node::And(items) => {
-            let mut last = Val::Null;
+            let mut last = Val::Undefined;
             for item in items.iter() {
                 last = eval(item, f);
                 if !last.truthy() {
@@ -450,7 +452,7 @@ pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
             last
         }
         Node::Or(items) => {
-            let mut last = Val::Null;
+            let mut last = Val::Undefined;
             for item in items.iter() {
                 last = eval(item, f);
                 if last.truthy() {
@@ -470,14 +472,17 @@ pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
         | Node::InSet(..)
         | Node::InAudience(_)
         | Node::Iter(IterOp::All | IterOp::Some | IterOp::None, _) => Val::Bool(test(node, f)),
-        Node::Arith(..)
+        Node::Array(_)
+        | Node::Missing(_)
+        | Node::MissingSome(_)
+        | Node::Arith(..)
         | Node::MinMax(..)
         | Node::Cat(_)
         | Node::Substr(_)
         | Node::Merge(_)
         | Node::Log(_)
         | Node::Iter(..)
-        | Node::Reduce(_) => eval_rare(node, f),
+        | Node::Reduce(_) => build::eval_rare(node, f),
         Node::HistoryCount { scope, id, window } => {
             Val::Num(f64::from(f.env.history_count(*scope, id, *window)))
         }
@@ -486,77 +491,26 @@ pub(crate) fn eval<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
     }
 }
 
-/// The operators that build strings and arrays, kept out of [`eval`] so the
-/// hot path stays small.
-#[inline(never)]
-fn eval_rare<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Val<'a> {
-    match node {
-        Node::Arith(op, args) => ops::arith(*op, args, f),
-        Node::MinMax(max, args) => {
-            let nums = args.iter().map(|n| eval(n, f).to_number());
-            Val::Num(ops::min_max(*max, nums))
-        }
-        Node::Cat(args) => {
-            let mut out = String::new();
-            for arg in args.iter() {
-                eval(arg, f).write_joined(&mut out);
-            }
-            Val::Str(Cow::Owned(out))
-        }
-        Node::Substr(args) => {
-            let vals: Vec<Val<'a>> = args.iter().map(|n| eval(n, f)).collect();
-            ops::substr(&vals)
-        }
-        Node::Merge(args) => {
-            let mut out = Vec::new();
-            for arg in args.iter() {
-                let v = eval(arg, f);
-                match v.as_array() {
-                    Some(items) => out.extend(items.iter()),
-                    None => out.push(v),
-                }
-            }
-            Val::Arr(out)
-        }
-        Node::Log(inner) => eval(inner, f),
-        Node::Iter(op, args) => {
-            let [array, body] = &**args;
-            let array = eval(array, f);
-            let Some(items) = array.as_array() else {
-                return Val::Arr(Vec::new());
-            };
-            let mut out = Vec::new();
-            for item in items.iter() {
-                let scoped = f.with_scope(Scope::Item(&item));
-                if *op == IterOp::Map {
-                    out.push(eval(body, &scoped));
-                } else if test(body, &scoped) {
-                    out.push(item);
-                }
-            }
-            Val::Arr(out)
-        }
-        Node::Reduce(args) => {
-            let [array, body, init] = &**args;
-            let array = eval(array, f);
-            let mut acc = eval(init, f);
-            let Some(items) = array.as_array() else {
-                return acc;
-            };
-            for item in items.iter() {
-                let next = eval(
-                    body,
-                    &f.with_scope(Scope::Reduce {
-                        current: &item,
-                        accumulator: &acc,
-                    }),
-                );
-                acc = next;
-            }
-            acc
-        }
-        _ => eval(node, f),
+/// `var`'s default when the path is absent: `null` without one, and
+/// json-logic-js turns an `undefined` default into `null` too.
+fn var_default<'a>(default: Option<&'a Node>, f: &Frame<'a, '_>) -> Val<'a> {
+    match default.map(|d| eval(d, f)) {
+        None | Some(Val::Undefined) => Val::Null,
+        Some(v) => v,
     }
+}
+
+/// `v`, or its primitive form (JS `ToPrimitive`: arrays joined with `,`,
+/// objects `[object Object]`) when it is an object, paying for the join.
+/// Every coercion of an object goes through here first, so no comparison
+/// or arithmetic joins a large array for free.
+pub(crate) fn prim<'a>(v: Val<'a>, f: &Frame<'a, '_>) -> Val<'a> {
+    if !v.is_object_like() {
+        return v;
+    }
+    let text = v.to_js_string().into_owned();
+    f.meter.charge_bytes(text.len());
+    Val::string(text)
 }
 
 /// `local_hour`: 0–23 in the partner's offset.

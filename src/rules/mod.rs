@@ -22,7 +22,9 @@
 //! ```
 
 mod analysis;
+mod budget;
 mod compile;
+mod cost;
 mod env;
 mod eval;
 pub(crate) mod jsnum;
@@ -31,10 +33,12 @@ mod ops;
 mod value;
 
 pub use analysis::{ConstraintKind, FieldConstraint};
+pub use budget::{BudgetExceeded, RuleBudget};
 pub use env::{FixedEnv, RuleEnv};
 
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
+use budget::Meter;
 use eval::{Frame, Root};
 use node::Node;
 use serde_json::Value;
@@ -72,7 +76,7 @@ impl<'a> CompileEnv<'a> {
     }
 
     /// Where errors say the rule is: `offers[<id>].eligibility`.
-    fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         format!("offers[{}].eligibility", self.offer_id)
     }
 }
@@ -83,6 +87,7 @@ impl<'a> CompileEnv<'a> {
 pub struct CompiledRule {
     root: Node,
     nodes: usize,
+    cost: u64,
 }
 
 /// Compiles a JSONLogic rule.
@@ -91,12 +96,27 @@ pub struct CompiledRule {
 /// `RULE_INVALID`, with the offer id and the JSON path of the offending node
 /// (`offers[offer-12].eligibility/and/1/in: …`), for an unknown operator, a
 /// wrong number of arguments, a malformed domain operator, an unknown
-/// audience or context attribute, an object with other than one key, or a
+/// audience or context attribute, an object with other than one key, a
 /// rule deeper than [`MAX_RULE_DEPTH`](crate::limits::MAX_RULE_DEPTH) or
-/// larger than [`MAX_RULE_NODES`](crate::limits::MAX_RULE_NODES).
+/// larger than [`MAX_RULE_NODES`](crate::limits::MAX_RULE_NODES), a literal
+/// array over [`MAX_RULE_LITERAL_ITEMS`](crate::limits::MAX_RULE_LITERAL_ITEMS),
+/// an array it would surely build over
+/// [`MAX_RULE_ARRAY_LEN`](crate::limits::MAX_RULE_ARRAY_LEN), or a static
+/// cost over [`MAX_RULE_COST`](crate::limits::MAX_RULE_COST) (see
+/// `docs/RULES.md`, "Budgets").
 pub fn compile(rule: &Value, env: &CompileEnv<'_>) -> Result<CompiledRule> {
     let (root, nodes) = compile::compile_rule(rule, env)?;
-    Ok(CompiledRule { root, nodes })
+    let cost = cost::check(&root)
+        .map_err(|why| Error::new(ErrorCode::RuleInvalid, format!("{}: {why}", env.location())))?;
+    Ok(CompiledRule { root, nodes, cost })
+}
+
+/// The error of a value that could not be computed within the budget.
+fn out_of_budget(why: BudgetExceeded) -> Error {
+    Error::new(
+        ErrorCode::RuleBudget,
+        format!("the rule stopped: {}", why.describe()),
+    )
 }
 
 impl CompiledRule {
@@ -105,27 +125,73 @@ impl CompiledRule {
     /// constant lists, `and`/`or`/`!` and the domain operators.
     ///
     /// `ctx` should be [normalized](Context::normalized): rules compare
-    /// against normalized values (`"CA"`, not `" ca"`).
+    /// against normalized values (`"CA"`, not `" ca"`). The rule runs on a
+    /// budget of its own ([`RuleBudget::per_decision`]); one that runs out
+    /// does not match (use [`matches_within`](Self::matches_within) to tell).
     pub fn matches(&self, ctx: &Context, env: &dyn RuleEnv) -> bool {
-        eval::test(&self.root, &Frame::new(Root::Context(ctx), env))
+        self.matches_within(ctx, env, &RuleBudget::per_decision())
+            .unwrap_or(false)
+    }
+
+    /// [`matches`](Self::matches), drawing steps from `budget` (shared by
+    /// every rule of one decision).
+    ///
+    /// # Errors
+    /// Why the rule stopped before it had a value: the budget's steps are
+    /// spent, or the rule built a value over the size limits.
+    pub fn matches_within(
+        &self,
+        ctx: &Context,
+        env: &dyn RuleEnv,
+        budget: &RuleBudget,
+    ) -> Result<bool, BudgetExceeded> {
+        let meter = Meter::start(budget);
+        let yes = eval::test(&self.root, &Frame::new(Root::Context(ctx), env, &meter));
+        meter.finish(budget).map(|()| yes)
     }
 
     /// The rule's full JSONLogic value for `ctx` (for explanations and
     /// previews; `matches` is the fast path).
-    pub fn evaluate(&self, ctx: &Context, env: &dyn RuleEnv) -> Value {
-        eval::eval(&self.root, &Frame::new(Root::Context(ctx), env)).to_json()
+    ///
+    /// # Errors
+    /// `RULE_BUDGET` when the rule runs out of its own
+    /// [`RuleBudget::per_decision`] or builds a value over the size limits.
+    pub fn evaluate(&self, ctx: &Context, env: &dyn RuleEnv) -> Result<Value> {
+        self.value(Root::Context(ctx), env)
     }
 
     /// The rule's value over arbitrary JSON `data` (JSONLogic's `apply`).
     /// Attribute paths compiled for a checkout context are looked up by name.
-    pub fn apply(&self, data: &Value, env: &dyn RuleEnv) -> Value {
-        eval::eval(&self.root, &Frame::new(Root::Json(data), env)).to_json()
+    ///
+    /// # Errors
+    /// `RULE_BUDGET`, as [`evaluate`](Self::evaluate).
+    pub fn apply(&self, data: &Value, env: &dyn RuleEnv) -> Result<Value> {
+        self.value(Root::Json(data), env)
+    }
+
+    fn value(&self, root: Root<'_>, env: &dyn RuleEnv) -> Result<Value> {
+        let budget = RuleBudget::per_decision();
+        let meter = Meter::start(&budget);
+        let value = eval::eval(&self.root, &Frame::new(root, env, &meter));
+        meter.finish(&budget).map_err(out_of_budget)?;
+        Ok(value.to_json())
     }
 
     /// Nodes in the compiled tree (at most
     /// [`MAX_RULE_NODES`](crate::limits::MAX_RULE_NODES)).
     pub fn node_count(&self) -> usize {
         self.nodes
+    }
+
+    /// The static cost the compiler checked against
+    /// [`MAX_RULE_COST`](crate::limits::MAX_RULE_COST): the worst-case
+    /// count of nodes evaluated and array elements built or scanned, loop
+    /// bodies once per element, taking data arrays to hold at most
+    /// [`MAX_RULE_ARRAY_LEN`](crate::limits::MAX_RULE_ARRAY_LEN) elements.
+    /// An estimate of the run-time steps (which also charge for text), not
+    /// a bound: the decision budget is the bound.
+    pub fn cost(&self) -> u64 {
+        self.cost
     }
 
     /// Constraints on context attributes that hold whenever the rule

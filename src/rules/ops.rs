@@ -1,53 +1,12 @@
-//! Operators whose JavaScript semantics take more than a line: `in`,
-//! `missing`, `missing_some`, `min`/`max`, `substr`.
+//! Operators whose JavaScript semantics take more than a line, as pure
+//! functions of values already evaluated (and, for objects, already turned
+//! into their primitive form): `min`/`max`, `substr`.
 
-use super::eval::{eval, lookup_dynamic, Frame};
-use super::node::{ArithOp, Node};
-use super::value::{le, strict_eq, Val};
+use super::value::Val;
 use std::borrow::Cow;
 
-/// `in`: substring test when the haystack is a non-empty string (the needle
-/// converted with `String(x)`), strict-equality membership when it is an
-/// array, false otherwise.
-pub(crate) fn contains(hay: &Val<'_>, needle: &Val<'_>) -> bool {
-    match hay {
-        Val::Str(s) => !s.is_empty() && s.contains(&*needle.to_js_string()),
-        other => other
-            .as_array()
-            .is_some_and(|items| items.iter().any(|item| strict_eq(&item, needle))),
-    }
-}
-
-/// `missing`: the keys (all arguments, or the elements of a first argument
-/// that is an array) whose value is absent, `null` or `""`.
-pub(crate) fn missing<'a>(args: &[Val<'a>], f: &Frame<'a, '_>) -> Vec<Val<'a>> {
-    let keys: Vec<Val<'a>> = match args.first().and_then(Val::as_array) {
-        Some(items) => items.iter().collect(),
-        None => args.to_vec(),
-    };
-    keys.into_iter()
-        .filter(|key| match lookup_dynamic(key, f) {
-            None | Some(Val::Null) => true,
-            Some(Val::Str(s)) => s.is_empty(),
-            Some(_) => false,
-        })
-        .collect()
-}
-
-/// `missing_some`: `[]` when at least `need` of `keys` are present, else
-/// the missing ones.
-pub(crate) fn missing_some<'a>(need: &Val<'a>, keys: &Val<'a>, f: &Frame<'a, '_>) -> Val<'a> {
-    let total = keys.as_array().map_or(1, |items| items.len());
-    let absent = missing(std::slice::from_ref(keys), f);
-    let present = Val::Num(total.saturating_sub(absent.len()) as f64);
-    if le(need, &present) {
-        Val::Arr(Vec::new())
-    } else {
-        Val::Arr(absent)
-    }
-}
-
-/// `Math.min` / `Math.max`: NaN if any argument is NaN; ±Infinity when empty.
+/// `Math.min` / `Math.max`: NaN if any argument is NaN; ±Infinity when
+/// empty; `-0` is below `+0` (`Math.min(0, -0)` is `-0`).
 pub(crate) fn min_max(max: bool, nums: impl Iterator<Item = f64>) -> f64 {
     let mut acc = if max {
         f64::NEG_INFINITY
@@ -58,16 +17,20 @@ pub(crate) fn min_max(max: bool, nums: impl Iterator<Item = f64>) -> f64 {
         if n.is_nan() {
             return f64::NAN;
         }
-        if (max && n > acc) || (!max && n < acc) {
+        let better = if max {
+            n > acc || (n == 0.0 && acc == 0.0 && acc.is_sign_negative())
+        } else {
+            n < acc || (n == 0.0 && acc == 0.0 && n.is_sign_negative())
+        };
+        if better {
             acc = n;
         }
     }
     acc
 }
 
-/// JS `ToIntegerOrInfinity`.
-fn to_integer(v: &Val<'_>) -> f64 {
-    let n = v.to_number();
+/// JS `ToIntegerOrInfinity` of a number.
+fn integer(n: f64) -> f64 {
     if n.is_nan() {
         0.0
     } else {
@@ -75,7 +38,13 @@ fn to_integer(v: &Val<'_>) -> f64 {
     }
 }
 
-/// JS `String.prototype.substr(start, length)` over UTF-16 code units.
+/// JS `ToIntegerOrInfinity`.
+fn to_integer(v: &Val<'_>) -> f64 {
+    integer(v.to_number())
+}
+
+/// JS `String.prototype.substr(start, length)` over UTF-16 code units
+/// (`start` already an integer; `length` any number).
 fn js_substr(units: &[u16], start: f64, length: Option<f64>) -> Vec<u16> {
     let size = units.len() as f64;
     let start = if start < 0.0 {
@@ -83,7 +52,7 @@ fn js_substr(units: &[u16], start: f64, length: Option<f64>) -> Vec<u16> {
     } else {
         start.min(size)
     };
-    let length = length.unwrap_or(size).clamp(0.0, size - start);
+    let length = length.map_or(size, integer).clamp(0.0, size - start);
     // Both are integral and within 0..=size here.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (from, to) = (start as usize, (start + length) as usize);
@@ -91,54 +60,62 @@ fn js_substr(units: &[u16], start: f64, length: Option<f64>) -> Vec<u16> {
 }
 
 /// `substr(source, start[, end])` as json-logic-js defines it: a negative
-/// `end` drops that many characters from the end (PHP style), otherwise it
-/// is a length.
-pub(crate) fn substr<'a>(args: &[Val<'a>]) -> Val<'a> {
+/// `end` drops that many characters from the end (PHP style:
+/// `temp.substr(0, temp.length + end)`), otherwise it is a length. Objects
+/// among the arguments must already be in their primitive form.
+pub(crate) fn substr(args: &[Val<'_>]) -> String {
     let (source, start, end) = (args.first(), args.get(1), args.get(2));
     let text = source.map_or(Cow::Borrowed("undefined"), Val::to_js_string);
     let units: Vec<u16> = text.encode_utf16().collect();
     let start = start.map_or(0.0, to_integer);
     let out = match end {
-        None => js_substr(&units, start, None),
-        // `end < 0` with a string end concatenates in JS (`9 + "-2"`), which
-        // then reads as length 0.
+        None | Some(Val::Undefined) => js_substr(&units, start, None),
+        // `end < 0` with a string end: `temp.length + end` concatenates
+        // ("9-2"), which then reads as length 0.
         Some(Val::Str(s)) if Val::Str(s.clone()).to_number() < 0.0 => Vec::new(),
+        // A fractional end is added before truncating: `9 + -3.5` is 5.5,
+        // i.e. length 5, not `9 + trunc(-3.5)`.
         Some(end) if end.to_number() < 0.0 => {
             let tail = js_substr(&units, start, None);
-            let keep = tail.len() as f64 + to_integer(end);
-            js_substr(&tail, 0.0, Some(keep))
+            let length = tail.len() as f64 + end.to_number();
+            js_substr(&tail, 0.0, Some(length))
         }
-        Some(end) => js_substr(&units, start, Some(to_integer(end))),
+        Some(end) => js_substr(&units, start, Some(end.to_number())),
     };
-    Val::Str(Cow::Owned(String::from_utf16_lossy(&out)))
+    String::from_utf16_lossy(&out)
 }
 
-/// `+ * - / %`: `+` and `*` coerce with `parseFloat`, the others with
-/// `ToNumber`.
-pub(crate) fn arith<'a>(op: ArithOp, args: &'a [Node], f: &Frame<'a, '_>) -> Val<'a> {
-    let mut vals = args.iter().map(|n| eval(n, f));
-    match op {
-        ArithOp::Add => Val::Num(vals.map(|v| v.parse_float()).sum()),
-        ArithOp::Mul => {
-            // `reduce` without an initial value: one argument comes back as is.
-            let Some(first) = vals.next() else {
-                return Val::Null;
-            };
-            let mut rest = vals.peekable();
-            if rest.peek().is_none() {
-                return first;
-            }
-            Val::Num(rest.fold(first.parse_float(), |acc, v| acc * v.parse_float()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::value::Text;
+
+    fn s(text: &'static str) -> Val<'static> {
+        Val::Str(Text::Borrowed(text))
+    }
+
+    #[test]
+    fn substr_matches_json_logic_js() {
+        let cases: [(&[Val<'_>], &str); 8] = [
+            (&[s("jsonlogic"), Val::Num(4.0)], "logic"),
+            (&[s("jsonlogic"), Val::Num(-5.0), Val::Num(3.0)], "log"),
+            (&[s("jsonlogic"), Val::Num(0.0), Val::Num(-3.5)], "jsonl"),
+            (&[s("jsonlogic"), Val::Num(1.5), Val::Num(-0.5)], "sonlogi"),
+            (&[s("jsonlogic"), Val::Num(0.0), s("-2")], ""),
+            (&[s("jsonlogic"), Val::Num(2.0), Val::Null], ""),
+            (&[s("jsonlogic"), Val::Num(2.0), Val::Undefined], "onlogic"),
+            (&[Val::Undefined, Val::Num(1.0), Val::Num(3.0)], "nde"),
+        ];
+        for (args, want) in cases {
+            assert_eq!(substr(args), want, "{args:?}");
         }
-        ArithOp::Sub => match (vals.next(), vals.next()) {
-            (Some(a), None) => Val::Num(-a.to_number()),
-            (Some(a), Some(b)) => Val::Num(a.to_number() - b.to_number()),
-            _ => Val::Num(f64::NAN),
-        },
-        ArithOp::Div | ArithOp::Mod => {
-            let a = vals.next().map_or(f64::NAN, |v| v.to_number());
-            let b = vals.next().map_or(f64::NAN, |v| v.to_number());
-            Val::Num(if op == ArithOp::Div { a / b } else { a % b })
-        }
+    }
+
+    #[test]
+    fn min_and_max_order_signed_zeros() {
+        assert!(min_max(false, [0.0, -0.0].into_iter()).is_sign_negative());
+        assert!(min_max(true, [-0.0, 0.0].into_iter()).is_sign_positive());
+        assert!(min_max(true, [1.0, f64::NAN].into_iter()).is_nan());
+        assert_eq!(min_max(false, std::iter::empty()), f64::INFINITY);
     }
 }

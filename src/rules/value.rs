@@ -1,35 +1,86 @@
 //! The runtime value of rule evaluation and JavaScript's coercions over it.
 //!
 //! Values borrow from the context and from the compiled rule wherever they
-//! can (`Str(Cow::Borrowed)`, `Json(&Value)`), so comparing an attribute with
-//! a constant allocates nothing. Semantics follow json-logic-js, i.e.
-//! JavaScript: `==` is abstract equality, `===` strict, `<` the abstract
-//! relational comparison, `+`/`*` use `parseFloat`, the rest `ToNumber`.
+//! can (`Str(Text::Borrowed)`, `Json(&Value)`), so comparing an attribute
+//! with a constant allocates nothing. What evaluation builds (strings,
+//! arrays) is reference-counted: copying a value into a variable, an array
+//! element or a `reduce` accumulator is O(1), so the evaluation budget
+//! (`super::budget`) only has to charge for what is built, and an array
+//! read twice is the same array, as in JavaScript.
+//!
+//! Semantics follow json-logic-js, i.e. JavaScript: `==` is abstract
+//! equality, `===` strict, `<` the abstract relational comparison, `+`/`*`
+//! use `parseFloat`, the rest `ToNumber`; `undefined` (an empty `and`/`or`)
+//! is kept apart from `null` because JavaScript coerces them differently.
 
 use super::jsnum::{parse_float, string_to_number, write_number};
 use crate::context::Context;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::ops::Deref;
+use std::rc::Rc;
+
+/// A string value: borrowed from the rule or the data, or built during
+/// evaluation and shared.
+#[derive(Debug, Clone)]
+pub(crate) enum Text<'a> {
+    /// Borrowed from the rule, the context or the JSON data.
+    Borrowed(&'a str),
+    /// Built by evaluation (`cat`, `substr`, a coercion).
+    Shared(Rc<str>),
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Shared(s) => s,
+        }
+    }
+}
+
+impl From<String> for Text<'_> {
+    fn from(s: String) -> Self {
+        Text::Shared(s.into())
+    }
+}
+
+/// An array built during evaluation, with what the budget needs to know
+/// about it without walking it again.
+#[derive(Debug)]
+pub(crate) struct Built<'a> {
+    /// The elements.
+    pub items: Vec<Val<'a>>,
+    /// Approximate bytes of its rendered forms (JSON, `join`), elements included.
+    pub size: usize,
+    /// Nesting of built arrays (1 for an array of scalars or data).
+    pub depth: usize,
+}
 
 /// A value during evaluation.
 #[derive(Debug, Clone)]
 pub(crate) enum Val<'a> {
-    /// JSON `null` (and JavaScript `undefined`).
+    /// JavaScript `undefined` (an empty `and`/`or`): falsy like `null`, but
+    /// `NaN` as a number, `"undefined"` as text, and not `===` to `null`.
+    Undefined,
+    /// JSON `null`.
     Null,
     /// A boolean.
     Bool(bool),
-    /// A number (may be NaN or infinite mid-evaluation).
+    /// A number (may be NaN, infinite or -0 mid-evaluation).
     Num(f64),
     /// A string.
-    Str(Cow<'a, str>),
+    Str(Text<'a>),
     /// A borrowed JSON array or object (never a scalar: see [`Val::from_json`]).
     Json(&'a Value),
     /// An array built during evaluation.
-    Arr(Vec<Val<'a>>),
+    Arr(Rc<Built<'a>>),
     /// The whole checkout context, as `{"var": ""}` sees it.
     Context(&'a Context),
-    /// Some other object (the `{current, accumulator}` of `reduce`).
+    /// Some other object (the `{current, accumulator}` of `reduce`, a
+    /// context's `custom` map): prints as `[object Object]`, outputs `{}`.
     Object,
 }
 
@@ -41,16 +92,21 @@ impl<'a> Val<'a> {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
             Value::Number(n) => Val::Num(n.as_f64().unwrap_or(f64::NAN)),
-            Value::String(s) => Val::Str(Cow::Borrowed(s)),
+            Value::String(s) => Val::Str(Text::Borrowed(s)),
             Value::Array(_) | Value::Object(_) => Val::Json(v),
         }
+    }
+
+    /// A string built during evaluation.
+    pub(crate) fn string(s: String) -> Val<'a> {
+        Val::Str(Text::from(s))
     }
 
     /// The elements when this is an array.
     pub(crate) fn as_array(&self) -> Option<ArrayRef<'_, 'a>> {
         match self {
             Val::Json(Value::Array(items)) => Some(ArrayRef::Json(items)),
-            Val::Arr(items) => Some(ArrayRef::Owned(items)),
+            Val::Arr(built) => Some(ArrayRef::Owned(&built.items)),
             _ => None,
         }
     }
@@ -58,17 +114,18 @@ impl<'a> Val<'a> {
     /// JSONLogic truthiness: JS truthiness except that `[]` is falsy.
     pub(crate) fn truthy(&self) -> bool {
         match self {
-            Val::Null => false,
+            Val::Undefined | Val::Null => false,
             Val::Bool(b) => *b,
             Val::Num(n) => *n != 0.0 && !n.is_nan(),
             Val::Str(s) => !s.is_empty(),
             Val::Json(Value::Array(items)) => !items.is_empty(),
-            Val::Arr(items) => !items.is_empty(),
+            Val::Arr(built) => !built.items.is_empty(),
             Val::Json(_) | Val::Context(_) | Val::Object => true,
         }
     }
 
-    fn is_object_like(&self) -> bool {
+    /// Whether JS would see an object (array or not) rather than a primitive.
+    pub(crate) fn is_object_like(&self) -> bool {
         matches!(
             self,
             Val::Json(_) | Val::Arr(_) | Val::Context(_) | Val::Object
@@ -77,9 +134,9 @@ impl<'a> Val<'a> {
 
     /// JS `ToPrimitive` for objects: arrays join with `,`, objects print as
     /// `[object Object]`. Primitives are returned unchanged.
-    fn to_primitive(&self) -> Val<'a> {
+    pub(crate) fn to_primitive(&self) -> Val<'a> {
         if self.is_object_like() {
-            Val::Str(Cow::Owned(self.to_js_string().into_owned()))
+            Val::string(self.to_js_string().into_owned())
         } else {
             self.clone()
         }
@@ -88,6 +145,7 @@ impl<'a> Val<'a> {
     /// JS `ToNumber`.
     pub(crate) fn to_number(&self) -> f64 {
         match self {
+            Val::Undefined => f64::NAN,
             Val::Null => 0.0,
             Val::Bool(b) => f64::from(u8::from(*b)),
             Val::Num(n) => *n,
@@ -100,15 +158,19 @@ impl<'a> Val<'a> {
     /// JS `parseFloat(x)`, i.e. `parseFloat(String(x))`.
     pub(crate) fn parse_float(&self) -> f64 {
         match self {
+            // `String(-0)` is "0": parseFloat never returns -0 for a number.
+            Val::Num(n) if *n == 0.0 => 0.0,
             Val::Num(n) => *n,
             Val::Str(s) => parse_float(s),
             other => parse_float(&other.to_js_string()),
         }
     }
 
-    /// JS `String(x)`: `null` → `"null"`, arrays joined with `,`.
+    /// JS `String(x)`: `null` → `"null"`, `undefined` → `"undefined"`,
+    /// arrays joined with `,`.
     pub(crate) fn to_js_string(&self) -> Cow<'_, str> {
         match self {
+            Val::Undefined => Cow::Borrowed("undefined"),
             Val::Null => Cow::Borrowed("null"),
             Val::Str(s) => Cow::Borrowed(s),
             other => {
@@ -120,10 +182,10 @@ impl<'a> Val<'a> {
     }
 
     /// Appends this value as `Array.prototype.join` renders an element:
-    /// like `String(x)` but `null` is empty.
+    /// like `String(x)` but `null` and `undefined` are empty.
     pub(crate) fn write_joined(&self, out: &mut String) {
         match self {
-            Val::Null => {}
+            Val::Undefined | Val::Null => {}
             Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Val::Num(n) => write_number(out, *n),
             Val::Str(s) => out.push_str(s),
@@ -144,15 +206,16 @@ impl<'a> Val<'a> {
     }
 
     /// The value as JSON (NaN and infinities become `null`, as
-    /// `JSON.stringify` does; integral numbers become integers).
+    /// `JSON.stringify` does, and so does `undefined`; integral numbers
+    /// become integers).
     pub(crate) fn to_json(&self) -> Value {
         match self {
-            Val::Null => Value::Null,
+            Val::Undefined | Val::Null => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => number_to_json(*n),
-            Val::Str(s) => Value::String(s.clone().into_owned()),
+            Val::Str(s) => Value::String(s.to_string()),
             Val::Json(v) => (*v).clone(),
-            Val::Arr(items) => Value::Array(items.iter().map(Val::to_json).collect()),
+            Val::Arr(built) => Value::Array(built.items.iter().map(Val::to_json).collect()),
             Val::Context(ctx) => ctx.to_value(),
             Val::Object => Value::Object(serde_json::Map::new()),
         }
@@ -186,7 +249,7 @@ impl<'v, 'a> ArrayRef<'v, 'a> {
         }
     }
 
-    /// The elements as values (cloned only when owned).
+    /// The elements as values (cheap: borrowed, or shared when built).
     pub(crate) fn iter(&self) -> impl Iterator<Item = Val<'a>> + '_ {
         let (json, owned) = match self {
             ArrayRef::Json(items) => (Some(items.iter().map(Val::from_json)), None),
@@ -202,7 +265,9 @@ impl<'v, 'a> ArrayRef<'v, 'a> {
 /// comparison, handled without building (and dropping) a [`Val`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Scalar<'a> {
-    /// `null` / `undefined`
+    /// `undefined`
+    Undefined,
+    /// `null`
     Null,
     /// A boolean.
     Bool(bool),
@@ -216,6 +281,7 @@ impl Scalar<'_> {
     /// JS `ToNumber`.
     fn to_number(self) -> f64 {
         match self {
+            Scalar::Undefined => f64::NAN,
             Scalar::Null => 0.0,
             Scalar::Bool(b) => f64::from(u8::from(b)),
             Scalar::Num(n) => n,
@@ -229,6 +295,7 @@ impl<'a> Val<'a> {
     #[inline]
     pub(crate) fn as_scalar(&self) -> Option<Scalar<'_>> {
         Some(match self {
+            Val::Undefined => Scalar::Undefined,
             Val::Null => Scalar::Null,
             Val::Bool(b) => Scalar::Bool(*b),
             Val::Num(n) => Scalar::Num(*n),
@@ -242,7 +309,7 @@ impl<'a> Val<'a> {
 #[inline]
 pub(crate) fn scalar_strict_eq(a: Scalar<'_>, b: Scalar<'_>) -> bool {
     match (a, b) {
-        (Scalar::Null, Scalar::Null) => true,
+        (Scalar::Undefined, Scalar::Undefined) | (Scalar::Null, Scalar::Null) => true,
         (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
         (Scalar::Num(x), Scalar::Num(y)) => x == y,
         (Scalar::Str(x), Scalar::Str(y)) => x == y,
@@ -250,14 +317,14 @@ pub(crate) fn scalar_strict_eq(a: Scalar<'_>, b: Scalar<'_>) -> bool {
     }
 }
 
-/// JS `==` on scalars: `null` equals only `null`; booleans compare as
-/// numbers; a number and a string compare numerically.
+/// JS `==` on scalars: `null` and `undefined` equal each other only;
+/// booleans compare as numbers; a number and a string compare numerically.
 #[inline]
 pub(crate) fn scalar_loose_eq(a: Scalar<'_>, b: Scalar<'_>) -> bool {
+    let nullish = |s: Scalar<'_>| matches!(s, Scalar::Null | Scalar::Undefined);
     match (a, b) {
         (Scalar::Str(x), Scalar::Str(y)) => x == y,
-        (Scalar::Null, Scalar::Null) => true,
-        (Scalar::Null, _) | (_, Scalar::Null) => false,
+        (x, y) if nullish(x) || nullish(y) => nullish(x) && nullish(y),
         (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
         (x, y) => x.to_number() == y.to_number(),
     }
@@ -274,10 +341,12 @@ pub(crate) fn scalar_compare(a: Scalar<'_>, b: Scalar<'_>) -> Option<Ordering> {
     }
 }
 
-/// Identity of two object-like values (JS compares objects by reference).
+/// Identity of two object-like values (JS compares objects by reference):
+/// the same data node, or the same built array.
 fn same_object(a: &Val<'_>, b: &Val<'_>) -> bool {
     match (a, b) {
         (Val::Json(x), Val::Json(y)) => std::ptr::eq(*x, *y),
+        (Val::Arr(x), Val::Arr(y)) => Rc::ptr_eq(x, y),
         (Val::Context(x), Val::Context(y)) => std::ptr::eq(*x, *y),
         _ => false,
     }
@@ -292,7 +361,8 @@ pub(crate) fn strict_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
 }
 
 /// JS `==` (abstract equality). An object against a primitive compares its
-/// primitive form (`[1] == 1`, `[] == ""`); two objects compare by identity.
+/// primitive form (`[1] == 1`, `[] == ""`, but never equals `null`); two
+/// objects compare by identity.
 pub(crate) fn loose_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
     match (a.as_scalar(), b.as_scalar()) {
         (Some(x), Some(y)) => scalar_loose_eq(x, y),

@@ -1,12 +1,13 @@
 //! Attribute classification and URL-attribute tracking for the HTML context
 //! walker.
 //!
-//! An attribute's kind (normal, URL, refused) is decided from its name and
-//! its element. Inside a URL attribute the walker follows the literal
-//! (character-reference-decoded) text to know whether the scheme is already
-//! fixed when a value appears: at the very start the value itself is checked
-//! at render time; after a literal `https://…/` or a relative `/…` prefix it
-//! cannot change the scheme; anywhere in between (`java{{x}}`) is refused.
+//! An attribute's kind (normal, URL, refused) is decided from its name.
+//! Inside a URL attribute the walker follows the literal text, with
+//! character references decoded (`charref.rs`), to know whether the scheme
+//! is already fixed when a value appears: at the very start the value itself
+//! is checked at render time; after a literal `https://…/` or a relative
+//! `/…` prefix it cannot change the scheme; anywhere in between
+//! (`java{{x}}`) is refused.
 
 use super::escape::scheme_is_allowed;
 
@@ -36,24 +37,6 @@ pub(crate) enum UrlPart {
     /// After a `?` or `#`.
     Query,
 }
-
-/// Elements whose attributes may not hold values at all: they redirect the
-/// page, load plugins, or animate other attributes (SVG `<set>` can turn an
-/// `href` into `javascript:`).
-const VALUELESS_ELEMENTS: [&str; 12] = [
-    "meta",
-    "base",
-    "object",
-    "embed",
-    "applet",
-    "param",
-    "frame",
-    "animate",
-    "set",
-    "animatemotion",
-    "animatetransform",
-    "animatecolor",
-];
 
 /// Attributes whose value is a URL.
 const URL_ATTRS: [&str; 21] = [
@@ -93,14 +76,12 @@ fn local_name(attr: &str) -> &str {
     local.strip_prefix("data-").unwrap_or(local)
 }
 
-/// Classify attribute `attr` (lower-cased) of element `tag` (lower-cased).
-pub(crate) fn classify(tag: &str, attr: &str) -> AttrKind {
-    if VALUELESS_ELEMENTS.contains(&tag) {
-        return AttrKind::Refused(
-            "values are not allowed in attributes of <meta>, <base>, <object>, <embed>, \
-             <applet>, <param>, <frame> or SVG animation elements",
-        );
-    }
+/// Classify attribute `attr` (lower-cased).
+///
+/// The element does not matter: every element whose attributes could not
+/// hold values safely (`<meta>`, `<base>`, `<object>`, SVG animation…) is
+/// refused outright by the HTML walker.
+pub(crate) fn classify(attr: &str) -> AttrKind {
     if attr.starts_with("xmlns") {
         return AttrKind::Url;
     }
@@ -175,54 +156,5 @@ impl UrlPart {
         };
         *self = next;
         Ok(())
-    }
-}
-
-/// Outcome of decoding a character reference in a URL attribute.
-pub(crate) enum CharRef {
-    /// Decoded to this character.
-    Char(char),
-    /// Not a reference the browser decodes here: feed `&` and the buffer raw.
-    Raw,
-}
-
-/// Decode the reference `&{buf}` (`terminated` when a `;` followed).
-///
-/// Numeric references are decoded; of the named ones only `&amp;`, `&lt;`,
-/// `&gt;`, `&quot;` and `&apos;` are accepted, because others (`&colon;`,
-/// `&Tab;`, `&sol;`…) exist mainly to smuggle URL syntax past filters.
-/// Legacy named references without `;` never decode to URL syntax
-/// characters, so treating them as raw text is exact enough.
-///
-/// # Errors
-/// A message for any other named reference.
-pub(crate) fn decode_char_ref(buf: &str, terminated: bool) -> Result<CharRef, String> {
-    if let Some(num) = buf.strip_prefix('#') {
-        let (digits, radix) = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => (hex, 16),
-            None => (num, 10),
-        };
-        if digits.is_empty() {
-            return Ok(CharRef::Raw);
-        }
-        let c = u32::from_str_radix(digits, radix)
-            .ok()
-            .filter(|&n| n != 0)
-            .and_then(char::from_u32)
-            .unwrap_or('\u{FFFD}');
-        return Ok(CharRef::Char(c));
-    }
-    if !terminated {
-        return Ok(CharRef::Raw);
-    }
-    match buf {
-        "amp" => Ok(CharRef::Char('&')),
-        "lt" => Ok(CharRef::Char('<')),
-        "gt" => Ok(CharRef::Char('>')),
-        "quot" => Ok(CharRef::Char('"')),
-        "apos" => Ok(CharRef::Char('\'')),
-        _ => Err(format!(
-            "character reference &{buf}; is not allowed in a URL attribute; write the character itself"
-        )),
     }
 }

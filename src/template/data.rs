@@ -45,6 +45,13 @@ pub trait Data {
     /// The value named `key`, or `None` when there is no such name (the
     /// renderer then searches outer contexts).
     fn get(&self, key: &str) -> Option<Datum<'_>>;
+
+    /// This value itself when it is not a map (a string, a number, a list):
+    /// rendered as the root, it is what `{{.}}` and `{{#.}}` see. `None`
+    /// (the default) for maps.
+    fn root(&self) -> Option<Datum<'_>> {
+        None
+    }
 }
 
 /// A list of values, as seen by a template section.
@@ -66,10 +73,15 @@ impl Data for () {
     }
 }
 
-/// A JSON object's members; any other JSON value has no names.
+/// A JSON object's members; any other JSON value has no names and is its
+/// own root value (`"world"` renders `Hello, {{.}}!` as `Hello, world!`).
 impl Data for Value {
     fn get(&self, key: &str) -> Option<Datum<'_>> {
         self.as_object()?.get(key).map(json_datum)
+    }
+
+    fn root(&self) -> Option<Datum<'_>> {
+        (!self.is_object()).then(|| json_datum(self))
     }
 }
 

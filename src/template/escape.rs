@@ -50,6 +50,24 @@ impl Escape {
             Escape::UrlQuery => query_escape_into(out, value),
         }
     }
+
+    /// Most bytes writing a value of at most `len` bytes can produce: the
+    /// widest replacement of one byte in this context.
+    pub(crate) fn max_output(self, len: usize) -> usize {
+        if len == 0 {
+            return 0;
+        }
+        match self {
+            Escape::None => len,
+            // `"` → `&quot;`.
+            Escape::Html => len.saturating_mul(6),
+            // `&` → `&amp;`; a refused value prints the placeholder.
+            Escape::UrlStart => len.saturating_mul(5).max(URL_PLACEHOLDER.len()),
+            Escape::UrlPath => len.saturating_mul(5),
+            // Every byte → `%XX`.
+            Escape::UrlQuery => len.saturating_mul(3),
+        }
+    }
 }
 
 /// Append `value` escaped for HTML text or a quoted attribute value.

@@ -7,11 +7,15 @@
 //! render zero or many times), so a value's context is static: one escaper
 //! per slot, chosen once.
 //!
-//! Where this machine is unsure it errs on the side of refusing: foreign
-//! (SVG/MathML) `title`/`textarea`/`style` bodies, any raw-text element body,
-//! and anything between `<!` and `>` accept no values.
+//! Where this machine would have to guess, the template is refused instead:
+//! elements whose content browsers parse in another mode (raw text, foreign
+//! SVG/MathML content, `<template>`, `<noscript>`) or that load, redirect or
+//! submit elsewhere are refused outright ([`REFUSED_ELEMENTS`]), so the only
+//! content states left are HTML text and RCDATA (`<title>`, `<textarea>`);
+//! anything between `<!` and `>` accepts no values.
 
-use super::attr::{self, AttrKind, CharRef, UrlPart};
+use super::attr::{self, AttrKind, UrlPart};
+use super::charref::{CharRef, Decoded};
 use super::escape::Escape;
 use super::invalid;
 use super::parse::Node;
@@ -23,6 +27,8 @@ struct Tag {
     name: String,
     end: bool,
     self_closing: bool,
+    /// Byte offset of its `<` (for error positions).
+    start: usize,
 }
 
 /// A quoted (or unquoted) attribute value being read.
@@ -33,7 +39,7 @@ struct Value {
     kind: AttrKind,
     url: UrlPart,
     /// A character reference being read in a URL attribute (after `&`).
-    char_ref: Option<String>,
+    char_ref: Option<CharRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +50,6 @@ enum State {
         elem: String,
         matched: usize,
     },
-    /// `<style>`, `<xmp>`, `<iframe>`… body (and foreign RCDATA-like bodies).
-    RawText {
-        elem: String,
-        matched: usize,
-    },
-    Plaintext,
     TagOpen,
     EndTagOpen,
     TagName(Tag),
@@ -65,13 +65,43 @@ enum State {
         len: usize,
     },
     BogusComment,
-    Cdata {
-        brackets: u8,
-    },
 }
 
-/// Elements whose body is raw text in HTML content.
-const RAW_TEXT: [&str; 6] = ["style", "xmp", "iframe", "noembed", "noframes", "noscript"];
+/// Elements refused anywhere in a template, with the reason. The list is
+/// the one in docs/TEMPLATES.md; keep them together.
+const REFUSED_ELEMENTS: [(&str, &str); 22] = [
+    ("applet", "it loads a plugin"),
+    ("base", "it changes every relative URL of the page"),
+    ("embed", "it loads a plugin"),
+    ("fencedframe", "it embeds another document"),
+    ("form", "it submits what the shopper types to any URL"),
+    ("frame", "it embeds another document"),
+    ("frameset", "it embeds other documents"),
+    ("iframe", "it embeds another document"),
+    ("link", "it loads stylesheets and other resources"),
+    ("math", "MathML is foreign content, parsed by other rules"),
+    ("meta", "it can redirect the page"),
+    ("noembed", "its body is raw text"),
+    ("noframes", "its body is raw text"),
+    (
+        "noscript",
+        "its body is parsed differently with scripting on or off",
+    ),
+    ("object", "it loads a plugin or another document"),
+    ("param", "it configures a plugin"),
+    ("plaintext", "everything after it is raw text"),
+    ("portal", "it embeds another document"),
+    (
+        "style",
+        "CSS can restyle or read the page; layouts use the page's stylesheet",
+    ),
+    ("svg", "SVG is foreign content, parsed by other rules"),
+    (
+        "template",
+        "its content is parsed apart and can declare shadow roots",
+    ),
+    ("xmp", "its body is raw text"),
+];
 
 /// Decide the escaper of every value in `nodes`, or refuse the template.
 ///
@@ -83,7 +113,6 @@ pub(crate) fn assign_escapes(template: &str, source: &str, nodes: &mut [Node]) -
         template,
         source,
         state: State::Data,
-        foreign: 0,
         need_boundary: false,
     };
     w.walk(nodes)?;
@@ -100,8 +129,6 @@ struct Walker<'a> {
     template: &'a str,
     source: &'a str,
     state: State,
-    /// Open `<svg>`/`<math>` elements.
-    foreign: u32,
     /// A section just closed inside a tag: the next character must end the
     /// attribute name (whitespace, `/` or `>`), so the section cannot splice
     /// two halves of one name (`hr{{#x}}ef`).
@@ -139,7 +166,7 @@ impl Walker<'_> {
                 Node::Var { escape, pos, .. } => *escape = self.slot(*pos)?,
                 Node::Section { body, pos, .. } => {
                     self.check_section_tag(*pos)?;
-                    let before = (self.state.clone(), self.foreign);
+                    let before = self.state.clone();
                     self.walk(body)?;
                     if let State::AttrName(tag, name) | State::AfterAttrName(tag, name) =
                         self.state.clone()
@@ -150,13 +177,13 @@ impl Walker<'_> {
                         self.state = State::BeforeAttrName(tag);
                         self.need_boundary = true;
                     }
-                    if (self.state.clone(), self.foreign) != before {
+                    if self.state != before {
                         return Err(self.err(
                             *pos,
                             &format!(
                                 "the section starts inside {} but its body ends inside {}; \
                                  a section must begin and end in the same HTML context",
-                                describe(&before.0),
+                                describe(&before),
                                 describe(&self.state)
                             ),
                         ));
@@ -234,55 +261,29 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn finish_tag_name(&self, tag: &Tag, pos: usize) -> Result<()> {
-        if !tag.end && tag.name == "script" {
-            return Err(self.err(pos, "<script> elements are not allowed in templates"));
+    /// A start tag's name is complete: refuse the elements we do not model.
+    fn finish_tag_name(&self, tag: &Tag) -> Result<()> {
+        if tag.end {
+            return Ok(());
         }
-        Ok(())
+        if tag.name == "script" {
+            return Err(self.err(tag.start, "<script> elements are not allowed in templates"));
+        }
+        match REFUSED_ELEMENTS.iter().find(|(name, _)| *name == tag.name) {
+            Some((name, why)) => Err(self.err(
+                tag.start,
+                &format!("<{name}> elements are not allowed in templates: {why}"),
+            )),
+            None => Ok(()),
+        }
     }
 
-    /// A start or end tag is complete (`>`): pick the content state.
-    fn emit_tag(&mut self, tag: Tag) -> State {
-        let is_foreign_root = tag.name == "svg" || tag.name == "math";
-        if tag.end {
-            if is_foreign_root && self.foreign > 0 {
-                self.foreign -= 1;
-            }
-            return State::Data;
-        }
-        if self.foreign > 0 {
-            if is_foreign_root && !tag.self_closing {
-                self.foreign += 1;
-                return State::Data;
-            }
-            if tag.self_closing {
-                return State::Data;
-            }
-            // Whether these are HTML (raw text) or SVG (markup) depends on
-            // integration points we do not model: accept no values inside.
-            return match tag.name.as_str() {
-                "title" | "textarea" | "style" | "plaintext" => State::RawText {
-                    elem: tag.name,
-                    matched: 0,
-                },
-                n if RAW_TEXT.contains(&n) => State::RawText {
-                    elem: tag.name,
-                    matched: 0,
-                },
-                _ => State::Data,
-            };
-        }
+    /// A start or end tag is complete (`>`): pick the content state. Every
+    /// element with raw-text or foreign content is refused by its name, so
+    /// only `<title>` and `<textarea>` (RCDATA) change how text is read.
+    fn emit_tag(tag: Tag) -> State {
         match tag.name.as_str() {
-            "svg" | "math" if !tag.self_closing => {
-                self.foreign += 1;
-                State::Data
-            }
-            "title" | "textarea" => State::Rcdata {
-                elem: tag.name,
-                matched: 0,
-            },
-            "plaintext" => State::Plaintext,
-            n if RAW_TEXT.contains(&n) => State::RawText {
+            "title" | "textarea" if !tag.end => State::Rcdata {
                 elem: tag.name,
                 matched: 0,
             },
@@ -302,20 +303,16 @@ impl Walker<'_> {
                     State::Data
                 }
             }
-            State::Plaintext => State::Plaintext,
             State::Rcdata { elem, matched } => match end_tag_progress(&elem, matched, c) {
                 EndTag::Progress(m) => State::Rcdata { elem, matched: m },
-                EndTag::Complete => self.after_raw_end_tag(elem, c),
-            },
-            State::RawText { elem, matched } => match end_tag_progress(&elem, matched, c) {
-                EndTag::Progress(m) => State::RawText { elem, matched: m },
-                EndTag::Complete => self.after_raw_end_tag(elem, c),
+                EndTag::Complete => after_rcdata_end_tag(elem, c, pos),
             },
             State::TagOpen => match c {
                 'a'..='z' | 'A'..='Z' => State::TagName(Tag {
                     name: c.to_ascii_lowercase().to_string(),
                     end: false,
                     self_closing: false,
+                    start: pos.saturating_sub(1),
                 }),
                 '/' => State::EndTagOpen,
                 '!' => State::MarkupDecl(String::new()),
@@ -331,18 +328,19 @@ impl Walker<'_> {
                     name: c.to_ascii_lowercase().to_string(),
                     end: true,
                     self_closing: false,
+                    start: pos.saturating_sub(2),
                 }),
                 '>' => State::Data,
                 _ => State::BogusComment,
             },
             State::TagName(mut tag) => {
                 if ws || c == '/' || c == '>' {
-                    self.finish_tag_name(&tag, pos)?;
+                    self.finish_tag_name(&tag)?;
                 }
                 match c {
                     _ if ws => State::BeforeAttrName(tag),
                     '/' => State::SelfClosing(tag),
-                    '>' => self.emit_tag(tag),
+                    '>' => Self::emit_tag(tag),
                     _ => {
                         tag.name.push(c.to_ascii_lowercase());
                         State::TagName(tag)
@@ -352,7 +350,7 @@ impl Walker<'_> {
             State::BeforeAttrName(tag) => match c {
                 _ if ws => State::BeforeAttrName(tag),
                 '/' => State::SelfClosing(tag),
-                '>' => self.emit_tag(tag),
+                '>' => Self::emit_tag(tag),
                 _ => State::AttrName(tag, c.to_ascii_lowercase().to_string()),
             },
             State::AttrName(tag, mut name) => {
@@ -362,7 +360,7 @@ impl Walker<'_> {
                 match c {
                     _ if ws => State::AfterAttrName(tag, name),
                     '/' => State::SelfClosing(tag),
-                    '>' => self.emit_tag(tag),
+                    '>' => Self::emit_tag(tag),
                     '=' => State::BeforeAttrValue(tag, name),
                     _ => {
                         name.push(c.to_ascii_lowercase());
@@ -374,20 +372,20 @@ impl Walker<'_> {
                 _ if ws => State::AfterAttrName(tag, name),
                 '/' => State::SelfClosing(tag),
                 '=' => State::BeforeAttrValue(tag, name),
-                '>' => self.emit_tag(tag),
+                '>' => Self::emit_tag(tag),
                 _ => State::AttrName(tag, c.to_ascii_lowercase().to_string()),
             },
             State::BeforeAttrValue(tag, name) => {
                 let value = |quote| Value {
                     quote,
-                    kind: attr::classify(&tag.name, &name),
+                    kind: attr::classify(&name),
                     url: UrlPart::Start,
                     char_ref: None,
                 };
                 match c {
                     _ if ws => State::BeforeAttrValue(tag, name),
                     '"' | '\'' => State::AttrValue(tag.clone(), value(Some(c))),
-                    '>' => self.emit_tag(tag),
+                    '>' => Self::emit_tag(tag),
                     _ => {
                         let mut v = value(None);
                         self.feed_value(&mut v, c, pos)?;
@@ -403,7 +401,7 @@ impl Walker<'_> {
                 if closes {
                     self.flush_char_ref(&mut v, pos)?;
                     if v.quote.is_none() && c == '>' {
-                        self.emit_tag(tag)
+                        Self::emit_tag(tag)
                     } else {
                         State::BeforeAttrName(tag)
                     }
@@ -415,7 +413,7 @@ impl Walker<'_> {
             State::SelfClosing(mut tag) => {
                 if c == '>' {
                     tag.self_closing = true;
-                    self.emit_tag(tag)
+                    Self::emit_tag(tag)
                 } else {
                     self.state = State::BeforeAttrName(tag);
                     return self.step(c, pos);
@@ -423,15 +421,11 @@ impl Walker<'_> {
             }
             State::MarkupDecl(mut buf) => {
                 buf.push(c);
+                // `<![CDATA[` is a bogus comment in HTML content (CDATA
+                // sections exist only in SVG/MathML, which are refused).
                 if buf == "--" {
                     State::Comment { dashes: 0, len: 0 }
-                } else if buf == "[CDATA[" {
-                    if self.foreign > 0 {
-                        State::Cdata { brackets: 0 }
-                    } else {
-                        State::BogusComment
-                    }
-                } else if "--".starts_with(&buf) || "[CDATA[".starts_with(&buf) {
+                } else if "--".starts_with(&buf) {
                     State::MarkupDecl(buf)
                 } else if c == '>' {
                     State::Data
@@ -462,72 +456,63 @@ impl Walker<'_> {
                     State::BogusComment
                 }
             }
-            State::Cdata { brackets } => match c {
-                '>' if brackets >= 2 => State::Data,
-                ']' => State::Cdata {
-                    brackets: brackets.saturating_add(1).min(2),
-                },
-                _ => State::Cdata { brackets: 0 },
-            },
         };
         Ok(())
     }
 
-    /// After `</name` in a raw-text or RCDATA body, `c` ends the tag name.
-    fn after_raw_end_tag(&mut self, elem: String, c: char) -> State {
-        let tag = Tag {
-            name: elem,
-            end: true,
-            self_closing: false,
-        };
-        match c {
-            '>' => self.emit_tag(tag),
-            '/' => State::SelfClosing(tag),
-            _ => State::BeforeAttrName(tag),
-        }
-    }
-
-    /// One literal character of an attribute value.
+    /// One literal character of an attribute value. In a URL attribute,
+    /// character references are decoded first (as the browser will) and the
+    /// decoded text is what the scheme check sees.
     fn feed_value(&self, v: &mut Value, c: char, pos: usize) -> Result<()> {
         if v.kind != AttrKind::Url {
             return Ok(());
         }
-        if let Some(buf) = v.char_ref.as_mut() {
-            let continues = c.is_ascii_alphanumeric() || (c == '#' && buf.is_empty());
-            if continues && buf.len() < 32 {
-                buf.push(c);
-                return Ok(());
-            }
-            let terminated = c == ';';
-            self.decode_pending(v, terminated, pos)?;
-            if terminated {
-                return Ok(());
+        if let Some(r) = v.char_ref.as_mut() {
+            match r.push(c) {
+                Decoded::More => return Ok(()),
+                Decoded::Done { text, consumed } => {
+                    v.char_ref = None;
+                    self.feed_url(v, &text, pos)?;
+                    if consumed {
+                        return Ok(());
+                    }
+                }
             }
         }
         if c == '&' {
-            v.char_ref = Some(String::new());
+            v.char_ref = Some(CharRef::default());
             return Ok(());
         }
         v.url.feed(c).map_err(|m| self.err(pos, &m))
     }
 
+    /// The attribute value ends: a reference still being read ends with it.
     fn flush_char_ref(&self, v: &mut Value, pos: usize) -> Result<()> {
-        if v.char_ref.is_some() {
-            self.decode_pending(v, false, pos)?;
+        match v.char_ref.take() {
+            Some(r) => self.feed_url(v, &r.end(), pos),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    fn decode_pending(&self, v: &mut Value, terminated: bool, pos: usize) -> Result<()> {
-        let buf = v.char_ref.take().unwrap_or_default();
-        let decoded = attr::decode_char_ref(&buf, terminated).map_err(|m| self.err(pos, &m))?;
-        let fed = match decoded {
-            CharRef::Char(d) => v.url.feed(d),
-            CharRef::Raw => std::iter::once('&')
-                .chain(buf.chars())
-                .try_for_each(|d| v.url.feed(d)),
-        };
-        fed.map_err(|m| self.err(pos, &m))
+    fn feed_url(&self, v: &mut Value, text: &str, pos: usize) -> Result<()> {
+        text.chars()
+            .try_for_each(|d| v.url.feed(d))
+            .map_err(|m| self.err(pos, &m))
+    }
+}
+
+/// After `</name` in an RCDATA body, `c` (at `pos`) ends the tag name.
+fn after_rcdata_end_tag(elem: String, c: char, pos: usize) -> State {
+    let tag = Tag {
+        start: pos.saturating_sub(elem.len() + 2),
+        name: elem,
+        end: true,
+        self_closing: false,
+    };
+    match c {
+        '>' => Walker::emit_tag(tag),
+        '/' => State::SelfClosing(tag),
+        _ => State::BeforeAttrName(tag),
     }
 }
 
@@ -536,7 +521,7 @@ enum EndTag {
     Complete,
 }
 
-/// Track `</elem` followed by whitespace, `/` or `>` in a raw-text body.
+/// Track `</elem` followed by whitespace, `/` or `>` in an RCDATA body.
 fn end_tag_progress(elem: &str, matched: usize, c: char) -> EndTag {
     let target_len = 2 + elem.len();
     if matched == target_len {
@@ -570,8 +555,6 @@ fn describe(state: &State) -> String {
     match state {
         State::Data => "HTML text".to_owned(),
         State::Rcdata { elem, .. } => format!("the <{elem}> end tag"),
-        State::RawText { elem, .. } => format!("a <{elem}> body (raw text)"),
-        State::Plaintext => "a <plaintext> body".to_owned(),
         State::TagOpen | State::EndTagOpen | State::TagName(_) => "a tag name".to_owned(),
         State::BeforeAttrName(t) | State::SelfClosing(t) if t.end => {
             format!("the end tag </{}>", t.name)
@@ -602,6 +585,5 @@ fn describe(state: &State) -> String {
             "a <!…> declaration or bogus comment".to_owned()
         }
         State::Comment { .. } => "an HTML comment".to_owned(),
-        State::Cdata { .. } => "a CDATA section".to_owned(),
     }
 }

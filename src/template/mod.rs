@@ -18,6 +18,11 @@
 //! Neither kind has an unescaped-output form: `{{{x}}}` and `{{&x}}` are
 //! refused, as are partials and set-delimiter tags. See `docs/TEMPLATES.md`.
 //!
+//! Compiled with a [`Shape`] (`compile_bounded`), a template also gets a
+//! worst-case output size and is refused when that passes
+//! [`crate::limits::MAX_RENDERED_BYTES`]: a bundle cannot make one decision
+//! render megabytes (`bound.rs`).
+//!
 //! ```
 //! use offer_edge::template::HtmlTemplate;
 //! use serde_json::json;
@@ -38,12 +43,15 @@
 //! ```
 
 mod attr;
+mod bound;
+mod charref;
 mod data;
 mod escape;
 mod html_context;
 mod parse;
 mod render;
 
+pub use bound::Shape;
 pub use data::{json_datum, Data, Datum, List};
 pub use escape::URL_PLACEHOLDER;
 
@@ -76,20 +84,32 @@ struct Compiled {
     source: Box<str>,
     nodes: Vec<Node>,
     capacity: usize,
+    /// Worst-case output size, when compiled with a [`Shape`].
+    max_len: Option<usize>,
 }
 
 impl Compiled {
-    fn new(name: &str, source: &str, mut nodes: Vec<Node>) -> Self {
+    /// Clamp `nodes` to `shape` and check their worst case, if a shape is
+    /// given; then keep them.
+    fn new(name: &str, source: &str, mut nodes: Vec<Node>, shape: Option<&Shape>) -> Result<Self> {
+        let max_len = match shape {
+            Some(shape) => {
+                bound::apply_shape(&mut nodes, shape);
+                Some(bound::check(name, source, &nodes)?)
+            }
+            None => None,
+        };
         // Kept for the bundle's lifetime, tens of thousands of them: no
         // growth slack (a one-node template would hold room for four).
         nodes.shrink_to_fit();
-        let capacity = capacity_hint(&nodes);
-        Self {
+        let capacity = capacity_hint(&nodes).min(max_len.unwrap_or(usize::MAX));
+        Ok(Self {
             name: name.into(),
             source: source.into(),
             nodes,
             capacity,
-        }
+            max_len,
+        })
     }
 
     fn render(&self, data: &dyn Data) -> String {
@@ -105,13 +125,34 @@ impl TextTemplate {
     /// `TEMPLATE_INVALID`, with the template name and line:column, for a
     /// malformed tag, an unclosed or mismatched section, unescaped output
     /// (`{{{x}}}`, `{{&x}}`), partials, set-delimiter tags, sections nested
-    /// deeper than [`crate::limits::MAX_TEMPLATE_DEPTH`], or a source over
-    /// [`crate::limits::MAX_TEMPLATE_LEN`] bytes.
+    /// deeper than [`crate::limits::MAX_TEMPLATE_SECTION_DEPTH`], or a
+    /// source over [`crate::limits::MAX_TEMPLATE_LEN`] bytes.
     pub fn compile(name: &str, source: &str) -> Result<Self> {
         let nodes = parse::parse(name, source)?;
         Ok(Self {
-            inner: Compiled::new(name, source, nodes),
+            inner: Compiled::new(name, source, nodes, None)?,
         })
+    }
+
+    /// [`TextTemplate::compile`], for data of `shape`: the template gets a
+    /// worst-case output size ([`TextTemplate::max_len`]) that its renders
+    /// never exceed, whatever the data (values are cut to their shape's
+    /// length, lists to their shape's length).
+    ///
+    /// # Errors
+    /// Everything [`TextTemplate::compile`] refuses, and `TEMPLATE_INVALID`
+    /// when the worst case passes [`crate::limits::MAX_RENDERED_BYTES`] or
+    /// [`crate::limits::MAX_RENDER_STEPS`].
+    pub fn compile_bounded(name: &str, source: &str, shape: &Shape) -> Result<Self> {
+        let nodes = parse::parse(name, source)?;
+        Ok(Self {
+            inner: Compiled::new(name, source, nodes, Some(shape))?,
+        })
+    }
+
+    /// Most bytes a render can produce, if compiled with a [`Shape`].
+    pub fn max_len(&self) -> Option<usize> {
+        self.inner.max_len
     }
 
     /// Render with `data` as the root context. Missing names render empty
@@ -133,18 +174,42 @@ impl HtmlTemplate {
     /// # Errors
     /// Everything [`TextTemplate::compile`] refuses, plus `TEMPLATE_INVALID`
     /// for a value in a context that cannot be escaped safely: an unquoted
-    /// attribute, an `on*`/`style`/`srcset`/`srcdoc` attribute, a `<style>`
-    /// or other raw-text body, a tag or attribute name, a comment, doctype or
-    /// CDATA, a URL attribute where the scheme is still open; for a literal
-    /// `<script` element, a literal `on*` attribute or a literal URL with a
-    /// scheme other than https, mailto or tel; and for a section whose body
-    /// leaves the HTML context different from where it started.
+    /// attribute, an `on*`/`style`/`srcset`/`srcdoc` attribute, a tag or
+    /// attribute name, a comment or doctype, a URL attribute where the
+    /// scheme is still open; for a refused element (`<script>`, `<style>`,
+    /// `<svg>`, `<math>`, `<iframe>`, `<object>`, `<base>`… as listed in
+    /// docs/TEMPLATES.md), a literal `on*` attribute or a literal URL whose
+    /// scheme, after character references are decoded, is not https,
+    /// mailto or tel; and for a section whose body leaves the HTML context
+    /// different from where it started.
     pub fn compile(name: &str, source: &str) -> Result<Self> {
         let mut nodes = parse::parse(name, source)?;
         html_context::assign_escapes(name, source, &mut nodes)?;
         Ok(Self {
-            inner: Compiled::new(name, source, nodes),
+            inner: Compiled::new(name, source, nodes, None)?,
         })
+    }
+
+    /// [`HtmlTemplate::compile`], for data of `shape`: the template gets a
+    /// worst-case output size ([`HtmlTemplate::max_len`], escaping included)
+    /// that its renders never exceed, whatever the data (values are cut to
+    /// their shape's length, lists to their shape's length).
+    ///
+    /// # Errors
+    /// Everything [`HtmlTemplate::compile`] refuses, and `TEMPLATE_INVALID`
+    /// when the worst case passes [`crate::limits::MAX_RENDERED_BYTES`] or
+    /// [`crate::limits::MAX_RENDER_STEPS`].
+    pub fn compile_bounded(name: &str, source: &str, shape: &Shape) -> Result<Self> {
+        let mut nodes = parse::parse(name, source)?;
+        html_context::assign_escapes(name, source, &mut nodes)?;
+        Ok(Self {
+            inner: Compiled::new(name, source, nodes, Some(shape))?,
+        })
+    }
+
+    /// Most bytes a render can produce, if compiled with a [`Shape`].
+    pub fn max_len(&self) -> Option<usize> {
+        self.inner.max_len
     }
 
     /// Render with `data` as the root context, escaping every value for its
@@ -170,7 +235,8 @@ pub fn html_escape_text(text: &str) -> String {
 }
 
 /// Static text length plus a guess per value, so typical renders fit the
-/// first allocation.
+/// first allocation. Saturating: a deep template's hint is huge, and the
+/// renderer clamps what it reserves.
 fn capacity_hint(nodes: &[Node]) -> usize {
     nodes
         .iter()

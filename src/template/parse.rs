@@ -8,7 +8,7 @@
 
 use super::escape::Escape;
 use super::invalid;
-use crate::limits::{MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_LEN};
+use crate::limits::{MAX_TEMPLATE_LEN, MAX_TEMPLATE_SECTION_DEPTH};
 use crate::Result;
 
 /// A name as written in a tag: `.` or a dotted path.
@@ -35,6 +35,9 @@ pub(crate) enum Node {
         escape: Escape,
         /// Byte offset of the tag in the source (for error positions).
         pos: usize,
+        /// Longest value text printed here, in bytes; longer values are cut
+        /// (`usize::MAX` unless the template was compiled with a shape).
+        max_len: usize,
     },
     /// `{{#name}}…{{/name}}` or, when `inverted`, `{{^name}}…{{/name}}`.
     Section {
@@ -42,6 +45,9 @@ pub(crate) enum Node {
         inverted: bool,
         body: Vec<Node>,
         pos: usize,
+        /// Most times the body renders (items of a list; 1 for any other
+        /// truthy value; 0 never): enforces the compile-time bound.
+        max_items: usize,
     },
 }
 
@@ -144,18 +150,19 @@ pub(crate) fn parse(template: &str, source: &str) -> Result<Vec<Node>> {
                 default,
                 escape: Escape::None,
                 pos: tag_start,
+                max_len: usize::MAX,
             }),
             Tag::Open {
                 name,
                 raw,
                 inverted,
             } => {
-                if stack.len() >= MAX_TEMPLATE_DEPTH {
+                if stack.len() >= MAX_TEMPLATE_SECTION_DEPTH {
                     return Err(invalid(
                         template,
                         source,
                         tag_start,
-                        &format!("sections nest deeper than {MAX_TEMPLATE_DEPTH}"),
+                        &format!("sections nest deeper than {MAX_TEMPLATE_SECTION_DEPTH}"),
                     ));
                 }
                 stack.push(Open {
@@ -193,6 +200,7 @@ pub(crate) fn parse(template: &str, source: &str) -> Result<Vec<Node>> {
                     inverted: open.inverted,
                     body: open.nodes,
                     pos: open.pos,
+                    max_items: usize::MAX,
                 });
             }
         }

@@ -6,15 +6,19 @@
 
 use super::data::{Data, Datum};
 use super::parse::{Name, Node};
+use crate::limits::MAX_TEMPLATE_LEN;
 use std::fmt::Write as _;
 
 /// Render `nodes` (whose text lives in `source`) with `data` as the root
-/// context, into a buffer pre-sized to `capacity`.
+/// context, into a buffer pre-sized to `capacity` (a hint: never more than
+/// [`MAX_TEMPLATE_LEN`] is reserved up front, whatever the caller computed).
 pub(crate) fn render(source: &str, nodes: &[Node], data: &dyn Data, capacity: usize) -> String {
-    let mut out = String::with_capacity(capacity);
+    let mut out = String::with_capacity(capacity.min(MAX_TEMPLATE_LEN));
     let mut scratch = String::new();
     let mut stack: Vec<Datum<'_>> = Vec::with_capacity(8);
-    stack.push(Datum::Map(data));
+    // A non-map root (a string, a number, a list) is the implicit iterator's
+    // value at the top level, as the Mustache spec says.
+    stack.push(data.root().unwrap_or(Datum::Map(data)));
     render_nodes(source, nodes, &mut stack, &mut out, &mut scratch);
     out
 }
@@ -33,10 +37,11 @@ fn render_nodes<'v>(
                 name,
                 default,
                 escape,
+                max_len,
                 ..
             } => {
                 let value = lookup(stack, name);
-                let text = scalar_text(value, scratch);
+                let text = scalar_text(value, scratch).map(|t| clamp(t, *max_len));
                 match (text, default) {
                     (Some(t), _) if !t.is_empty() => escape.write(out, t),
                     (_, Some(d)) if is_missing(value) => escape.write(out, d),
@@ -48,6 +53,7 @@ fn render_nodes<'v>(
                 name,
                 inverted,
                 body,
+                max_items,
                 ..
             } => {
                 let value = lookup(stack, name);
@@ -59,13 +65,14 @@ fn render_nodes<'v>(
                 }
                 match value {
                     Some(Datum::List(items)) => {
-                        for item in (0..items.len()).filter_map(|i| items.item(i)) {
+                        let shown = items.len().min(*max_items);
+                        for item in (0..shown).filter_map(|i| items.item(i)) {
                             stack.push(item);
                             render_nodes(source, body, stack, out, scratch);
                             stack.pop();
                         }
                     }
-                    Some(v) if is_truthy(Some(v)) => {
+                    Some(v) if *max_items > 0 && is_truthy(Some(v)) => {
                         stack.push(v);
                         render_nodes(source, body, stack, out, scratch);
                         stack.pop();
@@ -75,6 +82,18 @@ fn render_nodes<'v>(
             }
         }
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn clamp(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
 }
 
 /// `key` inside `value`, when it is a map.
@@ -185,6 +204,13 @@ mod tests {
         scalar_text(Some(json_datum(&v)), &mut s)
             .unwrap_or("")
             .to_owned()
+    }
+
+    #[test]
+    fn a_huge_capacity_hint_is_clamped() {
+        // `String::with_capacity(usize::MAX)` aborts (a trap in WebAssembly).
+        let out = render("", &[], &json!({}), usize::MAX);
+        assert!(out.is_empty() && out.capacity() <= MAX_TEMPLATE_LEN);
     }
 
     #[test]

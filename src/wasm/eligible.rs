@@ -48,7 +48,9 @@ impl WasmEngine {
     /// ranking play no part: these are the offers `decide` would rank.
     /// For placement previews and edge debugging.
     ///
-    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE` or `CONTEXT_INVALID`.
+    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE`, `CONTEXT_INVALID`
+    /// or `BUNDLE_EXPIRED` (the signed bundle expired, plus the trust's
+    /// `decideGraceSeconds`, before `nowMs`: load a newer one).
     ///
     /// @example
     /// ```js
@@ -70,7 +72,7 @@ impl WasmEngine {
         let context = context_of(&context)?;
         let blob = history_bytes.unwrap_or_default();
         let (history, _) = History::decode(&blob, engine.partner(), now);
-        let eligible = engine.eligible_offers(&context, &history, now);
+        let eligible = engine.eligible_offers(&context, &history, now)?;
         let mut cache = self.ids.borrow_mut();
         let ids = match cache.as_ref() {
             Some(ids) if Arc::ptr_eq(&ids.engine, &engine) => ids,

@@ -133,7 +133,8 @@ fn signed_only() -> Error {
 #[wasm_bindgen(js_class = Engine)]
 impl WasmEngine {
     /// Pins the trust config `{partner, keys, threshold, maxBundleBytes?,
-    /// maxAgeSeconds?}`. No bundle is active until `load` succeeds.
+    /// maxAgeSeconds?, decideGraceSeconds?}`. No bundle is active until
+    /// `load` succeeds.
     ///
     /// Throws an `OfferEdgeError` with `code` `TRUST_INVALID` or `KEY_INVALID`.
     ///
@@ -331,8 +332,9 @@ impl WasmEngine {
     /// blob to store back (with the session applied). "No offer" is an empty
     /// placement, not an error.
     ///
-    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE`, `CONTEXT_INVALID`
-    /// or `PLACEMENT_UNKNOWN`.
+    /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE`, `CONTEXT_INVALID`,
+    /// `PLACEMENT_UNKNOWN` or `BUNDLE_EXPIRED` (the signed bundle expired,
+    /// plus the trust's `decideGraceSeconds`, before `nowMs`).
     ///
     /// @example
     /// ```js

@@ -1,8 +1,9 @@
 //! The JavaScript binding: the only module (`src/wasm/`) that names
 //! `wasm_bindgen` / `js_sys`. `engine.rs` holds the `Engine` class (with
 //! `eligible.rs` and `offer.rs` adding methods), `attest.rs` the checkout
-//! token and receipt key functions; this file the conversions, errors,
-//! entropy and the other free functions.
+//! token and receipt key functions, `rules.rs` the conformance/preview rule
+//! evaluator; this file the conversions, errors, entropy and the other free
+//! functions.
 //!
 //! Thin by design (see STYLE.md): it converts JS values to core types and
 //! back, turns core errors into real JS `Error`s with a stable `code`, and
@@ -26,8 +27,10 @@ mod decision;
 mod eligible;
 mod engine;
 mod offer;
+mod rules;
 pub use attest::{attested_email_hash, derive_receipt_key, verify_checkout_token};
 pub use engine::WasmEngine;
+pub use rules::evaluate_rule;
 
 /// What every fallible export returns: `Err` is a thrown JS value, normally
 /// an `OfferEdgeError` made by [`js_error`].
@@ -81,6 +84,9 @@ export interface TrustDoc {
   threshold: number;
   maxBundleBytes?: number;
   maxAgeSeconds?: number;
+  keysetVersion?: number;
+  /** Seconds an engine keeps deciding on a loaded bundle past its expiresAt (default 0). */
+  decideGraceSeconds?: number;
 }
 /** Options of `Engine.decide`. */
 export interface DecideOptions {

@@ -1,6 +1,8 @@
 // Security of the snippet in Chromium: strict CSP + Trusted Types, no
-// plaintext PII in any request or storage, and the XSS corpus rendered as
-// context values and as offer fields injects nothing.
+// plaintext PII in any request or storage, the XSS corpus rendered as
+// context values and as offer fields injects nothing, and the corpus's
+// template cases (layouts) are refused by the engine or run no script even
+// when every element is clicked.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -63,9 +65,11 @@ test("no request, URL or storage entry carries the plaintext email or name", asy
   assert.deepEqual(record.problems, []);
 });
 
-test("XSS corpus in context values and offer fields: no dialog, no script, no injected element", async (t) => {
+const CORPUS = JSON.parse(readFileSync(join(root, "tests/fixtures/xss-vectors.json"), "utf8"));
+
+/** The corpus page, served without CSP, with alert/confirm/prompt/print counted. */
+async function corpusPage(t) {
   const edge = await startBackend(t);
-  const vectors = JSON.parse(readFileSync(join(root, "tests/fixtures/xss-vectors.json"), "utf8")).map((v) => v.vector);
   const { context, record, newPage } = await newContext(t);
   await context.addInitScript(() => {
     window.__xss = 0;
@@ -87,6 +91,12 @@ test("XSS corpus in context values and offer fields: no dialog, no script, no in
   });
   await page.goto(`${edge.url}/__test__/xss.html`);
   await page.waitForFunction(() => window.xssReady);
+  return { page, record };
+}
+
+test("XSS corpus in context values and offer fields: no dialog, no script, no injected element", async (t) => {
+  const vectors = CORPUS.filter((v) => typeof v.vector === "string").map((v) => v.vector);
+  const { page, record } = await corpusPage(t);
 
   const check = (what, benign, r, i) => {
     if (r.refused) return 0;
@@ -116,6 +126,76 @@ test("XSS corpus in context values and offer fields: no dialog, no script, no in
   });
   assert.ok(text >= vectors.length / 2, `only ${text} offer-field renders`);
 
+  assert.equal(await page.evaluate(() => window.__xss), 0, "a script ran");
+  assert.deepEqual(record.dialogs, []);
+  assert.deepEqual(record.problems.filter((p) => !p.includes("Failed to load resource")), []);
+});
+
+test("XSS template cases as layouts: refused ones are TEMPLATE_INVALID at their position, the rest run no script when clicked", async (t) => {
+  const cases = CORPUS.filter((c) => typeof c.template === "string");
+  assert.ok(cases.length >= 60, `${cases.length} template cases`);
+  const { page, record } = await corpusPage(t);
+  const results = await page.evaluate(async ([draft, list]) => {
+    const oe = await import("/pkg/browser.js");
+    const { renderPlacement } = await import("/offer-edge.js");
+    await oe.ready;
+    // A click may only follow a javascript: URL (which runs script and is
+    // counted); any other link would navigate away from this page.
+    addEventListener("click", (e) => {
+      const link = e.composedPath().find((n) => n instanceof HTMLAnchorElement || n instanceof HTMLAreaElement);
+      if (link && link.protocol !== "javascript:") e.preventDefault();
+    }, true);
+    const URL_ATTRS = ["href", "src", "action", "formaction", "data", "xlink:href", "poster", "background"];
+    const stage = document.getElementById("stage");
+    const now = Date.parse(draft.issuedAt) + 60_000;
+    const out = [];
+    for (const c of list) {
+      const bundle = structuredClone(draft);
+      bundle.placements[0].layout = c.template;
+      let engine;
+      try {
+        engine = oe.Engine.fromDraft(JSON.stringify(bundle));
+      } catch (e) {
+        out.push({ refused: e.code ?? "none", message: String(e.message) });
+        continue;
+      }
+      const { decision } = engine.decide({ firstname: "Ada", state: "CA", ...(c.data ?? {}) }, null, now, { seed: 1 });
+      const host = document.createElement("div");
+      stage.append(host);
+      renderPlacement(host, decision.placements[0], {});
+      const all = [...host.shadowRoot.querySelectorAll("*")];
+      const schemes = all.flatMap((n) => URL_ATTRS.map((a) => n.getAttribute(a)).filter((v) => v !== null)
+        .map((v) => { try { return new URL(v, document.baseURI).protocol; } catch { return "unparsable:"; } }));
+      for (const n of all) n.click?.();
+      await new Promise((r) => setTimeout(r, 50));
+      out.push({
+        tags: [...new Set(all.map((n) => n.localName))],
+        handlers: all.some((n) => [...n.attributes].some((a) => /^on/i.test(a.name))),
+        scriptUrls: schemes.filter((p) => ["javascript:", "data:", "vbscript:"].includes(p)),
+        html: decision.placements[0].html,
+      });
+      host.remove();
+      engine.free();
+    }
+    return out;
+  }, [seed().draft, cases]);
+
+  const DANGEROUS = ["script", "style", "iframe", "object", "embed", "base", "meta", "form", "template", "noscript", "xmp",
+    "plaintext", "svg", "math", "frame", "frameset", "applet"];
+  results.forEach((r, i) => {
+    const c = cases[i];
+    const where = `${JSON.stringify(c.template)} (${c.note})`;
+    if (c.expect === "refused") {
+      assert.equal(r.refused, "TEMPLATE_INVALID", `${where}: ${JSON.stringify(r)}`);
+      if (c.at) assert.ok(r.message.includes(` ${c.at}:`), `${where}: ${r.message} should name ${c.at}`);
+      return;
+    }
+    assert.equal(c.expect, "inert", where);
+    assert.equal(r.refused, undefined, `${where}: refused ${r.message}`);
+    assert.equal(r.handlers, false, `${where}: on* attribute in ${r.html}`);
+    assert.deepEqual(r.scriptUrls, [], `${where}: script URL in ${r.html}`);
+    for (const tag of r.tags) assert.ok(!DANGEROUS.includes(tag), `${where}: <${tag}> in ${r.html}`);
+  });
   assert.equal(await page.evaluate(() => window.__xss), 0, "a script ran");
   assert.deepEqual(record.dialogs, []);
   assert.deepEqual(record.problems.filter((p) => !p.includes("Failed to load resource")), []);

@@ -114,6 +114,7 @@ pub fn trust_doc(keys: &[&str], threshold: usize) -> TrustDoc {
         max_bundle_bytes: None,
         max_age_seconds: None,
         keyset_version: None,
+        decide_grace_seconds: None,
     }
 }
 

@@ -73,6 +73,7 @@ mod eligible {
                 let offers = &engine.bundle().offers;
                 let got: Vec<&str> = engine
                     .eligible_offers(&context, &history, now)
+                    .unwrap()
                     .iter()
                     .map(|&i| offers[i as usize].id.as_str())
                     .collect();

@@ -34,10 +34,12 @@ macro_rules! tests {
 mod attest;
 mod bundles;
 mod decide;
+mod expiry;
 mod fixtures;
 mod hpke_kat;
 mod rank;
 mod receipts;
+mod rules;
 mod seal;
 mod time;
 

@@ -48,6 +48,7 @@ pub fn run(args: Args) -> Result<()> {
         max_bundle_bytes: args.max_bundle_bytes,
         max_age_seconds: args.max_age_seconds,
         keyset_version: None,
+        decide_grace_seconds: None,
     };
     // Validate exactly as `verify` will load it.
     let trust = Trust::from_doc(doc)?;

@@ -4,14 +4,13 @@
 use super::{Frame, Root, Scope};
 use crate::context::{Context, Field, FieldValue};
 use crate::rules::node::VarPath;
-use crate::rules::value::Val;
+use crate::rules::value::{Text, Val};
 use serde_json::Value;
-use std::borrow::Cow;
 
 #[inline]
 pub(super) fn field_val(ctx: &Context, field: Field) -> Option<Val<'_>> {
     Some(match ctx.get(field)? {
-        FieldValue::Text(s) => Val::Str(Cow::Borrowed(s)),
+        FieldValue::Text(s) => Val::Str(Text::Borrowed(s)),
         FieldValue::Number(n) => Val::Num(n),
     })
 }
@@ -42,18 +41,18 @@ fn step<'a, 's>(
             }
             items.get(array_index(seg)?).map(Val::from_json)
         }
-        Val::Arr(items) => {
+        Val::Arr(built) => {
             if seg == "length" {
-                return Some(Val::Num(items.len() as f64));
+                return Some(Val::Num(built.items.len() as f64));
             }
-            items.get(array_index(seg)?).cloned()
+            built.items.get(array_index(seg)?).cloned()
         }
         Val::Str(s) => {
             if seg == "length" {
                 return Some(Val::Num(s.encode_utf16().count() as f64));
             }
             let unit = s.encode_utf16().nth(array_index(seg)?)?;
-            Some(Val::Str(Cow::Owned(String::from_utf16_lossy(&[unit]))))
+            Some(Val::string(String::from_utf16_lossy(&[unit])))
         }
         Val::Context(ctx) => {
             if seg == "custom" {
@@ -65,18 +64,36 @@ fn step<'a, 's>(
             }
             Field::from_name(seg).and_then(|f| field_val(ctx, f))
         }
-        Val::Null | Val::Bool(_) | Val::Num(_) | Val::Json(_) | Val::Object => None,
+        Val::Undefined | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Json(_) | Val::Object => {
+            None
+        }
     }
 }
 
-/// Follows `segs` from `start`.
+/// Follows `segs` from `start`. Like json-logic-js, a step that finds
+/// `undefined` (an element of a built array) is "absent" too.
 fn walk<'a, 's>(start: Val<'a>, segs: impl IntoIterator<Item = &'s str>) -> Option<Val<'a>> {
     let mut segs = segs.into_iter();
     let mut cur = start;
     while let Some(seg) = segs.next() {
         cur = step(&cur, seg, &mut segs)?;
+        if matches!(cur, Val::Undefined) {
+            return None;
+        }
     }
     Some(cur)
+}
+
+/// `current` or `accumulator` of a `reduce`, then `segs`: the first step
+/// from json-logic-js's `{current, accumulator}` object.
+fn walk_reduce<'a, 's>(
+    value: &Val<'a>,
+    segs: impl IntoIterator<Item = &'s str>,
+) -> Option<Val<'a>> {
+    match value {
+        Val::Undefined => None,
+        v => walk(v.clone(), segs),
+    }
 }
 
 fn strs(segs: &[Box<str>]) -> impl Iterator<Item = &str> {
@@ -100,34 +117,36 @@ pub(super) fn lookup<'a>(path: &'a VarPath, f: &Frame<'a, '_>) -> Option<Val<'a>
         }
         VarPath::Path(segs) => walk(f.data(), strs(segs)),
         VarPath::Current(segs) => match f.scope {
-            Scope::Reduce { current, .. } => walk(current.clone(), strs(segs)),
+            Scope::Reduce { current, .. } => walk_reduce(current, strs(segs)),
             _ => None,
         },
         VarPath::Accumulator(segs) => match f.scope {
-            Scope::Reduce { accumulator, .. } => walk(accumulator.clone(), strs(segs)),
+            Scope::Reduce { accumulator, .. } => walk_reduce(accumulator, strs(segs)),
             _ => None,
         },
         VarPath::Undefined => None,
     }
 }
 
-/// Resolves a path computed at run time (`var` with logic, `missing`).
+/// Resolves a path computed at run time (`var` with logic, `missing`):
+/// `null`, `undefined` and `""` are the data itself; anything else is read
+/// as `String(key)` split at dots (so `[]`, whose text is `""`, reads the
+/// key `""`, as in json-logic-js).
 pub(crate) fn lookup_dynamic<'a>(key: &Val<'a>, f: &Frame<'a, '_>) -> Option<Val<'a>> {
     let key = match key {
-        Val::Null => return Some(f.data()),
+        Val::Undefined | Val::Null => return Some(f.data()),
+        Val::Str(s) if s.is_empty() => return Some(f.data()),
         other => other.to_js_string(),
     };
-    if key.is_empty() {
-        return Some(f.data());
-    }
+    f.meter.charge_bytes(key.len());
     let mut segs = key.split('.');
     match f.scope {
         Scope::Reduce {
             current,
             accumulator,
         } => match segs.next() {
-            Some("current") => walk(current.clone(), segs),
-            Some("accumulator") => walk(accumulator.clone(), segs),
+            Some("current") => walk_reduce(current, segs),
+            Some("accumulator") => walk_reduce(accumulator, segs),
             _ => None,
         },
         _ => walk(f.data(), segs),
