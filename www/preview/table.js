@@ -38,6 +38,10 @@ export function reasonDetail(reason, now) {
     }
     case "outranked":
       return `beaten by ${reason.byOffer} (tier ${reason.byTier}, score ${num(reason.byScore)})`;
+    case "ruleBudget":
+      return reason.exceeded === "valueSize"
+        ? "the rule built a value over the size limit: simplify it (docs/RULES.md, Budgets)"
+        : "this decision's rule budget ran out before this rule finished: make the rules cheaper (docs/RULES.md, Budgets)";
     default:
       return "";
   }
