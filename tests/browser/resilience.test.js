@@ -144,3 +144,27 @@ test("a trap inside the engine is fatal to its instance only: the snippet restar
   assert.ok(record.warnings.some((w) => w.includes("ENGINE_TRAPPED")), record.warnings.join("\n"));
   assert.deepEqual(record.problems, []);
 });
+
+test("a bundle that expires while the page is open stops deciding: the next selection is empty with BUNDLE_EXPIRED", async (t) => {
+  const edge = await startBackend(t);
+  const { context, record, newPage } = await newContext(t);
+  const expiresAt = Date.now() + 8000;
+  await serveAtBundleUrl(context, seed().sign(9, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(expiresAt).toISOString() }));
+  const page = await newPage();
+  await openDemo(page, edge.url);
+  const before = await page.evaluate(async () => {
+    const { createLauncher } = await import("/offer-edge.js");
+    const config = await (await fetch("/demo-config.json")).json();
+    window.__target = document.body.appendChild(document.createElement("div"));
+    window.__launcher = await createLauncher(config);
+    const selection = await window.__launcher.selectPlacements({ attributes: { firstname: "Ada", state: "NY" }, target: window.__target });
+    return selection.offers.length;
+  });
+  assert.ok(before >= 1, "decides while the bundle is valid");
+  await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now() + 300)));
+  const after = await page.evaluate(async () =>
+    (await window.__launcher.selectPlacements({ attributes: { firstname: "Ada", state: "NY" }, target: window.__target })).offers.length);
+  assert.equal(after, 0, "the expired bundle no longer decides");
+  assert.ok(record.warnings.some((w) => w.includes("BUNDLE_EXPIRED")), record.warnings.join("\n"));
+  assert.deepEqual(record.problems, []);
+});
