@@ -124,6 +124,12 @@ test("without a shopperId the signed cookie carries the history; tampered or for
 
   const foreign = await decide(edge, { partner: "globex" }, { cookie: `oe_h_globex=${value}` });
   assert.equal(foreign.headers.get("x-history-source"), "cookie-rejected", "acme's cookie does not verify for globex");
+
+  // Over https (a partner page calling the edge cross-site) the cookie is partitioned per top-level site (CHIPS).
+  const secure = await edge.mf.dispatchFetch("https://edge.test/v1/decide", {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ partner: "acme", attributes: CONTEXT }),
+  });
+  assert.match(secure.headers.get("set-cookie"), /; HttpOnly; SameSite=None; Secure; Partitioned$/);
 });
 
 test("the hourly cron forgets decision index rows once their receipts can no longer be used", needsEngine, async (t) => {
