@@ -3,7 +3,9 @@
 //!
 //! Rendering itself belongs to the template engine: [`compose_confirmation`]
 //! takes an [`EmailRenderer`] (the compiled subject / HTML / text templates
-//! of the creative) so this module stays independent of it.
+//! of the creative) so this module stays independent of it. What this module
+//! does declare is the data's [`Shape`] ([`confirmation_shape`]), next to
+//! the data it describes, so the engine can bound those templates at load.
 //!
 //! Reminder semantics: only an offer whose `creative.confirmationEmail` has
 //! `required: true` sends anything. Its reminder goes out `reminderAfter`
@@ -14,8 +16,9 @@
 use crate::bundle::{Action, ConfirmationEmail, Offer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::EventType;
+use crate::limits::{MAX_EMAIL_LEN, MAX_ID_LEN};
 use crate::seal::OpenedFulfilment;
-use crate::template::{Data, Datum};
+use crate::template::{Data, Datum, Shape};
 use crate::time::{DurationMs, Timestamp, DAY_MS};
 
 /// Reminder delay when the creative requires a confirmation email but sets
@@ -116,6 +119,32 @@ pub fn confirmation_data<'a>(
     ConfirmationData { opened, offer }
 }
 
+/// What the email templates can print for `offer`, for their worst-case
+/// size (`compile_bounded`): every name of [`confirmation_data`], none
+/// other. The request's `email` is at most [`MAX_EMAIL_LEN`] bytes, its
+/// `offerId` and `decisionId` at most [`MAX_ID_LEN`]; everything read from
+/// the offer is as long as it is in `offer`. Creative fields count their
+/// template source: the engine renders them with no shopper data before
+/// the email (see `Engine::confirmation_email`), and with no data a
+/// template prints each byte of its source at most once. A value longer
+/// than its shape is cut when rendered, so the bound holds regardless.
+pub fn confirmation_shape(offer: &Offer) -> Shape {
+    let request = [
+        ("email", MAX_EMAIL_LEN),
+        ("offerId", MAX_ID_LEN),
+        ("decisionId", MAX_ID_LEN),
+    ];
+    let from_offer = OFFER_NAMES
+        .iter()
+        .map(|(name, value)| (*name, value(offer).map_or(0, str::len)));
+    Shape::map(
+        request
+            .into_iter()
+            .chain(from_offer)
+            .map(|(name, len)| (name, Shape::Scalar(len))),
+    )
+}
+
 /// Template data of a confirmation email (see [`confirmation_data`]), read
 /// from the opened request and the offer without copying them.
 #[derive(Debug, Clone, Copy)]
@@ -124,39 +153,56 @@ pub struct ConfirmationData<'a> {
     offer: &'a Offer,
 }
 
+/// A name the email data reads from the offer, and how (`None` is `null`).
+type OfferName = (&'static str, fn(&Offer) -> Option<&str>);
+
+/// Every name the email data reads from the offer. One table serves the
+/// data ([`ConfirmationData`]) and its shape ([`confirmation_shape`]), so a
+/// name cannot print without being bounded.
+const OFFER_NAMES: [OfferName; 12] = [
+    ("campaign", |o| Some(&o.campaign)),
+    ("advertiser", |o| Some(&o.advertiser)),
+    ("headline", |o| Some(&o.creative.fields.headline)),
+    ("body", |o| Some(&o.creative.fields.body)),
+    ("cta", |o| Some(&o.creative.fields.cta)),
+    ("image", |o| o.creative.fields.image.as_deref()),
+    ("imageAlt", |o| o.creative.fields.image_alt.as_deref()),
+    ("terms", |o| o.creative.fields.terms.as_deref()),
+    ("actionType", |o| {
+        Some(match o.action {
+            Action::Link { .. } => "link",
+            Action::AddToCart { .. } => "addToCart",
+            Action::Coupon { .. } => "coupon",
+        })
+    }),
+    ("actionUrl", |o| match &o.action {
+        Action::Link { url } => Some(url),
+        Action::Coupon { url, .. } => url.as_deref(),
+        Action::AddToCart { .. } => None,
+    }),
+    ("couponCode", |o| match &o.action {
+        Action::Coupon { code, .. } => Some(code),
+        _ => None,
+    }),
+    ("sku", |o| match &o.action {
+        Action::AddToCart { sku } => Some(sku),
+        _ => None,
+    }),
+];
+
 impl Data for ConfirmationData<'_> {
     fn get(&self, key: &str) -> Option<Datum<'_>> {
-        let (opened, offer) = (self.opened, self.offer);
-        let fields = &offer.creative.fields;
-        let (action_type, action_url, coupon_code, sku) = match &offer.action {
-            Action::Link { url } => ("link", Some(url.as_str()), None, None),
-            Action::AddToCart { sku } => ("addToCart", None, None, Some(sku.as_str())),
-            Action::Coupon { code, url } => ("coupon", url.as_deref(), Some(code.as_str()), None),
-        };
+        let opened = self.opened;
         Some(match key {
             "email" => Datum::Text(&opened.email),
             "offerId" => Datum::Text(&opened.offer_id),
             "decisionId" => Datum::Text(&opened.decision_id),
-            "campaign" => Datum::Text(&offer.campaign),
-            "advertiser" => Datum::Text(&offer.advertiser),
-            "headline" => Datum::Text(&fields.headline),
-            "body" => Datum::Text(&fields.body),
-            "cta" => Datum::Text(&fields.cta),
-            "image" => or_null(fields.image.as_deref()),
-            "imageAlt" => or_null(fields.image_alt.as_deref()),
-            "terms" => or_null(fields.terms.as_deref()),
-            "actionType" => Datum::Text(action_type),
-            "actionUrl" => or_null(action_url),
-            "couponCode" => or_null(coupon_code),
-            "sku" => or_null(sku),
-            _ => return None,
+            _ => {
+                let (_, value) = OFFER_NAMES.iter().find(|(name, _)| *name == key)?;
+                value(self.offer).map_or(Datum::Null, Datum::Text)
+            }
         })
     }
-}
-
-/// An optional string: `null` when absent.
-fn or_null(text: Option<&str>) -> Datum<'_> {
-    text.map_or(Datum::Null, Datum::Text)
 }
 
 /// Builds the confirmation email for an opened request: checks it is for

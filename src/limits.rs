@@ -84,18 +84,16 @@ pub const MAX_EVENT_BATCH_BYTES: usize = 64 * 1024;
 pub const MAX_EVENTS_PER_BATCH: usize = 256;
 /// An email address (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
-/// Section nesting depth in one template (bounds render recursion).
-pub const MAX_TEMPLATE_DEPTH: usize = 32;
 /// A signed keyset update (rotation envelope) is small; anything bigger is refused.
 pub const MAX_KEYSET_BYTES: usize = 64 * 1024;
 /// Sections nested in one template. Each list section multiplies the work
 /// of its body by its length, so nesting stays shallow; the official
-/// Mustache spec's deepest case nests 5. Supersedes `MAX_TEMPLATE_DEPTH`
-/// for every template.
+/// Mustache spec's deepest case nests 5. Also bounds render recursion.
 pub const MAX_TEMPLATE_SECTION_DEPTH: usize = 6;
 /// Worst-case output of one bounded template (placement layout, creative
-/// field), computed at compile time with every list at its longest and
-/// every value at its longest; a template that could render more is refused.
+/// field, confirmation email subject / HTML / text), computed at compile
+/// time with every list at its longest and every value at its longest; a
+/// template that could render more is refused.
 pub const MAX_RENDERED_BYTES: usize = 256 * 1024;
 /// Worst-case nodes visited (texts, values, section items) by one render of
 /// a bounded template: bounds its time even when it prints little.

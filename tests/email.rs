@@ -4,12 +4,13 @@
 
 use offer_edge::bundle::{ConfirmationEmail, Offer};
 use offer_edge::email::{
-    compose_confirmation, confirmation_data, needs_fulfilment, reminder_at, EmailPart,
-    DEFAULT_TEXT_TEMPLATE,
+    compose_confirmation, confirmation_data, confirmation_shape, needs_fulfilment, reminder_at,
+    EmailPart, DEFAULT_TEXT_TEMPLATE,
 };
 use offer_edge::events::EventType;
+use offer_edge::limits::{MAX_EMAIL_LEN, MAX_ID_LEN};
 use offer_edge::seal::OpenedFulfilment;
-use offer_edge::template::{Data, Datum};
+use offer_edge::template::{Data, Datum, Shape};
 use offer_edge::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
 use offer_edge::{ErrorCode, Result};
 use serde_json::{json, Value};
@@ -188,4 +189,62 @@ fn refuses_requests_for_other_offers_or_offers_without_email() {
             ErrorCode::EventInvalid
         );
     }
+}
+
+/// The shape the email templates are bounded with names exactly what the
+/// data has, each at least as long as what it holds: request-side values at
+/// their limits, offer-side ones at their length in the offer (0 for null).
+#[test]
+fn the_shape_mirrors_the_data() {
+    let offer = offer(json!({"required": true, "subject": "s", "html": "h"}));
+    let opened_request = opened();
+    let data = confirmation_data(&opened_request, &offer);
+    let Shape::Map(entries) = confirmation_shape(&offer) else {
+        panic!("the email data is a map");
+    };
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "email",
+            "offerId",
+            "decisionId",
+            "campaign",
+            "advertiser",
+            "headline",
+            "body",
+            "cta",
+            "image",
+            "imageAlt",
+            "terms",
+            "actionType",
+            "actionUrl",
+            "couponCode",
+            "sku"
+        ]
+    );
+    for (name, shape) in &entries {
+        let Shape::Scalar(max) = *shape else {
+            panic!("{name} is not a scalar");
+        };
+        let expected = match name.as_str() {
+            "email" => MAX_EMAIL_LEN,
+            "offerId" | "decisionId" => MAX_ID_LEN,
+            _ => data.get(name).and_then(|d| d.as_text()).map_or(0, str::len),
+        };
+        assert_eq!(max, expected, "{name}");
+        match data.get(name) {
+            Some(Datum::Text(t)) => assert!(t.len() <= max, "{name}"),
+            Some(Datum::Null) => assert_eq!(max, 0, "{name}"),
+            _ => panic!("{name} is not in the data"),
+        }
+    }
+    assert_eq!(
+        entries
+            .iter()
+            .find(|(n, _)| n == "couponCode")
+            .map(|e| &e.1),
+        Some(&Shape::Scalar("FRESH50".len()))
+    );
+    assert!(data.get("firstname").is_none());
 }

@@ -10,7 +10,7 @@ use crate::bundle::{
     ApprovalStatus, Bundle, Cap, FulfilmentKey, IdentifierKind, Model, Offer, Schedule,
 };
 use crate::context::lower_hex;
-use crate::email::DEFAULT_TEXT_TEMPLATE;
+use crate::email::{confirmation_shape, DEFAULT_TEXT_TEMPLATE};
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::OfferKeys;
 use crate::rank::CompiledModel;
@@ -116,12 +116,17 @@ fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
         return Ok(None);
     };
     let name = |part: &str| format!("offers[{}].creative.confirmationEmail.{part}", offer.id);
+    // Bounded like layouts: an email renders inside the worker at fulfil
+    // time, where a template printing `{{body}}` thousands of times must be
+    // refused at load, not discovered per accept.
+    let shape = confirmation_shape(offer);
     Ok(Some(CompiledEmail {
-        subject: TextTemplate::compile(&name("subject"), &email.subject)?,
-        html: HtmlTemplate::compile(&name("html"), &email.html)?,
-        text: TextTemplate::compile(
+        subject: TextTemplate::compile_bounded(&name("subject"), &email.subject, &shape)?,
+        html: HtmlTemplate::compile_bounded(&name("html"), &email.html, &shape)?,
+        text: TextTemplate::compile_bounded(
             &name("text"),
             email.text.as_deref().unwrap_or(DEFAULT_TEXT_TEMPLATE),
+            &shape,
         )?,
     }))
 }

@@ -55,7 +55,9 @@ impl Engine {
             )
         })?;
         // The creative's text fields are templates: render them (defaults
-        // only) so the email never shows raw `{{…}}`.
+        // only) so the email never shows raw `{{…}}`. With no data each
+        // prints at most its source, the length `confirmation_shape`
+        // bounded the email templates with.
         let mut offer = source.clone();
         let empty = &();
         let f = &compiled.fields;
