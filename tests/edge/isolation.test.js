@@ -59,6 +59,7 @@ test("a hostile bundle and 1,000 hostile decides of one partner: every decide an
   const hostile = JSON.parse(readFileSync(s.globex.bundlePath(1), "utf8"));
   hostile.version = 2;
   for (const p of hostile.placements) p.layout = `${"{{#offers}}".repeat(32)}x${"{{/offers}}".repeat(32)}`;
+  assert.equal((await decide(edge, "globex")).status, 200, "globex's genuine v1 is active first");
   await uploadBundle(edge.mf, "globex", signUnchecked("globex", hostile));
   const engine = acmeSealer();
   const codes = new Map();
