@@ -25,12 +25,31 @@ const refuse = (code) => ({ outcome: "rejected", code });
 const unverified = (code) => ({ outcome: "unverified", code });
 
 /**
- * Receipt and token checks of one validated event `v` of `partner`.
+ * The verified claims of `token`, or `{code}` when it fails: verified once
+ * per batch (`seen`: token → outcome), since a page's events share their
+ * order's token.
+ */
+function checkToken(partner, token, nowMs, seen) {
+  if (!seen.has(token)) {
+    try {
+      seen.set(token, verifyCheckout(partner, token, nowMs));
+    } catch (e) {
+      const code = tokenCode(e);
+      if (!code) throw e;
+      seen.set(token, { code });
+    }
+  }
+  return seen.get(token);
+}
+
+/**
+ * Receipt and token checks of one validated event `v` of `partner`
+ * (`tokens`: this batch's token outcomes, see `checkToken`).
  * Returns `{outcome: "rejected", code}`, `{outcome: "unverified", code}` or
  * `{outcome: "billable", binding, order, claims, signed}` (facts are
  * filled in by `billableFacts`).
  */
-export function classify(env, partner, v, nowMs, origin, ownOrigin) {
+export function classify(env, partner, v, nowMs, origin, ownOrigin, tokens) {
   if (origin && origin !== ownOrigin && !partner.origins.has(origin)) return refuse("ORIGIN_NOT_ALLOWED");
   const receipt = v.receipt;
   if (v.signed) {
@@ -49,13 +68,8 @@ export function classify(env, partner, v, nowMs, origin, ownOrigin) {
   }
   let claims = null;
   if (v.event.checkout !== undefined) {
-    try {
-      claims = verifyCheckout(partner, v.event.checkout, nowMs);
-    } catch (e) {
-      const code = tokenCode(e);
-      if (code) return refuse(code);
-      throw e;
-    }
+    claims = checkToken(partner, v.event.checkout, nowMs, tokens);
+    if (claims.code) return refuse(claims.code);
   }
   // Conversions are the advertiser's word (a server-to-server postback), never a page's.
   if (v.event.type === "conversion") return unverified("CONVERSION_NOT_ATTESTED");

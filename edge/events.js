@@ -78,7 +78,8 @@ async function applyHistory(env, request, partner, fresh, nowMs) {
 
 /** Classifies every event of one partner; fills `out` (rejected, unverified, billable). */
 async function sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, out) {
-  const classified = list.map(({ v, index }) => ({ v, index, c: classify(env, partner, v, nowMs, origin, ownOrigin) }));
+  const tokens = new Map();
+  const classified = list.map(({ v, index }) => ({ v, index, c: classify(env, partner, v, nowMs, origin, ownOrigin, tokens) }));
   const pending = classified.filter((x) => x.c.outcome === "billable");
   if (!pending.length) {
     for (const x of classified) out[x.c.outcome === "rejected" ? "rejected" : "unverified"].push({ ...x, partner: partner.id });
