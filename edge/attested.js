@@ -13,7 +13,7 @@
 // creative and propensity from the decision record (edge decisions) or the
 // active bundle (page decisions, whose propensity is kept only as a claim);
 // the time is clamped to [receipt issued (and token issued), now + 5 min].
-import { isOfferEdgeError, oe } from "./engine.js";
+import { callCore, isOfferEdgeError, oe } from "./engine.js";
 import { receiptKeyFor, tokenCode, verifyCheckout } from "./keys.js";
 
 /** How far in the future an event time may be (host clocks drift); later times are clamped. */
@@ -58,7 +58,7 @@ export function classify(env, partner, v, nowMs, origin, ownOrigin, tokens) {
     try {
       // MAC (constant time), then partner, offer, expiry: forged, altered,
       // other-partner and moved-to-another-offer receipts all fail here.
-      oe.verifyReceipt(v.event.receipt, key, nowMs, partner.id, v.event.offerId);
+      callCore(() => oe.verifyReceipt(v.event.receipt, key, nowMs, partner.id, v.event.offerId));
     } catch (e) {
       if (isOfferEdgeError(e)) return refuse(e.code);
       throw e;

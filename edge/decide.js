@@ -10,7 +10,7 @@
 // on another shopper's history.
 import { cookieName, historyCookie, historyFromCookie } from "./cookie.js";
 import { partnerOr404 } from "./config.js";
-import { isOfferEdgeError, oe, withEngine } from "./engine.js";
+import { callCore, isOfferEdgeError, oe, withEngine } from "./engine.js";
 import { HttpError, json, parseJson, readBody, unwrap } from "./http.js";
 import { currentReceiptKey, isPartnerBackend, verifyCheckout } from "./keys.js";
 import { sha256Hex, utf8 } from "./util.js";
@@ -89,7 +89,7 @@ export async function runDecision(env, input, historyBlob, nowMs) {
   for (const placement of out.decision.placements) {
     for (const offer of placement.offers) {
       offer.receipt.kid = kid;
-      offer.signedReceipt = oe.signReceipt(offer.receipt, key);
+      offer.signedReceipt = callCore(() => oe.signReceipt(offer.receipt, key));
     }
   }
   return out;

@@ -50,18 +50,40 @@ function quarantined(partner, sha) {
   return (traps.get(`${partner}\n${sha}`) ?? 0) >= QUARANTINE_AFTER;
 }
 
-/** Resets the instance after `error` trapped while `entry`'s bundle (`sha`) was in use. */
-function trapped(entry, sha, error) {
-  const key = `${entry.partner}\n${sha}`;
-  traps.set(key, (traps.get(key) ?? 0) + 1);
-  console.error(`engine trapped on ${entry.partner}'s bundle ${sha} (${traps.get(key)}×): ${error && error.message}; restarting the instance`);
+/** Throws the shared instance away: a fresh one of the same compiled module, no Engine of the old one kept. */
+function resetInstance() {
   generation++;
   entries.clear();
   oe.__wbg_reset_state();
 }
 
+/** Resets the instance after `error` trapped while `entry`'s bundle (`sha`) was in use. */
+function trapped(entry, sha, error) {
+  const key = `${entry.partner}\n${sha}`;
+  traps.set(key, (traps.get(key) ?? 0) + 1);
+  console.error(`engine trapped on ${entry.partner}'s bundle ${sha} (${traps.get(key)}×): ${error && error.message}; restarting the instance`);
+  resetInstance();
+}
+
+/**
+ * Runs `fn()`, a call of one of pkg's free functions (receipts, tokens,
+ * keys) on request data, with the same rule as `withEngine`: anything
+ * thrown that is not an OfferEdgeError is a trap, so the instance is reset
+ * and the call fails with 503 ENGINE_TRAPPED.
+ */
+export function callCore(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (isOfferEdgeError(e)) throw e;
+    console.error(`engine trapped in a core call: ${e && e.message}; restarting the instance`);
+    resetInstance();
+    throw trapError("a core call");
+  }
+}
+
 /** The error a request sees when its engine call trapped (the next request gets a fresh instance). */
-const trapError = (partner) => new HttpError(503, "ENGINE_TRAPPED", `the engine failed on ${partner}'s bundle and was restarted; retry`, { "retry-after": "1" });
+const trapError = (what) => new HttpError(503, "ENGINE_TRAPPED", `the engine failed on ${what} and was restarted; retry`, { "retry-after": "1" });
 
 /**
  * Runs `fn(engine)` synchronously on the partner's active, unexpired
@@ -75,7 +97,7 @@ export async function withEngine(env, partnerId, nowMs, fn) {
   let entry = await activeBundle(env, partnerId, nowMs);
   // Another request may have reset the instance while this one awaited.
   for (let i = 0; entry.generation !== generation; i++) {
-    if (i === 3) throw trapError(partnerId);
+    if (i === 3) throw trapError(`${partnerId}'s bundle`);
     entry = await activeBundle(env, partnerId, nowMs);
   }
   try {
@@ -83,7 +105,7 @@ export async function withEngine(env, partnerId, nowMs, fn) {
   } catch (e) {
     if (isOfferEdgeError(e) || e instanceof HttpError) throw e;
     trapped(entry, entry.sha, e);
-    throw trapError(entry.partner);
+    throw trapError(`${entry.partner}'s bundle`);
   }
 }
 
@@ -131,7 +153,7 @@ async function tryLoad(entry, bytes, sha, nowMs) {
   } catch (e) {
     if (!isOfferEdgeError(e)) {
       trapped(entry, sha, e);
-      throw trapError(entry.partner);
+      throw trapError(`${entry.partner}'s bundle`);
     }
     entry.seen.set(sha, e.code);
     entry.lastError = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };

@@ -5,7 +5,7 @@
 // `deriveReceiptKey`): one partner's key rotates on its own (a new
 // `receiptKid` in PARTNERS, the old one kept in `acceptReceiptKids` for the
 // overlap), and no partner's key ever verifies another partner's MAC.
-import { oe } from "./engine.js";
+import { callCore, oe } from "./engine.js";
 import { apiSecretName, masterKey, sameSecret } from "./config.js";
 import { HttpError } from "./http.js";
 
@@ -17,7 +17,7 @@ export function partnerKey(env, partner, kid, purpose) {
   const name = `${partner}\n${purpose}/${kid}`;
   const hit = derived.get(name);
   if (hit && hit.master === master) return hit.key;
-  const key = oe.deriveReceiptKey(master, partner, `${purpose}/${kid}`);
+  const key = callCore(() => oe.deriveReceiptKey(master, partner, `${purpose}/${kid}`));
   if (derived.size > 1000) derived.clear(); // bounded: partners × kids is small
   derived.set(name, { master, key });
   return key;
@@ -55,7 +55,7 @@ export function isPartnerBackend(env, request, partner) {
  */
 export function verifyCheckout(partner, token, nowMs) {
   try {
-    return oe.verifyCheckoutToken(token, partner.id, partner.checkoutKeys, nowMs);
+    return callCore(() => oe.verifyCheckoutToken(token, partner.id, partner.checkoutKeys, nowMs));
   } catch (e) {
     if (e && e.name === "OfferEdgeError" && typeof e.code === "string") throw new HttpError(401, e.code, e.message);
     throw e;
