@@ -43,34 +43,9 @@ pub(crate) fn check(root: &Node) -> Result<u64, String> {
 /// of `node` (everything but loop bodies, which [`cost`] multiplies).
 fn once(node: &Node) -> Vec<&Node> {
     match node {
-        Node::Array(n)
-        | Node::Missing(n)
-        | Node::If(n)
-        | Node::And(n)
-        | Node::Or(n)
-        | Node::Cmp(_, n)
-        | Node::Arith(_, n)
-        | Node::MinMax(_, n)
-        | Node::Cat(n)
-        | Node::Substr(n)
-        | Node::Merge(n) => n.iter().collect(),
-        Node::MissingSome(n) | Node::Eq(_, n) | Node::In(n) => n.iter().collect(),
         Node::Iter(_, n) => vec![&n[0]],
         Node::Reduce(n) => vec![&n[0], &n[2]],
-        Node::Not(n) | Node::NotNot(n) | Node::Log(n) | Node::InSet(n, _) => vec![&**n],
-        Node::Var { default, .. } => default.as_deref().into_iter().collect(),
-        Node::DynVar { path, default } => {
-            std::iter::once(&**path).chain(default.as_deref()).collect()
-        }
-        Node::Lit(_)
-        | Node::Const(_)
-        | Node::TextEq { .. }
-        | Node::TextIn(..)
-        | Node::NumCmp { .. }
-        | Node::InAudience(_)
-        | Node::HistoryCount { .. }
-        | Node::LocalHour
-        | Node::LocalWeekday => Vec::new(),
+        _ => node.children(),
     }
 }
 

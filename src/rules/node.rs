@@ -335,10 +335,12 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    /// Calls `f` on this node and every node below it.
-    fn visit(&self, f: &mut dyn FnMut(&Node)) {
-        f(self);
-        let children: &[Node] = match self {
+    /// The nodes directly below this one, in evaluation order (a dynamic
+    /// path before its default). Exhaustive, so a new operator has to say
+    /// what it holds; [`crate::rules::cost`] and [`Node::visit`] both walk
+    /// the tree through it.
+    pub(crate) fn children(&self) -> Vec<&Node> {
+        match self {
             Node::Array(n)
             | Node::Missing(n)
             | Node::If(n)
@@ -349,20 +351,32 @@ impl Node {
             | Node::MinMax(_, n)
             | Node::Cat(n)
             | Node::Substr(n)
-            | Node::Merge(n) => n,
-            Node::MissingSome(n) | Node::Eq(_, n) | Node::In(n) | Node::Iter(_, n) => &n[..],
-            Node::Reduce(n) => &n[..],
-            Node::Not(n) | Node::NotNot(n) | Node::Log(n) | Node::InSet(n, _) => {
-                std::slice::from_ref(&**n)
+            | Node::Merge(n) => n.iter().collect(),
+            Node::MissingSome(n) | Node::Eq(_, n) | Node::In(n) | Node::Iter(_, n) => {
+                n.iter().collect()
             }
-            Node::Var { default, .. } => default.as_deref().map_or(&[], std::slice::from_ref),
+            Node::Reduce(n) => n.iter().collect(),
+            Node::Not(n) | Node::NotNot(n) | Node::Log(n) | Node::InSet(n, _) => vec![&**n],
+            Node::Var { default, .. } => default.as_deref().into_iter().collect(),
             Node::DynVar { path, default } => {
-                path.visit(f);
-                default.as_deref().map_or(&[], std::slice::from_ref)
+                std::iter::once(&**path).chain(default.as_deref()).collect()
             }
-            _ => &[],
-        };
-        for child in children {
+            Node::Lit(_)
+            | Node::Const(_)
+            | Node::TextEq { .. }
+            | Node::TextIn(..)
+            | Node::NumCmp { .. }
+            | Node::InAudience(_)
+            | Node::HistoryCount { .. }
+            | Node::LocalHour
+            | Node::LocalWeekday => Vec::new(),
+        }
+    }
+
+    /// Calls `f` on this node and every node below it.
+    fn visit(&self, f: &mut dyn FnMut(&Node)) {
+        f(self);
+        for child in self.children() {
             child.visit(f);
         }
     }
