@@ -155,21 +155,36 @@ export function sameSecret(given, want) {
   return a.length === b.length && crypto.subtle.timingSafeEqual(a, b);
 }
 
-/** Whether the request carries the operators' `ADMIN_TOKEN` (≥ 16 bytes; unset: nobody is admin). */
-export function isAdmin(env, request) {
-  const token = env.ADMIN_TOKEN;
+/**
+ * Whether the request's `Authorization: Bearer …` is `secret`, compared in
+ * constant time. A secret that is unset or shorter than 16 bytes matches
+ * nothing, so a missing secret never opens a route.
+ */
+export function bearerIs(request, secret) {
   const header = request.headers.get("authorization") || "";
-  return typeof token === "string" && token.length >= 16 && header.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), token);
+  return typeof secret === "string" && secret.length >= 16 && header.startsWith("Bearer ") && sameSecret(header.slice(7).trim(), secret);
+}
+
+/** Whether the request carries the operators' `ADMIN_TOKEN` (unset: nobody is admin). */
+export function isAdmin(env, request) {
+  return bearerIs(request, env.ADMIN_TOKEN);
 }
 
 /** Name of the secret holding partner `id`'s backend API secret (server-to-server calls). */
 export function apiSecretName(id) {
-  return `API_SECRET_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return secretName("API_SECRET", id);
 }
+
+/**
+ * The env name of partner `id`'s secret `prefix` (`FULFILMENT_KEY`,
+ * `API_SECRET`): the id upper-cased, other characters `_` (config load
+ * refuses two partners that would share one).
+ */
+const secretName = (prefix, id) => `${prefix}_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 
 /** Name of the secret holding partner `id`'s fulfilment private key file JSON. */
 export function fulfilmentSecretName(id) {
-  return `FULFILMENT_KEY_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return secretName("FULFILMENT_KEY", id);
 }
 
 /** A non-negative integer setting from env, or `fallback`. */

@@ -6,7 +6,7 @@
 // `receiptKid` in PARTNERS, the old one kept in `acceptReceiptKids` for the
 // overlap), and no partner's key ever verifies another partner's MAC.
 import { callCore, oe } from "./engine.js";
-import { apiSecretName, masterKey, sameSecret } from "./config.js";
+import { apiSecretName, bearerIs, masterKey } from "./config.js";
 import { HttpError } from "./http.js";
 
 const derived = new Map();
@@ -41,10 +41,7 @@ export function receiptKeyFor(env, partner, kid) {
  * access at all.
  */
 export function isPartnerBackend(env, request, partner) {
-  const secret = env[apiSecretName(partner.id)];
-  const header = request.headers.get("authorization") || "";
-  if (typeof secret !== "string" || secret.length < 16 || !header.startsWith("Bearer ")) return false;
-  return sameSecret(header.slice(7).trim(), secret);
+  return bearerIs(request, env[apiSecretName(partner.id)]);
 }
 
 /**

@@ -25,8 +25,8 @@ export function cli() {
   return join(root, "target/debug/offer-edge");
 }
 
-/** Env var name of a partner's fulfilment key secret (as edge/config.js). */
-export const fulfilmentSecretName = (id) => `FULFILMENT_KEY_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+/** Env var names of a partner's secrets: the worker's own rule (edge/config.js), not a copy. */
+export { apiSecretName, fulfilmentSecretName } from "../../edge/config.js";
 
 /**
  * Miniflare options for worker.js with the bindings of wrangler.toml.
