@@ -30,7 +30,8 @@ const OPTIONAL_RECEIPT_FIELDS = ["kid"];
 /** limits::MAX_CHECKOUT_TOKEN_BYTES; a token is three base64url parts (verified later, with the partner's keys). */
 const MAX_CHECKOUT_TOKEN = 2048;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const KID = /^.{1,64}$/su;
+/** Receipt::validate: a kid is 1..=64 bytes. */
+const MAX_KID_LEN = 64;
 const FULFILMENT_FIELDS = ["partner", "kid", "offerId", "decisionId", "enc", "ciphertext"];
 
 class Invalid extends Error {}
@@ -59,7 +60,9 @@ function exactFields(name, value, fields, optional = []) {
 /** The receipt's fields, checked like `Receipt::validate`. */
 function receiptFields(receipt) {
   exactFields("receipt", receipt, RECEIPT_FIELDS, OPTIONAL_RECEIPT_FIELDS);
-  if (receipt.kid !== undefined && (typeof receipt.kid !== "string" || !KID.test(receipt.kid))) fail("receipt: kid must be 1..=64 bytes");
+  if (receipt.kid !== undefined && (typeof receipt.kid !== "string" || receipt.kid.length === 0 || utf8(receipt.kid).length > MAX_KID_LEN)) {
+    fail(`receipt: kid must be 1..=${MAX_KID_LEN} bytes`);
+  }
   if (typeof receipt.decisionId !== "string" || !HEX32.test(receipt.decisionId)) fail("receipt: decisionId must be 32 lower-case hex digits");
   if (typeof receipt.bundleSha256 !== "string" || !HEX64.test(receipt.bundleSha256)) fail("receipt: bundleSha256 must be 64 lower-case hex digits");
   for (const k of ["partner", "placement", "offerId", "creativeId"]) id(`receipt: ${k}`, receipt[k]);
