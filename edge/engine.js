@@ -3,11 +3,21 @@
 // byte of it is served or used.
 //
 // KV keys (binding BUNDLES), all carrying the partner:
-//   bundle:<partner>  the latest upload (scripts/upload-bundle, or
-//                     `wrangler kv key put --binding BUNDLES bundle:<partner> --path signed.json`)
-//   good:<partner>    the last upload that verified (written by the worker)
-//   state:<partner>   {partner, lastVersion, sha256, mac}: the rollback floor and the SHA-256 of
-//                     the good bytes it belongs to, MACed with the partner's state key
+//   bundle:<partner>       the latest upload (scripts/upload-bundle, or
+//                          `wrangler kv key put --binding BUNDLES bundle:<partner> --path signed.json`)
+//   good:<partner>         the last upload that verified (written by the worker)
+//   state:<partner>        {partner, lastVersion, sha256, mac}: the rollback floor and the SHA-256 of
+//                          the good bytes it belongs to, MACed with the partner's state key
+//   page-bundle:<partner>  the latest upload of the PAGE bundle (`sign` writes it next to the
+//                          bundle when the bundle has confidential audiences: docs/BUNDLES.md)
+//   good-page:<partner>    the last page bundle that verified (written by the worker)
+// The worker decides with the bundle of `bundle:` (the full edition) and
+// serves pages only a page bundle the Engine verified as the page edition
+// of exactly that bundle (`Engine.verifyPageBundle`: pinned trust, same
+// partner, version and dates). A bundle with confidential audiences is
+// never served: without its page bundle, GET answers 404 NO_PAGE_BUNDLE.
+// A page bundle needs no state of its own: its version must equal the
+// active bundle's, whose floor is MACed; a stale `good-page:` is refused.
 // A failed upload never replaces what is served: the Engine keeps the
 // previous bundle active on a failed load, and the worker keeps the
 // previous bytes, ETag and version with it.
@@ -123,10 +133,13 @@ function newEntry(partner) {
     partner: partner.id,
     generation,
     engine: new oe.Engine(partner.trust),
-    bytes: null, // the active signed bytes (what GET serves)
+    bytes: null, // the active signed bytes (what GET serves, unless a page bundle is due)
     sha: null, // hex SHA-256 of `bytes` (the ETag)
     info: null,
     seen: new Map(), // sha of an upload already tried → its outcome code
+    page: null, // {bytes, sha, version, bundleSha256}: the page bundle of the active bundle
+    pageSeen: new Map(), // `${active sha}\n${page sha}` already tried → its outcome code
+    pageError: null,
     lastError: null,
     checkedAt: 0,
     pending: null,
@@ -146,6 +159,11 @@ async function tryLoad(entry, bytes, sha, nowMs) {
       entry.sha = sha;
       entry.info = entry.engine.info();
       entry.seen.set(sha, "LOADED");
+      // The page bundle of the previous version is no page bundle of this one.
+      entry.page = null;
+      if (entry.info.edition === "page") {
+        console.warn(`${entry.partner} decides with a page bundle: its ${entry.info.edgeOnly.length} edge-only offer(s) are never shown; upload the full bundle to bundle:${entry.partner}`);
+      }
       return true;
     }
     entry.seen.set(sha, "UNCHANGED");
@@ -158,6 +176,37 @@ async function tryLoad(entry, bytes, sha, nowMs) {
     entry.seen.set(sha, e.code);
     entry.lastError = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };
     console.warn(`bundle for ${entry.partner} refused (${e.code}): ${e.message}; keeping version ${entry.info?.version ?? "none"}`);
+    return false;
+  }
+}
+
+/**
+ * Verifies `bytes` (SHA-256 `sha`) as the page bundle of the active bundle
+ * (`Engine.verifyPageBundle`); on success they are what GET serves. Each
+ * upload is tried once per active bundle. Returns whether they were taken.
+ */
+function tryPage(entry, bytes, sha, nowMs) {
+  if (!entry.info || entry.page?.sha === sha) return false;
+  const key = `${entry.sha}\n${sha}`;
+  if (entry.pageSeen.has(key)) return false;
+  if (quarantined(entry.partner, sha)) {
+    entry.pageSeen.set(key, "BUNDLE_QUARANTINED");
+    return false;
+  }
+  try {
+    const { version, bundleSha256 } = entry.engine.verifyPageBundle(bytes, nowMs);
+    entry.page = { bytes, sha, version, bundleSha256 };
+    entry.pageSeen.set(key, "LOADED");
+    entry.pageError = null;
+    return true;
+  } catch (e) {
+    if (!isOfferEdgeError(e)) {
+      trapped(entry, sha, e);
+      throw trapError(`${entry.partner}'s page bundle`);
+    }
+    entry.pageSeen.set(key, e.code);
+    entry.pageError = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };
+    console.warn(`page bundle for ${entry.partner} refused (${e.code}): ${e.message}`);
     return false;
   }
 }
@@ -191,9 +240,10 @@ function refuseStored(entry, code, message, nowMs) {
 
 async function coldStart(env, entry, nowMs) {
   const kv = env.BUNDLES;
-  const [state, good] = await Promise.all([
+  const [state, good, goodPage] = await Promise.all([
     kv.get(`state:${entry.partner}`, "json").catch(() => ({ unreadable: true })),
     kv.get(`good:${entry.partner}`, "arrayBuffer"),
+    kv.get(`good-page:${entry.partner}`, "arrayBuffer"),
   ]);
   if (state === null) {
     if (good) refuseStored(entry, "STALE_GOOD", "a last-good copy without its state: not served until an upload verifies", nowMs);
@@ -213,14 +263,27 @@ async function coldStart(env, entry, nowMs) {
     refuseStored(entry, "STALE_GOOD", `the last-good copy is not the one the state names (version ${floor.lastVersion})`, nowMs);
     return;
   }
-  await tryLoad(entry, bytes, sha, nowMs);
+  if (await tryLoad(entry, bytes, sha, nowMs) && goodPage) {
+    const page = new Uint8Array(goodPage);
+    tryPage(entry, page, await sha256Hex(page), nowMs);
+  }
 }
 
 async function refresh(env, entry, nowMs) {
-  const upload = await env.BUNDLES.get(`bundle:${entry.partner}`, "arrayBuffer");
+  const [upload, pageUpload] = await Promise.all([
+    env.BUNDLES.get(`bundle:${entry.partner}`, "arrayBuffer"),
+    env.BUNDLES.get(`page-bundle:${entry.partner}`, "arrayBuffer"),
+  ]);
   entry.checkedAt = nowMs;
-  if (!upload) return;
-  const bytes = new Uint8Array(upload);
+  if (upload) await refreshBundle(env, entry, new Uint8Array(upload), nowMs);
+  // After the bundle: a page bundle is checked against the one now active.
+  if (pageUpload) {
+    const page = new Uint8Array(pageUpload);
+    if (tryPage(entry, page, await sha256Hex(page), nowMs)) await env.BUNDLES.put(`good-page:${entry.partner}`, page);
+  }
+}
+
+async function refreshBundle(env, entry, bytes, nowMs) {
   const sha = await sha256Hex(bytes);
   // Each refused upload is verified once; bytes that were active before and
   // are uploaded again are re-checked (and refused as a rollback).
@@ -308,26 +371,46 @@ export function replay(engine, blob, engagements) {
   return { blob, applied };
 }
 
-/** GET /v1/bundles/:partner — the verified signed bytes, cacheable. */
+/**
+ * What pages may get of the active bundle: its page bundle when one verified
+ * for this version, else the bundle itself when it has no confidential
+ * audience, else nothing. `{bytes, sha, bundleSha256, edition}` or null.
+ */
+function publicBundle(entry) {
+  const page = entry.page;
+  if (page && page.version === entry.info.version) {
+    return { bytes: page.bytes, sha: page.sha, bundleSha256: page.bundleSha256, edition: "page" };
+  }
+  if (entry.info.confidentialAudiences.length) return null;
+  return { bytes: entry.bytes, sha: entry.sha, bundleSha256: entry.info.bundleSha256, edition: entry.info.edition };
+}
+
+/** GET /v1/bundles/:partner — the verified signed bytes pages may have, cacheable. */
 export async function handleGetBundle(request, env, partnerId) {
   const entry = await bundleFor(env, partnerId);
   if (!entry.info) throw new HttpError(404, "NO_BUNDLE", `no verified bundle for ${partnerId}`);
   if (Date.parse(entry.info.expiresAt) <= Date.now()) {
     throw new HttpError(404, "BUNDLE_EXPIRED", `the bundle for ${partnerId} expired at ${entry.info.expiresAt}`);
   }
-  const etag = `"${entry.sha}"`;
+  const served = publicBundle(entry);
+  if (!served) {
+    // Fail closed: the full bundle would hand every page the confidential lists.
+    throw new HttpError(404, "NO_PAGE_BUNDLE", `the bundle for ${partnerId} (version ${entry.info.version}) has confidential audiences and no page bundle of that version verified; upload its page bundle to page-bundle:${partnerId}`);
+  }
+  const etag = `"${served.sha}"`;
   const maxAge = intSetting(env, "BUNDLE_MAX_AGE_S", 60);
   const headers = {
     etag,
     "cache-control": `public, max-age=${maxAge}, stale-while-revalidate=${maxAge * 5}`,
     "x-bundle-version": String(entry.info.version),
-    "x-bundle-sha256": entry.info.bundleSha256,
+    "x-bundle-sha256": served.bundleSha256,
+    "x-bundle-edition": served.edition,
   };
   const inm = request.headers.get("if-none-match");
   if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(entry.bytes, { headers: { ...headers, "content-type": "application/json" } });
+  return new Response(served.bytes, { headers: { ...headers, "content-type": "application/json" } });
 }
 
 /** Status of every configured partner's bundle (for GET /v1/status). */
@@ -340,5 +423,11 @@ export function bundleStatus(partnerId) {
     sha256: e.sha,
     expiresAt: e.info?.expiresAt ?? null,
     lastError: e.lastError,
+    edition: e.info?.edition ?? null,
+    confidentialAudiences: e.info?.confidentialAudiences ?? [],
+    // What GET serves pages: null when nothing may be served (NO_PAGE_BUNDLE).
+    served: e.info ? (publicBundle(e)?.edition ?? null) : null,
+    page: e.page ? { version: e.page.version, sha256: e.page.sha } : null,
+    pageError: e.pageError,
   };
 }

@@ -9,6 +9,8 @@
 //   .state/edge/partners/<id>/keys/<id>-checkout.key     checkout private key: only the demo's
 //                                                   partner backend (PARTNER_BACKEND) reads it
 //   .state/edge/partners/<id>/bundle.signed.json   uploaded at start when it changed
+//   .state/edge/partners/<id>/bundle.signed.page.json  its page bundle (written by `sign` when the
+//                                                   bundle has confidential audiences), uploaded with it
 //   .state/edge/partners/<id>/origins.json         optional: extra allowed page origins
 //   .state/edge/secrets.json                       RECEIPT_KEY, ADMIN_TOKEN (generated once)
 // Usage: node scripts/edge.mjs [--state DIR] [--host 127.0.0.1] [--port 8787] [--rate-limit N]
@@ -18,7 +20,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { edgeOptions, fulfilmentSecretName, root } from "./lib/edge.mjs";
+import { edgeOptions, fulfilmentSecretName, pageBundleOf, root } from "./lib/edge.mjs";
 import { partnerBackend } from "./lib/partner-backend.mjs";
 
 const { values: args } = parseArgs({
@@ -61,7 +63,8 @@ for (const id of existsSync(partnersDir) ? readdirSync(partnersDir).sort() : [])
   const keyPath = join(dir, "keys", `${id}-fulfilment.key`);
   if (existsSync(keyPath)) vars[fulfilmentSecretName(id)] = readFileSync(keyPath, "utf8");
   const signed = join(dir, "bundle.signed.json");
-  if (existsSync(signed)) uploads.push([id, new Uint8Array(readFileSync(signed))]);
+  const page = pageBundleOf(signed);
+  if (existsSync(signed)) uploads.push([id, new Uint8Array(readFileSync(signed)), page && new Uint8Array(readFileSync(page))]);
 }
 if (!Object.keys(partners).length) {
   console.error(`no partners under ${partnersDir}: run scripts/demo (it seeds one)`);
@@ -109,13 +112,17 @@ const stop = async () => {
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 
-// Upload each partner's signed bundle when it differs from the stored upload.
+// Upload each partner's signed bundle (and page bundle) when it differs from
+// the stored upload; the page bundle first (see uploadBundle).
 const kv = await mf.getKVNamespace("BUNDLES");
-for (const [id, bytes] of uploads) {
-  const current = await kv.get(`bundle:${id}`, "arrayBuffer");
-  if (!current || Buffer.compare(Buffer.from(current), Buffer.from(bytes)) !== 0) {
-    await kv.put(`bundle:${id}`, bytes);
-    console.log(`uploaded bundle:${id} (${bytes.length} bytes)`);
+for (const [id, bytes, page] of uploads) {
+  for (const [key, value] of [[`page-bundle:${id}`, page], [`bundle:${id}`, bytes]]) {
+    if (!value) continue;
+    const current = await kv.get(key, "arrayBuffer");
+    if (!current || Buffer.compare(Buffer.from(current), Buffer.from(value)) !== 0) {
+      await kv.put(key, value);
+      console.log(`uploaded ${key} (${value.length} bytes)`);
+    }
   }
 }
 
@@ -131,12 +138,13 @@ const after = await (await fetch(`${base}/v1/status`, { headers: { authorization
 console.log(`\noffer-edge local edge (workerd) on ${base}  — state in ${state}/data`);
 for (const [id, s] of Object.entries(after.partners)) {
   const why = s.lastError ?? problems[id];
-  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}` : `no bundle${why ? ` (${why.code}: ${why.message})` : ""}`;
+  const pages = s.served ? `pages get its ${s.served} bundle` : `pages get nothing (NO_PAGE_BUNDLE${s.pageError ? `, ${s.pageError.code}` : ""})`;
+  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}; ${pages}` : `no bundle${why ? ` (${why.code}: ${why.message})` : ""}`;
   console.log(`  partner ${id}: ${line}${s.loaded && s.lastError ? ` (latest upload refused: ${s.lastError.code})` : ""}`);
 }
 console.log(`
   GET  ${base}/                      index (www/ pages when present)
-  GET  ${base}/v1/bundles/<partner>  verified signed bundle
+  GET  ${base}/v1/bundles/<partner>  verified signed bundle (its page bundle when it has confidential audiences)
   POST ${base}/v1/decide             {"partner","placement","attributes","checkoutToken"?}
   POST ${base}/v1/events             {"events":[...]}  (with a checkout token: may send a confirmation email)
   GET  ${base}/v1/status             bundle status per partner (Authorization: Bearer <ADMIN_TOKEN of ${secretsPath}>)

@@ -10,7 +10,7 @@
 use crate::audience::{AudienceFilter, FilterWidth, IdentifierHash};
 use crate::bundle::model::{
     Action, Approval, ApprovalStatus, Audience, AudienceKind, BetaPrior, Bundle, Cap, CapScope,
-    CapWindow, ConfirmationEmail, Creative, CreativeFields, Exploration, FulfilmentKey,
+    CapWindow, ConfirmationEmail, Creative, CreativeFields, Edition, Exploration, FulfilmentKey,
     IdentifierKind, Model, Offer, OfferAudiences, Placement, Schedule, Weights, BUNDLE_SCHEMA,
 };
 use crate::bundle::CompactMap;
@@ -384,8 +384,8 @@ fn model(offers: &[Offer], rng: &mut Rng) -> Model {
     }
 }
 
-/// Demo audiences: a suppression list of a streaming advertiser's existing
-/// subscribers (Grace is one) and a licensed cohort of frequent travellers
+/// Demo audiences: a confidential suppression list of a streaming
+/// advertiser's existing subscribers (Grace is one) and a licensed cohort of frequent travellers
 /// (Ada is one), each padded with synthetic members so the filters are real
 /// sized. Streaming offers exclude the first; every other travel offer
 /// requires the second.
@@ -426,12 +426,16 @@ fn audiences(partner: &str, offers: &mut [Offer]) -> Vec<Audience> {
             _ => {}
         }
     }
+    // The advertiser's customer list is confidential: `sign` withholds it
+    // from the page bundle, and streaming offers are decided at the edge.
+    let mut subscribers = subscribers.to_audience(
+        "existing-subscribers",
+        AudienceKind::AdvertiserList,
+        IdentifierKind::Email,
+    );
+    subscribers.confidential = true;
     vec![
-        subscribers.to_audience(
-            "existing-subscribers",
-            AudienceKind::AdvertiserList,
-            IdentifierKind::Email,
-        ),
+        subscribers,
         travellers.to_audience(
             "frequent-travellers",
             AudienceKind::LicensedCohort,
@@ -442,7 +446,7 @@ fn audiences(partner: &str, offers: &mut [Offer]) -> Vec<Audience> {
 
 /// A deterministic demo bundle for `partner` with `offers` offers: same
 /// arguments, same bundle. Issued at `now`, valid for 7 days; every creative
-/// approved; two audiences (see [`audiences`]).
+/// approved; two audiences, one of them confidential (see [`audiences`]).
 pub fn demo_bundle(
     partner: &str,
     offers: usize,
@@ -458,6 +462,7 @@ pub fn demo_bundle(
         schema: BUNDLE_SCHEMA,
         partner: partner.to_owned(),
         version: 1,
+        edition: Edition::Full,
         issued_at: now,
         expires_at: Timestamp(now.as_millis() + 7 * DAY_MS),
         utc_offset_minutes: -300,

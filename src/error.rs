@@ -32,6 +32,10 @@ pub enum ErrorCode {
     /// length, SHA-256, partner, version or dates differ (tampering or a
     /// signing mistake).
     DigestMismatch,
+    /// A page bundle is not the page edition of the active bundle: it is a
+    /// full bundle, or its partner, version or dates differ from the bundle
+    /// the host decides with.
+    PageBundleMismatch,
     /// The bundle parses but breaks a schema rule (duplicate id, dangling reference…).
     SchemaInvalid,
     /// A creative is not approved (the signing tool refuses it).
@@ -103,6 +107,7 @@ impl ErrorCode {
             Self::BundleExpired => "BUNDLE_EXPIRED",
             Self::VersionRollback => "VERSION_ROLLBACK",
             Self::DigestMismatch => "DIGEST_MISMATCH",
+            Self::PageBundleMismatch => "PAGE_BUNDLE_MISMATCH",
             Self::SchemaInvalid => "SCHEMA_INVALID",
             Self::CreativeNotApproved => "CREATIVE_NOT_APPROVED",
             Self::LimitExceeded => "LIMIT_EXCEEDED",

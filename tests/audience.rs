@@ -183,7 +183,7 @@ fn salts_separate_audiences() {
 
 fn refused(filter_b64: String) -> ErrorCode {
     let mut a = audience(&build(FilterWidth::Fuse8, &emails("m", 50)));
-    a.filter = filter_b64;
+    a.filter = Some(filter_b64);
     AudienceFilter::from_bundle_audience(&a).unwrap_err().code()
 }
 

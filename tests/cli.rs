@@ -39,7 +39,8 @@ fn keygen_demo_sign_verify_round_trips() {
     );
     assert_eq!(
         line,
-        "verified: partner acme version 1, 40 offers, expires 2099-01-01T00:00:00Z, signed by acme-2026 (format v2, manifest)\n"
+        "verified: partner acme version 1, 40 offers, expires 2099-01-01T00:00:00Z, signed by acme-2026 (format v2, manifest); \
+         full bundle with confidential audiences existing-subscribers (edge only: pages get its page bundle)\n"
     );
     let v1 = ok(
         &dir,
@@ -53,7 +54,7 @@ fn keygen_demo_sign_verify_round_trips() {
         ],
     );
     assert!(
-        v1.ends_with("signed by acme-2026 (format v1, dsse)\n"),
+        v1.contains("signed by acme-2026 (format v1, dsse); full bundle"),
         "{v1}"
     );
     let state = std::fs::read_to_string(dir.join("state.json")).unwrap();
@@ -296,7 +297,7 @@ fn multi_key_signing_meets_a_threshold() {
         ],
     );
     assert!(
-        line.ends_with("signed by acme-2026,acme-b (format v2, manifest)\n"),
+        line.contains("signed by acme-2026,acme-b (format v2, manifest); full bundle"),
         "{line}"
     );
     ok(

@@ -61,6 +61,33 @@ function dl(pairs) {
   return el("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, v)]));
 }
 
+/**
+ * What the bundle's edition means for pages (docs/BUNDLES.md): a page bundle
+ * names the offers only the edge decides, each with the confidential
+ * audience that makes it so; a full bundle with confidential audiences is
+ * the edge's, and pages get its page bundle.
+ */
+function editionFacts(info) {
+  if (info.edition === "page") {
+    const list = info.edgeOnly.length
+      ? el("ul", { class: "edge-only", "data-field": "edge-only" }, info.edgeOnly.map((e) =>
+        el("li", { "data-offer": e.offerId, "data-audience": e.audience },
+          el("code", { text: e.offerId }), " ",
+          el("span", { class: "badge-edge", text: "Edge only" }),
+          `: audience ${e.audience} is confidential, so its list is not in this bundle; the edge decides this offer`)))
+      : "none";
+    return [
+      ["Edition", `page bundle: confidential audiences withheld (${info.confidentialAudiences.join(", ") || "none"})`],
+      ["Edge-only offers", list],
+    ];
+  }
+  if (info.confidentialAudiences.length) {
+    return [["Edition", el("span", { "data-field": "edition", text:
+      `full bundle (the edge's): confidential audiences ${info.confidentialAudiences.join(", ")} apply here; pages get its page bundle, where offers naming them are edge-only` })]];
+  }
+  return [];
+}
+
 function showVerified(result, now, source) {
   const { info } = result;
   const expires = Date.parse(info.expiresAt);
@@ -77,6 +104,7 @@ function showVerified(result, now, source) {
       ["Threshold", String(result.trust.threshold)],
       ["Bundle SHA-256", el("code", { text: info.bundleSha256 })],
       ["Contents", `${info.offers} offers, ${info.creatives} creatives, ${info.audiences} audiences, placements ${info.placements.map((p) => `${p.id} (max ${p.maxOffers})`).join(", ")}`],
+      ...editionFacts(info),
     ]),
   );
 }
@@ -91,6 +119,7 @@ function showDraft(info, why) {
       ["Expires", utc(info.expiresAt)],
       ["Signed by", "nobody (unsigned draft)"],
       ["Contents", `${info.offers} offers, ${info.creatives} creatives, ${info.audiences} audiences`],
+      ...editionFacts(info),
     ]),
   );
 }

@@ -4,7 +4,7 @@
 // local KV state. Used by scripts/edge.mjs (the demo), scripts/upload-bundle,
 // scripts/load-edge and tests/edge.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -81,8 +81,11 @@ export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port,
  * (X25519), checkout-token key (Ed25519, the partner backend's), trust.json,
  * and a signed demo bundle of `offers` offers.
  * `transform(bundle)` may edit the generated bundle before it is signed.
- * Returns `{partner, trust, signed, fulfilmentKey, checkoutKeys, checkoutKeyPath,
- * checkoutToken({order, email, sub, ttl, now}), sign(version, extra)}`.
+ * Returns `{partner, trust, signed, page, fulfilmentKey, checkoutKeys, checkoutKeyPath,
+ * checkoutToken({order, email, sub, ttl, now}), sign(version, extra), pageOf(version)}`:
+ * `page` / `pageOf(v)` is the signed page bundle `sign` wrote next to the
+ * bundle when it has confidential audiences (the demo's suppression list
+ * is), else null.
  */
 export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, transform } = {}) {
   const bin = cli();
@@ -120,14 +123,21 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
       const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
       writeFileSync(bundlePath, JSON.stringify(transform(bundle) ?? bundle, null, 2));
     }
+    rmSync(pagePath(v), { force: true }); // a page bundle is only ever the one this sign wrote
     run("sign", "--minify", "--key", signKey, bundlePath, "-o", signedPath);
     return new Uint8Array(readFileSync(signedPath));
   };
+  /** `sign -o X.json` writes the page bundle to X.page.json. */
+  const pagePath = (v) => join(dir, `${partner}.v${v}.signed.page.json`);
+  const pageOf = (v) => (existsSync(pagePath(v)) ? new Uint8Array(readFileSync(pagePath(v))) : null);
+  const signed = sign(version);
   return {
     partner,
     trust: JSON.parse(readFileSync(trustPath, "utf8")),
-    signed: sign(version),
+    signed,
+    page: pageOf(version),
     sign,
+    pageOf,
     fulfilmentKey: readFileSync(fulKey, "utf8"),
     checkoutKeys: { [checkoutKid]: checkoutPub.publicKey },
     checkoutKeyPath,
@@ -136,8 +146,22 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
   };
 }
 
-/** Writes a signed bundle upload for `partner` into the worker's KV. */
-export async function uploadBundle(mf, partner, bytes) {
+/**
+ * Writes a signed bundle upload for `partner` into the worker's KV
+ * (`bundle:<partner>`), and its signed page bundle (`page-bundle:<partner>`)
+ * when given: the worker decides with the bundle and serves pages only the
+ * page bundle of the same version (edge/engine.js). The page bundle goes
+ * first, so a refresh between the two writes never finds a new bundle
+ * without its page bundle.
+ */
+export async function uploadBundle(mf, partner, bytes, page = null) {
   const kv = await mf.getKVNamespace("BUNDLES");
+  if (page) await kv.put(`page-bundle:${partner}`, page);
   await kv.put(`bundle:${partner}`, bytes);
+}
+
+/** The page bundle `offer-edge sign -o <signedPath>` wrote next to it (X.json → X.page.json), or null. */
+export function pageBundleOf(signedPath) {
+  const path = signedPath.endsWith(".json") ? `${signedPath.slice(0, -5)}.page.json` : `${signedPath}.page.json`;
+  return existsSync(path) ? path : null;
 }

@@ -142,9 +142,10 @@ impl AudienceFilter {
     /// Loads the filter of a bundle audience (base64 in `filter`).
     ///
     /// # Errors
-    /// `AUDIENCE_INVALID` when the base64, the header or any size is wrong,
-    /// when it is larger than [`MAX_AUDIENCE_FILTER_BYTES`], or when the
-    /// stated false-positive rate is not a number in 0–1.
+    /// `AUDIENCE_INVALID` when the filter or salt is absent (withheld), when
+    /// the base64, the header or any size is wrong, when it is larger than
+    /// [`MAX_AUDIENCE_FILTER_BYTES`], or when the stated false-positive rate
+    /// is not a number in 0–1.
     pub fn from_bundle_audience(audience: &Audience) -> Result<Self> {
         let id = &audience.id;
         let fp = audience.false_positive_rate;
@@ -153,16 +154,21 @@ impl AudienceFilter {
                 "audience {id:?}: falsePositiveRate {fp} is not in 0–1"
             )));
         }
+        let (Some(salt), Some(filter)) = (&audience.salt, &audience.filter) else {
+            return Err(invalid(format!(
+                "audience {id:?} has no filter or no salt (withheld from a page bundle?)"
+            )));
+        };
         // Refuse oversized text before allocating for it.
-        if audience.filter.len() / 4 * 3 > MAX_AUDIENCE_FILTER_BYTES + 3 {
+        if filter.len() / 4 * 3 > MAX_AUDIENCE_FILTER_BYTES + 3 {
             return Err(invalid(format!(
                 "audience {id:?}: filter is over {MAX_AUDIENCE_FILTER_BYTES} bytes"
             )));
         }
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(audience.filter.as_bytes())
+            .decode(filter.as_bytes())
             .map_err(|e| invalid(format!("audience {id:?}: filter is not base64: {e}")))?;
-        Self::from_bytes(&audience.salt, &bytes)
+        Self::from_bytes(salt, &bytes)
             .map_err(|e| invalid(format!("audience {id:?}: {}", e.message())))
     }
 
@@ -297,8 +303,9 @@ impl AudienceFilter {
             id: id.to_owned(),
             kind,
             identifier,
-            salt: self.salt.clone(),
-            filter: self.to_base64(),
+            confidential: false,
+            salt: Some(self.salt.clone()),
+            filter: Some(self.to_base64()),
             false_positive_rate: self.width().stated_false_positive_rate(),
         }
     }

@@ -1,12 +1,16 @@
 //! Signed offer bundles: the document model, the DSSE envelope (format v1),
-//! the signed manifest (format v2), the pinned trust config, and the store
-//! that keeps the last good bundle per partner.
+//! the signed manifest (format v2), the pinned trust config, the store
+//! that keeps the last good bundle per partner, and page bundles (the edition
+//! without confidential audiences that browsers get).
 
 pub mod compact_map;
 pub mod envelope;
 pub mod keyset;
 pub mod manifest;
 pub mod model;
+pub mod page;
+#[cfg(feature = "cli")]
+pub mod page_edition;
 pub mod store;
 pub mod trust;
 pub mod validate;
@@ -16,6 +20,9 @@ pub use envelope::{Envelope, EnvelopeSignature};
 pub use keyset::{Keyset, KEYSET_PAYLOAD_TYPE};
 pub use manifest::{Manifest, MANIFEST_PAYLOAD_TYPE};
 pub use model::*;
+pub use page::verify_page_bundle;
+#[cfg(feature = "cli")]
+pub use page_edition::page_edition;
 pub use store::{
     verify_bundle, BundleStore, Compile, LoadOutcome, StoreState, Verification, VerifiedBundle,
 };

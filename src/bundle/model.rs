@@ -24,6 +24,12 @@ pub struct Bundle {
     pub partner: String,
     /// Monotonic version; a lower one than already accepted is a rollback.
     pub version: u64,
+    /// Which edition of the bundle this document is: `full` (absent; what
+    /// the edge and the CLI decide with) or `page` (written by `sign` for
+    /// browsers, with every confidential audience's filter and salt
+    /// withheld). See [`Edition`].
+    #[serde(default, skip_serializing_if = "Edition::is_full")]
+    pub edition: Edition,
     /// When the bundle was produced.
     pub issued_at: Timestamp,
     /// After this instant the bundle is refused (freeze protection).
@@ -364,6 +370,34 @@ pub struct ConfirmationEmail {
     pub reminder_after: Option<DurationMs>,
 }
 
+/// Which edition of a bundle a document is.
+///
+/// Why two editions: a confidential audience (an advertiser's customer list,
+/// a licensed cohort) must not ship to browsers, since anyone holding its
+/// filter and salt can test whether an email is on the list. `sign` writes
+/// both editions of one bundle, with the same partner, version and dates:
+/// the full one for the edge and a page one without those filters. Only a
+/// page bundle may omit an audience's `filter` and `salt`, and only a
+/// confidential audience's, so a full bundle cannot lose a filter by
+/// accident ([`super::validate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Edition {
+    /// Every audience with its filter: the edge decides with it.
+    #[default]
+    Full,
+    /// For pages: confidential audiences carry no filter and no salt, and
+    /// offers that name one are decided at the edge only.
+    Page,
+}
+
+impl Edition {
+    /// Whether this is the full edition (the default, not written out).
+    pub fn is_full(&self) -> bool {
+        *self == Self::Full
+    }
+}
+
 /// What kind of list an audience is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -395,16 +429,36 @@ pub struct Audience {
     /// Which identifier it is keyed by.
     #[serde(default = "default_identifier")]
     pub identifier: IdentifierKind,
-    /// Per-audience salt prepended before hashing identifiers.
-    pub salt: String,
-    /// Base64 of the serialized membership filter.
-    pub filter: String,
+    /// Kept out of page bundles: its filter and salt ship only in the full
+    /// bundle the edge decides with (see [`Edition`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub confidential: bool,
+    /// Per-audience salt prepended before hashing identifiers. Absent only
+    /// for a confidential audience in a page bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// Base64 of the serialized membership filter. Absent only for a
+    /// confidential audience in a page bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
     /// The filter's stated false-positive rate.
     pub false_positive_rate: f64,
 }
 
 fn default_identifier() -> IdentifierKind {
     IdentifierKind::Email
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Audience {
+    /// Whether this audience's filter and salt are withheld: a confidential
+    /// audience of a page bundle, which the page cannot test membership of.
+    pub fn withheld(&self, edition: Edition) -> bool {
+        self.confidential && edition == Edition::Page
+    }
 }
 
 /// Logistic-regression weights: an intercept plus one weight per feature

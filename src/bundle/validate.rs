@@ -4,7 +4,7 @@
 //! Runs after the signature and freshness checks (a bundle we would refuse
 //! anyway is not worth walking) and before compilation.
 
-use super::model::{Action, Bundle, Offer, BUNDLE_SCHEMA};
+use super::model::{Action, Audience, Bundle, Offer, BUNDLE_SCHEMA};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{
     MAX_AUDIENCES, MAX_AUDIENCE_FILTER_BYTES, MAX_AUDIENCE_REFS_PER_OFFER, MAX_CAPS_PER_OFFER,
@@ -140,8 +140,10 @@ fn check_number(what: &str, x: f64) -> Result<()> {
 ///
 /// # Errors
 /// `SCHEMA_INVALID` (wrong schema, duplicate or dangling ids, bad numbers or
-/// URLs), `LIMIT_EXCEEDED` (a named limit), `CREATIVE_NOT_APPROVED` (any
-/// creative not `approved`), `KEY_INVALID` (fulfilment key not 32 bytes).
+/// URLs, an audience's filter or salt missing where it is required or present
+/// where it must be withheld), `LIMIT_EXCEEDED` (a named limit),
+/// `CREATIVE_NOT_APPROVED` (any creative not `approved`), `KEY_INVALID`
+/// (fulfilment key not 32 bytes).
 pub fn validate(bundle: &Bundle) -> Result<()> {
     if bundle.schema != BUNDLE_SCHEMA {
         return Err(schema(format!(
@@ -187,9 +189,10 @@ pub fn validate(bundle: &Bundle) -> Result<()> {
     }
     let audiences = unique("audience", bundle.audiences.iter().map(|a| a.id.as_str()))?;
     for a in &bundle.audiences {
-        check_len("audience salt", &a.salt, MAX_TEXT_LEN)?;
+        let (salt, filter) = audience_data(bundle, a)?;
+        check_len("audience salt", salt, MAX_TEXT_LEN)?;
         // Base64 length bounds the decoded size without decoding.
-        if a.filter.len() / 4 * 3 > MAX_AUDIENCE_FILTER_BYTES {
+        if filter.len() / 4 * 3 > MAX_AUDIENCE_FILTER_BYTES {
             return Err(limit(format!("audience {:?} filter is too large", a.id)));
         }
         let fpr = a.false_positive_rate;
@@ -210,6 +213,29 @@ pub fn validate(bundle: &Bundle) -> Result<()> {
             .map_err(|e| Error::new(e.code(), format!("offer {:?}: {}", offer.id, e.message())))?;
     }
     check_model(bundle, &offers)
+}
+
+/// An audience's salt and filter, or `("", "")` when they are withheld. Both
+/// must be present except for a confidential audience of a page bundle, where
+/// both must be absent: a full bundle that lost a filter is refused here,
+/// never decided with, and a page bundle cannot leak one.
+fn audience_data<'a>(bundle: &Bundle, a: &'a Audience) -> Result<(&'a str, &'a str)> {
+    match (a.withheld(bundle.edition), a.salt.as_deref(), a.filter.as_deref()) {
+        (false, Some(salt), Some(filter)) => Ok((salt, filter)),
+        (true, None, None) => Ok(("", "")),
+        (false, _, _) if a.confidential => Err(schema(format!(
+            "audience {:?} has no filter or no salt: only a page bundle withholds a confidential audience's",
+            a.id
+        ))),
+        (false, _, _) => Err(schema(format!(
+            "audience {:?} needs a filter and a salt (only a confidential audience of a page bundle goes without)",
+            a.id
+        ))),
+        (true, _, _) => Err(schema(format!(
+            "audience {:?} is confidential: a page bundle must carry neither its filter nor its salt",
+            a.id
+        ))),
+    }
 }
 
 fn check_fulfilment_key(bundle: &Bundle) -> Result<()> {

@@ -174,6 +174,12 @@ pub enum Reason {
     },
     /// The offer is not configured for this placement.
     NotInPlacement,
+    /// A page bundle cannot decide the offer: it names a confidential
+    /// audience, whose filter only the edge has. Never in a full bundle.
+    EdgeOnly {
+        /// The (first) confidential audience it names.
+        audience: String,
+    },
     /// The creative is not approved.
     CreativeNotApproved {
         /// Its review state.

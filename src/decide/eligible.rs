@@ -1,6 +1,6 @@
-//! Eligibility: whether an offer may show to this shopper now (approval,
-//! schedule, rule, audiences, accepts, declines, caps), for `decide` and
-//! for `eligible_offers`.
+//! Eligibility: whether an offer may show to this shopper now (edge-only,
+//! approval, schedule, rule, audiences, accepts, declines, caps), for
+//! `decide` and for `eligible_offers`.
 
 use super::decision::Reason;
 use super::engine::Engine;
@@ -72,9 +72,12 @@ impl Env<'_> {
             1 => false,
             2 => true,
             _ => {
-                let yes = self
-                    .identifier(a.identifier)
-                    .is_some_and(|h| a.filter.contains_identifier(h));
+                // A withheld filter answers nothing; its offers are
+                // edge-only and stop before asking (see `check`).
+                let yes = match (&a.filter, self.identifier(a.identifier)) {
+                    (Some(filter), Some(h)) => filter.contains_identifier(h),
+                    _ => false,
+                };
                 cell.set(if yes { 2 } else { 1 });
                 yes
             }
@@ -131,7 +134,8 @@ impl RuleEnv for Env<'_> {
 
 impl Engine {
     /// The offers that pass every check [`decide`](Self::decide) makes
-    /// before ranking, for this shopper at `now`: approval, schedule,
+    /// before ranking, for this shopper at `now`: not edge-only (a page
+    /// bundle's offers naming a withheld audience), approval, schedule,
     /// eligibility rule, audiences, accepts, declines and caps (placements
     /// and ranking play no part). Indices into `bundle().offers`, in bundle
     /// order.
@@ -169,6 +173,7 @@ impl Engine {
                     value: o.value,
                     ln_value: o.value.ln(),
                     approved: o.approval == ApprovalStatus::Approved,
+                    edge_only: o.edge_only.is_some(),
                     start_ms: o.schedule.start.map_or(i64::MIN, |t| t.0),
                     end_ms: o.schedule.end.map_or(i64::MAX, |t| t.0),
                     has_rule: o.rule.is_some(),
@@ -190,7 +195,7 @@ impl Engine {
         ruled_out: bool,
     ) -> bool {
         let now = env.now.0;
-        if !key.approved || now < key.start_ms || now >= key.end_ms {
+        if key.edge_only || !key.approved || now < key.start_ms || now >= key.end_ms {
             return false;
         }
         let rule_done = if key.has_rule {
@@ -243,6 +248,12 @@ impl Engine {
         explain: bool,
     ) -> Result<(), Reason> {
         let offer = &self.offers[i];
+        // First: whatever else holds, a page cannot decide this offer.
+        if let Some(a) = offer.edge_only {
+            return Err(Reason::EdgeOnly {
+                audience: self.audiences[a].id.clone(),
+            });
+        }
         if offer.approval != ApprovalStatus::Approved {
             return Err(Reason::CreativeNotApproved {
                 status: offer.approval,

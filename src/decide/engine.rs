@@ -17,6 +17,7 @@ use crate::rank::CompiledModel;
 use crate::rules::{compile as compile_rule, CompileEnv, CompiledRule};
 use crate::template::{HtmlTemplate, Shape, TextTemplate};
 use crate::time::{DurationMs, Timestamp};
+use std::cell::Cell;
 use std::collections::HashMap;
 
 /// A placement ready to render.
@@ -55,6 +56,10 @@ pub(crate) struct CompiledOffer {
     pub value: f64,
     pub advertiser: u32,
     pub rule: Option<CompiledRule>,
+    /// The first withheld audience the offer names (inclusion, suppression,
+    /// then its rule): a page cannot tell whether it applies, so the offer
+    /// is decided at the edge only. Always `None` in a full bundle.
+    pub edge_only: Option<usize>,
     pub include: Vec<usize>,
     pub exclude: Vec<usize>,
     pub caps: Vec<Cap>,
@@ -73,7 +78,8 @@ pub(crate) struct CompiledOffer {
 pub(crate) struct CompiledAudience {
     pub id: String,
     pub identifier: IdentifierKind,
-    pub filter: AudienceFilter,
+    /// `None`: withheld (a confidential audience of a page bundle).
+    pub filter: Option<AudienceFilter>,
 }
 
 /// A compiled bundle: immutable, shareable, and the only thing `decide` needs.
@@ -185,12 +191,20 @@ impl Engine {
             CompiledModel::compile(&bundle.model, &ids)?
         };
         bundle.model = Model::default();
+        let edition = bundle.edition;
         let audiences = bundle
             .audiences
             .iter_mut()
             .map(|a| {
-                let filter = AudienceFilter::from_bundle_audience(a)?;
-                a.filter = String::new();
+                // A missing filter outside a page bundle's confidential
+                // audience is refused here too, for callers that skip
+                // `validate`: a full bundle never decides without a list.
+                let filter = if a.withheld(edition) {
+                    None
+                } else {
+                    Some(AudienceFilter::from_bundle_audience(a)?)
+                };
+                a.filter = None;
                 Ok(CompiledAudience {
                     id: a.id.clone(),
                     identifier: a.identifier,
@@ -204,6 +218,7 @@ impl Engine {
             .map(|(i, a)| (a.id.as_str(), i))
             .collect();
         let lookup = |id: &str| audience_index.get(id).copied();
+        let withheld = |i: &usize| audiences.get(*i).is_some_and(|a| a.filter.is_none());
         let resolve = |offer: &Offer, ids: &[String], what: &str| -> Result<Vec<usize>> {
             ids.iter()
                 .map(|id| {
@@ -234,13 +249,33 @@ impl Engine {
                     next
                 }
             };
+            // The first withheld audience the rule names, seen as it resolves them.
+            let in_rule = Cell::new(None);
+            let rule_lookup = |id: &str| {
+                let found = lookup(id);
+                if in_rule.get().is_none() {
+                    in_rule.set(found.filter(withheld));
+                }
+                found
+            };
             let rule = offer
                 .eligibility
                 .as_ref()
                 .map(|text| {
-                    compile_rule(&text.to_value()?, &CompileEnv::checkout(&offer.id, &lookup))
+                    compile_rule(
+                        &text.to_value()?,
+                        &CompileEnv::checkout(&offer.id, &rule_lookup),
+                    )
                 })
                 .transpose()?;
+            let include = resolve(offer, &offer.audiences.include, "include")?;
+            let exclude = resolve(offer, &offer.audiences.exclude, "exclude")?;
+            let edge_only = include
+                .iter()
+                .chain(&exclude)
+                .copied()
+                .find(withheld)
+                .or(in_rule.get());
             if !offer.value.is_finite() || offer.value < 0.0 {
                 return Err(Error::new(
                     ErrorCode::SchemaInvalid,
@@ -252,8 +287,9 @@ impl Engine {
                 value: offer.value,
                 advertiser,
                 rule,
-                include: resolve(offer, &offer.audiences.include, "include")?,
-                exclude: resolve(offer, &offer.audiences.exclude, "exclude")?,
+                edge_only,
+                include,
+                exclude,
                 caps: offer.caps.clone(),
                 keys: OfferKeys::new(&offer.id, &offer.campaign, &offer.advertiser),
                 suppress_after_decline: offer.suppress_after_decline,
@@ -383,7 +419,7 @@ impl Engine {
 
     /// The source bundle (for hosts that show or inspect it), without what
     /// compiled into a form of its own: its `model` is empty, each
-    /// audience's `filter` text too, and so is every template text of a
+    /// audience's `filter` is `None`, and so is every template text of a
     /// creative (`fields` other than `image`, and the confirmation email's
     /// `subject`, `html` and `text`).
     pub fn bundle(&self) -> &Bundle {

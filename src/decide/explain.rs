@@ -92,6 +92,9 @@ pub(crate) fn message(reason: &Reason) -> String {
     match reason {
         Reason::Shown { rank } => format!("shown at rank {rank}"),
         Reason::NotInPlacement => "not configured for this placement".into(),
+        Reason::EdgeOnly { audience } => {
+            format!("audience {audience} is confidential: decided at the edge only")
+        }
         Reason::CreativeNotApproved { status } => {
             format!("creative not approved (status {status:?})").to_lowercase()
         }

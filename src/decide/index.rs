@@ -64,6 +64,8 @@ pub(crate) struct OfferKey {
     pub ln_value: f64,
     /// Whether the creative is approved.
     pub approved: bool,
+    /// Whether the offer names a withheld audience (page bundles only).
+    pub edge_only: bool,
     /// Shown from this instant (ms; `i64::MIN`: no start).
     pub start_ms: i64,
     /// Not shown from this instant (ms; `i64::MAX`: no end).

@@ -6,7 +6,7 @@
 
 use super::engine::Engine;
 use crate::bundle::validate::check_json_depth;
-use crate::bundle::{validate, Bundle, FulfilmentKey};
+use crate::bundle::{validate, Bundle, Edition, FulfilmentKey};
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -30,12 +30,20 @@ pub struct EngineInfo {
     pub signers: Vec<String>,
     /// Whether this is an unsigned draft (preview only).
     pub draft: bool,
+    /// `full` (the edge's) or `page` (confidential audiences withheld).
+    pub edition: Edition,
     /// Number of offers.
     pub offers: usize,
     /// Number of creatives (one per offer in bundle schema 1).
     pub creatives: usize,
     /// Number of audiences.
     pub audiences: usize,
+    /// Ids of the confidential audiences (withheld from the page bundle, in
+    /// both editions): a host must not serve a full bundle that has any.
+    pub confidential_audiences: Vec<String>,
+    /// Offers a page cannot decide (page bundles only; empty in a full one),
+    /// each with the confidential audience it names.
+    pub edge_only: Vec<EdgeOnlyOffer>,
     /// Placements with their slot counts.
     pub placements: Vec<PlacementInfo>,
     /// The partner's fulfilment (HPKE) public key.
@@ -50,6 +58,16 @@ pub struct PlacementInfo {
     pub id: String,
     /// At most this many offers.
     pub max_offers: u8,
+}
+
+/// An offer of a page bundle that only the edge decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeOnlyOffer {
+    /// Offer id.
+    pub offer_id: String,
+    /// The (first) confidential audience it names.
+    pub audience: String,
 }
 
 /// What the bundle says about one offer, for hosts that must not take it
@@ -118,9 +136,27 @@ impl Engine {
             bundle_sha256: self.sha256_hex.clone(),
             signers: self.signers.clone(),
             draft,
+            edition: b.edition,
             offers: b.offers.len(),
             creatives: b.offers.len(),
             audiences: b.audiences.len(),
+            confidential_audiences: b
+                .audiences
+                .iter()
+                .filter(|a| a.confidential)
+                .map(|a| a.id.clone())
+                .collect(),
+            edge_only: self
+                .offers
+                .iter()
+                .zip(&b.offers)
+                .filter_map(|(compiled, offer)| {
+                    Some(EdgeOnlyOffer {
+                        offer_id: offer.id.clone(),
+                        audience: self.audiences.get(compiled.edge_only?)?.id.clone(),
+                    })
+                })
+                .collect(),
             placements: b
                 .placements
                 .iter()

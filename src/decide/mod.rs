@@ -17,6 +17,6 @@ pub use decision::{
     Verdict,
 };
 pub use engine::Engine;
-pub use info::{EngineInfo, OfferSummary, PlacementInfo};
+pub use info::{EdgeOnlyOffer, EngineInfo, OfferSummary, PlacementInfo};
 pub use record::Engagement;
 pub use run::DecideOptions;

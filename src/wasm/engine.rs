@@ -88,7 +88,7 @@ struct JsEventOptions {
 }
 
 /// Bytes of a `Uint8Array` or the UTF-8 of a string.
-fn bytes_of(value: &JsValue, code: ErrorCode, what: &str) -> Result<Vec<u8>, Error> {
+pub(super) fn bytes_of(value: &JsValue, code: ErrorCode, what: &str) -> Result<Vec<u8>, Error> {
     if let Some(text) = value.as_string() {
         return Ok(text.into_bytes());
     }
@@ -315,6 +315,14 @@ impl WasmEngine {
                 None => Ok(JsValue::NULL),
             },
             Source::Draft(engine) => to_js(&engine.info(true)),
+        }
+    }
+
+    /// The signed bundle store (a draft engine has none).
+    pub(super) fn store(&self) -> Result<&BundleStore<Engine>, Error> {
+        match &self.source {
+            Source::Signed(store) => Ok(store),
+            Source::Draft(_) => Err(signed_only()),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The JavaScript binding: the only module (`src/wasm/`) that names
 //! `wasm_bindgen` / `js_sys`. `engine.rs` holds the `Engine` class (with
-//! `eligible.rs` and `offer.rs` adding methods), `attest.rs` the checkout
+//! `eligible.rs`, `offer.rs` and `page.rs` adding methods), `attest.rs` the checkout
 //! token and receipt key functions, `rules.rs` the conformance/preview rule
 //! evaluator; this file the conversions, errors, entropy and the other free
 //! functions.
@@ -27,6 +27,7 @@ mod decision;
 mod eligible;
 mod engine;
 mod offer;
+mod page;
 mod rules;
 pub use attest::{attested_email_hash, derive_receipt_key, verify_checkout_token};
 pub use engine::WasmEngine;
@@ -158,6 +159,12 @@ export interface EngineInfo {
   partner: string; version: number; issuedAt: string; expiresAt: string; bundleSha256: string;
   signers: string[]; draft: boolean; offers: number; creatives: number; audiences: number;
   placements: { id: string; maxOffers: number }[]; fulfilmentKey: FulfilmentKey;
+  /** "page": the edition for browsers, confidential audiences withheld (docs/BUNDLES.md). */
+  edition: "full" | "page";
+  /** Ids of the confidential audiences (in both editions). */
+  confidentialAudiences: string[];
+  /** Page bundles: offers only the edge decides, each with the confidential audience it names. */
+  edgeOnly: { offerId: string; audience: string }[];
 }
 "#;
 

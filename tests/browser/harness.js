@@ -50,6 +50,8 @@ export function browserBundle(b) {
   };
   const ids = new Set(offers.map((o) => o.id));
   b.offers = offers;
+  // None of the three names an audience: no lists (and so no page edition of the bundle).
+  b.audiences = [];
   b.placements = b.placements.filter((p) => p.id === "confirmation").map((p) => ({ ...p, maxOffers: 3 }));
   b.model.offers = Object.fromEntries(Object.entries(b.model.offers ?? {}).filter(([id]) => ids.has(id)));
   if (b.model.exploration?.priors) {

@@ -63,11 +63,17 @@ pub fn now() -> Timestamp {
     Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").unwrap()
 }
 
-/// A small real bundle: 12 demo offers, given partner and version.
+/// A small real bundle: 12 demo offers, given partner and version. Its
+/// audiences are not confidential (the demo marks one): the committed
+/// fixtures are full bundles that predate confidential audiences and stay
+/// byte-identical; tests/confidential.rs covers both editions.
 pub fn bundle(partner: &str, version: u64) -> Bundle {
     let mut b = demo_bundle(partner, 12, 1, issued(), fulfilment_key());
     b.version = version;
     b.expires_at = expires();
+    for a in &mut b.audiences {
+        a.confidential = false;
+    }
     b
 }
 

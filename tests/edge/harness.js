@@ -37,14 +37,11 @@ export const BASE = "http://edge.test";
 export function testBundle(b) {
   const pick = (type) => b.offers.find((o) => o.action.type === type);
   const offers = [pick("coupon"), pick("link"), pick("addToCart")];
-  for (const o of offers) {
-    o.eligibility = null;
-    o.audiences = { include: [], exclude: [] };
-    o.schedule = { start: null, end: null };
-    o.placements = ["confirmation"];
-    o.caps = [];
-    o.creative.confirmationEmail = null;
-  }
+  for (const o of offers) o.audiences = { include: [], exclude: [] };
+  keepOffers(b, offers);
+  // No offer names an audience: none ships, so there is no page bundle and
+  // GET /v1/bundles serves this bundle itself (confidential.test.js has both).
+  b.audiences = [];
   const [coupon] = offers;
   coupon.caps = [{ scope: "offer", max: 1, window: "day" }];
   coupon.creative.confirmationEmail = {
@@ -54,6 +51,21 @@ export function testBundle(b) {
     text: "Your code is {{couponCode}}.",
     reminderAfter: "1d",
   };
+  return b;
+}
+
+/**
+ * Keeps only `offers` (always eligible, uncapped, no email, all in the
+ * confirmation placement, which shows up to 3) and the model entries for them.
+ */
+export function keepOffers(b, offers) {
+  for (const o of offers) {
+    o.eligibility = null;
+    o.schedule = { start: null, end: null };
+    o.placements = ["confirmation"];
+    o.caps = [];
+    o.creative.confirmationEmail = null;
+  }
   const ids = new Set(offers.map((o) => o.id));
   b.offers = offers;
   b.placements = b.placements.filter((p) => p.id === "confirmation").map((p) => ({ ...p, maxOffers: 3 }));
@@ -117,8 +129,8 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
   t.after(dispose);
   await mf.ready;
   if (upload && hasEngine) {
-    await uploadBundle(mf, "acme", s.acme.signed);
-    await uploadBundle(mf, "globex", s.globex.signed);
+    await uploadBundle(mf, "acme", s.acme.signed, s.acme.page);
+    await uploadBundle(mf, "globex", s.globex.signed, s.globex.page);
   }
   const db = await mf.getD1Database("DB");
   const edge = {

@@ -1,7 +1,9 @@
 // Persona, history and engagement in the preview: each change re-decides,
 // re-renders the placements (inside the snippet's Shadow DOM component) and
 // the table, whose reasons name the failing rule and the values it saw, the
-// audience, the cap and the decline suppression date.
+// audience, the cap and the decline suppression date. The edge serves the
+// page bundle, where offers naming the confidential suppression list are
+// edge-only (confidential.test.js loads the full bundle too).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertNoProblems, openPreview, row, seed, settled, shownIn, startServer, waitForRow } from "./harness.js";
@@ -21,7 +23,9 @@ async function choosePersona(page, prefix) {
   return settled(page);
 }
 
-test("persona changes update the placements and the table: state rule, suppression list, inclusion audience", async (t) => {
+const EDGE_ONLY = ["ineligible", "edgeOnly", "audience existing-subscribers is confidential: decided at the edge only"];
+
+test("persona changes update the placements and the table: state rule, confidential suppression list, inclusion audience", async (t) => {
   const { bundle } = seed();
   const nyOffer = bundle.offers.find((o) => JSON.stringify(o.eligibility) === NY_RULE && noAudiences(o));
   const subscriberOffer = bundle.offers.find((o) => o.audiences.exclude.includes("existing-subscribers") && o.eligibility === null);
@@ -34,10 +38,12 @@ test("persona changes update the placements and the table: state rule, suppressi
   const adaShown = await shownIn(page, "confirmation", "desktop");
   assert.ok(adaShown.length > 0);
   assert.deepEqual(await shownIn(page, "confirmation", "mobile"), adaShown, "both widths render the same decision");
-  for (const o of [nyOffer, subscriberOffer, travelOffer]) {
+  for (const o of [nyOffer, travelOffer]) {
     const r = await row(page, o.id, placementOf(o));
     assert.notEqual(r.verdict, "ineligible", `${o.id} for Ada: ${r.message}`);
   }
+  const adaSub = await row(page, subscriberOffer.id, placementOf(subscriberOffer));
+  assert.deepEqual([adaSub.verdict, adaSub.kind, adaSub.message], EDGE_ONLY, "the page bundle cannot decide it, for anyone");
 
   const graceDecision = await choosePersona(page, "Grace");
   assert.notEqual(graceDecision, adaDecision);
@@ -46,7 +52,8 @@ test("persona changes update the placements and the table: state rule, suppressi
   assert.match(ny.message, /^eligibility rule false: .*"NY","NJ".* \(saw state="NY"\)$/);
   assert.match(ny.detail, /values seen: state = "NY"/);
   const sub = await row(page, subscriberOffer.id, placementOf(subscriberOffer));
-  assert.deepEqual([sub.verdict, sub.kind, sub.message], ["ineligible", "inSuppressionAudience", "on suppression list existing-subscribers"]);
+  assert.deepEqual([sub.verdict, sub.kind, sub.message], EDGE_ONLY, "Grace is on the list: the page answers as for Ada");
+  assert.deepEqual(sub.detail, adaSub.detail);
   const travel = await row(page, travelOffer.id, placementOf(travelOffer));
   assert.deepEqual([travel.kind, travel.message], ["notInAudience", "not in audience frequent-travellers"]);
   // The placements show Grace's decision, not Ada's, and never an offer she is ineligible for.
@@ -63,7 +70,7 @@ test("persona changes update the placements and the table: state rule, suppressi
   await page.selectOption("#explain-verdict", "ineligible");
   await page.fill("#explain-filter", "existing-subscribers");
   const kinds = await page.locator("#explain-rows tr").evaluateAll((rows) => rows.map((r) => r.dataset.kind));
-  assert.ok(kinds.length > 0 && kinds.every((k) => k === "inSuppressionAudience"), kinds.join());
+  assert.ok(kinds.length > 0 && kinds.every((k) => k === "edgeOnly"), kinds.join());
   assertNoProblems(problems);
 });
 
@@ -114,29 +121,33 @@ test("declining in the placement suppresses the offer with its date; impressions
 test("a pasted JSON persona decides (raw email hashed); a saved persona keeps only the hash", async (t) => {
   const { bundle } = seed();
   const nyOffer = bundle.offers.find((o) => JSON.stringify(o.eligibility) === NY_RULE && noAudiences(o));
-  const subscriberOffer = bundle.offers.find((o) => o.audiences.exclude.includes("existing-subscribers") && o.eligibility === null);
+  // The licensed cohort (not confidential) ships in the page bundle: Ada is in it.
+  const travelOffer = bundle.offers.find((o) => o.audiences.include.includes("frequent-travellers") && o.eligibility === null);
+  const inCohort = (r) => r.kind !== "notInAudience";
   const { url } = await startServer(t);
   const { page, problems } = await openPreview(t, url);
+  await choosePersona(page, "Grace");
+  assert.equal((await row(page, travelOffer.id, placementOf(travelOffer))).kind, "notInAudience");
   const before = await settled(page);
-  await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Grace@Example.com ", state: "NJ", amount: 20, custom: { segment: "vip" } }));
+  await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Ada@Example.com ", state: "NJ", amount: 20, custom: { segment: "vip" } }));
   await page.click("#persona-json-apply");
   assert.notEqual(await settled(page), before);
   assert.match((await row(page, nyOffer.id, placementOf(nyOffer))).message, /\(saw state="NJ"\)$/);
-  assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience", "the email is normalized and hashed");
+  assert.ok(inCohort(await row(page, travelOffer.id, placementOf(travelOffer))), "the email is normalized and hashed");
   const context = JSON.parse(await page.inputValue("#persona-json"));
   assert.deepEqual(context.custom, { segment: "vip" });
   assert.match(context.emailsha256, /^[0-9a-f]{64}$/);
   assert.equal(context.email, undefined, "the engine never gets the raw email");
 
-  await page.fill("#persona-name", "NJ subscriber");
+  await page.fill("#persona-name", "NJ traveller");
   await page.click("#persona-save");
-  await page.waitForSelector("#persona-select option[value='saved:NJ subscriber']", { state: "attached" });
+  await page.waitForSelector("#persona-select option[value='saved:NJ traveller']", { state: "attached" });
   const stored = await page.evaluate(() => localStorage.getItem("offer-edge-preview:personas"));
-  assert.ok(stored.includes(context.emailsha256) && !/grace@example\.com/i.test(stored), stored);
+  assert.ok(stored.includes(context.emailsha256) && !/ada@example\.com/i.test(stored), stored);
   // Reloading the saved persona (email field empty) still decides with the hash.
-  await choosePersona(page, "Ada");
-  await choosePersona(page, "NJ subscriber");
+  await choosePersona(page, "Grace");
+  await choosePersona(page, "NJ traveller");
   assert.equal(await page.inputValue("#p-email"), "");
-  assert.equal((await row(page, subscriberOffer.id, placementOf(subscriberOffer))).kind, "inSuppressionAudience");
+  assert.ok(inCohort(await row(page, travelOffer.id, placementOf(travelOffer))));
   assertNoProblems(problems);
 });

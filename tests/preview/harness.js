@@ -27,8 +27,10 @@ const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm
 let seeded;
 /**
  * The demo partner: two signing keys (threshold 2), trust, the demo bundle
- * (60 offers) signed, a tampered copy (one headline changed after signing),
- * and the bundle JSON for the tests to find offers by their rules.
+ * (60 offers) signed (`signed`, the edge's full bundle, and `pageBundle`,
+ * what the edge serves pages: its confidential suppression list withheld),
+ * a tampered copy (one headline changed after signing), and the bundle JSON
+ * for the tests to find offers by their rules.
  */
 export function seed() {
   if (seeded) return seeded;
@@ -49,6 +51,9 @@ export function seed() {
   const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
   run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), bundlePath, "-o", join(dir, "bundle.signed.json"));
   const signed = readFileSync(join(dir, "bundle.signed.json"));
+  // The demo's suppression list is confidential: sign wrote the page bundle
+  // (no filter, no salt for it) next to the edge's, and the edge serves it.
+  const pageBundle = readFileSync(join(dir, "bundle.signed.page.json"));
   // Format v2: {"manifest":<signed envelope>,"bundle":<the bundle bytes, verbatim>}.
   const { manifest, bundle: payload } = JSON.parse(signed.toString("utf8"));
   payload.offers[0].creative.fields.headline = "Tampered after signing"; // one field, everything else as signed
@@ -61,7 +66,7 @@ export function seed() {
   run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), expiredPath, "-o", join(dir, "expired.signed.json"));
   const expired = readFileSync(join(dir, "expired.signed.json"));
   const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
-  seeded = { dir, trust, signed, tampered, expired, draft: readFileSync(bundlePath), bundle };
+  seeded = { dir, trust, signed, pageBundle, tampered, expired, draft: readFileSync(bundlePath), bundle };
   return seeded;
 }
 
@@ -74,7 +79,7 @@ export function pageConfig(s = seed()) {
 /**
  * The real local edge (worker.js in workerd via miniflare, scripts/lib/edge.mjs)
  * serving a copy of www/ as its static assets (with www/_headers: the site's
- * CSP and Trusted Types), the signed demo bundle uploaded, and `files` under
+ * CSP and Trusted Types), the signed demo bundle and its page bundle uploaded, and `files` under
  * /__test__/. Returns {url}.
  */
 export async function startServer(t, { files = {} } = {}) {
@@ -92,7 +97,7 @@ export async function startServer(t, { files = {} } = {}) {
     rmSync(assets, { recursive: true, force: true });
   });
   const url = await mf.ready;
-  await uploadBundle(mf, PARTNER, new Uint8Array(s.signed));
+  await uploadBundle(mf, PARTNER, new Uint8Array(s.signed), new Uint8Array(s.pageBundle));
   return { url: url.origin };
 }
 

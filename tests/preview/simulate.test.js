@@ -121,11 +121,11 @@ test("keyboard: every control is labelled and reachable; desktop screenshot", as
 test("once loaded, the preview itself makes no request: persona, engagement, simulation, template check", async (t) => {
   const { url } = await startServer(t);
   const { page, problems } = await openPreview(t, url);
-  await settled(page);
+  const before = await settled(page);
   const requests = [];
   page.on("request", (r) => requests.push(new URL(r.url()).pathname));
   await page.fill("#p-state", "NY");
-  await settled(page);
+  assert.notEqual(await settled(page), before, "the placements re-rendered");
   const [first] = await shownIn(page, "confirmation", "desktop");
   await page.frameLocator("#placements iframe[data-placement='confirmation'][data-width='mobile']")
     .locator(`button[data-action='accept'][data-offer-id='${first}']`).click();
@@ -137,7 +137,10 @@ test("once loaded, the preview itself makes no request: persona, engagement, sim
   await page.waitForSelector("#sim-results[data-state='done'] .sim-placement", { timeout: 120_000 });
   await page.fill("#tpl-field-headline", "Offline {{firstname|there}}");
   await page.waitForFunction(() => document.querySelector("#tpl-rendered dd[data-field='headline']")?.textContent === "Offline Ada");
-  assert.ok(requests.length > 0, "the placements re-rendered");
   assert.deepEqual(requests.filter((p) => p !== "/offer-edge.css" && !p.startsWith("/img/")), []);
+  // The listener does see the page's requests (the re-rendered placements may
+  // all come from the cache: no request is no proof by itself).
+  await page.evaluate(() => fetch("/preview-frame.css", { cache: "no-store" }).then((r) => r.text()));
+  assert.ok(requests.includes("/preview-frame.css"), requests.join());
   assertNoProblems(problems);
 });

@@ -47,3 +47,5 @@ mod time;
 // only where it exists, i.e. wasm32 with the `wasm` feature.
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod binding;
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod page;

@@ -26,6 +26,7 @@ export const CODE_MEANINGS = {
   CONTEXT_INVALID: "The persona (checkout context) is not valid: a value has the wrong type or form.",
   EVENT_INVALID: "The engagement is not valid (unknown offer or event type).",
   KEY_INVALID: "A key is malformed or weak (refused small-order or non-canonical key).",
+  PAGE_BUNDLE_MISMATCH: "This page bundle is not the page edition of the bundle it is checked against (a full bundle, or another version, partner or dates).",
   PLACEMENT_UNKNOWN: "The bundle has no such placement.",
   NO_BUNDLE: "No bundle is active yet: load one first.",
   FETCH_FAILED: "The bundle could not be fetched (network error or HTTP error status).",

@@ -26,6 +26,8 @@ export function reasonDetail(reason, now) {
       return `accepted ${utc(reason.acceptedAt)}`;
     case "notInAudience":
       return reason.identifierPresent ? `shopper's identifier is not in “${reason.audience}”` : "the persona has no email, so audience membership cannot match";
+    case "edgeOnly":
+      return `edge only: “${reason.audience}” is withheld from this page bundle, so a page cannot tell whether the shopper is on it; the edge decides this offer with the full bundle`;
     case "inSuppressionAudience":
       return `shopper is on the suppression list “${reason.audience}”`;
     case "notStarted":

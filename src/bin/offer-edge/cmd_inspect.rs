@@ -35,6 +35,27 @@ fn text(v: &Value, field: &str) -> String {
     }
 }
 
+/// `full`, or `page` with the confidential audiences it withholds, as claimed.
+fn edition(doc: &Value) -> String {
+    let confidential: Vec<String> = doc
+        .get("audiences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| a.get("confidential") == Some(&Value::Bool(true)))
+        .map(|a| text(a, "id"))
+        .collect();
+    let list = confidential.join(", ");
+    match doc.get("edition").and_then(Value::as_str) {
+        Some("page") => format!("page (confidential audiences withheld: {list})"),
+        None | Some("full") if !confidential.is_empty() => {
+            format!("full (confidential audiences: {list}; pages get its page bundle)")
+        }
+        None => "full".to_owned(),
+        Some(other) => other.to_owned(),
+    }
+}
+
 /// The envelope, the bundle bytes and (v2) the manifest's claims, unverified.
 fn open(bytes: &[u8]) -> Result<(Envelope, Vec<u8>, Option<Value>)> {
     if !is_manifest_file(bytes) {
@@ -98,6 +119,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("offers:         {}", count(&doc, "offers"));
     println!("creatives:      {creatives}");
     println!("audiences:      {}", count(&doc, "audiences"));
+    println!("edition:        {}", edition(&doc));
     println!("placements:     {}", count(&doc, "placements"));
     println!("bundle bytes:   {}", payload.len());
     println!("bundle sha256:  {}", hex(&Sha256::digest(&payload)));

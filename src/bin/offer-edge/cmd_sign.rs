@@ -1,10 +1,11 @@
-//! `offer-edge sign`: validate a bundle, then sign its exact bytes.
+//! `offer-edge sign`: validate a bundle, then sign its exact bytes (and its
+//! page edition, without confidential audiences, when it has any).
 
-use crate::io::{read, write_output};
+use crate::io::{read, write_atomic, write_output};
 use crate::keyfile::read_signing_key;
 use offer_edge::bundle::manifest::{format_name, minify_json, trim_json, Manifest};
 use offer_edge::bundle::validate::check_json_depth;
-use offer_edge::bundle::{validate, Bundle, Envelope, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::bundle::{page_edition, validate, Bundle, Envelope, BUNDLE_PAYLOAD_TYPE};
 use offer_edge::decide::Engine;
 use offer_edge::{Error, ErrorCode, Result};
 use std::path::PathBuf;
@@ -20,6 +21,15 @@ with --minify, the whitespace between JSON tokens is dropped first (the values'
 bytes stay as written): what a deployment ships, ~40 % fewer bytes for a
 pretty-printed bundle.
 
+Confidential audiences (\"confidential\": true, docs/BUNDLES.md): the signed
+file (-o) is the full bundle, for the edge; next to it, sign writes the PAGE
+bundle, for browsers: the same partner, version and dates, signed by the same
+keys, with \"edition\": \"page\" and no filter or salt for any confidential
+audience (offers naming one are decided at the edge only). It goes to
+--page-out, by default the -o path with .json replaced by .page.json
+(out.json → out.page.json). A bundle without confidential audiences writes
+one file, as always.
+
 Formats (docs/BUNDLES.md):
   manifest (default, v2)  {\"manifest\":<DSSE envelope of a small manifest holding the
                           bundle's SHA-256>,\"bundle\":<the bundle bytes>}; the file's
@@ -30,7 +40,8 @@ Examples:
   offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge sign --key keys/a.key --key keys/b.key bundle.json > signed.json
   offer-edge sign --minify --key keys/acme-2026.key bundle.json -o bundle.signed.json
-  offer-edge sign --format dsse --key keys/acme-2026.key bundle.json -o bundle.v1.json")]
+  offer-edge sign --format dsse --key keys/acme-2026.key bundle.json -o bundle.v1.json
+  offer-edge sign --key keys/a.key bundle.json -o edge.json --page-out page.json")]
 pub struct Args {
     /// Private key file from `keygen` (repeat for several signers).
     #[arg(long = "key", required = true)]
@@ -40,6 +51,10 @@ pub struct Args {
     /// Write the signed envelope here instead of stdout.
     #[arg(short, long)]
     out: Option<PathBuf>,
+    /// Where the signed page bundle goes when the bundle has confidential
+    /// audiences (default: the -o path, .json → .page.json).
+    #[arg(long)]
+    page_out: Option<PathBuf>,
     /// Drop the whitespace between JSON tokens before signing.
     #[arg(long)]
     minify: bool,
@@ -57,17 +72,54 @@ pub enum Format {
     Dsse,
 }
 
-/// Validates and signs.
+/// Where the page bundle goes: `--page-out`, else next to `-o`.
+fn page_path(args: &Args) -> Result<PathBuf> {
+    if let Some(path) = &args.page_out {
+        return Ok(path.clone());
+    }
+    let out = args.out.as_ref().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Io,
+            "the bundle has confidential audiences: give -o (the page bundle goes next to it) or --page-out",
+        )
+    })?;
+    let name = out
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let stem = name.strip_suffix(".json").unwrap_or(&name);
+    Ok(out.with_file_name(format!("{stem}.page.json")))
+}
+
+/// Refuses what a host would refuse at load: the schema, then rules,
+/// templates (unsafe constructs), audience filters and the model must compile.
+fn check(bundle: &Bundle) -> Result<()> {
+    validate(bundle)?;
+    Engine::compile(bundle.clone(), &[0; 32]).map(drop)
+}
+
+/// Signs bundle bytes in `format` (v2: the leading/trailing whitespace is not signed).
+fn sign(
+    format: Format,
+    payload: &[u8],
+    signers: &[(&str, &ed25519_dalek::SigningKey)],
+) -> Result<Vec<u8>> {
+    match format {
+        Format::Manifest => {
+            let bundle_bytes = trim_json(payload);
+            Manifest::of(bundle_bytes)?.sign(bundle_bytes, signers)
+        }
+        Format::Dsse => Ok(Envelope::sign(BUNDLE_PAYLOAD_TYPE, payload, signers)
+            .to_json()?
+            .into_bytes()),
+    }
+}
+
+/// Validates and signs the bundle, and its page edition when it has one.
 pub fn run(args: Args) -> Result<()> {
     let payload = read(&args.bundle)?;
     check_json_depth(&payload)?;
-    let bundle: Bundle = serde_json::from_slice(&payload).map_err(|e| {
-        Error::new(
-            ErrorCode::PayloadMalformed,
-            format!("{}: not a bundle: {e}", args.bundle.display()),
-        )
-    })?;
-    validate(&bundle)?;
+    let bundle = parse(&payload, &args.bundle.display().to_string())?;
+    check(&bundle)?;
     // Minified only once the file parsed as written: dropping whitespace from
     // invalid JSON could make it valid (`[1 2]` → `[12]`), and sign a document
     // its author never wrote.
@@ -76,24 +128,24 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         payload
     };
-    // Refuse what a host would refuse at load: rules, templates (unsafe
-    // constructs), audience filters and the model must compile.
-    Engine::compile(bundle.clone(), &[0; 32])?;
+    // The page edition is checked like the full one before anything is written.
+    let page = match page_edition(&payload, &bundle)? {
+        Some(page) => {
+            check(&parse(&page, "the page bundle")?)?;
+            Some((page_path(&args)?, page))
+        }
+        None => None,
+    };
     let keys = args
         .keys
         .iter()
         .map(|p| read_signing_key(p))
         .collect::<Result<Vec<_>>>()?;
     let signers: Vec<_> = keys.iter().map(|(id, k)| (id.as_str(), k)).collect();
-    let signed = match args.format {
-        Format::Manifest => {
-            let bundle_bytes = trim_json(&payload);
-            Manifest::of(bundle_bytes)?.sign(bundle_bytes, &signers)?
-        }
-        Format::Dsse => Envelope::sign(BUNDLE_PAYLOAD_TYPE, &payload, &signers)
-            .to_json()?
-            .into_bytes(),
-    };
+    let signed = sign(args.format, &payload, &signers)?;
+    let page = page
+        .map(|(path, bytes)| sign(args.format, &bytes, &signers).map(|signed| (path, signed)))
+        .transpose()?;
     write_output(args.out.as_ref(), &signed)?;
     let ids: Vec<&str> = signers.iter().map(|(id, _)| *id).collect();
     eprintln!(
@@ -104,5 +156,28 @@ pub fn run(args: Args) -> Result<()> {
         ids.join(","),
         format_name(&signed)
     );
+    if let Some((path, page)) = page {
+        write_atomic(&path, &page)?;
+        let withheld: Vec<&str> = bundle
+            .audiences
+            .iter()
+            .filter(|a| a.confidential)
+            .map(|a| a.id.as_str())
+            .collect();
+        eprintln!(
+            "signed the page bundle (confidential audiences withheld: {}) to {}",
+            withheld.join(","),
+            path.display()
+        );
+    }
     Ok(())
+}
+
+fn parse(json: &[u8], what: &str) -> Result<Bundle> {
+    serde_json::from_slice(json).map_err(|e| {
+        Error::new(
+            ErrorCode::PayloadMalformed,
+            format!("{what}: not a bundle: {e}"),
+        )
+    })
 }

@@ -2,8 +2,9 @@
 
 use crate::io::{instant, pretty, read, write_atomic};
 use offer_edge::bundle::manifest::format_name;
+use offer_edge::bundle::Edition;
 use offer_edge::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
-use offer_edge::decide::Engine;
+use offer_edge::decide::{Engine, EngineInfo};
 use offer_edge::{Error, ErrorCode, Result};
 use std::path::PathBuf;
 
@@ -15,6 +16,10 @@ keys), payload, partner, expiry/max age, version (rollback), schema/limits.
 Both formats are accepted (v2 manifest, v1 DSSE); v2 checks the signed
 manifest's partner, expiry and version, then the bundle's SHA-256
 (DIGEST_MISMATCH), then parses the bundle. The summary names the format.
+A page bundle (the edition `sign` writes for browsers, without confidential
+audiences) verifies like any other; the summary says which audiences it
+withholds and how many offers are decided at the edge only, or that a full
+bundle has confidential audiences (serve its page bundle to pages).
 Prints one summary line and exits 0, or prints `error[CODE]: message` and
 exits non-zero. With --state, the highest accepted version is read from and
 written to that file, so an older bundle is refused later (VERSION_ROLLBACK).
@@ -35,6 +40,24 @@ pub struct Args {
     now: Option<String>,
     /// The signed envelope.
     signed: PathBuf,
+}
+
+/// What the summary adds about confidential audiences: which a page bundle
+/// withholds (and how many offers that makes edge-only), or that a full
+/// bundle has some (so it must not be served to pages).
+fn edition_note(info: &EngineInfo) -> String {
+    let ids = info.confidential_audiences.join(",");
+    match info.edition {
+        Edition::Page => format!(
+            "; page bundle withholding {}: {} offer(s) edge-only",
+            if ids.is_empty() { "nothing" } else { &ids },
+            info.edge_only.len()
+        ),
+        Edition::Full if !ids.is_empty() => format!(
+            "; full bundle with confidential audiences {ids} (edge only: pages get its page bundle)"
+        ),
+        Edition::Full => String::new(),
+    }
 }
 
 /// Verifies and prints the summary.
@@ -65,12 +88,13 @@ pub fn run(args: Args) -> Result<()> {
                 .ok_or_else(|| Error::new(ErrorCode::Io, "no active bundle after load"))?;
             let b = active.bundle();
             println!(
-                "verified: partner {} version {}, {} offers, expires {}, signed by {} ({format})",
+                "verified: partner {} version {}, {} offers, expires {}, signed by {} ({format}){}",
                 b.partner,
                 b.version,
                 b.offers.len(),
                 b.expires_at,
-                active.signers().join(",")
+                active.signers().join(","),
+                edition_note(&active.info(false))
             );
         }
     }
