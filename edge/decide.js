@@ -20,7 +20,9 @@ export const MAX_DECIDE_BYTES = 16 * 1024;
 const MAX_SHOPPER_ID = 256;
 const MAX_TOKEN = 2048;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const FIELDS = new Set(["partner", "placement", "attributes", "shopperId", "checkoutToken"]);
+const FIELDS = new Set(["partner", "placement", "placements", "attributes", "shopperId", "checkoutToken"]);
+/** Placements one decide may ask for (a page has a few; each shown offer reserves a cap at the edge). */
+const MAX_PLACEMENTS = 8;
 /**
  * Raw identifiers a decide never takes: pages and servers send their hashes
  * (`emailsha256`, with the engine's one normalization: pkg's
@@ -43,6 +45,15 @@ export function parseDecideRequest(body) {
   if (body.placement !== undefined && (typeof body.placement !== "string" || !ID.test(body.placement))) {
     throw bad("placement must be an id");
   }
+  if (body.placements !== undefined) {
+    const list = body.placements;
+    if (body.placement !== undefined) throw bad("send placement or placements, not both");
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_PLACEMENTS
+      || list.some((p) => typeof p !== "string" || !ID.test(p)) || new Set(list).size !== list.length) {
+      throw bad(`placements must be 1..=${MAX_PLACEMENTS} distinct ids`);
+    }
+  }
+  const placements = body.placements ?? (body.placement !== undefined ? [body.placement] : undefined);
   const attributes = body.attributes ?? {};
   if (typeof attributes !== "object" || attributes === null || Array.isArray(attributes)) {
     throw bad("attributes must be an object");
@@ -59,7 +70,7 @@ export function parseDecideRequest(body) {
   if (checkoutToken !== undefined && (typeof checkoutToken !== "string" || checkoutToken.length === 0 || checkoutToken.length > MAX_TOKEN)) {
     throw bad(`checkoutToken must be a string of 1..=${MAX_TOKEN} bytes`);
   }
-  return { partner: body.partner, placement: body.placement, attributes, shopperId, checkoutToken };
+  return { partner: body.partner, placements, attributes, shopperId, checkoutToken };
 }
 
 /** The Durable Object name of a shopper: SHA-256(partner, attested shopper reference). */
@@ -77,7 +88,8 @@ export async function runDecision(env, input, historyBlob, nowMs) {
   const partner = partnerOr404(env, input.partner);
   const { kid, key } = currentReceiptKey(env, partner);
   const options = { receiptTtl: env.RECEIPT_TTL || "24h" };
-  if (input.placement) options.placements = [input.placement];
+  // Only the placements asked for: every offer a decision shows reserves its caps.
+  if (input.placements) options.placements = input.placements;
   let out;
   try {
     out = await withEngine(env, partner.id, nowMs,
@@ -135,7 +147,7 @@ export async function handleDecide(request, env) {
   const headers = { "cache-control": "no-store" };
   let decision;
   let key = null;
-  const engineInput = { partner: partner.id, placement: input.placement, attributes: input.attributes };
+  const engineInput = { partner: partner.id, placements: input.placements, attributes: input.attributes };
   if (shopperRef !== null) {
     key = await shopperKey(partner.id, shopperRef);
     const stub = env.HISTORY.get(env.HISTORY.idFromName(`${partner.id}:${key}`));
