@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Writes www/demo-config.json, the demo checkout's page config, from a
-// partner's pinned trust config: the trusted keys live in the page (never
-// taken from the network) and the URLs are the local edge's, same origin.
+// Writes the demo checkout's page config from a partner's pinned trust
+// config — the trusted keys live in the page (never taken from the network),
+// the URLs are the local edge's, same origin — to www/demo-config.json, and
+// inlines it into www/index.html (scripts/build-www must have run).
 // Usage: node scripts/www-config.mjs <trust.json> [--out www/demo-config.json]
 // (scripts/demo runs it after seeding; tests/browser write their own.)
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { writeCheckoutPage } from "./lib/www-build.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const { values, positionals } = parseArgs({
@@ -24,6 +26,9 @@ const config = {
   bundleUrl: `/v1/bundles/${encodeURIComponent(trust.partner)}`,
   collectorUrl: "/v1/events",
   trustedKeys: { keys: trust.keys, threshold: trust.threshold },
+  // The demo partner's placements and where its page shows them.
+  targets: { confirmation: "#offers", sidebar: "#offers-sidebar" },
 };
 writeFileSync(values.out, `${JSON.stringify(config, null, 2)}\n`);
-console.log(`wrote ${values.out} (partner ${trust.partner}, ${Object.keys(trust.keys).length} pinned key(s), threshold ${trust.threshold})`);
+writeCheckoutPage({ dir: dirname(values.out), config });
+console.log(`wrote ${values.out} and its index.html (partner ${trust.partner}, ${Object.keys(trust.keys).length} pinned key(s), threshold ${trust.threshold})`);

@@ -11,8 +11,10 @@
 //
 // URL parameters (for tests and demos): ?persona=ada|grace|alan|katherine,
 // ?hostEmail=0 (do not pass the email on accept: the placement asks for it),
-// ?config=/other-config.json.
-import { OfferEdge } from "./offer-edge.js";
+// ?config=/other-config.json, ?decideAt=auto|page|edge.
+// The snippet's global: its module script comes first in the page, and
+// module scripts run in document order.
+const { OfferEdge } = globalThis;
 
 const PERSONAS = {
   ada: { firstname: "Ada", lastname: "Lovelace", email: "ada.lovelace@example.com", state: "CA", amount: "64.50",
@@ -111,20 +113,27 @@ function status(text) {
   document.getElementById("track-status").textContent = text;
 }
 
-/** Decides and renders offers for the current order; `checkoutToken` (a new order's) replaces the launcher's. */
+/** Where the page shows offers: the config's placements (the demo partner has a sidebar too), else the confirmation one. */
+let targets = { confirmation: "#offers" };
+let renders = 0;
+
+/** Decides and renders offers for the current order; `checkoutToken` (a new order's, or its promise) replaces the launcher's. */
 async function showOffers(checkoutToken) {
   if (selection) selection.destroy();
   selection = null;
   if (!launcher) return;
-  const targets = { confirmation: "#offers" };
-  const info = launcher.bundleInfo();
-  if (info && info.placements.some((p) => p.id === "sidebar")) targets.sidebar = "#offers-sidebar";
-  selection = await launcher.selectPlacements({ attributes: attributes(), target: targets, checkoutToken });
+  const mine = ++renders;
+  const decided = await launcher.selectPlacements({ attributes: attributes(), target: targets, checkoutToken });
+  if (mine !== renders) {
+    decided.destroy(); // a later order's offers won
+    return;
+  }
+  selection = decided;
   selection
     .on("accept", async (offer) => {
       // Two-step PII: the email is handed over only now, after the shopper
       // accepted an offer that needs a confirmation email.
-      if (offer.needsConfirmationEmail && hostGivesEmail) await selection.setAttributes({ email: shopper.email });
+      if (offer.needsConfirmationEmail && hostGivesEmail) await decided.setAttributes({ email: shopper.email });
       if (offer.action.type === "addToCart") status(`Added ${offer.fields.headline} to your order.`);
       if (offer.action.type === "link" && offer.action.url) status(`Offer saved: ${offer.fields.headline}`);
     })
@@ -164,10 +173,22 @@ async function newShopperOrder() {
   newOrder();
   renderOrder();
   delete document.documentElement.dataset.offersReady;
-  const token = await placeOrder();
+  const token = placeOrder(); // the snippet waits for it only where it needs it
+  await showOffers(token.then((t) => (mine === orders ? t ?? null : null)));
   if (mine !== orders) return; // a later switch won
-  await showOffers(token ?? null);
   document.documentElement.dataset.offersReady = "true";
+}
+
+/**
+ * The page config: inline in the page (`<script type="application/json"
+ * id="offer-edge-config">`, as a partner pins its keys in its own HTML: no
+ * request), else `?config=` or demo-config.json.
+ */
+async function loadConfig() {
+  const inline = document.getElementById("offer-edge-config");
+  if (inline && !params.get("config")) return JSON.parse(inline.textContent);
+  const res = await fetch(params.get("config") ?? "demo-config.json", { cache: "no-store" });
+  return res.json();
 }
 
 async function main() {
@@ -175,11 +196,13 @@ async function main() {
   renderOrder();
   wire();
   try {
-    const token = placeOrder(); // in parallel with the config
-    const res = await fetch(params.get("config") ?? "demo-config.json", { cache: "no-store" });
-    const config = await res.json();
-    launcher = await OfferEdge.createLauncher({ ...config, checkoutToken: await token });
+    const token = placeOrder(); // the order's token, in parallel with everything else
+    const { targets: configured, ...config } = await loadConfig();
+    if (configured) targets = configured;
+    const decideAt = params.get("decideAt");
+    launcher = await OfferEdge.createLauncher({ ...config, ...(decideAt ? { decideAt } : {}), checkoutToken: token });
     await showOffers();
+    performance.mark("offers-shown"); // for tests and bench/: the first offers are in the page
   } catch {
     console.warn("demo: no demo-config.json (run scripts/demo); the checkout works without offers");
   } finally {

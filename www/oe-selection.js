@@ -2,6 +2,7 @@
 // shopper's engagement turned into history (at once, locally) and events
 // (queued for the collector), and the host's handlers called.
 import { codeOf, messageOf, warn } from "./oe-log.js";
+import { fillNames } from "./oe-edge.js";
 
 const TYPES = new Set(["accept", "decline", "close", "impression"]);
 
@@ -33,12 +34,15 @@ export class Selection {
     return new Selection(null, null, {}, null);
   }
 
-  /** `checkout`: the order's checkout token (already shape-checked) or null; every event carries it. */
-  constructor(launcher, decision, request, checkout) {
+  /**
+   * `token`: the order's checkout token cell (`{value, settled, promise}`,
+   * shape-checked; null for the empty selection); every event carries it.
+   */
+  constructor(launcher, decision, request, token) {
     this.launcher = launcher;
     this.decision = decision;
     this.request = request;
-    this.checkout = checkout;
+    this.token = token;
     this.handlers = new Map();
     this.entries = new Map(); // offerId → {offer, placement}
     this.views = new Map(); // placement id → view
@@ -97,6 +101,8 @@ export class Selection {
         onClose: () => this.safely("close", () => this.closePlacement(p.id)),
         onVisible: (id) => this.safely("impression", () => this.impression(id)),
       });
+      // An edge decision rendered the shopper's names as markers: fill them in here.
+      if (p.offers.some((o) => o.signedReceipt) && host.shadowRoot) fillNames(host.shadowRoot, this.request.attributes);
       this.views.set(p.id, view);
     }
   }
@@ -108,43 +114,35 @@ export class Selection {
       .catch((e) => warn(codeOf(e), `${what} failed: ${messageOf(e)}`));
   }
 
-  /** History at once (engine.record), then the event into the queue. */
+  /** History at once (the page's, see Launcher.record), then the event into the queue. */
   engage(type, offerId, fulfilment) {
     const entry = this.entries.get(offerId);
     if (!entry || !this.launcher) return null;
-    const l = this.launcher;
-    const now = Date.now();
-    try {
-      l.saveHistory(l.engine.record(l.history(), { type, offerId }, now));
-    } catch (e) {
-      if (!l.recover(e)) warn(codeOf(e), `history not updated: ${messageOf(e)}`);
-    }
+    this.launcher.record(type, offerId);
     if (type !== "accept" || !entry.offer.needsConfirmationEmail || fulfilment !== undefined) this.send(type, entry.offer, fulfilment);
     return entry;
   }
 
+  /**
+   * Queues the event; at once when the checkout token is known (always by
+   * page unload, in practice), else when the host's token promise settles.
+   */
   send(type, offer, fulfilment) {
-    try {
-      this.launcher.queue.push(this.event(type, offer, fulfilment));
-    } catch (e) {
-      if (!this.launcher.recover(e)) warn(codeOf(e), `event not queued: ${messageOf(e)}`);
-    }
+    const l = this.launcher;
+    const queue = () => {
+      try {
+        l.queue.push(this.event(type, offer, fulfilment));
+      } catch (e) {
+        if (!l.page.recover(e)) warn(codeOf(e), `event not queued: ${messageOf(e)}`);
+      }
+    };
+    if (this.token.settled) queue();
+    else this.token.promise.then(queue);
   }
 
-  /** The event, with the order's checkout token; one the engine refuses is dropped (the event still goes, unverified). */
+  /** The event, with the order's checkout token (if any). */
   event(type, offer, fulfilment) {
-    const engine = this.launcher.engine;
-    const options = fulfilment ? { fulfilment } : {};
-    if (this.checkout) {
-      try {
-        return engine.event(type, offer, Date.now(), { ...options, checkout: this.checkout });
-      } catch (e) {
-        if (codeOf(e) !== "TOKEN_INVALID") throw e;
-        warn("TOKEN_INVALID", `checkoutToken refused, events are sent without it: ${messageOf(e)}`);
-        this.checkout = null;
-      }
-    }
-    return engine.event(type, offer, Date.now(), options);
+    return this.launcher.event(type, offer, { fulfilment, checkout: this.token.value });
   }
 
   impression(offerId) {
@@ -198,7 +196,8 @@ export class Selection {
         warn("EMAIL_NOT_REQUESTED", "an email is only used after the shopper accepts an offer that needs a confirmation; it was not used");
         return false;
       }
-      const fulfilment = this.launcher.engine.sealForFulfilment(email, pending.entry.offer.receipt);
+      const fulfilment = await this.launcher.seal(email, pending.entry.offer.receipt);
+      if (this.pending !== pending) return false; // cancelled or sent meanwhile
       this.pending = null;
       this.send("accept", pending.entry.offer, fulfilment);
       pending.view.markAccepted(pending.entry.offer.offerId, "Thanks! Your confirmation is on its way to your inbox.");

@@ -1,5 +1,6 @@
 // Storage for the snippet: a fail-soft key/value store over localStorage (or
-// sessionStorage), and the last verified bundle in the Cache API.
+// sessionStorage). (The last verified bundle is kept in the Cache API by the
+// engine worker: oe-bundle-cache.js.)
 //
 // Everything here is untrusted and optional: storage may be disabled
 // (privacy modes, sandboxed iframes), full (QuotaExceededError) or wiped at
@@ -68,60 +69,3 @@ export const base64 = {
     return out;
   },
 };
-
-const STORED_AT = "x-offer-edge-stored-at";
-
-/**
- * The last bundle the engine verified, per partner, in the Cache API
- * (`{bytes, etag, storedAt}`); absent in insecure contexts, where the
- * bootstrap bundle and the network still work.
- */
-export class BundleCache {
-  constructor(partner, bundleUrl) {
-    this.name = `offer-edge:${partner}`;
-    this.key = bundleUrl;
-  }
-
-  async open() {
-    if (typeof caches === "undefined") return null;
-    try {
-      return await caches.open(this.name);
-    } catch {
-      return null;
-    }
-  }
-
-  async get() {
-    const cache = await this.open();
-    if (!cache) return null;
-    try {
-      const res = await cache.match(this.key);
-      if (!res) return null;
-      const storedAt = Number(res.headers.get(STORED_AT));
-      return { bytes: new Uint8Array(await res.arrayBuffer()), etag: res.headers.get("etag"), storedAt };
-    } catch {
-      return null;
-    }
-  }
-
-  async put(bytes, etag, storedAt) {
-    const cache = await this.open();
-    if (!cache) return;
-    const headers = { "content-type": "application/json", [STORED_AT]: String(storedAt) };
-    if (etag) headers.etag = etag;
-    try {
-      await cache.put(this.key, new Response(bytes, { headers }));
-    } catch (e) {
-      warnHook("STORAGE_FULL", `could not cache the bundle: ${e && e.name}`);
-    }
-  }
-
-  async remove() {
-    const cache = await this.open();
-    try {
-      if (cache) await cache.delete(this.key);
-    } catch {
-      // Nothing to do: the entry is re-verified on every load anyway.
-    }
-  }
-}

@@ -1,34 +1,48 @@
 // offer-edge checkout snippet. One module, one global (`OfferEdge`):
 //
-//   <script type="module" src="/offer-edge.js"></script>   (async, never blocks the page)
-//   const launcher = await OfferEdge.createLauncher({ partnerId, bundleUrl, trustedKeys, collectorUrl });
+//   <script type="module" src="/offer-edge.js"></script>   (never blocks the page)
+//   const launcher = await OfferEdge.createLauncher({ partnerId, bundleUrl, trustedKeys, collectorUrl, checkoutToken });
 //   const selection = await launcher.selectPlacements({ attributes: { email, firstname, state, amount }, target: "#offers" });
 //   selection.on("accept", async (offer) => { if (offer.needsConfirmationEmail) await selection.setAttributes({ email }); });
 //
-// Offers are decided in the page by the WebAssembly engine (pkg/) from a
-// signed bundle verified against the keys pinned here, never against keys
-// from the network. The snippet fails closed: every public entry point
-// catches, warns once (console.warn) and resolves to an empty selection, so no
-// exception or rejection reaches the host page and the checkout keeps working.
+// Where offers are decided (`decideAt`, docs/BROWSER.md):
+// - "auto" (default): in the page when its engine is warm — a repeat visit
+//   with a verified bundle kept from an earlier visit, or any re-decision —
+//   with no request before the offers are painted; at the edge
+//   (POST /v1/decide) while it is cold (first visit): one small request
+//   instead of the WebAssembly engine, which then warms up in idle time.
+// - "page": always in the page (waits for the engine and the bundle).
+// - "edge": always at the edge (its caps and history hold across devices).
+// The Decision, the rendering and the events are the same either way.
 //
-// PII: the raw email is hashed (emailsha256) before deciding; names stay in
-// the page (the placement greets the shopper) and are never sent. The
-// plaintext email is used only after an accept of an offer that needs a
-// confirmation email, sealed in WASM to the partner's key (HPKE).
+// Page decisions come from a signed bundle verified against the keys pinned
+// here, never against keys from the network. The snippet fails closed: every
+// public entry point catches, warns once (console.warn) and resolves to an
+// empty selection, so no exception reaches the host page.
 //
-// Attestation: `checkoutToken` (createLauncher, or per selectPlacements call)
-// is the order's checkout token, minted by the partner's backend
-// (docs/ATTESTATION.md). Every event of the selection carries it; only such
-// events can trigger a confirmation email. The edge verifies it; the page
-// only checks its shape.
+// PII: the raw email is replaced by its hash (emailsha256) before any
+// decision; it is used in clear only after an accept of an offer that needs a
+// confirmation email, sealed in WASM to the partner's key (HPKE). Names,
+// phone and date of birth never leave the page: an edge decision renders
+// name markers that the page fills in (oe-edge.js, fillNames).
+//
+// Attestation: `checkoutToken` (a string, or a promise of one, per launcher
+// or per selectPlacements call) is the order's checkout token, minted by the
+// partner's backend (docs/ATTESTATION.md). Edge decisions and every event
+// carry it; the edge verifies it, the page only checks its shape.
 import { renderPlacement } from "./placement.js";
 import { EventQueue } from "./oe-queue.js";
-import { BundleCache, KeyValue, base64 } from "./oe-storage.js";
+import { KeyValue } from "./oe-storage.js";
 import { Selection } from "./oe-selection.js";
 import { codeOf, messageOf, warn } from "./oe-log.js";
+import { decideAtEdge, edgeContext, emailHash, offerEvent, uuidV4 } from "./oe-edge.js";
+import { PageEngine, whenIdle } from "./oe-page.js";
 
-const PKG_URL = new URL("./pkg/browser.js", import.meta.url).href;
+/* global __OE_ENGINE_URL__ */
+// The engine's glue: content-hashed next to the built snippet (scripts/build-www), else pkg/ next to this file.
+const PKG_URL = new URL(typeof __OE_ENGINE_URL__ === "string" ? __OE_ENGINE_URL__ : "./pkg/browser.js", import.meta.url).href;
 const DAY_MS = 86_400_000;
+const MODES = new Set(["auto", "page", "edge"]);
 /** A JWS compact token: three base64url parts (docs/ATTESTATION.md); the edge allows 2,048 bytes. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const TOKEN_MAX_BYTES = 2048;
@@ -46,32 +60,46 @@ function checkoutToken(value) {
   return null;
 }
 
-
-const engines = new Map();
-/** Imports pkg/ (the WASM engine) once per URL and waits until it is instantiated. */
-function loadEngine(url = PKG_URL) {
-  if (!engines.has(url)) {
-    const loading = import(url).then(async (m) => {
-      await m.ready;
-      return m;
+/**
+ * A checkout token that may still be on its way (the host passed a
+ * promise): `{value, settled, promise}`; `promise` never rejects.
+ */
+function tokenCell(given) {
+  const cell = { value: null, settled: true, promise: null };
+  if (given && typeof given.then === "function") {
+    cell.settled = false;
+    cell.promise = Promise.resolve(given).then(checkoutToken, () => null).then((value) => {
+      Object.assign(cell, { value, settled: true });
+      return value;
     });
-    loading.catch(() => engines.delete(url)); // a later call may try again
-    engines.set(url, loading);
+  } else {
+    cell.value = checkoutToken(given);
+    cell.promise = Promise.resolve(cell.value);
   }
-  return engines.get(url);
+  return cell;
 }
 
-/** The context to decide on: `email` replaced by `emailsha256` (core normalization), empties dropped. */
-function contextFrom(oe, attributes) {
+/** Resolves with `promise`'s value, or `fallback` after `ms`. */
+function within(promise, ms, fallback) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
+}
+
+/**
+ * The context to decide on: `email` replaced by `emailsha256` (the engine's
+ * normalization; computed in JS where that is exact, else by `hashIn`, the
+ * engine), empties dropped.
+ */
+async function contextFrom(attributes, hashIn) {
   const out = {};
-  for (const [k, v] of Object.entries(attributes && typeof attributes === "object" ? attributes : {})) {
+  const given = attributes && typeof attributes === "object" ? attributes : {};
+  for (const [k, v] of Object.entries(given)) {
     if (k === "email" || v === undefined || v === null || v === "") continue;
     out[k] = v;
   }
-  const email = attributes && attributes.email;
-  if (typeof email === "string" && email.trim() && !out.emailsha256) {
+  if (typeof given.email === "string" && given.email.trim() && !out.emailsha256) {
     try {
-      if (oe) out.emailsha256 = oe.hashIdentifier("email", email);
+      const hash = (await emailHash(given.email)) ?? (await hashIn(given.email));
+      if (hash) out.emailsha256 = hash;
     } catch (e) {
       warn(codeOf(e), `the email could not be hashed: ${messageOf(e)}`);
     }
@@ -82,32 +110,39 @@ function contextFrom(oe, attributes) {
 /**
  * The attributes with `email` replaced by its normalized SHA-256 hex
  * (`emailsha256`), exactly as the core hashes it. Resolves (never rejects);
- * without the engine, the email is just dropped.
+ * when it cannot be hashed, the email is just dropped.
  */
-async function hashAttributes(attributes, { pkgUrl } = {}) {
-  let oe = null;
+async function hashAttributes(attributes, { pkgUrl = PKG_URL } = {}) {
   try {
-    oe = await loadEngine(pkgUrl);
-  } catch (e) {
-    warn("ENGINE_UNAVAILABLE", `the WebAssembly engine did not load: ${messageOf(e)}`);
-  }
-  try {
-    return contextFrom(oe, attributes);
+    return await contextFrom(attributes, async (email) => {
+      const oe = await import(pkgUrl);
+      await oe.ready;
+      return oe.hashIdentifier("email", email);
+    });
   } catch {
     return {};
   }
 }
 
+function configError(message) {
+  return Object.assign(new Error(message), { code: "CONFIG_INVALID" });
+}
+
 function options(o) {
-  if (!o || typeof o !== "object") throw Object.assign(new Error("createLauncher needs options"), { code: "CONFIG_INVALID" });
+  if (!o || typeof o !== "object") throw configError("createLauncher needs options");
   const { partnerId, trustedKeys } = o;
-  if (typeof partnerId !== "string" || !partnerId) throw Object.assign(new Error("partnerId is required"), { code: "CONFIG_INVALID" });
-  if (!trustedKeys || typeof trustedKeys.keys !== "object") {
-    throw Object.assign(new Error("trustedKeys {keys, threshold} is required (pinned in the page)"), { code: "CONFIG_INVALID" });
-  }
+  if (typeof partnerId !== "string" || !partnerId) throw configError("partnerId is required");
+  if (!trustedKeys || typeof trustedKeys.keys !== "object") throw configError("trustedKeys {keys, threshold} is required (pinned in the page)");
+  const decideAt = o.decideAt ?? "auto";
+  if (!MODES.has(decideAt)) throw configError(`decideAt must be "auto", "page" or "edge", not ${JSON.stringify(decideAt)}`);
   const abs = (u) => (u ? new URL(u, globalThis.location ? location.href : undefined).href : null);
+  const bundleUrl = abs(o.bundleUrl);
+  // The edge that serves the bundle also decides, unless told otherwise.
+  const decideUrl = abs(o.decideUrl) ?? (bundleUrl ? new URL("/v1/decide", bundleUrl).href : null);
+  if (decideAt === "edge" && !decideUrl) throw configError('decideAt "edge" needs decideUrl (or bundleUrl on the edge)');
   return {
     partnerId,
+    decideAt,
     trust: {
       partner: partnerId,
       keys: trustedKeys.keys,
@@ -115,17 +150,24 @@ function options(o) {
       ...(trustedKeys.maxBundleBytes ? { maxBundleBytes: trustedKeys.maxBundleBytes } : {}),
       ...(trustedKeys.maxAgeSeconds ? { maxAgeSeconds: trustedKeys.maxAgeSeconds } : {}),
     },
-    bundleUrl: abs(o.bundleUrl),
+    bundleUrl,
+    decideUrl,
     collectorUrl: abs(o.collectorUrl),
     bootstrapBundle: o.bootstrapBundle ?? null,
     maxBundleAgeMs: Number.isFinite(o.maxBundleAgeMs) ? o.maxBundleAgeMs : 7 * DAY_MS,
     pkgUrl: o.pkgUrl ? abs(o.pkgUrl) : PKG_URL,
     flushDelayMs: Number.isFinite(o.flushDelayMs) ? o.flushDelayMs : 250,
-    checkoutToken: checkoutToken(o.checkoutToken),
+    // How long an edge decision waits for a checkout token still on its way.
+    tokenWaitMs: Number.isFinite(o.tokenWaitMs) ? o.tokenWaitMs : 2000,
+    // How long "auto" waits for a kept bundle to load before asking the edge.
+    warmWaitMs: Number.isFinite(o.warmWaitMs) ? o.warmWaitMs : 1000,
+    checkoutToken: o.checkoutToken,
+    // Tests only: lets the engine worker be made to trap (oe-engine-calls.js, `trap`).
+    faultInjection: o.faultInjection === true,
   };
 }
 
-/** A launcher for one partner: the engine, the bundle, history and the event queue. */
+/** A launcher for one partner: where to decide, the page engine, history and the event queue. */
 class Launcher {
   constructor(o) {
     this.o = o;
@@ -133,22 +175,26 @@ class Launcher {
     this.store = new KeyValue("localStorage", `offer-edge:${o.partnerId}:`);
     this.session = new KeyValue("sessionStorage", `offer-edge:${o.partnerId}:`);
     this.queue = new EventQueue({ store: this.store, url: o.collectorUrl, warn, flushDelayMs: o.flushDelayMs });
-    this.cache = o.bundleUrl ? new BundleCache(o.partnerId, o.bundleUrl) : null;
-    this.cached = null;
-    this.oe = null;
-    this.engine = null;
+    this.page = new PageEngine(o, this.store);
+    this.token = tokenCell(o.checkoutToken);
+    /** Engagements with edge-decided offers, recorded into the page history once the engine is warm. */
+    this.unrecorded = [];
     this.selections = new Set();
-    /** Settles when the network refresh of the bundle is done (tests, previews). */
-    this.refreshed = Promise.resolve();
+    this.painted = false;
   }
 
   async start() {
     this.hooks();
-    this.queue.flush(); // what an earlier page view left unacknowledged
-    this.oe = await loadEngine(this.o.pkgUrl);
-    this.engine = new this.oe.Engine(this.o.trust);
-    this.restoreState();
-    await this.loadBundles();
+    if (this.o.decideAt === "page") {
+      await this.page.warm();
+    } else if (this.o.decideAt === "auto" && this.page.keptBundle()) {
+      this.page.warm({ network: false }); // a repeat visit: everything is local
+    }
+  }
+
+  /** Settles when the background refresh of the bundle is done (tests, previews). */
+  get refreshed() {
+    return this.page.refreshed;
   }
 
   /** Flush on hide/unload (sendBeacon), retry when the network is back. */
@@ -174,144 +220,42 @@ class Launcher {
     addEventListener("online", () => this.queue.flush());
   }
 
-  restoreState() {
-    const saved = this.store.get("state");
-    if (!saved) return;
-    try {
-      const state = JSON.parse(saved);
-      // Anything older than the restored floor fails as VERSION_ROLLBACK;
-      // the same version loads again (no bundle is active yet after a reload).
-      if (Number.isSafeInteger(state.lastVersion) && state.lastVersion > 0) {
-        this.engine.importState({ partner: state.partner, lastVersion: state.lastVersion });
-      }
-    } catch (e) {
-      warn("STATE_DISCARDED", `stored rollback state ignored: ${codeOf(e)}`);
-    }
-  }
-
-  persistState() {
-    try {
-      const state = this.engine.exportState();
-      if (state) this.store.set("state", JSON.stringify(state));
-    } catch {
-      // rollback protection is best effort when storage fails
-    }
-  }
-
   /**
-   * After a trap (an error that is not an OfferEdgeError: a RuntimeError or a
-   * stack overflow inside the WebAssembly engine) the instance's memory can
-   * no longer be trusted: replace it with a fresh instance of the same
-   * compiled module, make a new Engine, and reload the last verified bundle
-   * we hold. Warns ENGINE_TRAPPED; returns whether `e` was a trap.
+   * Once the first offers are painted: what an earlier page view left
+   * unsent goes out, the page engine warms up and the kept bundle is
+   * refreshed, all in idle time — never before the paint.
    */
-  recover(e) {
-    const trap = e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /stale object/.test(e.message));
-    if (!trap || !this.oe) return false;
-    warn("ENGINE_TRAPPED", `the offer engine failed (${messageOf(e)}) and was restarted`);
-    try {
-      this.oe.__wbg_reset_state();
-      this.engine = new this.oe.Engine(this.o.trust);
-      this.restoreState();
-      if (this.cached) this.tryLoad(this.cached.bytes, "cached");
-      if (this.o.bootstrapBundle) this.tryLoad(this.o.bootstrapBundle, "bootstrap");
-    } catch (again) {
-      this.engine = null; // fails closed: selections stay empty
-      warn("ENGINE_UNAVAILABLE", `the offer engine could not be restarted: ${messageOf(again)}`);
-    }
-    return true;
-  }
-
-  /** Verifies `bytes` into the engine; on failure the last good bundle stays active. */
-  tryLoad(bytes, source) {
-    try {
-      this.engine.load(typeof bytes === "string" || bytes instanceof Uint8Array ? bytes : JSON.stringify(bytes), Date.now());
-      this.persistState();
-      return true;
-    } catch (e) {
-      // An older bootstrap or cached copy under a newer active bundle is expected.
-      if (!(source !== "network" && codeOf(e) === "VERSION_ROLLBACK" && this.engine.info())) {
-        warn(codeOf(e), `${source} bundle rejected: ${messageOf(e)}`);
-      }
-      return false;
-    }
-  }
-
-  /**
-   * Cached (if younger than maxBundleAgeMs) and bootstrap bundles first, so
-   * the first render does not wait for the network; then the bundle URL with
-   * If-None-Match, awaited only when nothing verified yet.
-   */
-  async loadBundles() {
-    const now = Date.now();
-    const cached = this.cache ? await this.cache.get() : null;
-    if (cached) {
-      if (now - cached.storedAt <= this.o.maxBundleAgeMs && this.tryLoad(cached.bytes, "cached")) this.cached = cached;
-      else await this.cache.remove();
-    }
-    if (this.o.bootstrapBundle) this.tryLoad(this.o.bootstrapBundle, "bootstrap");
-    if (!this.o.bundleUrl) return;
-    const active = Boolean(this.engine.info());
-    this.refreshed = this.fetchBundle(this.cached ? this.cached.etag : null).catch((e) => {
-      warn("BUNDLE_FETCH_FAILED", messageOf(e));
-    });
-    if (!active) await this.refreshed;
-  }
-
-  async fetchBundle(etag) {
-    let res;
-    try {
-      res = await fetch(this.o.bundleUrl, {
-        headers: etag ? { "if-none-match": etag } : {},
-        cache: "no-store",
-        credentials: "omit",
+  afterPaint() {
+    if (this.painted) return;
+    this.painted = true;
+    whenIdle(() => {
+      this.queue.flush();
+      // "edge" keeps history at the edge and loads the engine only to seal an email.
+      if (this.o.decideAt === "edge") return;
+      this.page.warm().then((ready) => {
+        if (ready) this.page.refresh();
+        this.recordUnrecorded();
       });
-    } catch (e) {
-      warn("BUNDLE_FETCH_FAILED", `the bundle could not be fetched: ${messageOf(e)}`);
-      return;
-    }
-    if (res.status === 304 && this.cached) {
-      await this.cache.put(this.cached.bytes, etag, Date.now());
-      return;
-    }
-    if (!res.ok) {
-      warn("BUNDLE_FETCH_FAILED", `the bundle URL answered HTTP ${res.status}`);
-      return;
-    }
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (this.tryLoad(bytes, "network") && this.cache) {
-      this.cached = { bytes, etag: res.headers.get("etag"), storedAt: Date.now() };
-      await this.cache.put(bytes, this.cached.etag, this.cached.storedAt);
-    }
+    });
   }
 
-  /** The stored history blob, or null (new shopper, wiped or corrupt storage). */
-  history() {
-    const text = this.store.get("history");
-    if (!text) return null;
-    try {
-      return base64.decode(text);
-    } catch {
-      warn("HISTORY_DISCARDED", "stored history was not readable");
-      return null;
-    }
-  }
-
-  saveHistory(bytes) {
-    if (bytes) this.store.set("history", base64.encode(bytes));
+  /** `hashIdentifier("email", …)` by the engine (for the emails JavaScript cannot hash exactly), loading it if needed. */
+  async engineHash(email) {
+    await this.page.warm({ network: false });
+    return this.page.hash("email", email);
   }
 
   sessionId() {
     let id = this.session.get("session");
     if (!id) {
-      id = this.oe.uuidV4();
+      id = uuidV4();
       this.session.set("session", id);
     }
     return id;
   }
 
-  /** Placement id → element, from `target` (selector/element, or `{placementId: selector}`). */
-  targets(target, placements) {
+  /** Placement id → element, from `target` (selector/element, or `{placementId: selector}`); `first`: the default id. */
+  targets(target, placements, first) {
     const find = (t) => (typeof t === "string" ? document.querySelector(t) : t instanceof Element ? t : null);
     const out = new Map();
     if (target && typeof target === "object" && !(target instanceof Element)) {
@@ -319,7 +263,7 @@ class Launcher {
         if (!placements || placements.includes(id)) out.set(id, find(t));
       }
     } else {
-      const ids = placements && placements.length ? placements : [this.engine.info().placements[0].id];
+      const ids = placements && placements.length ? placements : [first];
       const element = find(target);
       for (const id of ids) out.set(id, element);
     }
@@ -332,37 +276,141 @@ class Launcher {
     return out;
   }
 
+  /** Decides in the page: `{decision, targets, token: null}`. Throws (NO_BUNDLE, BUNDLE_EXPIRED, traps…). */
+  async decideInPage(request, token) {
+    const p = this.page;
+    // Expiry is the engine's to judge (BUNDLE_EXPIRED, with the trust's grace).
+    if (!p.info) throw Object.assign(new Error("no verified bundle is active in the page"), { code: "NO_BUNDLE" });
+    const targets = this.targets(request.target, request.placements, p.info.placements[0].id);
+    if (!targets.size) return null;
+    const context = await contextFrom(request.attributes, (email) => p.hash("email", email));
+    const { decision } = await p.decide(context, Date.now(), { placements: [...targets.keys()], sessionId: this.sessionId() });
+    return { decision, targets, token: null };
+  }
+
+  /**
+   * Decides at the edge (waiting briefly for a checkout token on its way):
+   * `{decision, targets, token}` (`token`: a replacement cell when the edge
+   * refused the order's). Throws with a `code`.
+   */
+  async decideAtEdge(request, token) {
+    const explicit = request.target && typeof request.target === "object" && !(request.target instanceof Element);
+    const ids = request.placements && request.placements.length ? request.placements : explicit ? Object.keys(request.target) : null;
+    const [context, checkout] = await Promise.all([
+      contextFrom(request.attributes, (email) => this.engineHash(email)),
+      token.settled ? token.value : within(token.promise, this.o.tokenWaitMs, null),
+    ]);
+    const ask = (checkoutToken) => decideAtEdge({
+      url: this.o.decideUrl,
+      partner: this.partnerId,
+      placements: ids,
+      attributes: edgeContext(context),
+      checkoutToken,
+    });
+    let decision;
+    let refused = false;
+    try {
+      decision = await ask(checkout);
+    } catch (e) {
+      // A token the edge refuses (forged, expired, another partner's) costs
+      // the order its attestation, not its offers: decide without it, and
+      // send this selection's events without it (they would be refused).
+      if (!checkout || !/^TOKEN_/.test(codeOf(e))) throw e;
+      warn(codeOf(e), `the edge refused checkoutToken, deciding without it: ${messageOf(e)}`);
+      decision = await ask(null);
+      refused = true;
+    }
+    const targets = this.targets(request.target, ids, decision.placements[0] && decision.placements[0].id);
+    return { decision, targets, token: refused ? tokenCell(null) : null };
+  }
+
+  /** Where this selection is decided: the page when warm (auto, page), else the edge, with the other as fallback. */
+  async decide(request, token) {
+    const mode = this.o.decideAt;
+    if (mode === "page") {
+      await this.page.warm();
+      return this.decideInPage(request, token);
+    }
+    if (mode === "auto" && !this.page.ready() && this.page.keptBundle()) {
+      await within(this.page.warm({ network: false }), this.o.warmWaitMs, false);
+    }
+    if (mode === "auto" && this.page.ready()) {
+      try {
+        return await this.decideInPage(request, token);
+      } catch (e) {
+        if (this.page.recover(e) || codeOf(e) !== "BUNDLE_EXPIRED") throw e;
+        // expired while the page stayed open: the edge has a fresh bundle
+      }
+    }
+    if (!this.o.decideUrl) {
+      await this.page.warm();
+      return this.decideInPage(request, token);
+    }
+    try {
+      return await this.decideAtEdge(request, token);
+    } catch (e) {
+      if (mode === "edge" || codeOf(e) !== "EDGE_UNAVAILABLE") throw e;
+      warn("EDGE_UNAVAILABLE", `${messageOf(e)}; deciding in the page`);
+      await this.page.warm();
+      return this.decideInPage(request, token);
+    }
+  }
+
   async selectPlacements(request = {}) {
     try {
-      if (!this.engine || !this.engine.info()) {
-        warn("NO_BUNDLE", "no verified bundle: the placement stays empty");
-        return Selection.empty();
-      }
-      const targets = this.targets(request.target, request.placements);
-      if (!targets.size) return Selection.empty();
-      const context = contextFrom(this.oe, request.attributes);
-      const { decision, history } = this.engine.decide(context, this.history(), Date.now(), {
-        placements: [...targets.keys()],
-        sessionId: this.sessionId(),
-      });
-      this.saveHistory(history);
-      for (const w of decision.warnings ?? []) warn(w.code, w.message);
       // A token given with this call wins over the launcher's (null: none for this selection).
-      const token = request.checkoutToken !== undefined ? checkoutToken(request.checkoutToken) : this.o.checkoutToken;
-      const selection = new Selection(this, decision, request, token);
+      const token = request.checkoutToken !== undefined ? tokenCell(request.checkoutToken) : this.token;
+      const decided = await this.decide(request, token);
+      if (!decided || !decided.targets.size) return Selection.empty();
+      for (const w of decided.decision.warnings ?? []) warn(w.code, w.message);
+      // `decided.token`: none when the edge refused the order's token.
+      const selection = new Selection(this, decided.decision, request, decided.token ?? token);
       this.selections.add(selection);
-      selection.render(targets, renderPlacement);
+      selection.render(decided.targets, renderPlacement);
+      this.afterPaint();
       return selection;
     } catch (e) {
-      if (!this.recover(e)) warn(codeOf(e), `selectPlacements failed, showing nothing: ${messageOf(e)}`);
+      if (!this.page.recover(e)) warn(codeOf(e), `selectPlacements failed, showing nothing: ${messageOf(e)}`);
       return Selection.empty();
     }
   }
 
-  /** Summary of the active bundle (null when none). */
+  /**
+   * Records an engagement into the page's history at once when the engine
+   * is warm, else as soon as it is (edge-decided offers on a first visit).
+   */
+  record(type, offerId) {
+    if (this.o.decideAt === "edge") return;
+    this.unrecorded.push({ type, offerId, nowMs: Date.now() });
+    if (this.page.ready()) this.recordUnrecorded();
+  }
+
+  recordUnrecorded() {
+    const p = this.page;
+    if (!p.ready()) return;
+    for (const { type, offerId, nowMs } of this.unrecorded.splice(0)) {
+      p.record({ type, offerId }, nowMs).catch((e) => {
+        if (!p.recover(e)) warn(codeOf(e), `history not updated: ${messageOf(e)}`);
+      });
+    }
+  }
+
+  /** The event of an engagement with `offer` (oe-edge.js, `offerEvent`): never waits for the engine. */
+  event(type, offer, { fulfilment, checkout }) {
+    return offerEvent(type, offer, this.partnerId, Date.now(), { fulfilment, checkout });
+  }
+
+  /** Seals `email` to the partner's fulfilment key for `receipt` (needs the page engine and a bundle). */
+  async seal(email, receipt) {
+    await this.page.warm();
+    if (!this.page.ready()) throw Object.assign(new Error("no verified bundle to seal with"), { code: "NO_BUNDLE" });
+    return this.page.seal(email, receipt);
+  }
+
+  /** Summary of the active page bundle (null when none, e.g. before the engine warmed up). */
   bundleInfo() {
     try {
-      return this.engine ? this.engine.info() : null;
+      return this.page.info;
     } catch {
       return null;
     }
@@ -385,7 +433,8 @@ const inert = {
 
 /**
  * `{partnerId, bundleUrl, trustedKeys: {keys, threshold}, collectorUrl,
- * bootstrapBundle?, maxBundleAgeMs?, pkgUrl?, flushDelayMs?, checkoutToken?}` → a launcher.
+ * decideAt?, decideUrl?, bootstrapBundle?, maxBundleAgeMs?, pkgUrl?,
+ * flushDelayMs?, checkoutToken?, tokenWaitMs?, warmWaitMs?}` → a launcher.
  * Never rejects: on any failure it warns and resolves to a launcher whose
  * selections are empty.
  */
@@ -397,7 +446,7 @@ async function createLauncher(opts) {
     return launcher;
   } catch (e) {
     warn(codeOf(e), `offers are disabled on this page: ${messageOf(e)}`);
-    return launcher && launcher.engine ? launcher : { ...inert, partnerId: opts && opts.partnerId };
+    return launcher ?? { ...inert, partnerId: opts && opts.partnerId };
   }
 }
 

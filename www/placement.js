@@ -14,22 +14,13 @@
 // That is the one HTML sink, behind the one Trusted Types policy `offer-edge`.
 // Everything else the component adds is built with DOM APIs and textContent.
 
-const STYLESHEET = new URL("./offer-edge.css", import.meta.url).href;
+import { trustedHTML } from "./oe-trusted.js";
+
+/* global __OE_STYLESHEET_URL__ */
+// Content-hashed next to the built snippet (scripts/build-www), else next to this file.
+const STYLESHEET = new URL(typeof __OE_STYLESHEET_URL__ === "string" ? __OE_STYLESHEET_URL__ : "./offer-edge.css", import.meta.url).href;
 
 const cleanups = new WeakMap();
-let policy;
-/** The `offer-edge` Trusted Types policy (created once; plain strings where TT is unsupported). */
-function trustedHTML(html) {
-  if (policy === undefined) {
-    policy = null;
-    if (globalThis.trustedTypes && typeof globalThis.trustedTypes.createPolicy === "function") {
-      // Only engine output reaches this policy (see the header comment).
-      policy = globalThis.trustedTypes.createPolicy("offer-edge", { createHTML: (s) => s });
-    }
-  }
-  return policy ? policy.createHTML(html) : html;
-}
-
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);

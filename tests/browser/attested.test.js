@@ -23,6 +23,10 @@ const GRACE = "grace.hopper@example.com";
 const isEvents = (r) => new URL(r.url()).pathname === "/v1/events" && r.request().method() === "POST";
 const batchOf = (r) => JSON.parse(r.request().postData()).events;
 const claimsOf = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+/** An event's receipt fields: the plain receipt (page decision) or the signed one's payload (edge decision). */
+const receiptOf = (event) => (typeof event.receipt === "string"
+  ? JSON.parse(Buffer.from(event.receipt.split(".")[0], "base64url").toString("utf8"))
+  : event.receipt);
 const orderRef = (page) => page.locator("[data-bind='confirmationref']").first().textContent();
 
 /** Accepts the coupon (needs a confirmation email) and returns the collector's answer to the batch carrying the accept. */
@@ -88,7 +92,7 @@ test("an attested order: exactly one confirmation, to the attested address; a fo
     const rows = await edge.outbox();
     return rows.length && rows;
   }, "the confirmation email");
-  assert.deepEqual(mails.map((m) => [m.to, m.offerId, m.decisionId]), [[ADA, accept.offerId, accept.receipt.decisionId]]);
+  assert.deepEqual(mails.map((m) => [m.to, m.offerId, m.decisionId]), [[ADA, accept.offerId, receiptOf(accept).decisionId]]);
   await queueDrained(page);
   const stored = (await edge.events()).filter((e) => e.type === "accept");
   assert.deepEqual(stored.map((e) => [e.id, e.stream, e.order]), [[accept.id, "billable", order]]);
@@ -101,7 +105,7 @@ test("an attested order: exactly one confirmation, to the attested address; a fo
   assert.equal(retry.status, 200);
   assert.equal(retry.answer.duplicate, 1, JSON.stringify(retry.answer));
   // A forged second accept for the same order: a new event id, the email freshly sealed (to the attested address).
-  const forged = { ...accept, id: randomUUID(), fulfilment: oe.sealForFulfilment(seed().draft.fulfilmentKey, accept.receipt, ADA) };
+  const forged = { ...accept, id: randomUUID(), fulfilment: oe.sealForFulfilment(seed().draft.fulfilmentKey, receiptOf(accept), ADA) };
   const second = await postFromPage(page, [forged]);
   assert.equal(second.status, 200);
   assert.equal(second.answer.fulfilment.queued, 0, JSON.stringify(second.answer));
@@ -124,7 +128,7 @@ test("an accept whose sealed email is not the attested one: EMAIL_MISMATCH, noth
   assert.ok(accept.fulfilment && accept.checkout);
   assert.deepEqual(answer.rejections, [{ index, id: accept.id, code: "EMAIL_MISMATCH" }]);
   // The same from the page's context: the right order and token, another address sealed.
-  const forged = { ...accept, id: randomUUID(), fulfilment: oe.sealForFulfilment(seed().draft.fulfilmentKey, accept.receipt, "Mallory@Example.com") };
+  const forged = { ...accept, id: randomUUID(), fulfilment: oe.sealForFulfilment(seed().draft.fulfilmentKey, receiptOf(accept), "Mallory@Example.com") };
   const posted = await postFromPage(page, [forged]);
   assert.deepEqual(posted.answer.rejections, [{ index: 0, id: forged.id, code: "EMAIL_MISMATCH" }]);
 
@@ -142,7 +146,8 @@ test("no valid token (the backend answers garbage): TOKEN_INVALID once, events u
     status: 200, contentType: "application/json", body: JSON.stringify({ order: "DO-1", token: "not a token" }),
   }));
   const page = await newPage();
-  await openDemo(page, edge.url);
+  // Decided in the page: its events have no edge decision to bind them either.
+  await openDemo(page, edge.url, "?decideAt=page");
   await waitForPlacement(page);
   const { accept, answer } = await acceptCoupon(page);
   assert.equal(accept.checkout, undefined, "sent without the malformed token");

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { cli } from "../../scripts/lib/edge.mjs";
+import { cli, pageBundleOf } from "../../scripts/lib/edge.mjs";
+import { writeCheckoutPage } from "../../scripts/lib/www-build.mjs";
 import { partnerBackend } from "../../scripts/lib/partner-backend.mjs";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -91,12 +92,17 @@ export function seed() {
     run("sign", "--key", join(keys, `${PARTNER}-1.key`), bundlePath, "-o", signedPath);
     return readFileSync(signedPath);
   };
+  /** The page edition `sign` wrote next to bundle `version` (a bundle with confidential audiences), or null. */
+  const pageOf = (version) => {
+    const path = pageBundleOf(join(dir, `bundle.v${version}.signed.json`));
+    return path ? readFileSync(path) : null;
+  };
   const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
   const signed = sign(1);
   const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
   const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
   const checkoutPub = JSON.parse(readFileSync(join(keys, `${PARTNER}-checkout.pub`), "utf8"));
-  seeded = { dir, trust, sign, signed, draft, offers: { coupon, link, addToCart },
+  seeded = { dir, trust, sign, pageOf, signed, draft, offers: { coupon, link, addToCart },
     fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8"),
     checkoutKeyPath: join(keys, `${PARTNER}-checkout.key`),
     checkoutKeys: { [checkoutPub.keyid]: checkoutPub.publicKey } };
@@ -139,6 +145,8 @@ async function startRealEdge(s) {
   cpSync(join(root, "www"), assets, { recursive: true, dereference: true });
   cpSync(join(root, "tests/browser/pages"), join(assets, "__test__"), { recursive: true });
   writeFileSync(join(assets, "demo-config.json"), JSON.stringify(pageConfig(s)));
+  // The served checkout (index.html) with this partner's config inline, as scripts/demo writes the demo's.
+  writeCheckoutPage({ dir: assets, config: pageConfig(s) });
   const options = edgeOptions({
     host: "127.0.0.1",
     port: 0,
@@ -165,7 +173,7 @@ async function startRealEdge(s) {
   };
   return {
     url: url.origin,
-    setBundle: (partner, bytes) => uploadBundle(mf, partner, new Uint8Array(bytes)),
+    setBundle: (partner, bytes, page = null) => uploadBundle(mf, partner, new Uint8Array(bytes), page && new Uint8Array(page)),
     events: async () => [
       ...(await rows("SELECT id, type, offer_id, decision_id, order_ref, has_fulfilment FROM billable_events WHERE partner = ?"))
         .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, order: r.order_ref,

@@ -108,14 +108,18 @@ test("XSS corpus in context values and offer fields: no dialog, no script, no in
     return 1;
   };
 
-  const ctx = await page.evaluate(([config, list]) => window.xss.context(config, list), [pageConfig(), vectors]);
-  assert.ok(!ctx.benign.refused && ctx.benign.title.startsWith("Ada,"));
-  let rendered = 0;
-  ctx.results.forEach((r, i) => {
-    rendered += check("context", ctx.benign, r, i);
-    if (!r.refused) assert.equal(r.count, ctx.benign.count, `context vector ${i}: element count`);
-  });
-  assert.ok(rendered >= vectors.length * 0.9, `only ${rendered} context renders`);
+  // Decided and rendered in the page, then at the edge (which gets name markers, filled in the page: oe-edge.js).
+  for (const decideAt of ["page", "edge"]) {
+    const ctx = await page.evaluate(([config, list]) => window.xss.context(config, list), [{ ...pageConfig(), decideAt }, vectors]);
+    assert.ok(!ctx.benign.refused, decideAt);
+    assert.ok(ctx.benign.title.startsWith("Ada,"), `${decideAt}: ${ctx.benign.title}`);
+    let rendered = 0;
+    ctx.results.forEach((r, i) => {
+      rendered += check(`${decideAt} context`, ctx.benign, r, i);
+      if (!r.refused) assert.equal(r.count, ctx.benign.count, `${decideAt} context vector ${i}: element count`);
+    });
+    assert.ok(rendered >= vectors.length * 0.9, `only ${rendered} ${decideAt} context renders`);
+  }
 
   const fields = await page.evaluate(([draft, list]) => window.xss.fields(draft, list), [seed().draft, vectors]);
   assert.ok(!fields.benign.refused);

@@ -1,0 +1,268 @@
+// The page engine: the WebAssembly engine (pkg/) with the partner's last
+// verified bundle, in a Web Worker (oe-worker.js) so that none of its work —
+// compiling the WASM, verifying and compiling a bundle, deciding — is a
+// long task on the page's main thread (measured in BENCHMARKS.md: the same
+// work in idle time on the main thread made 110–130 ms tasks on the phone
+// profile). Where a worker cannot start, the same calls run in the page.
+//
+// Warming is: start the worker, import the engine's glue there (its WASM is
+// content-hashed and served immutable, so a repeat visit compiles it from
+// the browser's cache with no request), restore the rollback floor, then
+// load the bundle kept from an earlier visit (Cache API, read in the
+// worker), else the bootstrap bundle, else the network. A kept bundle is
+// used until its own expiry (the engine refuses an expired one) and
+// refreshed in the background after the offers are on screen.
+import { base64 } from "./oe-storage.js";
+import { codeOf, messageOf, warn } from "./oe-log.js";
+import { engineCalls, isTrap } from "./oe-engine-calls.js";
+import { allowScriptURL, trustedScriptURL } from "./oe-trusted.js";
+
+/* global __OE_WORKER_URL__ */
+// Content-hashed next to the built snippet (scripts/build-www), else next to this file.
+const WORKER_URL = new URL(typeof __OE_WORKER_URL__ === "string" ? __OE_WORKER_URL__ : "./oe-worker.js", import.meta.url).href;
+allowScriptURL(WORKER_URL);
+
+/** Runs `fn` when the main thread is idle (after the current frame), or after `ms` at the latest. */
+export function whenIdle(fn, ms = 2000) {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout: ms });
+  else setTimeout(fn, 50);
+}
+
+/** An Error with the code (and trap flag) a call failed with. */
+function callError({ code, message, trap }) {
+  return Object.assign(new Error(message), { code: code ?? (trap ? "ENGINE_TRAPPED" : "INTERNAL"), trap: Boolean(trap) });
+}
+
+/** The engine's calls (oe-engine-calls.js) in a worker, or in the page when no worker starts. */
+class EngineClient {
+  constructor() {
+    this.pending = new Map();
+    this.next = 1;
+    this.local = null;
+    try {
+      this.worker = new Worker(trustedScriptURL(WORKER_URL), { type: "module", name: "offer-edge" });
+      this.worker.onmessage = ({ data }) => this.answer(data);
+      // A worker that cannot load (blocked by a CSP, offline): the calls run in the page.
+      this.worker.onerror = (event) => {
+        event.preventDefault?.();
+        this.inPage(`the engine worker failed to start (${event.message || "error"})`);
+      };
+    } catch (e) {
+      this.inPage(`no engine worker: ${messageOf(e)}`);
+    }
+  }
+
+  inPage(why) {
+    if (this.local) return;
+    warn("WORKER_UNAVAILABLE", `${why}; the engine runs in the page`);
+    this.worker?.terminate();
+    this.worker = null;
+    this.local = engineCalls();
+    // Calls already sent to the worker are replayed here, in order.
+    const queued = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of queued) this.runLocal(p.op, p.args).then(p.resolve, p.reject);
+  }
+
+  async runLocal(op, args) {
+    try {
+      return await this.local[op](args);
+    } catch (e) {
+      throw callError({ code: e?.code, message: String(e?.message ?? e), trap: isTrap(e) });
+    }
+  }
+
+  answer({ id, ok, value, error }) {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (ok) p.resolve(value);
+    else p.reject(callError(error));
+  }
+
+  /** Runs `op` with `args`; rejects with an Error carrying `code` (and `trap`). */
+  call(op, args = {}) {
+    if (this.local) return this.runLocal(op, args);
+    return new Promise((resolve, reject) => {
+      const id = this.next++;
+      this.pending.set(id, { op, args, resolve, reject });
+      this.worker.postMessage({ id, op, args });
+    });
+  }
+
+  terminate() {
+    this.worker?.terminate();
+    for (const p of this.pending.values()) p.reject(callError({ code: "ENGINE_TRAPPED", message: "the engine was restarted" }));
+    this.pending.clear();
+  }
+}
+
+export class PageEngine {
+  /** `o`: the launcher's options; `store`: its KeyValue (localStorage). */
+  constructor(o, store) {
+    this.o = o;
+    this.store = store;
+    this.client = null;
+    /** The active bundle's summary (`Engine.info()`), or null. */
+    this.info = null;
+    this.warming = null;
+    this.refreshing = null;
+    /** History reads and writes, one at a time (a decide and an engagement must not both start from the same blob). */
+    this.history = Promise.resolve();
+    /** Settles when the background refresh of the bundle is done (tests, previews). */
+    this.refreshed = Promise.resolve();
+  }
+
+  /**
+   * What an earlier visit left: `{version, expiresAt}` of the verified bundle
+   * it kept, when that bundle is still valid at `nowMs` — the sign that
+   * warming will not need the network. Read synchronously from storage.
+   */
+  keptBundle(nowMs = Date.now()) {
+    try {
+      const kept = JSON.parse(this.store.get("kept") ?? "null");
+      if (kept && Date.parse(kept.expiresAt) > nowMs && nowMs - kept.storedAt <= this.o.maxBundleAgeMs) return kept;
+    } catch {
+      // unreadable: as if nothing was kept
+    }
+    return null;
+  }
+
+  /** Whether a verified, unexpired bundle is active (a page decision is possible now). */
+  ready(nowMs = Date.now()) {
+    return Boolean(this.info) && Date.parse(this.info.expiresAt) > nowMs;
+  }
+
+  /**
+   * Starts the engine and loads a bundle (once; later calls share the
+   * promise). `network`: whether to wait for the bundle URL when nothing
+   * kept verifies. Resolves to `ready()`; never rejects.
+   */
+  warm({ network = true } = {}) {
+    if (!this.warming) {
+      this.warming = this.start().catch((e) => {
+        warn(codeOf(e) === "INTERNAL" ? "ENGINE_UNAVAILABLE" : codeOf(e), `the offer engine did not load: ${messageOf(e)}`);
+        this.warming = null; // a later call may try again
+        return false;
+      });
+    }
+    return this.warming.then(async (ok) => {
+      if (ok && !this.ready() && network) await this.refresh();
+      return this.ready();
+    });
+  }
+
+  async start() {
+    this.client?.terminate();
+    this.client = new EngineClient();
+    this.info = null;
+    const o = this.o;
+    this.apply(await this.client.call("init", {
+      pkgUrl: o.pkgUrl, trust: o.trust, state: this.savedState(), partnerId: o.partnerId,
+      bundleUrl: o.bundleUrl, maxBundleAgeMs: o.maxBundleAgeMs, faultInjection: o.faultInjection,
+    }));
+    this.apply(await this.client.call("loadKept"));
+    if (o.bootstrapBundle) {
+      const b = o.bootstrapBundle;
+      this.apply(await this.client.call("loadBytes", { bytes: typeof b === "string" || b instanceof Uint8Array ? b : JSON.stringify(b), source: "bootstrap" }));
+    }
+    return true;
+  }
+
+  /** The stored rollback floor (`{partner, lastVersion}`), or null. */
+  savedState() {
+    try {
+      const state = JSON.parse(this.store.get("state") ?? "null");
+      // Anything older than the floor fails as VERSION_ROLLBACK; the same
+      // version loads again (no bundle is active yet after a reload).
+      return state && Number.isSafeInteger(state.lastVersion) && state.lastVersion > 0
+        ? { partner: state.partner, lastVersion: state.lastVersion } : null;
+    } catch {
+      warn("STATE_DISCARDED", "stored rollback state was not readable");
+      return null;
+    }
+  }
+
+  /** Takes in what a loading call answered: the active bundle, the rollback floor, what is kept, the warnings. */
+  apply({ info, state, kept, keptDropped, warnings }) {
+    for (const [code, message] of warnings ?? []) warn(code, message);
+    this.info = info ?? null;
+    if (state) this.store.set("state", JSON.stringify(state));
+    // The marker `keptBundle()` reads: what the next visit will find in the cache.
+    if (info && kept) this.store.set("kept", JSON.stringify({ version: info.version, expiresAt: info.expiresAt, storedAt: kept.storedAt }));
+    else if (keptDropped || (info && !kept)) this.store.set("kept", null);
+  }
+
+  /**
+   * After a trap inside the engine its instance can no longer be trusted:
+   * the worker is terminated and a new one started, which reloads the kept
+   * bundle. Warns ENGINE_TRAPPED; returns whether `e` was a trap (the
+   * restart runs in the background; `warm()` waits for it).
+   */
+  recover(e) {
+    if (!e || !e.trap || !this.client) return false;
+    warn("ENGINE_TRAPPED", `the offer engine failed (${messageOf(e)}) and was restarted`);
+    this.warming = this.start().catch((again) => {
+      warn("ENGINE_UNAVAILABLE", `the offer engine could not be restarted: ${messageOf(again)}`);
+      this.warming = null;
+      return false;
+    });
+    return true;
+  }
+
+  /** Fetches the bundle URL in the worker and loads what is new; once per warm-up unless `again`. Never rejects. */
+  refresh(again = false) {
+    if (!this.o.bundleUrl || !this.client) return Promise.resolve();
+    if (!this.refreshing || again) {
+      this.refreshing = this.client.call("refresh")
+        .then((out) => this.apply(out))
+        .catch((e) => {
+          if (!this.recover(e)) warn(codeOf(e), `the bundle refresh failed: ${messageOf(e)}`);
+        });
+      this.refreshed = this.refreshing;
+    }
+    return this.refreshing;
+  }
+
+  /** The stored history blob, or null (new shopper, wiped or corrupt storage). */
+  storedHistory() {
+    const text = this.store.get("history");
+    if (!text) return null;
+    try {
+      return base64.decode(text);
+    } catch {
+      warn("HISTORY_DISCARDED", "stored history was not readable");
+      return null;
+    }
+  }
+
+  /** Runs `fn(blob)` → `{history, …}` (or the blob) on the stored history and stores what it returns, one at a time. */
+  withHistory(fn) {
+    const run = this.history.then(async () => {
+      const out = await fn(this.storedHistory());
+      const blob = out instanceof Uint8Array ? out : out.history;
+      if (blob) this.store.set("history", base64.encode(blob));
+      return out;
+    });
+    this.history = run.catch(() => {});
+    return run;
+  }
+
+  /** A page decision: `{decision, history}` (the history is stored). */
+  decide(context, nowMs, options) {
+    return this.withHistory((history) => this.client.call("decide", { context, history, nowMs, options }));
+  }
+
+  /** Records one engagement into the stored history. */
+  record(engagement, nowMs) {
+    return this.withHistory((history) => this.client.call("record", { history, engagement, nowMs }));
+  }
+
+  seal(email, receipt) {
+    return this.client.call("seal", { email, receipt });
+  }
+
+  hash(kind, value) {
+    return this.client.call("hash", { kind, value });
+  }
+}
