@@ -22,8 +22,12 @@ function failure(code, message) {
 
 const codeOf = (e) => (e && typeof e.code === "string" ? e.code : "INTERNAL");
 
-/** The calls, over a fresh state: `init` first. */
-export function engineCalls() {
+/**
+ * The calls, over a fresh state: `init` first. `preloaded`: `{pkgUrl,
+ * module}` when the worker carries the engine's glue itself (the built
+ * worker), `module` resolving once its WASM is instantiated.
+ */
+export function engineCalls(preloaded = null) {
   let oe = null;
   let engine = null;
   let o = null; // {partnerId, bundleUrl, maxBundleAgeMs, faultInjection}
@@ -54,11 +58,28 @@ export function engineCalls() {
     }
   };
 
+  let booting = preloaded; // {pkgUrl, module}: the glue being imported
+  const boot = (pkgUrl) => {
+    if (!booting || booting.pkgUrl !== pkgUrl) {
+      booting = { pkgUrl, module: import(pkgUrl).then(async (m) => { await m.ready; return m; }) };
+    }
+    return booting.module;
+  };
+
   return {
-    /** Imports the engine's glue (instantiating its WASM, streaming) and makes the Engine, restoring the rollback floor. */
+    /**
+     * Imports the engine's glue (compiling and instantiating its WASM,
+     * streaming) before any partner is known: a repeat visit starts this
+     * when the snippet loads, ahead of the host's createLauncher.
+     */
+    async boot({ pkgUrl }) {
+      await boot(pkgUrl);
+      return true;
+    },
+
+    /** Makes the Engine (booting first if needed), restoring the rollback floor. */
     async init({ pkgUrl, trust, state, partnerId, bundleUrl, maxBundleAgeMs, faultInjection }) {
-      oe = await import(pkgUrl);
-      await oe.ready;
+      oe = await boot(pkgUrl);
       engine = new oe.Engine(trust);
       o = { partnerId, bundleUrl, maxBundleAgeMs, faultInjection: faultInjection === true };
       cache = bundleUrl ? new BundleCache(partnerId, bundleUrl, warn) : null;

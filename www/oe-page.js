@@ -97,6 +97,29 @@ class EngineClient {
   }
 }
 
+/** A worker started when the snippet loaded (`startEarly`), waiting for the first PageEngine. */
+let early = null;
+
+/**
+ * Starts the engine worker and its WASM now, before any launcher exists —
+ * when an earlier visit kept a verified bundle, so the page will decide
+ * (a repeat visit): the worker's start-up and the WASM's compilation then
+ * overlap the host page's own loading. The first PageEngine of `pkgUrl`
+ * adopts it.
+ */
+export function startEarly(pkgUrl) {
+  if (early) return;
+  const client = new EngineClient();
+  client.call("boot", { pkgUrl }).catch(() => {}); // init reports any failure
+  early = { client, pkgUrl };
+}
+
+/** Stops the early worker (a launcher that decides at the edge does not need it). */
+export function discardEarly() {
+  early?.client.terminate();
+  early = null;
+}
+
 export class PageEngine {
   /** `o`: the launcher's options; `store`: its KeyValue (localStorage). */
   constructor(o, store) {
@@ -154,7 +177,12 @@ export class PageEngine {
 
   async start() {
     this.client?.terminate();
-    this.client = new EngineClient();
+    if (early && early.pkgUrl === this.o.pkgUrl && !this.client) this.client = early.client;
+    else {
+      early?.client.terminate();
+      this.client = new EngineClient();
+    }
+    early = null;
     this.info = null;
     const o = this.o;
     this.apply(await this.client.call("init", {

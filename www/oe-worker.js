@@ -1,20 +1,8 @@
-// The snippet's engine worker (module worker, same origin): runs the calls of
-// oe-engine-calls.js for the page, one message each:
-//   page → worker  {id, op, args}
-//   worker → page  {id, ok: true, value} | {id, ok: false, error: {code, message, trap}}
-// After a trap the page terminates this worker and starts another: a trap is
-// fatal to its instance, never shared (DESIGN.md §9).
-import { engineCalls, isTrap } from "./oe-engine-calls.js";
+// The snippet's engine worker, unbuilt (development: www/checkout.html): it
+// imports the engine's glue by the URL the page gives it. The built worker
+// (scripts/lib/www-build.mjs) carries the glue itself and starts compiling
+// the WASM as soon as it starts.
+import { engineCalls } from "./oe-engine-calls.js";
+import { serve } from "./oe-worker-loop.js";
 
-const calls = engineCalls();
-
-self.onmessage = async ({ data }) => {
-  const { id, op, args } = data ?? {};
-  try {
-    if (typeof op !== "string" || !Object.hasOwn(calls, op)) throw Object.assign(new Error(`no call ${op}`), { code: "INTERNAL" });
-    const value = await calls[op](args ?? {});
-    self.postMessage({ id, ok: true, value });
-  } catch (e) {
-    self.postMessage({ id, ok: false, error: { code: typeof e?.code === "string" ? e.code : null, message: String(e?.message ?? e), trap: isTrap(e) } });
-  }
-};
+serve(engineCalls());

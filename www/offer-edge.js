@@ -36,7 +36,7 @@ import { KeyValue } from "./oe-storage.js";
 import { Selection } from "./oe-selection.js";
 import { codeOf, messageOf, warn } from "./oe-log.js";
 import { decideAtEdge, edgeContext, emailHash, offerEvent, uuidV4 } from "./oe-edge.js";
-import { PageEngine, whenIdle } from "./oe-page.js";
+import { PageEngine, discardEarly, startEarly, whenIdle } from "./oe-page.js";
 
 /* global __OE_ENGINE_URL__ */
 // The engine's glue: content-hashed next to the built snippet (scripts/build-www), else pkg/ next to this file.
@@ -185,6 +185,7 @@ class Launcher {
 
   async start() {
     this.hooks();
+    if (this.o.decideAt === "edge") discardEarly();
     if (this.o.decideAt === "page") {
       await this.page.warm();
     } else if (this.o.decideAt === "auto" && this.page.keptBundle()) {
@@ -449,6 +450,27 @@ async function createLauncher(opts) {
     return launcher ?? { ...inert, partnerId: opts && opts.partnerId };
   }
 }
+
+/**
+ * Whether an earlier visit kept a verified, unexpired bundle for any
+ * partner on this origin (`offer-edge:<partner>:kept`): then this visit
+ * will decide in the page, and its engine can start right now.
+ */
+function keptAnyBundle(nowMs = Date.now()) {
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (!/^offer-edge:.+:kept$/.test(key ?? "")) continue;
+      const kept = JSON.parse(localStorage.getItem(key) ?? "null");
+      if (kept && Date.parse(kept.expiresAt) > nowMs) return true;
+    }
+  } catch {
+    // storage disabled or unreadable: the launcher starts the engine when it needs it
+  }
+  return false;
+}
+
+if (typeof Worker === "function" && keptAnyBundle()) startEarly(PKG_URL);
 
 export const OfferEdge = Object.freeze({ createLauncher, hashAttributes, renderPlacement });
 export { createLauncher, hashAttributes, renderPlacement };

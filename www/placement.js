@@ -16,9 +16,27 @@
 
 import { trustedHTML } from "./oe-trusted.js";
 
-/* global __OE_STYLESHEET_URL__ */
+/* global __OE_STYLESHEET_URL__, __OE_STYLESHEET_TEXT__ */
 // Content-hashed next to the built snippet (scripts/build-www), else next to this file.
 const STYLESHEET = new URL(typeof __OE_STYLESHEET_URL__ === "string" ? __OE_STYLESHEET_URL__ : "./offer-edge.css", import.meta.url).href;
+// The built snippet carries offer-edge.css itself (1.3 KB gzip): a constructed
+// stylesheet shared by every placement applies at once — no request, no
+// load event to wait for before the offers can show.
+let sheet;
+function builtInSheet() {
+  if (sheet === undefined) {
+    sheet = null;
+    try {
+      if (typeof __OE_STYLESHEET_TEXT__ === "string" && typeof CSSStyleSheet === "function" && "adoptedStyleSheets" in Document.prototype) {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(__OE_STYLESHEET_TEXT__);
+      }
+    } catch {
+      sheet = null; // fall back to the stylesheet link
+    }
+  }
+  return sheet;
+}
 
 const cleanups = new WeakMap();
 function el(tag, attrs = {}, text) {
@@ -46,7 +64,8 @@ export function renderPlacement(host, placement, handlers = {}) {
   if (cleanups.has(root)) cleanups.get(root)();
   root.replaceChildren();
 
-  const link = el("link", { rel: "stylesheet", href: handlers.stylesheet ?? STYLESHEET });
+  const adopted = handlers.stylesheet ? null : builtInSheet();
+  const link = adopted ? null : el("link", { rel: "stylesheet", href: handlers.stylesheet ?? STYLESHEET });
   const region = el("div", {
     class: "oe-root",
     role: "region",
@@ -59,7 +78,8 @@ export function renderPlacement(host, placement, handlers = {}) {
   content.innerHTML = trustedHTML(placement.html);
   const live = el("div", { class: "oe-live", role: "status", "aria-live": "polite" });
   region.append(content, live);
-  root.append(link, region);
+  if (adopted) root.adoptedStyleSheets = [adopted];
+  root.append(...(link ? [link] : []), region);
 
   for (const img of content.querySelectorAll("img")) {
     img.addEventListener("error", () => img.remove(), { once: true });
@@ -70,8 +90,13 @@ export function renderPlacement(host, placement, handlers = {}) {
     region.hidden = false;
     if (handlers.focus) region.focus();
   };
-  link.addEventListener("load", show, { once: true });
-  link.addEventListener("error", show, { once: true });
+  if (link) {
+    link.addEventListener("load", show, { once: true });
+    link.addEventListener("error", show, { once: true });
+  } else {
+    region.hidden = false; // styled at once
+    if (handlers.focus) queueMicrotask(show);
+  }
 
   const call = (name, ...args) => {
     try {

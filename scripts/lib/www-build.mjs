@@ -61,13 +61,28 @@ export const ready = init({ module_or_path: new URL("./${wasm}", import.meta.url
     logOverride: { "duplicate-object-key": "silent" },
   }));
   const css = emit("offer-edge", ".css", readFileSync(join(www, "offer-edge.css")));
-  // The engine worker: it imports the engine's glue by the URL the snippet gives it.
-  const worker = emit("worker", ".js", await bundle({ entryPoints: [join(www, "oe-worker.js")] }));
+  // The engine worker carries the glue itself and starts compiling the WASM
+  // as it starts (one fetch less, no message to wait for); it still answers
+  // for the engine's own URL, which the snippet passes.
+  const worker = emit("worker", ".js", await bundle({
+    stdin: {
+      contents: `import init, * as glue from ${JSON.stringify(join(root, "pkg/offer_edge.js"))};
+import { engineCalls } from ${JSON.stringify(join(www, "oe-engine-calls.js"))};
+import { serve } from ${JSON.stringify(join(www, "oe-worker-loop.js"))};
+const module = init({ module_or_path: new URL("./${wasm}", import.meta.url) }).then(() => glue);
+module.catch(() => {}); // reported by the first call that needs it
+serve(engineCalls({ pkgUrl: new URL("./${engine}", import.meta.url).href, module }));`,
+      resolveDir: www,
+      loader: "js",
+    },
+    logOverride: { "duplicate-object-key": "silent" },
+  }));
   const snippet = emit("offer-edge", ".js", await bundle({
     entryPoints: [join(www, "offer-edge.js")],
     define: {
       __OE_ENGINE_URL__: JSON.stringify(`./${engine}`),
       __OE_STYLESHEET_URL__: JSON.stringify(`./${css}`),
+      __OE_STYLESHEET_TEXT__: JSON.stringify(readFileSync(join(www, "offer-edge.css"), "utf8")),
       __OE_WORKER_URL__: JSON.stringify(`./${worker}`),
     },
   }));

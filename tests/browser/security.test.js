@@ -31,6 +31,12 @@ test("the demo works under CSP script-src 'self' 'wasm-unsafe-eval'; style-src '
   await waitForPlacement(page);
   assert.equal((await shownOffers(page)).length, 3);
   assert.deepEqual(await page.evaluate(() => window.__csp), [], "CSP violations while rendering");
+  // Styled under style-src 'self': the built snippet's constructed stylesheet applies (offer-edge.css's border).
+  const border = await page.evaluate(() => {
+    const root = document.querySelector("#offers [data-offer-edge-placement]").shadowRoot;
+    return getComputedStyle(root.querySelector(".oe-placement")).borderTopStyle;
+  });
+  assert.equal(border, "solid");
   assert.deepEqual(record.problems, []);
   // Trusted Types is enforced here: a raw string into an HTML sink throws.
   const enforced = await page.evaluate(() => {

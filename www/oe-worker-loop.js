@@ -1,0 +1,21 @@
+// The message loop of the snippet's engine worker: runs the calls of
+// oe-engine-calls.js for the page, one message each:
+//   page → worker  {id, op, args}
+//   worker → page  {id, ok: true, value} | {id, ok: false, error: {code, message, trap}}
+// After a trap the page terminates the worker and starts another: a trap is
+// fatal to its instance, never shared (DESIGN.md §9).
+import { isTrap } from "./oe-engine-calls.js";
+
+/** Answers the page's messages with `calls` (an `engineCalls()` object). */
+export function serve(calls) {
+  self.onmessage = async ({ data }) => {
+    const { id, op, args } = data ?? {};
+    try {
+      if (typeof op !== "string" || !Object.hasOwn(calls, op)) throw Object.assign(new Error(`no call ${op}`), { code: "INTERNAL" });
+      const value = await calls[op](args ?? {});
+      self.postMessage({ id, ok: true, value });
+    } catch (e) {
+      self.postMessage({ id, ok: false, error: { code: typeof e?.code === "string" ? e.code : null, message: String(e?.message ?? e), trap: isTrap(e) } });
+    }
+  };
+}
