@@ -19,7 +19,7 @@
 //! native builds with the `cli` feature); checking one is every host's.
 
 use super::model::{Bundle, Edition};
-use super::store::{verify_bundle, Verification, VerifiedBundle};
+use super::store::{differing_claim, verify_bundle, Claims, Verification, VerifiedBundle};
 use super::trust::Trust;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::Timestamp;
@@ -58,18 +58,7 @@ pub fn verify_page_bundle(
                 .to_owned(),
         ));
     }
-    let differs = if page.partner != full.partner {
-        Some("partner")
-    } else if page.version != full.version {
-        Some("version")
-    } else if page.issued_at != full.issued_at {
-        Some("issuedAt")
-    } else if page.expires_at != full.expires_at {
-        Some("expiresAt")
-    } else {
-        None
-    };
-    match differs {
+    match differing_claim(Claims::of(page), Claims::of(full)) {
         Some(field) => Err(mismatch(format!(
             "the page bundle's {field} differs from the active bundle's (version {} of {})",
             full.version, full.partner

@@ -94,12 +94,14 @@ pub fn verify_bundle(
 }
 
 /// What a signed file claims about its bundle, checked against the trust and
-/// the rollback state before the (expensive) rest.
-struct Claims<'a> {
-    partner: &'a str,
-    version: u64,
-    issued_at: Timestamp,
-    expires_at: Timestamp,
+/// the rollback state before the (expensive) rest; a bundle, its signed
+/// manifest and its page edition must all claim the same.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Claims<'a> {
+    pub(crate) partner: &'a str,
+    pub(crate) version: u64,
+    pub(crate) issued_at: Timestamp,
+    pub(crate) expires_at: Timestamp,
 }
 
 /// Where to look for the rollback state, and what an equal version means.
@@ -234,6 +236,33 @@ fn check_payload_type(envelope: &Envelope, expected: &str) -> Result<()> {
     ))
 }
 
+impl<'a> Claims<'a> {
+    pub(crate) fn of(bundle: &'a Bundle) -> Self {
+        Self {
+            partner: &bundle.partner,
+            version: bundle.version,
+            issued_at: bundle.issued_at,
+            expires_at: bundle.expires_at,
+        }
+    }
+}
+
+/// The name (as the bundle JSON spells it) of the first claim in which `a`
+/// and `b` differ, or `None` when they agree.
+pub(crate) fn differing_claim(a: Claims<'_>, b: Claims<'_>) -> Option<&'static str> {
+    if a.partner != b.partner {
+        Some("partner")
+    } else if a.version != b.version {
+        Some("version")
+    } else if a.issued_at != b.issued_at {
+        Some("issuedAt")
+    } else if a.expires_at != b.expires_at {
+        Some("expiresAt")
+    } else {
+        None
+    }
+}
+
 fn digest_mismatch(why: String) -> Error {
     Error::new(ErrorCode::DigestMismatch, why)
 }
@@ -288,18 +317,7 @@ fn verify_manifest_file(
     let bundle = parse_bundle(bundle_bytes)?;
     // The digest binds the bytes; these fields must also say what the
     // manifest said, or the checks above were made on the wrong claims.
-    let differs = if bundle.partner != manifest.partner {
-        Some("partner")
-    } else if bundle.version != manifest.version {
-        Some("version")
-    } else if bundle.issued_at != manifest.issued_at {
-        Some("issuedAt")
-    } else if bundle.expires_at != manifest.expires_at {
-        Some("expiresAt")
-    } else {
-        None
-    };
-    if let Some(field) = differs {
+    if let Some(field) = differing_claim(Claims::of(&bundle), claims) {
         return Err(digest_mismatch(format!(
             "the bundle's {field} differs from its signed manifest's"
         )));
