@@ -124,8 +124,10 @@ export class Selection {
   }
 
   /**
-   * Queues the event; at once when the checkout token is known (always by
-   * page unload, in practice), else when the host's token promise settles.
+   * Queues the event: at once when the checkout token is known, else when
+   * the host's token promise settles or tokenWaitMs have passed (then
+   * without it: an event is never held back for long by a token that may
+   * never come).
    */
   send(type, offer, fulfilment) {
     const l = this.launcher;
@@ -133,11 +135,11 @@ export class Selection {
       try {
         l.queue.push(this.event(type, offer, fulfilment));
       } catch (e) {
-        if (!l.page.recover(e)) warn(codeOf(e), `event not queued: ${messageOf(e)}`);
+        warn(codeOf(e), `event not queued: ${messageOf(e)}`);
       }
     };
     if (this.token.settled) queue();
-    else this.token.promise.then(queue);
+    else Promise.race([this.token.promise, new Promise((resolve) => setTimeout(resolve, l.o.tokenWaitMs))]).then(queue);
   }
 
   /** The event, with the order's checkout token (if any). */
