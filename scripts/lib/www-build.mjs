@@ -1,5 +1,5 @@
 // The checkout page's production files (DESIGN.md §10): one minified
-// snippet, the engine's glue and its WASM, the stylesheet and the demo's own
+// snippet, the engine's glue and its WASM (the page build, pkg/page/), the stylesheet and the demo's own
 // script and styles, each under a content-hashed name in www/oe/ (served
 // `Cache-Control: immutable`, www/_headers), and www/index.html, the demo
 // checkout, written from www/checkout.html with those names and the page
@@ -46,7 +46,7 @@ async function bundle(options) {
 export async function buildAssets() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const wasm = emit("offer_edge_bg", ".wasm", readFileSync(join(root, "pkg/offer_edge_bg.wasm")));
+  const wasm = emit("offer_edge_bg", ".wasm", readFileSync(join(root, "pkg/page/offer_edge_bg.wasm")));
   // The glue, bundled with wasm-bindgen's inline helpers, instantiating the hashed WASM (streaming).
   const engine = emit("engine", ".js", await bundle({
     stdin: {
@@ -54,7 +54,7 @@ export async function buildAssets() {
 export * from "./offer_edge.js";
 export { init };
 export const ready = init({ module_or_path: new URL("./${wasm}", import.meta.url) });`,
-      resolveDir: join(root, "pkg"),
+      resolveDir: join(root, "pkg/page"),
       loader: "js",
     },
     // wasm-bindgen's glue lists one inline helper module twice in its imports object (same namespace: harmless).
@@ -66,7 +66,7 @@ export const ready = init({ module_or_path: new URL("./${wasm}", import.meta.url
   // for the engine's own URL, which the snippet passes.
   const worker = emit("worker", ".js", await bundle({
     stdin: {
-      contents: `import init, * as glue from ${JSON.stringify(join(root, "pkg/offer_edge.js"))};
+      contents: `import init, * as glue from ${JSON.stringify(join(root, "pkg/page/offer_edge.js"))};
 import { engineCalls } from ${JSON.stringify(join(www, "oe-engine-calls.js"))};
 import { serve } from ${JSON.stringify(join(www, "oe-worker-loop.js"))};
 const module = init({ module_or_path: new URL("./${wasm}", import.meta.url) }).then(() => glue);

@@ -5,15 +5,13 @@
 use super::decision::decision_to_js;
 use super::eligible::OfferIds;
 use super::{entropy, from_js, json_arg, timestamp, to_js, JsResult};
-use crate::attest::check_attested_email;
 use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
 use crate::context::Context;
 use crate::decide::{DecideOptions, Engagement, Engine};
 use crate::error::{Error, ErrorCode};
-use crate::events::{Event, EventOffer, EventReceipt, EventType};
+use crate::events::EventType;
 use crate::history::History;
 use crate::receipt::Receipt;
-use crate::seal::{open_fulfilment, FulfilmentPrivateKey, FulfilmentRequest};
 use crate::time::{DurationMs, HOUR_MS};
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -21,11 +19,16 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+// Drafts, events and confirmation emails: the edge and preview build only.
+#[cfg(feature = "full")]
+mod full;
+
 /// Where the active engine comes from.
 enum Source {
     /// Signed bundles verified against pinned trust.
     Signed(BundleStore<Engine>),
-    /// One unsigned draft (preview only).
+    /// One unsigned draft (preview only: `Engine.fromDraft` is in the full build).
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
     Draft(Arc<Engine>),
 }
 
@@ -69,24 +72,7 @@ struct JsEngagement {
 }
 
 /// What `event` needs of a DecidedOffer (other fields are ignored).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JsDecidedOffer {
-    campaign: String,
-    advertiser: String,
-    propensity: f64,
-    receipt: Receipt,
-}
-
 /// `event` options.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-struct JsEventOptions {
-    receipt: Option<EventReceipt>,
-    fulfilment: Option<FulfilmentRequest>,
-    checkout: Option<String>,
-}
-
 /// Bytes of a `Uint8Array` or the UTF-8 of a string.
 pub(super) fn bytes_of(value: &JsValue, code: ErrorCode, what: &str) -> Result<Vec<u8>, Error> {
     if let Some(text) = value.as_string() {
@@ -153,33 +139,6 @@ impl WasmEngine {
         let trust = Trust::from_json(text.as_bytes())?;
         Ok(Self {
             source: Source::Signed(BundleStore::with_compile(trust, Engine::from_verified)),
-            ids: RefCell::new(None),
-        })
-    }
-
-    /// An engine over an unsigned draft bundle (an object or its JSON text),
-    /// for authoring previews: `info().draft` is `true`; it cannot `load`.
-    ///
-    /// Throws an `OfferEdgeError` with `code` `SCHEMA_INVALID`,
-    /// `RULE_INVALID`, `TEMPLATE_INVALID`, `LIMIT_EXCEEDED`…
-    ///
-    /// @example
-    /// ```js
-    /// const preview = Engine.fromDraft(await (await fetch("bundle.json")).text());
-    /// ```
-    ///
-    /// # Errors
-    /// As above, as a thrown JS `Error`.
-    #[wasm_bindgen(js_name = fromDraft)]
-    pub fn from_draft(
-        #[wasm_bindgen(unchecked_param_type = "object | string")] bundle: JsValue,
-    ) -> JsResult<WasmEngine> {
-        let json = match bundle.as_string() {
-            Some(text) => text,
-            None => json_arg(&bundle, ErrorCode::SchemaInvalid, "draft")?,
-        };
-        Ok(Self {
-            source: Source::Draft(Arc::new(Engine::from_draft_json(json.as_bytes())?)),
             ids: RefCell::new(None),
         })
     }
@@ -318,6 +277,7 @@ impl WasmEngine {
         }
     }
 
+    #[cfg(feature = "full")] // Engine.verifyPageBundle
     /// The signed bundle store (a draft engine has none).
     pub(super) fn store(&self) -> Result<&BundleStore<Engine>, Error> {
         match &self.source {
@@ -442,74 +402,6 @@ impl WasmEngine {
         Ok(history.encode())
     }
 
-    /// An engagement event of `type` for a shown `offer` (a DecidedOffer),
-    /// with a UUID v4 id from `crypto.getRandomValues`. `options.receipt`:
-    /// the compact signed receipt (edge) instead of the plain one;
-    /// `options.fulfilment`: the sealed email, on accepts only;
-    /// `options.checkout`: the partner's checkout token for the order
-    /// (shape-checked only; the edge verifies it).
-    ///
-    /// Throws an `OfferEdgeError` with `code` `EVENT_INVALID` or
-    /// `RECEIPT_INVALID`.
-    ///
-    /// @example
-    /// ```js
-    /// const ev = engine.event("accept", offer, Date.now(), {
-    ///   fulfilment: engine.sealForFulfilment(email, offer.receipt),
-    ///   checkout: partnerCheckoutToken,
-    /// });
-    /// navigator.sendBeacon("/events", JSON.stringify([ev]));
-    /// ```
-    ///
-    /// # Errors
-    /// As above, as a thrown JS `Error`.
-    #[wasm_bindgen(unchecked_return_type = "OfferEvent")]
-    pub fn event(
-        &self,
-        kind: &str,
-        #[wasm_bindgen(unchecked_param_type = "DecidedOffer")] offer: JsValue,
-        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
-        #[wasm_bindgen(
-            unchecked_param_type = "{ receipt?: string | Receipt; fulfilment?: FulfilmentRequest; checkout?: string }"
-        )]
-        options: JsValue,
-    ) -> JsResult<JsValue> {
-        let kind: EventType =
-            serde_json::from_slice(format!("{kind:?}").as_bytes()).map_err(|_| {
-                Error::new(
-                    ErrorCode::EventInvalid,
-                    format!("unknown event type {kind:?}"),
-                )
-            })?;
-        let offer: JsDecidedOffer = from_js(&offer, ErrorCode::EventInvalid, "offer")?;
-        let options: JsEventOptions = if options.is_undefined() || options.is_null() {
-            JsEventOptions::default()
-        } else {
-            from_js(&options, ErrorCode::EventInvalid, "options")?
-        };
-        let receipt = options
-            .receipt
-            .unwrap_or(EventReceipt::Plain(offer.receipt));
-        let mut event = Event::new(
-            kind,
-            &entropy::<16>()?,
-            timestamp(now_ms)?,
-            receipt,
-            EventOffer {
-                campaign: &offer.campaign,
-                advertiser: &offer.advertiser,
-                propensity: offer.propensity,
-            },
-        )?;
-        if let Some(request) = options.fulfilment {
-            event = event.with_fulfilment(request)?;
-        }
-        if let Some(token) = options.checkout {
-            event = event.with_checkout(token)?;
-        }
-        to_js(&event)
-    }
-
     /// Seals the shopper's email to the active bundle's fulfilment key, bound
     /// to the receipt's partner, offer and decision (fresh host entropy).
     ///
@@ -538,46 +430,5 @@ impl WasmEngine {
             &entropy::<32>()?,
         )?;
         to_js(&request)
-    }
-
-    /// Fulfilment side: opens `request` with the partner's private key file
-    /// (its JSON text) and renders the confirmation email for an accept at
-    /// `acceptedAtMs`: `{to, subject, html, text, offerId, decisionId, reminderAt}`.
-    /// With `expectedEmailHash` (the `eh` of the order's verified checkout
-    /// token), the opened address must be the one the partner attested.
-    ///
-    /// Throws an `OfferEdgeError` with `code` `KEY_INVALID`, `SEAL_FAILED`
-    /// (wrong key, tampered, other partner), `EMAIL_MISMATCH` (not the
-    /// attested address) or `EVENT_INVALID`.
-    ///
-    /// @example
-    /// ```js
-    /// const mail = engine.confirmationEmail(env.FULFILMENT_KEY, event.fulfilment, Date.parse(event.time), checkout.eh);
-    /// await sendMail(mail.to, mail.subject, mail.html, mail.text);
-    /// ```
-    ///
-    /// # Errors
-    /// As above, as a thrown JS `Error`.
-    #[wasm_bindgen(js_name = confirmationEmail, unchecked_return_type = "ConfirmationMessage")]
-    pub fn confirmation_email(
-        &self,
-        #[wasm_bindgen(js_name = privateKeyJson)] private_key_json: &str,
-        #[wasm_bindgen(unchecked_param_type = "FulfilmentRequest")] request: JsValue,
-        #[wasm_bindgen(js_name = acceptedAtMs)] accepted_at_ms: f64,
-        #[wasm_bindgen(js_name = expectedEmailHash)] expected_email_hash: Option<String>,
-    ) -> JsResult<JsValue> {
-        let engine = self.active()?;
-        let key = FulfilmentPrivateKey::from_json(private_key_json)?;
-        let request: FulfilmentRequest = from_js(&request, ErrorCode::SealFailed, "request")?;
-        let opened = open_fulfilment(
-            &key.private_key_bytes()?,
-            &key.kid,
-            engine.partner(),
-            &request,
-        )?;
-        if let Some(expected) = &expected_email_hash {
-            check_attested_email(engine.partner(), &opened.email, expected)?;
-        }
-        to_js(&engine.confirmation_email(&opened, timestamp(accepted_at_ms)?)?)
     }
 }
