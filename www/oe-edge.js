@@ -5,6 +5,8 @@
 // the page engine returns, with `signedReceipt` on every offer), and its
 // events carry that signed receipt, which the collector verifies.
 
+import { codedError } from "./oe-log.js";
+
 /** How long an edge decision may take before `auto` falls back to the page engine. */
 export const EDGE_TIMEOUT_MS = 5000;
 
@@ -83,11 +85,6 @@ export function fillNames(root, attributes) {
   }
 }
 
-/** An `Error` with a stable `code`, as the engine throws them. */
-function failure(code, message) {
-  return Object.assign(new Error(message), { code });
-}
-
 /**
  * Asks the edge for a decision: `{url, partner, placements, attributes,
  * checkoutToken}` → the Decision. Throws an Error with a `code`:
@@ -111,7 +108,7 @@ export async function decideAtEdge({ url, partner, placements, attributes, check
       signal: AbortSignal.timeout ? AbortSignal.timeout(timeoutMs) : undefined,
     });
   } catch (e) {
-    throw failure("EDGE_UNAVAILABLE", `the edge did not answer: ${e && e.message}`);
+    throw codedError("EDGE_UNAVAILABLE", `the edge did not answer: ${e && e.message}`);
   }
   let answer = null;
   try {
@@ -123,9 +120,9 @@ export async function decideAtEdge({ url, partner, placements, attributes, check
   // The edge's refusals: `{error: {code, message}}` (docs/EDGE.md).
   const refusal = answer && answer.error;
   if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429 && refusal && typeof refusal.code === "string") {
-    throw failure(refusal.code, `the edge refused the decision: ${refusal.message ?? res.status}`);
+    throw codedError(refusal.code, `the edge refused the decision: ${refusal.message ?? res.status}`);
   }
-  throw failure("EDGE_UNAVAILABLE", `the edge answered HTTP ${res.status}`);
+  throw codedError("EDGE_UNAVAILABLE", `the edge answered HTTP ${res.status}`);
 }
 
 /** A lower-case UUID v4 (the collector's dedup key; also outside secure contexts, where randomUUID is missing). */

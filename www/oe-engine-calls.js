@@ -10,14 +10,11 @@
 // arguments, and every call that loads a bundle answers `{info, state, kept,
 // warnings}` for the page to store and report.
 import { BundleCache } from "./oe-bundle-cache.js";
+import { codedError } from "./oe-log.js";
 
 /** Whether `e` is a trap of the WebAssembly instance (its memory can no longer be trusted). */
 export function isTrap(e) {
   return e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /stale object/.test(e.message));
-}
-
-function failure(code, message) {
-  return Object.assign(new Error(message), { code });
 }
 
 const codeOf = (e) => (e && typeof e.code === "string" ? e.code : "INTERNAL");
@@ -36,7 +33,7 @@ export function engineCalls(preloaded = null) {
   let warnings = [];
   const warn = (code, message) => warnings.push([code, message]);
   const active = () => {
-    if (!engine) throw failure("ENGINE_UNAVAILABLE", "the engine is not initialized");
+    if (!engine) throw codedError("ENGINE_UNAVAILABLE", "the engine is not initialized");
     return engine;
   };
   /** What the page stores and reports after a call that may have loaded a bundle. */
@@ -155,7 +152,7 @@ export function engineCalls(preloaded = null) {
     },
     /** `hashIdentifier(kind, value)`: the engine's normalization and hash. */
     hash({ kind, value }) {
-      if (!oe) throw failure("ENGINE_UNAVAILABLE", "the engine is not initialized");
+      if (!oe) throw codedError("ENGINE_UNAVAILABLE", "the engine is not initialized");
       return oe.hashIdentifier(kind, value);
     },
     /**
@@ -165,7 +162,7 @@ export function engineCalls(preloaded = null) {
      * page can always terminate its own worker.
      */
     trap() {
-      if (!o || !o.faultInjection) throw failure("FAULT_INJECTION_DISABLED", "trap is for tests (faultInjection)");
+      if (!o || !o.faultInjection) throw codedError("FAULT_INJECTION_DISABLED", "trap is for tests (faultInjection)");
       return oe.initSync().engine_info(0xfffffff8);
     },
   };

@@ -11,6 +11,11 @@ export function warn(code, message) {
   console.warn(`offer-edge: ${code}: ${message}`);
 }
 
+/** An `Error` carrying a stable `code`, as the engine throws them (`OfferEdgeError`). */
+export function codedError(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
 /** The stable code of a thrown value (OfferEdgeError.code, else the error's name). */
 export const codeOf = (e) => (e && typeof e.code === "string" ? e.code : (e && e.name) || "ERROR");
 

@@ -5,13 +5,14 @@
 // After a trap the page terminates the worker and starts another: a trap is
 // fatal to its instance, never shared (DESIGN.md §9).
 import { isTrap } from "./oe-engine-calls.js";
+import { codedError } from "./oe-log.js";
 
 /** Answers the page's messages with `calls` (an `engineCalls()` object). */
 export function serve(calls) {
   self.onmessage = async ({ data }) => {
     const { id, op, args } = data ?? {};
     try {
-      if (typeof op !== "string" || !Object.hasOwn(calls, op)) throw Object.assign(new Error(`no call ${op}`), { code: "INTERNAL" });
+      if (typeof op !== "string" || !Object.hasOwn(calls, op)) throw codedError("INTERNAL", `no call ${op}`);
       const value = await calls[op](args ?? {});
       self.postMessage({ id, ok: true, value });
     } catch (e) {

@@ -109,6 +109,13 @@ export function seed() {
   return seeded;
 }
 
+/** Bundle `version` signed to expire `ms` from now (issued a minute ago): `{bytes, expiresAt}` (epoch ms). */
+export function signExpiringIn(version, ms) {
+  const expiresAt = Date.now() + ms;
+  const bytes = seed().sign(version, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(expiresAt).toISOString() });
+  return { bytes, expiresAt };
+}
+
 /** The page config, as the demo seeding writes it. */
 export function pageConfig(s = seed()) {
   return {

@@ -6,7 +6,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { browserBundle, closeBrowser, newContext, openDemo, poll, root, seed, serveAtBundleUrl, shownOffers, startBackend } from "./harness.js";
+import { browserBundle, closeBrowser, newContext, openDemo, poll, root, seed, serveAtBundleUrl, shownOffers, signExpiringIn, startBackend } from "./harness.js";
 
 after(closeBrowser);
 
@@ -107,8 +107,8 @@ test("auto: a first visit decides at the edge and loads the engine only after th
 test("auto: a kept bundle is never used past its expiry — the edge decides instead", async (t) => {
   const edge = await startBackend(t);
   const { context, record, newPage } = await newContext(t);
-  const expiresAt = Date.now() + 12_000;
-  await serveAtBundleUrl(context, seed().sign(9, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(expiresAt).toISOString() }));
+  const { bytes, expiresAt } = signExpiringIn(9, 12_000);
+  await serveAtBundleUrl(context, bytes);
   const page = await newPage();
   await openDemo(page, edge.url);
   await poll(async () => JSON.parse((await kept(page)) ?? "null")?.version === 9, "bundle 9 kept");

@@ -2,7 +2,7 @@
 // break the checkout page, and nothing is lost or double-counted.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, startBackend, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, signExpiringIn, startBackend, waitForPlacement } from "./harness.js";
 
 after(closeBrowser);
 
@@ -168,8 +168,8 @@ test("a trap inside the engine is fatal to its instance only: the snippet restar
 test("decideAt page: a bundle that expires while the page is open stops deciding: the next selection is empty with BUNDLE_EXPIRED", async (t) => {
   const edge = await startBackend(t);
   const { context, record, newPage } = await newContext(t);
-  const expiresAt = Date.now() + 8000;
-  await serveAtBundleUrl(context, seed().sign(9, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(expiresAt).toISOString() }));
+  const { bytes, expiresAt } = signExpiringIn(9, 8000);
+  await serveAtBundleUrl(context, bytes);
   const page = await newPage();
   await openDemo(page, edge.url);
   const before = await page.evaluate(async () => {
