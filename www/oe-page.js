@@ -13,7 +13,7 @@
 // used until its own expiry (the engine refuses an expired one) and
 // refreshed in the background after the offers are on screen.
 import { base64 } from "./oe-storage.js";
-import { codeOf, messageOf, warn } from "./oe-log.js";
+import { codeOf, codedError, messageOf, warn } from "./oe-log.js";
 import { engineCalls, isTrap } from "./oe-engine-calls.js";
 import { allowScriptURL, trustedScriptURL } from "./oe-trusted.js";
 
@@ -30,7 +30,7 @@ export function whenIdle(fn, ms = 2000) {
 
 /** An Error with the code (and trap flag) a call failed with. */
 function callError({ code, message, trap }) {
-  return Object.assign(new Error(message), { code: code ?? (trap ? "ENGINE_TRAPPED" : "INTERNAL"), trap: Boolean(trap) });
+  return Object.assign(codedError(code ?? (trap ? "ENGINE_TRAPPED" : "INTERNAL"), message), { trap: Boolean(trap) });
 }
 
 /** The engine's calls (oe-engine-calls.js) in a worker, or in the page when no worker starts. */
@@ -97,6 +97,9 @@ class EngineClient {
   }
 }
 
+/** Engagements kept for the history while the engine is cold: far more than one page view makes. */
+const MAX_UNRECORDED = 64;
+
 /** A worker started when the snippet loaded (`startEarly`), waiting for the first PageEngine. */
 let early = null;
 
@@ -132,6 +135,8 @@ export class PageEngine {
     this.refreshing = null;
     /** History reads and writes, one at a time (a decide and an engagement must not both start from the same blob). */
     this.history = Promise.resolve();
+    /** The run of `applyUnrecorded` in progress. */
+    this.applying = Promise.resolve();
     /** Settles when the background refresh of the bundle is done (tests, previews). */
     this.refreshed = Promise.resolve();
   }
@@ -276,14 +281,59 @@ export class PageEngine {
     return run;
   }
 
-  /** A page decision: `{decision, history}` (the history is stored). */
-  decide(context, nowMs, options) {
+  /** A page decision: `{decision, history}` (the history is stored), after the unrecorded engagements. */
+  async decide(context, nowMs, options) {
+    await this.applyUnrecorded();
     return this.withHistory((history) => this.client.call("decide", { context, history, nowMs, options }));
   }
 
-  /** Records one engagement into the stored history. */
-  record(engagement, nowMs) {
-    return this.withHistory((history) => this.client.call("record", { history, engagement, nowMs }));
+  /** Engagements not yet in the stored history, oldest first (`engaged`). */
+  unrecorded() {
+    try {
+      const list = JSON.parse(this.store.get("unrecorded") ?? "[]");
+      return Array.isArray(list) ? list.filter((e) => e && typeof e.type === "string" && typeof e.offerId === "string" && Number.isSafeInteger(e.nowMs)) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * An engagement for the page's history: kept in storage at once (a reload
+   * right after a decline must not show the offer again), applied when the
+   * engine is warm (`applyUnrecorded`).
+   */
+  engaged(engagement, nowMs) {
+    const list = this.unrecorded();
+    list.push({ type: engagement.type, offerId: engagement.offerId, nowMs });
+    this.store.set("unrecorded", JSON.stringify(list.slice(-MAX_UNRECORDED)));
+    if (this.ready()) this.applyUnrecorded();
+  }
+
+  /**
+   * Applies the unrecorded engagements in order, one history write at a
+   * time; each leaves storage once it is in the history (one the engine
+   * refuses is dropped with a warning; after a trap the rest wait for the
+   * restarted engine). Resolves when done; never rejects.
+   */
+  applyUnrecorded() {
+    this.applying = this.applying.then(async () => {
+      while (this.ready()) {
+        const [next] = this.unrecorded();
+        if (!next) return;
+        try {
+          await this.withHistory((history) => this.client.call("record", {
+            history, engagement: { type: next.type, offerId: next.offerId }, nowMs: next.nowMs,
+          }));
+        } catch (e) {
+          if (this.recover(e)) return;
+          warn(codeOf(e), `history not updated: ${messageOf(e)}`);
+        }
+        const rest = this.unrecorded();
+        if (JSON.stringify(rest[0]) === JSON.stringify(next)) rest.shift();
+        this.store.set("unrecorded", rest.length ? JSON.stringify(rest) : null);
+      }
+    });
+    return this.applying;
   }
 
   seal(email, receipt) {

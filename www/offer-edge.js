@@ -34,7 +34,7 @@ import { renderPlacement } from "./placement.js";
 import { EventQueue } from "./oe-queue.js";
 import { KeyValue } from "./oe-storage.js";
 import { Selection } from "./oe-selection.js";
-import { codeOf, messageOf, warn } from "./oe-log.js";
+import { codeOf, codedError, messageOf, warn } from "./oe-log.js";
 import { decideAtEdge, edgeContext, emailHash, offerEvent, uuidV4 } from "./oe-edge.js";
 import { PageEngine, discardEarly, startEarly, whenIdle } from "./oe-page.js";
 
@@ -124,9 +124,7 @@ async function hashAttributes(attributes, { pkgUrl = PKG_URL } = {}) {
   }
 }
 
-function configError(message) {
-  return Object.assign(new Error(message), { code: "CONFIG_INVALID" });
-}
+const configError = (message) => codedError("CONFIG_INVALID", message);
 
 function options(o) {
   if (!o || typeof o !== "object") throw configError("createLauncher needs options");
@@ -177,8 +175,6 @@ class Launcher {
     this.queue = new EventQueue({ store: this.store, url: o.collectorUrl, warn, flushDelayMs: o.flushDelayMs });
     this.page = new PageEngine(o, this.store);
     this.token = tokenCell(o.checkoutToken);
-    /** Engagements with edge-decided offers, recorded into the page history once the engine is warm. */
-    this.unrecorded = [];
     this.selections = new Set();
     this.painted = false;
   }
@@ -235,7 +231,7 @@ class Launcher {
       if (this.o.decideAt === "edge") return;
       this.page.warm().then((ready) => {
         if (ready) this.page.refresh();
-        this.recordUnrecorded();
+        this.page.applyUnrecorded();
       });
     });
   }
@@ -281,7 +277,7 @@ class Launcher {
   async decideInPage(request, token) {
     const p = this.page;
     // Expiry is the engine's to judge (BUNDLE_EXPIRED, with the trust's grace).
-    if (!p.info) throw Object.assign(new Error("no verified bundle is active in the page"), { code: "NO_BUNDLE" });
+    if (!p.info) throw codedError("NO_BUNDLE", "no verified bundle is active in the page");
     const targets = this.targets(request.target, request.placements, p.info.placements[0].id);
     if (!targets.size) return null;
     const context = await contextFrom(request.attributes, (email) => p.hash("email", email));
@@ -377,23 +373,12 @@ class Launcher {
   }
 
   /**
-   * Records an engagement into the page's history at once when the engine
-   * is warm, else as soon as it is (edge-decided offers on a first visit).
+   * Records an engagement into the page's history (oe-page.js, `engaged`):
+   * at once when the engine is warm, else as soon as it is; kept in storage
+   * until then, so a reload right after it loses nothing.
    */
   record(type, offerId) {
-    if (this.o.decideAt === "edge") return;
-    this.unrecorded.push({ type, offerId, nowMs: Date.now() });
-    if (this.page.ready()) this.recordUnrecorded();
-  }
-
-  recordUnrecorded() {
-    const p = this.page;
-    if (!p.ready()) return;
-    for (const { type, offerId, nowMs } of this.unrecorded.splice(0)) {
-      p.record({ type, offerId }, nowMs).catch((e) => {
-        if (!p.recover(e)) warn(codeOf(e), `history not updated: ${messageOf(e)}`);
-      });
-    }
+    if (this.o.decideAt !== "edge") this.page.engaged({ type, offerId }, Date.now());
   }
 
   /** The event of an engagement with `offer` (oe-edge.js, `offerEvent`): never waits for the engine. */
@@ -404,7 +389,7 @@ class Launcher {
   /** Seals `email` to the partner's fulfilment key for `receipt` (needs the page engine and a bundle). */
   async seal(email, receipt) {
     await this.page.warm();
-    if (!this.page.ready()) throw Object.assign(new Error("no verified bundle to seal with"), { code: "NO_BUNDLE" });
+    if (!this.page.ready()) throw codedError("NO_BUNDLE", "no verified bundle to seal with");
     return this.page.seal(email, receipt);
   }
 
