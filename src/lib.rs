@@ -23,6 +23,7 @@ pub mod rules;
 pub mod seal;
 pub mod template;
 pub mod time;
+mod wire;
 
 #[cfg(feature = "cli")]
 pub mod demo;

@@ -65,8 +65,10 @@ impl FilterWidth {
     }
 }
 
+/// The xorf filter of one width (`pub(super)` for the compiled form's
+/// codec, `super::wire`, which rebuilds it from its parts).
 #[derive(Debug, Clone)]
-enum Inner {
+pub(super) enum Inner {
     Fuse8(BinaryFuse8),
     Fuse16(BinaryFuse16),
 }
@@ -74,9 +76,49 @@ enum Inner {
 /// A loaded (or freshly built) audience membership filter.
 #[derive(Debug, Clone)]
 pub struct AudienceFilter {
-    salt: String,
+    pub(super) salt: String,
+    pub(super) members: u32,
+    pub(super) inner: Inner,
+}
+
+/// Checks the conditions under which xorf's lookups stay in bounds, for a
+/// filter of `count` fingerprints: h0 lies in segment k <
+/// segment_count_length / L, h1 and h2 in segments k+1 and k+2, so every
+/// index is below segment_count_length + 2·L, which must be `count` (and fit
+/// in u32, as xorf adds in u32). Both readers of a filter (its file format
+/// and the compiled form) call this before building one.
+pub(super) fn check_geometry(
     members: u32,
-    inner: Inner,
+    segment_length: u32,
+    segment_count_length: u32,
+    count: usize,
+) -> std::result::Result<(), &'static str> {
+    if !segment_length.is_power_of_two()
+        || segment_length > MAX_SEGMENT_LENGTH
+        || segment_count_length == 0
+        || !segment_count_length.is_multiple_of(segment_length)
+        || segment_length
+            .checked_mul(2)
+            .and_then(|l2| l2.checked_add(segment_count_length))
+            .map(|n| n as usize)
+            != Some(count)
+    {
+        return Err("inconsistent filter geometry");
+    }
+    if members as usize > count {
+        return Err("more members than fingerprint slots");
+    }
+    Ok(())
+}
+
+/// The descriptor of a geometry [`check_geometry`] accepted.
+pub(super) fn descriptor(seed: u64, segment_length: u32, segment_count_length: u32) -> Descriptor {
+    Descriptor {
+        seed,
+        segment_length,
+        segment_length_mask: segment_length.wrapping_sub(1),
+        segment_count_length,
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -207,23 +249,13 @@ impl AudienceFilter {
                 (Some(m), Some(s), Some(l), Some(c), Some(n)) => (m, s, l, c, n),
                 _ => return Err(invalid("filter is truncated")),
             };
-        // The conditions under which xorf's lookups stay in bounds: h0 lies in
-        // segment k < segment_count_length / L, h1 and h2 in segments k+1 and
-        // k+2, so every index is below segment_count_length + 2·L.
-        if !segment_length.is_power_of_two()
-            || segment_length > MAX_SEGMENT_LENGTH
-            || segment_count_length == 0
-            || segment_count_length % segment_length != 0
-            || segment_length
-                .checked_mul(2)
-                .and_then(|l2| l2.checked_add(segment_count_length))
-                != Some(count)
-        {
-            return Err(invalid("inconsistent filter geometry"));
-        }
-        if members > count {
-            return Err(invalid("more members than fingerprint slots"));
-        }
+        check_geometry(
+            members,
+            segment_length,
+            segment_count_length,
+            count as usize,
+        )
+        .map_err(invalid)?;
         let fp_bytes = usize::from(width.bits() / 8);
         if (count as usize).checked_mul(fp_bytes) != Some(body.len()) {
             return Err(invalid(format!(
@@ -232,12 +264,7 @@ impl AudienceFilter {
                 body.len()
             )));
         }
-        let descriptor = Descriptor {
-            seed,
-            segment_length,
-            segment_length_mask: segment_length - 1,
-            segment_count_length,
-        };
+        let descriptor = descriptor(seed, segment_length, segment_count_length);
         let inner = match width {
             FilterWidth::Fuse8 => Inner::Fuse8(BinaryFuse8 {
                 descriptor,
@@ -361,7 +388,7 @@ impl AudienceFilter {
         (count as f64) * f64::from(width.bits()) / f64::from(self.members)
     }
 
-    fn geometry(&self) -> (&Descriptor, FilterWidth, usize) {
+    pub(super) fn geometry(&self) -> (&Descriptor, FilterWidth, usize) {
         match &self.inner {
             Inner::Fuse8(f) => (&f.descriptor, FilterWidth::Fuse8, f.fingerprints.len()),
             Inner::Fuse16(f) => (&f.descriptor, FilterWidth::Fuse16, f.fingerprints.len()),

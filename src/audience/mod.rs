@@ -24,6 +24,7 @@
 //! owns the general attribute normalizer and the two are to be unified.
 
 mod filter;
+mod wire;
 
 pub use filter::{AudienceFilter, FilterWidth, AUDIENCE_FILTER_VERSION};
 

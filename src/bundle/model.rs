@@ -146,7 +146,7 @@ pub struct Offer {
 /// again on demand. The text is canonical (`Value`'s compact form, keys
 /// sorted), so it serializes back exactly as the tree did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleText(Box<str>);
+pub struct RuleText(pub(super) Box<str>);
 
 impl RuleText {
     /// The rule's compact JSON text.

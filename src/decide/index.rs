@@ -11,15 +11,16 @@ use crate::rules::{CompiledRule, ConstraintKind};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// Index of one attribute.
+/// Index of one attribute. (This and [`PredicateIndex`]'s fields are
+/// `pub(super)` for the compiled form's codec, `super::wire`.)
 #[derive(Debug, Default)]
-struct FieldIndex {
+pub(super) struct FieldIndex {
     /// Bitset of offers that require the attribute to be in some set.
-    constrained: Vec<u64>,
+    pub(super) constrained: Vec<u64>,
     /// Value → offers whose required set contains it.
-    accepts: HashMap<String, Vec<u32>>,
+    pub(super) accepts: HashMap<String, Vec<u32>>,
     /// Value → offers that require the attribute NOT to be it.
-    refuses: HashMap<String, Vec<u32>>,
+    pub(super) refuses: HashMap<String, Vec<u32>>,
 }
 
 /// One offer's merged constraints on one attribute: the set it must be in
@@ -39,18 +40,18 @@ struct Merged {
 /// identical compiled rule.
 #[derive(Debug, Default)]
 pub(crate) struct PredicateIndex {
-    words: usize,
-    fields: Vec<(Field, FieldIndex)>,
+    pub(super) words: usize,
+    pub(super) fields: Vec<(Field, FieldIndex)>,
     /// Per offer: its rule's slot among the distinct rules ([`NO_RULE`]:
     /// none). Bundles repeat a few rule shapes across many offers
     /// (`country == "US"`, `amount >= 50`); a rule's outcome depends only on
     /// the checkout, so `decide` evaluates each distinct rule once.
-    rule_slot: Vec<u32>,
-    rule_slots: usize,
+    pub(super) rule_slot: Vec<u32>,
+    pub(super) rule_slots: usize,
     /// Per offer: what ranking reads of every offer, side by side: the
     /// compiled offers are large, and touching each one per decision costs
     /// a cache miss per offer on big bundles.
-    offer_keys: OnceLock<Box<[OfferKey]>>,
+    pub(super) offer_keys: OnceLock<Box<[OfferKey]>>,
 }
 
 /// What `decide` reads of every offer, side by side.
@@ -80,7 +81,7 @@ pub(crate) struct OfferKey {
 pub(crate) const NO_RULE: u32 = u32::MAX;
 
 /// Slot per offer (offers with identical rules share one) and slot count.
-fn dedupe(rules: &[Option<&CompiledRule>]) -> (Vec<u32>, usize) {
+pub(super) fn dedupe(rules: &[Option<&CompiledRule>]) -> (Vec<u32>, usize) {
     let mut seen: HashMap<u64, Vec<(u32, &CompiledRule)>> = HashMap::new();
     let mut slots = 0u32;
     let slot_of = rules

@@ -5,12 +5,14 @@ mod decision;
 mod eligible;
 mod engine;
 mod explain;
+mod form;
 mod fulfil;
 mod index;
 mod info;
 mod record;
 mod render;
 mod run;
+mod wire;
 
 pub use decision::{
     ActionView, DecidedOffer, Decision, Explanation, PlacementDecision, Reason, RenderedFields,

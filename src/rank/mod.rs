@@ -6,6 +6,7 @@ pub mod features;
 pub mod model;
 mod propensity;
 pub mod select;
+mod wire;
 
 pub use features::{FeatureName, FeatureValues};
 pub use model::{expected_upper_bound, sigmoid, CompiledModel};

@@ -35,23 +35,24 @@ pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<PassThroughHasher>
 
 /// Exploration of one offer: its prior, tabulated on first use.
 #[derive(Debug)]
-struct OfferExploration {
-    prior: BetaPrior,
-    table: OnceLock<FactorTable>,
+pub(super) struct OfferExploration {
+    pub(super) prior: BetaPrior,
+    pub(super) table: OnceLock<FactorTable>,
 }
 
-/// A model ready to score offers.
+/// A model ready to score offers. (Fields `pub(super)` for the compiled
+/// form's codec, `super::wire`.)
 #[derive(Debug, Default)]
 pub struct CompiledModel {
-    crosses: Vec<Vec<FeatureName>>,
-    global_intercept: f64,
-    global: IdMap<f64>,
-    offer_intercepts: Vec<f64>,
-    postings: IdMap<Vec<(u32, f32)>>,
-    exploration: Option<Vec<OfferExploration>>,
+    pub(super) crosses: Vec<Vec<FeatureName>>,
+    pub(super) global_intercept: f64,
+    pub(super) global: IdMap<f64>,
+    pub(super) offer_intercepts: Vec<f64>,
+    pub(super) postings: IdMap<Vec<(u32, f32)>>,
+    pub(super) exploration: Option<Vec<OfferExploration>>,
 }
 
-fn check_prior(prior: &BetaPrior, what: &str) -> Result<()> {
+pub(super) fn check_prior(prior: &BetaPrior, what: &str) -> Result<()> {
     let ok = |x: f64| x.is_finite() && x > 0.0 && x <= 1e7;
     if ok(prior.alpha) && ok(prior.beta) {
         Ok(())
@@ -63,7 +64,7 @@ fn check_prior(prior: &BetaPrior, what: &str) -> Result<()> {
     }
 }
 
-fn check_weight(w: f64, key: &str) -> Result<()> {
+pub(super) fn check_weight(w: f64, key: &str) -> Result<()> {
     if w.is_finite() && w.abs() <= 100.0 {
         Ok(())
     } else {

@@ -31,6 +31,7 @@ pub(crate) mod jsnum;
 mod node;
 mod ops;
 mod value;
+mod wire;
 
 pub use analysis::{ConstraintKind, FieldConstraint};
 pub use budget::{BudgetExceeded, RuleBudget};

@@ -50,6 +50,7 @@ mod escape;
 mod html_context;
 mod parse;
 mod render;
+mod wire;
 
 pub use bound::Shape;
 pub use data::{json_datum, Data, Datum, List};
