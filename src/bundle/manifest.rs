@@ -39,6 +39,21 @@ pub struct Manifest {
     pub bundle_sha256: String,
     /// Length of the bundle bytes.
     pub bundle_bytes: u64,
+    /// The compiled form of this bundle (`*.oeb`, what pages load; see
+    /// [`super::form`]), when `sign` wrote one: the same signatures cover
+    /// the JSON and the bytes pages read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<CompiledDigest>,
+}
+
+/// Length and SHA-256 of a compiled form's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompiledDigest {
+    /// Lower-case hex SHA-256 of the body.
+    pub sha256: String,
+    /// Length of the body.
+    pub bytes: u64,
 }
 
 /// The fields a manifest repeats from the bundle, read from the bundle
@@ -230,6 +245,7 @@ impl Manifest {
             expires_at: header.expires_at,
             bundle_sha256: crate::context::sha256_hex(bundle),
             bundle_bytes: bundle.len() as u64,
+            compiled: None,
         })
     }
 
@@ -239,11 +255,17 @@ impl Manifest {
     /// # Errors
     /// `ENVELOPE_MALFORMED` if serialization fails.
     pub fn sign(&self, bundle: &[u8], keys: &[(&str, &SigningKey)]) -> Result<Vec<u8>> {
+        assemble(&self.envelope(keys)?, bundle)
+    }
+
+    /// This manifest signed with every `(keyid, key)` pair: the envelope a
+    /// v2 file and its compiled form (src/bundle/form.rs) both carry.
+    ///
+    /// # Errors
+    /// `ENVELOPE_MALFORMED` if serialization fails.
+    pub fn envelope(&self, keys: &[(&str, &SigningKey)]) -> Result<Envelope> {
         let payload = serde_json::to_vec(self).map_err(|e| malformed(e.to_string()))?;
-        assemble(
-            &Envelope::sign(MANIFEST_PAYLOAD_TYPE, &payload, keys),
-            bundle,
-        )
+        Ok(Envelope::sign(MANIFEST_PAYLOAD_TYPE, &payload, keys))
     }
 }
 

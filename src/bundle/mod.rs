@@ -5,6 +5,7 @@
 
 pub mod compact_map;
 pub mod envelope;
+pub mod form;
 pub mod keyset;
 pub mod manifest;
 pub mod model;
@@ -14,11 +15,13 @@ pub mod page_edition;
 pub mod store;
 pub mod trust;
 pub mod validate;
+mod wire;
 
 pub use compact_map::CompactMap;
 pub use envelope::{Envelope, EnvelopeSignature};
+pub use form::{assemble_form, is_form_file, verify_form, VerifiedForm};
 pub use keyset::{Keyset, KEYSET_PAYLOAD_TYPE};
-pub use manifest::{Manifest, MANIFEST_PAYLOAD_TYPE};
+pub use manifest::{CompiledDigest, Manifest, MANIFEST_PAYLOAD_TYPE};
 pub use model::*;
 pub use page::verify_page_bundle;
 #[cfg(feature = "cli")]

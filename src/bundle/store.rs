@@ -10,6 +10,7 @@
 //! never replaces the active bundle or moves the version.
 
 use super::envelope::Envelope;
+use super::form::{verify_form_against, FormVerification, VerifiedForm};
 use super::manifest::{is_manifest_file, split, Manifest, Split, MANIFEST_PAYLOAD_TYPE};
 use super::model::{Bundle, BUNDLE_PAYLOAD_TYPE};
 use super::trust::Trust;
@@ -105,19 +106,19 @@ pub(crate) struct Claims<'a> {
 }
 
 /// Where to look for the rollback state, and what an equal version means.
-struct Rollback {
-    last_accepted: Option<u64>,
-    equal_is_unchanged: bool,
+pub(crate) struct Rollback {
+    pub(crate) last_accepted: Option<u64>,
+    pub(crate) equal_is_unchanged: bool,
 }
 
-/// Partner, freshness and version checks shared by both formats. `Some` is
-/// the early answer `Unchanged`.
-fn check_claims(
+/// Partner, freshness and version checks shared by every format. `Some` is
+/// the early answer "unchanged" (the version already active).
+pub(crate) fn check_claims(
     trust: &Trust,
     claims: &Claims<'_>,
     now: Timestamp,
     rollback: &Rollback,
-) -> Result<Option<Verification>> {
+) -> Result<Option<u64>> {
     if claims.partner != trust.partner() {
         return Err(Error::new(
             ErrorCode::PartnerMismatch,
@@ -155,9 +156,7 @@ fn check_claims(
                 claims.version
             ),
         )),
-        Some(last) if claims.version == last && rollback.equal_is_unchanged => {
-            Ok(Some(Verification::Unchanged { version: last }))
-        }
+        Some(last) if claims.version == last && rollback.equal_is_unchanged => Ok(Some(last)),
         _ => Ok(None),
     }
 }
@@ -214,8 +213,8 @@ fn verify_dsse(
         issued_at: bundle.issued_at,
         expires_at: bundle.expires_at,
     };
-    if let Some(unchanged) = check_claims(trust, &claims, now, rollback)? {
-        return Ok(unchanged);
+    if let Some(version) = check_claims(trust, &claims, now, rollback)? {
+        return Ok(Verification::Unchanged { version });
     }
     validate(&bundle)?;
     Ok(Verification::New(Box::new(VerifiedBundle {
@@ -226,7 +225,7 @@ fn verify_dsse(
     })))
 }
 
-fn check_payload_type(envelope: &Envelope, expected: &str) -> Result<()> {
+pub(crate) fn check_payload_type(envelope: &Envelope, expected: &str) -> Result<()> {
     if envelope.payload_type == expected {
         return Ok(());
     }
@@ -263,7 +262,7 @@ pub(crate) fn differing_claim(a: Claims<'_>, b: Claims<'_>) -> Option<&'static s
     }
 }
 
-fn digest_mismatch(why: String) -> Error {
+pub(crate) fn digest_mismatch(why: String) -> Error {
     Error::new(ErrorCode::DigestMismatch, why)
 }
 
@@ -295,8 +294,8 @@ fn verify_manifest_file(
         expires_at: manifest.expires_at,
     };
     // Cheap refusals (and the no-op) come before hashing a megabyte.
-    if let Some(unchanged) = check_claims(trust, &claims, now, rollback)? {
-        return Ok(unchanged);
+    if let Some(version) = check_claims(trust, &claims, now, rollback)? {
+        return Ok(Verification::Unchanged { version });
     }
     if manifest.bundle_bytes != bundle_bytes.len() as u64 {
         return Err(digest_mismatch(format!(
@@ -418,16 +417,47 @@ impl<T> BundleStore<T> {
     }
 
     fn verify(&self, bytes: &[u8], now: Timestamp) -> Result<Verification> {
-        // An equal version is a no-op only when that bundle is active: after
-        // `import_state` alone (a page reload) it must load again.
-        let equal_is_unchanged = self.active.is_some();
         verify_against(
             &self.trust,
             bytes,
             now,
             self.last_version,
-            equal_is_unchanged,
+            self.rollback().equal_is_unchanged,
         )
+    }
+
+    fn rollback(&self) -> Rollback {
+        Rollback {
+            last_accepted: self.last_version,
+            // An equal version is a no-op only when that bundle is active:
+            // after `import_state` alone (a page reload) it must load again.
+            equal_is_unchanged: self.active.is_some(),
+        }
+    }
+
+    /// [`BundleStore::load`] for a compiled-form file (`*.oeb`, see
+    /// [`super::form`]): the same trust, rollback and swap, and `read`
+    /// (`Engine::from_verified_form`) instead of the compile step. The only
+    /// way a page build loads a bundle: it links no JSON bundle reader.
+    ///
+    /// # Errors
+    /// As described in [`super::form`], and whatever `read` returns.
+    pub fn load_form(
+        &mut self,
+        bytes: &[u8],
+        now: Timestamp,
+        read: fn(VerifiedForm<'_>) -> Result<T>,
+    ) -> Result<LoadOutcome> {
+        match verify_form_against(&self.trust, bytes, now, &self.rollback())? {
+            FormVerification::Unchanged { version } => Ok(LoadOutcome::Unchanged { version }),
+            FormVerification::New(form) => {
+                let version = form.manifest.version;
+                let engine = read(form)?;
+                self.active = Some(Arc::new(engine));
+                self.last_version = Some(version);
+                Ok(LoadOutcome::Loaded { version })
+            }
+        }
     }
 
     /// The compile step, then the swap.

@@ -6,6 +6,7 @@ use super::eligible::Env;
 use super::engine::Engine;
 use crate::context::{Context, Field, FieldValue};
 use crate::history::{scope_name, window_name};
+#[cfg(feature = "explain")]
 use crate::rules::{compile, CompileEnv};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -21,9 +22,29 @@ pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &Env<'_
         .and_then(|o| o.eligibility.as_ref())
         .and_then(|text| text.to_value().ok())
         .unwrap_or(Value::Null);
-    let offer_id = source.map_or("", |o| o.id.as_str());
+    let failing = failing_part(engine, source.map_or("", |o| o.id.as_str()), rule, ctx, env);
+    let mut seen = BTreeMap::new();
+    collect_vars(&failing, ctx, &mut seen);
+    Reason::RuleFalse {
+        rule: failing,
+        seen,
+    }
+}
+
+/// The first false conjunct of a top-level `and`, else the whole rule. It
+/// compiles each conjunct afresh: the page build, which never explains (the
+/// preview and the CLI do) and carries no JSONLogic compiler (its rules come
+/// compiled in the compiled form), names the whole rule instead.
+#[cfg(feature = "explain")]
+fn failing_part(
+    engine: &Engine,
+    offer_id: &str,
+    rule: Value,
+    ctx: &Context,
+    env: &Env<'_>,
+) -> Value {
     let audience_index = |id: &str| engine.audiences.iter().position(|a| a.id == id);
-    let failing = match rule.get("and").and_then(Value::as_array) {
+    match rule.get("and").and_then(Value::as_array) {
         Some(conjuncts) if rule.as_object().is_some_and(|o| o.len() == 1) => conjuncts
             .iter()
             .find(|part| {
@@ -34,13 +55,12 @@ pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &Env<'_
             .cloned()
             .unwrap_or(rule),
         _ => rule,
-    };
-    let mut seen = BTreeMap::new();
-    collect_vars(&failing, ctx, &mut seen);
-    Reason::RuleFalse {
-        rule: failing,
-        seen,
     }
+}
+
+#[cfg(not(feature = "explain"))]
+fn failing_part(_: &Engine, _: &str, rule: Value, _: &Context, _: &Env<'_>) -> Value {
+    rule
 }
 
 /// Records the context value of every `{"var": …}` in `rule`.

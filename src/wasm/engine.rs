@@ -5,14 +5,14 @@
 use super::decision::decision_to_js;
 use super::eligible::OfferIds;
 use super::{entropy, from_js, json_arg, timestamp, to_js, JsResult};
-use crate::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
+use crate::bundle::{is_form_file, BundleStore, LoadOutcome, StoreState, Trust, VerifiedBundle};
 use crate::context::Context;
 use crate::decide::{DecideOptions, Engagement, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::events::EventType;
 use crate::history::History;
 use crate::receipt::Receipt;
-use crate::time::{DurationMs, HOUR_MS};
+use crate::time::{DurationMs, Timestamp, HOUR_MS};
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -30,6 +30,50 @@ enum Source {
     /// One unsigned draft (preview only: `Engine.fromDraft` is in the full build).
     #[cfg_attr(not(feature = "full"), allow(dead_code))]
     Draft(Arc<Engine>),
+}
+
+/// The compile step of JSON bundles: the edge and preview build compiles
+/// them. The page build loads compiled forms only, so it links no JSON
+/// bundle reader, rule compiler or HTML tokenizer (DESIGN.md §10).
+#[cfg(feature = "full")]
+fn compile_json(verified: VerifiedBundle) -> Result<Engine, Error> {
+    Engine::from_verified(verified)
+}
+
+#[cfg(not(feature = "full"))]
+fn compile_json(_: VerifiedBundle) -> Result<Engine, Error> {
+    Err(json_refused())
+}
+
+#[cfg(not(feature = "full"))]
+fn json_refused() -> Error {
+    Error::new(
+        ErrorCode::EnvelopeMalformed,
+        "the page build loads compiled forms (*.oeb, written by `offer-edge sign` next to the \
+         signed JSON), not JSON bundles",
+    )
+}
+
+/// Loads signed bytes: a compiled form (`*.oeb`) in every build, a JSON
+/// bundle (format v1 or v2) in the full build.
+fn load_signed(
+    store: &mut BundleStore<Engine>,
+    bytes: Vec<u8>,
+    now: Timestamp,
+) -> Result<LoadOutcome, Error> {
+    if is_form_file(&bytes) {
+        return store.load_form(&bytes, now, Engine::from_verified_form);
+    }
+    #[cfg(feature = "full")]
+    {
+        // By value: the input is freed before the bundle is compiled.
+        store.load_owned(bytes, now)
+    }
+    #[cfg(not(feature = "full"))]
+    {
+        drop(bytes);
+        Err(json_refused())
+    }
 }
 
 /// Decides offers from a signed bundle (or a draft). Create one per partner
@@ -138,7 +182,7 @@ impl WasmEngine {
         let text = json_arg(&trust, ErrorCode::TrustInvalid, "trust")?;
         let trust = Trust::from_json(text.as_bytes())?;
         Ok(Self {
-            source: Source::Signed(BundleStore::with_compile(trust, Engine::from_verified)),
+            source: Source::Signed(BundleStore::with_compile(trust, compile_json)),
             ids: RefCell::new(None),
         })
     }
@@ -146,10 +190,13 @@ impl WasmEngine {
     /// Verifies and compiles a signed bundle envelope (its exact bytes, or
     /// the text) at `nowMs`. On any failure the previous bundle stays active.
     ///
-    /// Both signed formats load: v2 (a signed manifest next to the verbatim
-    /// bundle, what `offer-edge sign` writes) and v1 (DSSE envelope). Pass the
-    /// file's bytes or text, never a re-serialized object: v2 binds the bundle
-    /// by its exact bytes.
+    /// What loads: the compiled form `offer-edge sign` writes next to the
+    /// signed JSON (`*.oeb`, bytes only) in every build — the only thing the
+    /// page build (`offer-edge/page`) loads — and, in the full build, the
+    /// signed JSON itself: v2 (a signed manifest next to the verbatim
+    /// bundle) and v1 (DSSE envelope). Pass the file's bytes (or a JSON
+    /// file's text), never a re-serialized object: both bind the bundle by
+    /// its exact bytes.
     ///
     /// Throws an `OfferEdgeError` with the failing check's `code`:
     /// `SIGNATURE_INVALID`, `THRESHOLD_NOT_MET`, `PARTNER_MISMATCH`,
@@ -176,8 +223,7 @@ impl WasmEngine {
             return Err(signed_only().into());
         };
         let bytes = bytes_of(&signed, ErrorCode::EnvelopeMalformed, "signed bundle")?;
-        // By value: the input is freed before the bundle is compiled.
-        let (status, version) = match store.load_owned(bytes, timestamp(now_ms)?)? {
+        let (status, version) = match load_signed(store, bytes, timestamp(now_ms)?)? {
             LoadOutcome::Loaded { version } => ("loaded", version),
             LoadOutcome::Unchanged { version } => ("unchanged", version),
         };

@@ -94,6 +94,7 @@ pub fn build() -> Vec<V2Fixture> {
         expires_at: expires(),
         bundle_sha256: offer_edge::context::sha256_hex(bytes),
         bundle_bytes: bytes.len() as u64,
+        compiled: None,
     };
     let not_json = b"{\"schema\":1,}".to_vec();
     let wrong_type = {

@@ -3,12 +3,16 @@
 
 use crate::io::{read, write_atomic, write_output};
 use crate::keyfile::read_signing_key;
-use offer_edge::bundle::manifest::{format_name, minify_json, trim_json, Manifest};
+use offer_edge::bundle::manifest::{assemble, format_name, minify_json, trim_json, Manifest};
 use offer_edge::bundle::validate::check_json_depth;
-use offer_edge::bundle::{page_edition, validate, Bundle, Envelope, BUNDLE_PAYLOAD_TYPE};
+use offer_edge::bundle::{
+    assemble_form, page_edition, validate, Bundle, CompiledDigest, Envelope, BUNDLE_PAYLOAD_TYPE,
+};
+use offer_edge::context::sha256_hex;
 use offer_edge::decide::Engine;
 use offer_edge::{Error, ErrorCode, Result};
-use std::path::PathBuf;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `sign`.
 #[derive(clap::Args)]
@@ -30,6 +34,15 @@ audience (offers naming one are decided at the edge only). It goes to
 (out.json → out.page.json). A bundle without confidential audiences writes
 one file, as always.
 
+Compiled form (format v2): sign also compiles the bundle pages get (the page
+bundle, or the bundle itself without confidential audiences) and writes the
+engine's compiled structures to --compiled-out, by default the -o path with
+.json replaced by .oeb (out.json → out.oeb). Pages load it instead of the
+JSON: no JSON parser, rule compiler or HTML tokenizer runs in the page. The
+signed manifest of the JSON file names the form's SHA-256, and the form
+carries that same signed manifest. Writing to stdout without
+--compiled-out writes no form.
+
 Formats (docs/BUNDLES.md):
   manifest (default, v2)  {\"manifest\":<DSSE envelope of a small manifest holding the
                           bundle's SHA-256>,\"bundle\":<the bundle bytes>}; the file's
@@ -41,7 +54,8 @@ Examples:
   offer-edge sign --key keys/a.key --key keys/b.key bundle.json > signed.json
   offer-edge sign --minify --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge sign --format dsse --key keys/acme-2026.key bundle.json -o bundle.v1.json
-  offer-edge sign --key keys/a.key bundle.json -o edge.json --page-out page.json")]
+  offer-edge sign --key keys/a.key bundle.json -o edge.json --page-out page.json
+  offer-edge sign --key keys/a.key bundle.json -o signed.json --compiled-out page.oeb")]
 pub struct Args {
     /// Private key file from `keygen` (repeat for several signers).
     #[arg(long = "key", required = true)]
@@ -55,6 +69,10 @@ pub struct Args {
     /// audiences (default: the -o path, .json → .page.json).
     #[arg(long)]
     page_out: Option<PathBuf>,
+    /// Where the signed compiled form goes (format v2; default: the -o
+    /// path, .json → .oeb).
+    #[arg(long)]
+    compiled_out: Option<PathBuf>,
     /// Drop the whitespace between JSON tokens before signing.
     #[arg(long)]
     minify: bool,
@@ -83,11 +101,41 @@ fn page_path(args: &Args) -> Result<PathBuf> {
             "the bundle has confidential audiences: give -o (the page bundle goes next to it) or --page-out",
         )
     })?;
+    Ok(beside(out, "page.json"))
+}
+
+/// `out` with its `.json` extension replaced by `.{extension}`.
+fn beside(out: &Path, extension: &str) -> PathBuf {
     let name = out
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let stem = name.strip_suffix(".json").unwrap_or(&name);
-    Ok(out.with_file_name(format!("{stem}.page.json")))
+    out.with_file_name(format!("{stem}.{extension}"))
+}
+
+/// Where the compiled form goes: `--compiled-out`, else next to `-o`, else nowhere.
+fn compiled_path(args: &Args) -> Option<PathBuf> {
+    args.compiled_out
+        .clone()
+        .or_else(|| args.out.as_ref().map(|out| beside(out, "oeb")))
+}
+
+/// The compiled form's body for the bundle bytes pages get (as the v2
+/// manifest covers them: without surrounding whitespace).
+fn compile_form(page_bytes: &[u8]) -> Result<Vec<u8>> {
+    let bytes = trim_json(page_bytes);
+    let bundle = parse(bytes, "the bundle pages get")?;
+    let sha256: [u8; 32] = Sha256::digest(bytes).into();
+    let body = Engine::compile(bundle, &sha256)?.compiled_form();
+    // What pages will read must read back as itself: a form this tool
+    // cannot load is refused here, not in every shopper's browser.
+    if Engine::from_compiled_form(&body)?.compiled_form() != body {
+        return Err(Error::new(
+            ErrorCode::PayloadMalformed,
+            "the compiled form does not read back as written (an offer-edge bug: please report it)",
+        ));
+    }
+    Ok(body)
 }
 
 /// Refuses what a host would refuse at load: the schema, then rules,
@@ -97,20 +145,42 @@ fn check(bundle: &Bundle) -> Result<()> {
     Engine::compile(bundle.clone(), &[0; 32]).map(drop)
 }
 
-/// Signs bundle bytes in `format` (v2: the leading/trailing whitespace is not signed).
+/// A signed file, and the compiled form signed with it (v2 only).
+struct Signed {
+    file: Vec<u8>,
+    form: Option<Vec<u8>>,
+}
+
+/// Signs bundle bytes in `format` (v2: the leading/trailing whitespace is not
+/// signed), naming `compiled` (a compiled form's body) in the manifest.
 fn sign(
     format: Format,
     payload: &[u8],
     signers: &[(&str, &ed25519_dalek::SigningKey)],
-) -> Result<Vec<u8>> {
+    compiled: Option<&[u8]>,
+) -> Result<Signed> {
     match format {
         Format::Manifest => {
             let bundle_bytes = trim_json(payload);
-            Manifest::of(bundle_bytes)?.sign(bundle_bytes, signers)
+            let mut manifest = Manifest::of(bundle_bytes)?;
+            manifest.compiled = compiled.map(|body| CompiledDigest {
+                sha256: sha256_hex(body),
+                bytes: body.len() as u64,
+            });
+            let envelope = manifest.envelope(signers)?;
+            Ok(Signed {
+                file: assemble(&envelope, bundle_bytes)?,
+                form: compiled
+                    .map(|body| assemble_form(&envelope, body))
+                    .transpose()?,
+            })
         }
-        Format::Dsse => Ok(Envelope::sign(BUNDLE_PAYLOAD_TYPE, payload, signers)
-            .to_json()?
-            .into_bytes()),
+        Format::Dsse => Ok(Signed {
+            file: Envelope::sign(BUNDLE_PAYLOAD_TYPE, payload, signers)
+                .to_json()?
+                .into_bytes(),
+            form: None,
+        }),
     }
 }
 
@@ -142,11 +212,22 @@ pub fn run(args: Args) -> Result<()> {
         .map(|p| read_signing_key(p))
         .collect::<Result<Vec<_>>>()?;
     let signers: Vec<_> = keys.iter().map(|(id, k)| (id.as_str(), k)).collect();
-    let signed = sign(args.format, &payload, &signers)?;
-    let page = page
-        .map(|(path, bytes)| sign(args.format, &bytes, &signers).map(|signed| (path, signed)))
+    // The compiled form is of the bundle pages get: the page edition when
+    // there is one (the full bundle's filters must never reach a page).
+    let form_path = compiled_path(&args).filter(|_| args.format == Format::Manifest);
+    let body = form_path
+        .as_ref()
+        .map(|_| compile_form(page.as_ref().map_or(&payload, |(_, bytes)| bytes)))
         .transpose()?;
-    write_output(args.out.as_ref(), &signed)?;
+    let (full_body, page_body) = match &page {
+        Some(_) => (None, body.as_deref()),
+        None => (body.as_deref(), None),
+    };
+    let signed = sign(args.format, &payload, &signers, full_body)?;
+    let page = page
+        .map(|(path, bytes)| sign(args.format, &bytes, &signers, page_body).map(|s| (path, s)))
+        .transpose()?;
+    write_output(args.out.as_ref(), &signed.file)?;
     let ids: Vec<&str> = signers.iter().map(|(id, _)| *id).collect();
     eprintln!(
         "signed partner {} version {} ({} offers) with {} ({})",
@@ -154,10 +235,21 @@ pub fn run(args: Args) -> Result<()> {
         bundle.version,
         bundle.offers.len(),
         ids.join(","),
-        format_name(&signed)
+        format_name(&signed.file)
     );
+    let form = signed
+        .form
+        .or_else(|| page.as_ref().and_then(|(_, s)| s.form.clone()));
+    if let (Some(path), Some(form)) = (&form_path, form) {
+        write_atomic(path, &form)?;
+        eprintln!(
+            "wrote the compiled form pages load ({} bytes) to {}",
+            form.len(),
+            path.display()
+        );
+    }
     if let Some((path, page)) = page {
-        write_atomic(&path, &page)?;
+        write_atomic(&path, &page.file)?;
         let withheld: Vec<&str> = bundle
             .audiences
             .iter()
