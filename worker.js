@@ -4,6 +4,7 @@
 // through miniflare (scripts/edge.mjs). Routes:
 //   GET  /                       JSON index (static files of www/ take precedence when present)
 //   GET  /v1/bundles/:partner    the partner's verified signed bundle (ETag, Cache-Control, X-Bundle-Version)
+//   GET  /v1/bundles/:partner/compiled  its compiled form, what the page build loads (same headers)
 //   POST /v1/decide              {partner, placement?, attributes, checkoutToken?, shopperId? (partner backend only)}
 //                                → Decision with signed receipts
 //   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB)
@@ -14,7 +15,7 @@
 //                                service binding exists: scripts/edge.mjs; never in production)
 import { anyPartnerOrigin, checkDeployment, intSetting, isAdmin, partnerOr404, partners } from "./edge/config.js";
 import { handleDecide } from "./edge/decide.js";
-import { bundleStatus, handleGetBundle, oe } from "./edge/engine.js";
+import { bundleStatus, handleGetBundle, handleGetCompiled, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
 import { handleFault } from "./edge/fault.js";
 import { FulfilmentReminder, handleQueue } from "./edge/fulfilment.js";
@@ -26,7 +27,7 @@ import { ensureSchema } from "./edge/schema.js";
 export { FulfilmentReminder, ShopperHistory };
 
 // `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
-const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)$/;
+const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)(\/compiled)?$/;
 const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
 const FAULT_PATH = /^\/v1\/_fault\/trap\/([^/]+)$/;
 
@@ -37,6 +38,7 @@ function index(url) {
     version: oe.version(),
     routes: {
       bundle: `GET ${base}/v1/bundles/{partner}`,
+      compiled: `GET ${base}/v1/bundles/{partner}/compiled`,
       decide: `POST ${base}/v1/decide`,
       events: `POST ${base}/v1/events`,
       status: `GET ${base}/v1/status`,
@@ -63,7 +65,8 @@ async function route(request, env, url) {
   const bundle = BUNDLE_PATH.exec(pathname);
   if (bundle) {
     if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
-    return handleGetBundle(request, env, segment(bundle[1]));
+    const partnerId = segment(bundle[1]);
+    return bundle[2] ? handleGetCompiled(request, env, partnerId) : handleGetBundle(request, env, partnerId);
   }
   const trust = TRUST_PATH.exec(pathname);
   if (trust && method === "GET" && env.EXPOSE_TRUST === "1") {

@@ -11,6 +11,9 @@
 //   page-bundle:<partner>  the latest upload of the PAGE bundle (`sign` writes it next to the
 //                          bundle when the bundle has confidential audiences: docs/BUNDLES.md)
 //   good-page:<partner>    the last page bundle that verified (written by the worker)
+//   page-form:<partner>    the latest upload of the COMPILED FORM (`sign` writes it as *.oeb: what
+//                          the page build loads instead of JSON; src/bundle/form.rs)
+//   good-form:<partner>    the last compiled form that verified (written by the worker)
 // The worker decides with the bundle of `bundle:` (the full edition) and
 // serves pages only a page bundle the Engine verified as the page edition
 // of exactly that bundle (`Engine.verifyPageBundle`: pinned trust, same
@@ -18,6 +21,9 @@
 // never served: without its page bundle, GET answers 404 NO_PAGE_BUNDLE.
 // A page bundle needs no state of its own: its version must equal the
 // active bundle's, whose floor is MACed; a stale `good-page:` is refused.
+// A compiled form is served only when its body is byte for byte what the
+// Engine compiles the bundle pages get to (`Engine.verifyCompiledForm`), so
+// a page never runs a rule or template the edge did not compile itself.
 // A failed upload never replaces what is served: the Engine keeps the
 // previous bundle active on a failed load, and the worker keeps the
 // previous bytes, ETag and version with it.
@@ -138,8 +144,10 @@ function newEntry(partner) {
     info: null,
     seen: new Map(), // sha of an upload already tried → its outcome code
     page: null, // {bytes, sha, version, bundleSha256}: the page bundle of the active bundle
-    pageSeen: new Map(), // `${active sha}\n${page sha}` already tried → its outcome code
+    form: null, // {bytes, sha, version, bundleSha256}: the compiled form pages load
+    served: { page: new Map(), form: new Map() }, // per kind: uploads already tried → outcome code
     pageError: null,
+    formError: null,
     lastError: null,
     checkedAt: 0,
     pending: null,
@@ -159,8 +167,9 @@ async function tryLoad(entry, bytes, sha, nowMs) {
       entry.sha = sha;
       entry.info = entry.engine.info();
       entry.seen.set(sha, "LOADED");
-      // The page bundle of the previous version is no page bundle of this one.
+      // The page bundle and compiled form of the previous version are not this one's.
       entry.page = null;
+      entry.form = null;
       if (entry.info.edition === "page") {
         console.warn(`${entry.partner} decides with a page bundle: its ${entry.info.edgeOnly.length} edge-only offer(s) are never shown; upload the full bundle to bundle:${entry.partner}`);
       }
@@ -181,32 +190,52 @@ async function tryLoad(entry, bytes, sha, nowMs) {
 }
 
 /**
- * Verifies `bytes` (SHA-256 `sha`) as the page bundle of the active bundle
- * (`Engine.verifyPageBundle`); on success they are what GET serves. Each
- * upload is tried once per active bundle. Returns whether they were taken.
+ * What each file pages may get is checked with, before it is served:
+ * `page` — the page bundle (signed JSON), as the page edition of the active
+ * bundle; `form` — the compiled form the page build loads, as byte for
+ * byte what the Engine compiles the bundle pages get to (the page bundle
+ * when the active bundle has confidential audiences).
  */
-function tryPage(entry, bytes, sha, nowMs) {
-  if (!entry.info || entry.page?.sha === sha) return false;
-  const key = `${entry.sha}\n${sha}`;
-  if (entry.pageSeen.has(key)) return false;
+const SERVED = {
+  page: (entry, bytes, nowMs) => entry.engine.verifyPageBundle(bytes, nowMs),
+  form: (entry, bytes, nowMs) => entry.engine.verifyCompiledForm(bytes, nowMs, currentPage(entry)?.bytes ?? null),
+};
+
+/** The page bundle of the active version, if one verified. */
+function currentPage(entry) {
+  return entry.page && entry.page.version === entry.info?.version ? entry.page : null;
+}
+
+/**
+ * Verifies `bytes` (SHA-256 `sha`) as the `kind` ("page" or "form") file of
+ * the active bundle (see SERVED); on success they are what GET serves. Each
+ * upload is tried once per active bundle (and page bundle). Returns whether
+ * they were taken.
+ */
+function tryServed(entry, kind, bytes, sha, nowMs) {
+  if (!entry.info || entry[kind]?.sha === sha) return false;
+  const seen = entry.served[kind];
+  const key = `${entry.sha}\n${currentPage(entry)?.sha ?? ""}\n${sha}`;
+  if (seen.has(key)) return false;
   if (quarantined(entry.partner, sha)) {
-    entry.pageSeen.set(key, "BUNDLE_QUARANTINED");
+    seen.set(key, "BUNDLE_QUARANTINED");
     return false;
   }
+  const what = kind === "page" ? "page bundle" : "compiled form";
   try {
-    const { version, bundleSha256 } = entry.engine.verifyPageBundle(bytes, nowMs);
-    entry.page = { bytes, sha, version, bundleSha256 };
-    entry.pageSeen.set(key, "LOADED");
-    entry.pageError = null;
+    const { version, bundleSha256 } = SERVED[kind](entry, bytes, nowMs);
+    entry[kind] = { bytes, sha, version, bundleSha256 };
+    seen.set(key, "LOADED");
+    entry[`${kind}Error`] = null;
     return true;
   } catch (e) {
     if (!isOfferEdgeError(e)) {
       trapped(entry, sha, e);
-      throw trapError(`${entry.partner}'s page bundle`);
+      throw trapError(`${entry.partner}'s ${what}`);
     }
-    entry.pageSeen.set(key, e.code);
-    entry.pageError = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };
-    console.warn(`page bundle for ${entry.partner} refused (${e.code}): ${e.message}`);
+    seen.set(key, e.code);
+    entry[`${kind}Error`] = { code: e.code, message: e.message, sha256: sha, at: new Date(nowMs).toISOString() };
+    console.warn(`${what} for ${entry.partner} refused (${e.code}): ${e.message}`);
     return false;
   }
 }
@@ -238,12 +267,19 @@ function refuseStored(entry, code, message, nowMs) {
   console.warn(`stored bundle state for ${entry.partner} refused (${code}): ${message}`);
 }
 
+/** The KV keys of the files pages may get: the latest upload and the last one that verified. */
+const SERVED_KEYS = {
+  page: { upload: "page-bundle", good: "good-page" },
+  form: { upload: "page-form", good: "good-form" },
+};
+
 async function coldStart(env, entry, nowMs) {
   const kv = env.BUNDLES;
-  const [state, good, goodPage] = await Promise.all([
+  const [state, good, goodPage, goodForm] = await Promise.all([
     kv.get(`state:${entry.partner}`, "json").catch(() => ({ unreadable: true })),
     kv.get(`good:${entry.partner}`, "arrayBuffer"),
-    kv.get(`good-page:${entry.partner}`, "arrayBuffer"),
+    kv.get(`${SERVED_KEYS.page.good}:${entry.partner}`, "arrayBuffer"),
+    kv.get(`${SERVED_KEYS.form.good}:${entry.partner}`, "arrayBuffer"),
   ]);
   if (state === null) {
     if (good) refuseStored(entry, "STALE_GOOD", "a last-good copy without its state: not served until an upload verifies", nowMs);
@@ -263,23 +299,29 @@ async function coldStart(env, entry, nowMs) {
     refuseStored(entry, "STALE_GOOD", `the last-good copy is not the one the state names (version ${floor.lastVersion})`, nowMs);
     return;
   }
-  if (await tryLoad(entry, bytes, sha, nowMs) && goodPage) {
-    const page = new Uint8Array(goodPage);
-    tryPage(entry, page, await sha256Hex(page), nowMs);
+  if (!(await tryLoad(entry, bytes, sha, nowMs))) return;
+  // The page bundle before the form: a form is checked against it.
+  for (const [kind, stored] of [["page", goodPage], ["form", goodForm]]) {
+    if (stored) tryServed(entry, kind, new Uint8Array(stored), await sha256Hex(new Uint8Array(stored)), nowMs);
   }
 }
 
 async function refresh(env, entry, nowMs) {
-  const [upload, pageUpload] = await Promise.all([
+  const [upload, pageUpload, formUpload] = await Promise.all([
     env.BUNDLES.get(`bundle:${entry.partner}`, "arrayBuffer"),
-    env.BUNDLES.get(`page-bundle:${entry.partner}`, "arrayBuffer"),
+    env.BUNDLES.get(`${SERVED_KEYS.page.upload}:${entry.partner}`, "arrayBuffer"),
+    env.BUNDLES.get(`${SERVED_KEYS.form.upload}:${entry.partner}`, "arrayBuffer"),
   ]);
   entry.checkedAt = nowMs;
   if (upload) await refreshBundle(env, entry, new Uint8Array(upload), nowMs);
-  // After the bundle: a page bundle is checked against the one now active.
-  if (pageUpload) {
-    const page = new Uint8Array(pageUpload);
-    if (tryPage(entry, page, await sha256Hex(page), nowMs)) await env.BUNDLES.put(`good-page:${entry.partner}`, page);
+  // After the bundle, in this order: a page bundle is checked against the
+  // active bundle, a compiled form against both.
+  for (const [kind, uploaded] of [["page", pageUpload], ["form", formUpload]]) {
+    if (!uploaded) continue;
+    const bytes = new Uint8Array(uploaded);
+    if (tryServed(entry, kind, bytes, await sha256Hex(bytes), nowMs)) {
+      await env.BUNDLES.put(`${SERVED_KEYS[kind].good}:${entry.partner}`, bytes);
+    }
   }
 }
 
@@ -385,18 +427,45 @@ function publicBundle(entry) {
   return { bytes: entry.bytes, sha: entry.sha, bundleSha256: entry.info.bundleSha256, edition: entry.info.edition };
 }
 
-/** GET /v1/bundles/:partner — the verified signed bytes pages may have, cacheable. */
-export async function handleGetBundle(request, env, partnerId) {
+/** The partner's entry with an active bundle that has not expired, or 404. */
+async function servableEntry(env, partnerId) {
   const entry = await bundleFor(env, partnerId);
   if (!entry.info) throw new HttpError(404, "NO_BUNDLE", `no verified bundle for ${partnerId}`);
   if (Date.parse(entry.info.expiresAt) <= Date.now()) {
     throw new HttpError(404, "BUNDLE_EXPIRED", `the bundle for ${partnerId} expired at ${entry.info.expiresAt}`);
   }
+  return entry;
+}
+
+/** GET /v1/bundles/:partner — the verified signed bytes pages may have, cacheable. */
+export async function handleGetBundle(request, env, partnerId) {
+  const entry = await servableEntry(env, partnerId);
   const served = publicBundle(entry);
   if (!served) {
     // Fail closed: the full bundle would hand every page the confidential lists.
     throw new HttpError(404, "NO_PAGE_BUNDLE", `the bundle for ${partnerId} (version ${entry.info.version}) has confidential audiences and no page bundle of that version verified; upload its page bundle to page-bundle:${partnerId}`);
   }
+  return serveSigned(request, env, entry, served, "application/json");
+}
+
+/**
+ * GET /v1/bundles/:partner/compiled — the compiled form of the active
+ * version (what the snippet's page engine loads), once the Engine checked
+ * it is exactly its own compile of the bundle pages get; 404
+ * NO_COMPILED_FORM until one is uploaded to page-form:<partner>.
+ */
+export async function handleGetCompiled(request, env, partnerId) {
+  const entry = await servableEntry(env, partnerId);
+  const form = entry.form;
+  if (!form || form.version !== entry.info.version) {
+    throw new HttpError(404, "NO_COMPILED_FORM", `no compiled form of ${partnerId}'s bundle version ${entry.info.version} verified; upload the *.oeb file \`offer-edge sign\` wrote next to it to page-form:${partnerId}`);
+  }
+  const served = { ...form, edition: currentPage(entry) ? "page" : entry.info.edition };
+  return serveSigned(request, env, entry, served, "application/vnd.offer-edge.compiled");
+}
+
+/** A verified file `{bytes, sha, bundleSha256, edition}` with its ETag, cacheable; 304 on a match. */
+function serveSigned(request, env, entry, served, contentType) {
   const etag = `"${served.sha}"`;
   const maxAge = intSetting(env, "BUNDLE_MAX_AGE_S", 60);
   const headers = {
@@ -410,7 +479,7 @@ export async function handleGetBundle(request, env, partnerId) {
   if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(served.bytes, { headers: { ...headers, "content-type": "application/json" } });
+  return new Response(served.bytes, { headers: { ...headers, "content-type": contentType } });
 }
 
 /** Status of every configured partner's bundle (for GET /v1/status). */
@@ -429,5 +498,7 @@ export function bundleStatus(partnerId) {
     served: e.info ? (publicBundle(e)?.edition ?? null) : null,
     page: e.page ? { version: e.page.version, sha256: e.page.sha } : null,
     pageError: e.pageError,
+    compiled: e.form ? { version: e.form.version, sha256: e.form.sha } : null,
+    compiledError: e.formError,
   };
 }

@@ -11,6 +11,8 @@
 //   .state/edge/partners/<id>/bundle.signed.json   uploaded at start when it changed
 //   .state/edge/partners/<id>/bundle.signed.page.json  its page bundle (written by `sign` when the
 //                                                   bundle has confidential audiences), uploaded with it
+//   .state/edge/partners/<id>/bundle.signed.oeb    its compiled form (written by `sign`: what the
+//                                                   snippet's page engine loads), uploaded with it
 //   .state/edge/partners/<id>/origins.json         optional: extra allowed page origins
 //   .state/edge/secrets.json                       RECEIPT_KEY, ADMIN_TOKEN (generated once)
 // Usage: node scripts/edge.mjs [--state DIR] [--host 127.0.0.1] [--port 8787] [--rate-limit N]
@@ -20,7 +22,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { edgeOptions, fulfilmentSecretName, pageBundleOf, root } from "./lib/edge.mjs";
+import { edgeOptions, formOf, fulfilmentSecretName, pageBundleOf, root, uploadKeys } from "./lib/edge.mjs";
 import { partnerBackend } from "./lib/partner-backend.mjs";
 
 const { values: args } = parseArgs({
@@ -52,6 +54,7 @@ const self = [`http://${args.host}:${port}`, `http://localhost:${port}`];
 const partners = {};
 const uploads = [];
 const partnersDir = join(state, "partners");
+const read = (path) => path && new Uint8Array(readFileSync(path));
 for (const id of existsSync(partnersDir) ? readdirSync(partnersDir).sort() : []) {
   const dir = join(partnersDir, id);
   const trustPath = join(dir, "trust.json");
@@ -63,8 +66,7 @@ for (const id of existsSync(partnersDir) ? readdirSync(partnersDir).sort() : [])
   const keyPath = join(dir, "keys", `${id}-fulfilment.key`);
   if (existsSync(keyPath)) vars[fulfilmentSecretName(id)] = readFileSync(keyPath, "utf8");
   const signed = join(dir, "bundle.signed.json");
-  const page = pageBundleOf(signed);
-  if (existsSync(signed)) uploads.push([id, new Uint8Array(readFileSync(signed)), page && new Uint8Array(readFileSync(page))]);
+  if (existsSync(signed)) uploads.push(uploadKeys(id, read(signed), read(pageBundleOf(signed)), read(formOf(signed))));
 }
 if (!Object.keys(partners).length) {
   console.error(`no partners under ${partnersDir}: run scripts/demo (it seeds one)`);
@@ -112,12 +114,11 @@ const stop = async () => {
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 
-// Upload each partner's signed bundle (and page bundle) when it differs from
-// the stored upload; the page bundle first (see uploadBundle).
+// Upload each partner's signed bundle (and page bundle, and compiled form)
+// when it differs from the stored upload; the bundle last (see uploadBundle).
 const kv = await mf.getKVNamespace("BUNDLES");
-for (const [id, bytes, page] of uploads) {
-  for (const [key, value] of [[`page-bundle:${id}`, page], [`bundle:${id}`, bytes]]) {
-    if (!value) continue;
+for (const writes of uploads) {
+  for (const [key, value] of writes) {
     const current = await kv.get(key, "arrayBuffer");
     if (!current || Buffer.compare(Buffer.from(current), Buffer.from(value)) !== 0) {
       await kv.put(key, value);
@@ -127,10 +128,10 @@ for (const [id, bytes, page] of uploads) {
 }
 
 const base = url.href.replace(/\/$/, "");
-// Load (verify) each partner's bundle now, so problems show at start.
+// Load (verify) each partner's bundle and compiled form now, so problems show at start.
 const problems = {};
 for (const id of Object.keys(partners)) {
-  const res = await fetch(`${base}/v1/bundles/${id}`);
+  const res = await fetch(`${base}/v1/bundles/${id}/compiled`);
   if (!res.ok) problems[id] = (await res.json()).error;
   else await res.arrayBuffer();
 }
@@ -139,12 +140,15 @@ console.log(`\noffer-edge local edge (workerd) on ${base}  — state in ${state}
 for (const [id, s] of Object.entries(after.partners)) {
   const why = s.lastError ?? problems[id];
   const pages = s.served ? `pages get its ${s.served} bundle` : `pages get nothing (NO_PAGE_BUNDLE${s.pageError ? `, ${s.pageError.code}` : ""})`;
-  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}; ${pages}` : `no bundle${why ? ` (${why.code}: ${why.message})` : ""}`;
+  const form = s.compiled?.version === s.version ? "and its compiled form"
+    : `but no compiled form (NO_COMPILED_FORM${s.compiledError ? `, ${s.compiledError.code}` : ""}: pages decide at the edge only)`;
+  const line = s.loaded ? `bundle v${s.version}, expires ${s.expiresAt}; ${pages} ${form}` : `no bundle${why ? ` (${why.code}: ${why.message})` : ""}`;
   console.log(`  partner ${id}: ${line}${s.loaded && s.lastError ? ` (latest upload refused: ${s.lastError.code})` : ""}`);
 }
 console.log(`
   GET  ${base}/                      index (www/ pages when present)
   GET  ${base}/v1/bundles/<partner>  verified signed bundle (its page bundle when it has confidential audiences)
+  GET  ${base}/v1/bundles/<partner>/compiled  its compiled form: what the checkout's page engine loads
   POST ${base}/v1/decide             {"partner","placement","attributes","checkoutToken"?}
   POST ${base}/v1/events             {"events":[...]}  (with a checkout token: may send a confirmation email)
   GET  ${base}/v1/status             bundle status per partner (Authorization: Bearer <ADMIN_TOKEN of ${secretsPath}>)

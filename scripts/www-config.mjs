@@ -23,7 +23,8 @@ if (positionals.length !== 1) {
 const trust = JSON.parse(readFileSync(positionals[0], "utf8"));
 const config = {
   partnerId: trust.partner,
-  bundleUrl: `/v1/bundles/${encodeURIComponent(trust.partner)}`,
+  // The compiled form (what the page engine loads); decisions go to /v1/decide on the same origin.
+  bundleUrl: `/v1/bundles/${encodeURIComponent(trust.partner)}/compiled`,
   collectorUrl: "/v1/events",
   trustedKeys: { keys: trust.keys, threshold: trust.threshold },
   // The demo partner's placements and where its page shows them.

@@ -1,7 +1,9 @@
 // The last bundle the engine verified, per partner, in the Cache API: read
 // and written by the engine worker (oe-engine-calls.js), so its bytes never
-// cross to the page's main thread. Untrusted like all storage: every bundle
-// read back is verified again before use.
+// cross to the page's main thread. The bytes are a compiled form (binary,
+// `*.oeb`: what the page build loads), kept and read back as bytes, never
+// as text. Untrusted like all storage: every bundle read back is verified
+// again before use.
 
 const STORED_AT = "x-offer-edge-stored-at";
 
@@ -43,12 +45,20 @@ export class BundleCache {
   async put(bytes, etag, storedAt) {
     const cache = await this.open();
     if (!cache) return;
-    const headers = { "content-type": "application/json", [STORED_AT]: String(storedAt) };
+    const headers = { "content-type": "application/vnd.offer-edge.compiled", [STORED_AT]: String(storedAt) };
     if (etag) headers.etag = etag;
     try {
       await cache.put(this.key, new Response(bytes, { headers }));
     } catch (e) {
       this.warn("STORAGE_FULL", `could not cache the bundle: ${e && e.name}`);
+      return;
+    }
+    // One bundle per partner: what an older snippet kept under another URL
+    // (the signed JSON of /v1/bundles/<partner>) is never read again.
+    try {
+      for (const req of await cache.keys()) if (req.url !== this.key) await cache.delete(req);
+    } catch {
+      // Only space is lost.
     }
   }
 

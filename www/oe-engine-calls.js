@@ -4,8 +4,10 @@
 // never block the page's main thread; or in the page itself where a worker
 // cannot start (the same calls, in-thread).
 //
-// The calls hold one Engine of the WebAssembly module (pkg/) for one
-// partner, and the partner's kept bundle (Cache API). localStorage is not
+// The calls hold one Engine of the WebAssembly module (pkg/page/: it loads
+// compiled forms only, `*.oeb`, binary) for one partner, and the partner's
+// kept bundle (Cache API). Bundle bytes stay a Uint8Array from the fetch
+// (arrayBuffer) through the cache to `Engine.load`: never decoded as text. localStorage is not
 // available to workers: the rollback floor and the history blob come in as
 // arguments, and every call that loads a bundle answers `{info, state, kept,
 // warnings}` for the page to store and report.
@@ -102,7 +104,7 @@ export function engineCalls(preloaded = null) {
       return outcome();
     },
 
-    /** Loads a bundle the page holds (the bootstrap bundle inline in the page). */
+    /** Loads a bundle the page holds (the bootstrap bundle: a compiled form's bytes, a Uint8Array). */
     loadBytes({ bytes, source }) {
       tryLoad(bytes, source);
       return outcome();
@@ -127,7 +129,9 @@ export function engineCalls(preloaded = null) {
         return outcome();
       }
       if (!res.ok) {
-        warn("BUNDLE_FETCH_FAILED", `the bundle URL answered HTTP ${res.status}`);
+        // The edge's own code says why (NO_COMPILED_FORM: no form of the active version verified yet).
+        const code = await res.json().then((body) => body?.error?.code, () => null);
+        warn("BUNDLE_FETCH_FAILED", `the bundle URL answered HTTP ${res.status}${typeof code === "string" ? ` ${code}` : ""}`);
         return outcome();
       }
       const bytes = new Uint8Array(await res.arrayBuffer());

@@ -9,7 +9,8 @@
 // content-hashed and served immutable, so a repeat visit compiles it from
 // the browser's cache with no request), restore the rollback floor, then
 // load the bundle kept from an earlier visit (Cache API, read in the
-// worker), else the bootstrap bundle, else the network. A kept bundle is
+// worker), else the bootstrap bundle, else the network. A bundle here is
+// always a compiled form (`*.oeb`, bytes): the page build loads no JSON. A kept bundle is
 // used until its own expiry (the engine refuses an expired one) and
 // refreshed in the background after the offers are on screen.
 import { base64 } from "./oe-storage.js";
@@ -195,10 +196,8 @@ export class PageEngine {
       bundleUrl: o.bundleUrl, maxBundleAgeMs: o.maxBundleAgeMs, faultInjection: o.faultInjection,
     }));
     this.apply(await this.client.call("loadKept"));
-    if (o.bootstrapBundle) {
-      const b = o.bootstrapBundle;
-      this.apply(await this.client.call("loadBytes", { bytes: typeof b === "string" || b instanceof Uint8Array ? b : JSON.stringify(b), source: "bootstrap" }));
-    }
+    // A compiled form's bytes (a Uint8Array: offer-edge.js refuses anything else).
+    if (o.bootstrapBundle) this.apply(await this.client.call("loadBytes", { bytes: o.bootstrapBundle, source: "bootstrap" }));
     return true;
   }
 

@@ -126,6 +126,21 @@ async function hashAttributes(attributes, { pkgUrl = PKG_URL } = {}) {
 
 const configError = (message) => codedError("CONFIG_INVALID", message);
 
+/**
+ * The bootstrap bundle as the page engine loads it: the compiled form's
+ * bytes (the `*.oeb` file `offer-edge sign` writes; the page build loads no
+ * JSON), as a Uint8Array or ArrayBuffer. Anything else (a signed JSON file,
+ * text) could never load: warned once as CONFIG_INVALID and left out, so
+ * the kept bundle and the network still work.
+ */
+function bootstrapBundle(value) {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  warn("CONFIG_INVALID", "bootstrapBundle must be a compiled form's bytes (Uint8Array of the *.oeb file `offer-edge sign` writes); ignored");
+  return null;
+}
+
 function options(o) {
   if (!o || typeof o !== "object") throw configError("createLauncher needs options");
   const { partnerId, trustedKeys } = o;
@@ -151,7 +166,7 @@ function options(o) {
     bundleUrl,
     decideUrl,
     collectorUrl: abs(o.collectorUrl),
-    bootstrapBundle: o.bootstrapBundle ?? null,
+    bootstrapBundle: bootstrapBundle(o.bootstrapBundle),
     maxBundleAgeMs: Number.isFinite(o.maxBundleAgeMs) ? o.maxBundleAgeMs : 7 * DAY_MS,
     pkgUrl: o.pkgUrl ? abs(o.pkgUrl) : PKG_URL,
     flushDelayMs: Number.isFinite(o.flushDelayMs) ? o.flushDelayMs : 250,
@@ -421,6 +436,9 @@ const inert = {
  * `{partnerId, bundleUrl, trustedKeys: {keys, threshold}, collectorUrl,
  * decideAt?, decideUrl?, bootstrapBundle?, maxBundleAgeMs?, pkgUrl?,
  * flushDelayMs?, checkoutToken?, tokenWaitMs?, warmWaitMs?}` → a launcher.
+ * `bundleUrl` serves the partner's compiled form (the edge's
+ * `/v1/bundles/<partner>/compiled`); `bootstrapBundle` is that form's bytes
+ * inline (a Uint8Array), for a first render with no request.
  * Never rejects: on any failure it warns and resolves to a launcher whose
  * selections are empty.
  */

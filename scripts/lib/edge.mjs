@@ -81,11 +81,13 @@ export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port,
  * (X25519), checkout-token key (Ed25519, the partner backend's), trust.json,
  * and a signed demo bundle of `offers` offers.
  * `transform(bundle)` may edit the generated bundle before it is signed.
- * Returns `{partner, trust, signed, page, fulfilmentKey, checkoutKeys, checkoutKeyPath,
- * checkoutToken({order, email, sub, ttl, now}), sign(version, extra), pageOf(version)}`:
+ * Returns `{partner, trust, signed, page, form, fulfilmentKey, checkoutKeys, checkoutKeyPath,
+ * checkoutToken({order, email, sub, ttl, now}), sign(version, extra), pageOf(version), formOf(version),
+ * signKey}` (`signKey`: the signing key file, for tests that sign by hand):
  * `page` / `pageOf(v)` is the signed page bundle `sign` wrote next to the
  * bundle when it has confidential audiences (the demo's suppression list
- * is), else null.
+ * is), else null; `form` / `formOf(v)` the compiled form it wrote (X.oeb:
+ * what the page build loads, of the page bundle when there is one).
  */
 export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, transform } = {}) {
   const bin = cli();
@@ -113,7 +115,6 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
   /** Generates and signs bundle `version`; returns the signed bytes. */
   const sign = (v, { issuedAt, expiresAt } = {}) => {
     const bundlePath = join(dir, `${partner}.v${v}.json`);
-    const signedPath = join(dir, `${partner}.v${v}.signed.json`);
     const args = ["demo-bundle", "--partner", partner, "--offers", String(offers), "--seed", String(seed),
       "--fulfilment-pub", join(keys, `${partner}-fulfilment.pub`), "--bundle-version", String(v), "-o", bundlePath];
     if (issuedAt) args.push("--issued-at", issuedAt);
@@ -123,21 +124,29 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
       const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
       writeFileSync(bundlePath, JSON.stringify(transform(bundle) ?? bundle, null, 2));
     }
-    rmSync(pagePath(v), { force: true }); // a page bundle is only ever the one this sign wrote
-    run("sign", "--minify", "--key", signKey, bundlePath, "-o", signedPath);
-    return new Uint8Array(readFileSync(signedPath));
+    // A page bundle or form is only ever the one this sign wrote.
+    for (const path of [pagePath(v), formPath(v)]) rmSync(path, { force: true });
+    run("sign", "--minify", "--key", signKey, bundlePath, "-o", signedPath(v));
+    return new Uint8Array(readFileSync(signedPath(v)));
   };
-  /** `sign -o X.json` writes the page bundle to X.page.json. */
-  const pagePath = (v) => join(dir, `${partner}.v${v}.signed.page.json`);
-  const pageOf = (v) => (existsSync(pagePath(v)) ? new Uint8Array(readFileSync(pagePath(v))) : null);
+  const signedPath = (v) => join(dir, `${partner}.v${v}.signed.json`);
+  /** `sign -o X.json` writes the page bundle to X.page.json and the compiled form to X.oeb. */
+  const pagePath = (v) => pageBundlePath(signedPath(v));
+  const formPath = (v) => compiledFormPath(signedPath(v));
+  const readIf = (path) => (existsSync(path) ? new Uint8Array(readFileSync(path)) : null);
+  const pageOf = (v) => readIf(pagePath(v));
+  const formOf = (v) => readIf(formPath(v));
   const signed = sign(version);
   return {
     partner,
     trust: JSON.parse(readFileSync(trustPath, "utf8")),
     signed,
     page: pageOf(version),
+    form: formOf(version),
     sign,
     pageOf,
+    formOf,
+    signKey,
     fulfilmentKey: readFileSync(fulKey, "utf8"),
     checkoutKeys: { [checkoutKid]: checkoutPub.publicKey },
     checkoutKeyPath,
@@ -148,20 +157,38 @@ export function seedPartner(dir, partner, { offers = 12, version = 1, seed = 1, 
 
 /**
  * Writes a signed bundle upload for `partner` into the worker's KV
- * (`bundle:<partner>`), and its signed page bundle (`page-bundle:<partner>`)
- * when given: the worker decides with the bundle and serves pages only the
- * page bundle of the same version (edge/engine.js). The page bundle goes
- * first, so a refresh between the two writes never finds a new bundle
- * without its page bundle.
+ * (`bundle:<partner>`), with its signed page bundle (`page-bundle:<partner>`)
+ * and its compiled form (`page-form:<partner>`, the *.oeb file the page build
+ * loads) when given: the worker decides with the bundle and serves pages only
+ * a page bundle and a compiled form of the same version, checked against it
+ * (edge/engine.js). The bundle goes last, so a refresh between the writes
+ * never finds a new bundle without its page files (the old ones stay served).
  */
-export async function uploadBundle(mf, partner, bytes, page = null) {
+export async function uploadBundle(mf, partner, bytes, page = null, form = null) {
   const kv = await mf.getKVNamespace("BUNDLES");
-  if (page) await kv.put(`page-bundle:${partner}`, page);
-  await kv.put(`bundle:${partner}`, bytes);
+  for (const [key, value] of uploadKeys(partner, bytes, page, form)) await kv.put(key, value);
 }
+
+/** The KV writes of one upload, in the order they must happen: `[[key, bytes]]` (absent files left out). */
+export function uploadKeys(partner, bytes, page = null, form = null) {
+  return [[`page-bundle:${partner}`, page], [`page-form:${partner}`, form], [`bundle:${partner}`, bytes]].filter(([, v]) => v);
+}
+
+/** `signedPath` with its `.json` replaced by `.${ext}`, as `offer-edge sign -o` names the files it writes next to it. */
+function beside(signedPath, ext) {
+  return `${signedPath.endsWith(".json") ? signedPath.slice(0, -5) : signedPath}.${ext}`;
+}
+const pageBundlePath = (signedPath) => beside(signedPath, "page.json");
+const compiledFormPath = (signedPath) => beside(signedPath, "oeb");
 
 /** The page bundle `offer-edge sign -o <signedPath>` wrote next to it (X.json → X.page.json), or null. */
 export function pageBundleOf(signedPath) {
-  const path = signedPath.endsWith(".json") ? `${signedPath.slice(0, -5)}.page.json` : `${signedPath}.page.json`;
+  const path = pageBundlePath(signedPath);
+  return existsSync(path) ? path : null;
+}
+
+/** The compiled form `offer-edge sign -o <signedPath>` wrote next to it (X.json → X.oeb), or null. */
+export function formOf(signedPath) {
+  const path = compiledFormPath(signedPath);
   return existsSync(path) ? path : null;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { cli, pageBundleOf } from "../../scripts/lib/edge.mjs";
+import { cli, formOf, pageBundleOf } from "../../scripts/lib/edge.mjs";
 import { writeCheckoutPage } from "../../scripts/lib/www-build.mjs";
 import { partnerBackend } from "../../scripts/lib/partner-backend.mjs";
 
@@ -65,7 +65,10 @@ let seeded;
 /**
  * The test partner: signing key, fulfilment key (X25519), checkout key
  * (its backend's: signs checkout tokens), trust, and
- * `sign(version, {issuedAt, expiresAt, transform})` → signed bytes.
+ * `sign(version, {issuedAt, expiresAt, transform})` → `{json, page, form}`:
+ * the signed file (what the edge decides with), its page edition (a bundle
+ * with confidential audiences; else null) and its compiled form (what the
+ * page engine loads). `signed` is version 1's.
  */
 export function seed() {
   if (seeded) return seeded;
@@ -89,38 +92,39 @@ export function seed() {
     const bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
     writeFileSync(bundlePath, JSON.stringify(transform(bundle) ?? bundle, null, 2));
     const signedPath = join(dir, `bundle.v${version}.signed.json`);
+    // What sign writes next to it is only ever this sign's (a version may be signed twice).
+    for (const path of [pageBundleOf(signedPath), formOf(signedPath)]) if (path) rmSync(path);
     run("sign", "--key", join(keys, `${PARTNER}-1.key`), bundlePath, "-o", signedPath);
-    return readFileSync(signedPath);
-  };
-  /** The page edition `sign` wrote next to bundle `version` (a bundle with confidential audiences), or null. */
-  const pageOf = (version) => {
-    const path = pageBundleOf(join(dir, `bundle.v${version}.signed.json`));
-    return path ? readFileSync(path) : null;
+    const page = pageBundleOf(signedPath);
+    return { json: readFileSync(signedPath), page: page && readFileSync(page), form: readFileSync(formOf(signedPath)) };
   };
   const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
   const signed = sign(1);
   const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
   const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
   const checkoutPub = JSON.parse(readFileSync(join(keys, `${PARTNER}-checkout.pub`), "utf8"));
-  seeded = { dir, trust, sign, pageOf, signed, draft, offers: { coupon, link, addToCart },
+  seeded = { dir, trust, sign, signed, draft, offers: { coupon, link, addToCart },
     fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8"),
     checkoutKeyPath: join(keys, `${PARTNER}-checkout.key`),
     checkoutKeys: { [checkoutPub.keyid]: checkoutPub.publicKey } };
   return seeded;
 }
 
-/** Bundle `version` signed to expire `ms` from now (issued a minute ago): `{bytes, expiresAt}` (epoch ms). */
+/** Bundle `version` signed to expire `ms` from now (issued a minute ago): `{json, page, form, expiresAt}` (epoch ms). */
 export function signExpiringIn(version, ms) {
   const expiresAt = Date.now() + ms;
-  const bytes = seed().sign(version, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(expiresAt).toISOString() });
-  return { bytes, expiresAt };
+  const signed = seed().sign(version, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: new Date(expiresAt).toISOString() });
+  return { ...signed, expiresAt };
 }
+
+/** Where pages fetch the partner's bundle: its compiled form, the only thing the page engine loads. */
+export const BUNDLE_PATH = `/v1/bundles/${PARTNER}/compiled`;
 
 /** The page config, as the demo seeding writes it. */
 export function pageConfig(s = seed()) {
   return {
     partnerId: PARTNER,
-    bundleUrl: `/v1/bundles/${PARTNER}`,
+    bundleUrl: BUNDLE_PATH,
     collectorUrl: "/v1/events",
     trustedKeys: { keys: s.trust.keys, threshold: s.trust.threshold },
     flushDelayMs: 50,
@@ -131,7 +135,8 @@ export function pageConfig(s = seed()) {
  * The backend of the page (www/ + bundle + collector + the partner's
  * checkout-token backend) with the test bundle uploaded: the real local edge
  * (worker.js in workerd via miniflare). Returns `{url, setBundle(partner,
- * bytes), events(), outbox()}`; `events()` → stored events `{id, type,
+ * {json, page, form}), events(), outbox()}` (`setBundle` uploads what
+ * `seed().sign` returns); `events()` → stored events `{id, type,
  * offerId, decisionId, order, hasFulfilment, stream}` (`stream`: "billable" |
  * "unverified", with its `reason`), `outbox()` → emails `{to, subject, kind,
  * decisionId, offerId}`.
@@ -180,7 +185,10 @@ async function startRealEdge(s) {
   };
   return {
     url: url.origin,
-    setBundle: (partner, bytes, page = null) => uploadBundle(mf, partner, new Uint8Array(bytes), page && new Uint8Array(page)),
+    setBundle: (partner, { json, page = null, form = null }) => {
+      const bytes = (b) => b && new Uint8Array(b);
+      return uploadBundle(mf, partner, bytes(json), bytes(page), bytes(form));
+    },
     events: async () => [
       ...(await rows("SELECT id, type, offer_id, decision_id, order_ref, has_fulfilment FROM billable_events WHERE partner = ?"))
         .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, order: r.order_ref,
@@ -199,16 +207,21 @@ async function startRealEdge(s) {
 }
 
 /**
- * Serves `bytes` at the bundle URL for every page of `context` (an attacker
- * or a broken CDN between the edge and the page: the edge itself only ever
- * serves bundles it verified).
+ * Serves `bytes` (a compiled form, or anything else) at the bundle URL for
+ * every page of `context` (an attacker or a broken CDN between the edge and
+ * the page: the edge itself only ever serves forms it verified).
  */
 export async function serveAtBundleUrl(context, bytes) {
-  await context.unroute(`**/v1/bundles/${PARTNER}`).catch(() => {});
+  await unserveBundleUrl(context);
   const etag = `"${createHash("sha256").update(bytes).digest("hex")}"`;
-  await context.route(`**/v1/bundles/${PARTNER}`, (route) => route.fulfill({
-    status: 200, body: Buffer.from(bytes), headers: { "content-type": "application/json", etag },
+  await context.route(`**${BUNDLE_PATH}`, (route) => route.fulfill({
+    status: 200, body: Buffer.from(bytes), headers: { "content-type": "application/vnd.offer-edge.compiled", etag },
   }));
+}
+
+/** The bundle URL answered by the edge again. */
+export function unserveBundleUrl(context) {
+  return context.unroute(`**${BUNDLE_PATH}`).catch(() => {});
 }
 
 /** Every context's record in this process, for the plaintext-PII scan. */

@@ -107,8 +107,8 @@ test("auto: a first visit decides at the edge and loads the engine only after th
 test("auto: a kept bundle is never used past its expiry — the edge decides instead", async (t) => {
   const edge = await startBackend(t);
   const { context, record, newPage } = await newContext(t);
-  const { bytes, expiresAt } = signExpiringIn(9, 12_000);
-  await serveAtBundleUrl(context, bytes);
+  const { form, expiresAt } = signExpiringIn(9, 12_000);
+  await serveAtBundleUrl(context, form);
   const page = await newPage();
   await openDemo(page, edge.url);
   await poll(async () => JSON.parse((await kept(page)) ?? "null")?.version === 9, "bundle 9 kept");
@@ -187,7 +187,7 @@ test("a checkout token the edge refuses costs the order its attestation, not its
 /** Bundle 11: the coupon excludes the demo's confidential suppression list (grace@example.com is on it). */
 function confidentialBundle() {
   const LIST = "existing-subscribers";
-  const bytes = seed().sign(11, { transform: (b) => {
+  const signed = seed().sign(11, { transform: (b) => {
     const list = b.audiences.find((a) => a.id === LIST);
     assert.ok(list && list.confidential, "the demo bundle's subscriber list is confidential");
     browserBundle(b);
@@ -195,7 +195,7 @@ function confidentialBundle() {
     b.offers.find((o) => o.action.type === "coupon").audiences.exclude = [LIST];
     return b;
   } });
-  return { bytes, page: seed().pageOf(11), list: JSON.parse(readFileSync(join(seed().dir, "bundle.v11.json"), "utf8")).audiences[0] };
+  return { signed, list: JSON.parse(readFileSync(join(seed().dir, "bundle.v11.json"), "utf8")).audiences[0] };
 }
 
 /** A selection from the page's own (built) snippet for `email`, deciding where `decideAt` says: the offer ids shown. */
@@ -213,18 +213,26 @@ function selectFor(page, decideAt, email) {
 }
 
 test("a confidential audience: the public bundle answers no membership question; the edge still applies it; the page treats its offers as edge-only", async (t) => {
-  const { bytes, page: pageBundle, list } = confidentialBundle();
-  assert.ok(pageBundle, "sign wrote a page edition");
+  const { signed, list } = confidentialBundle();
+  assert.ok(signed.page, "sign wrote a page edition");
   const edge = await startBackend(t);
-  await edge.setBundle("acme", bytes, pageBundle);
+  await edge.setBundle("acme", signed);
   const { offers } = seed();
   const { record, newPage } = await newContext(t);
   const page = await newPage();
   await openDemo(page, edge.url, "?decideAt=edge");
-  // What anyone gets at the bundle URL: neither the list's filter nor its salt.
+  // What anyone gets at the bundle URLs (the signed page bundle, and the
+  // compiled form pages load): neither the list's filter nor its salt, as
+  // text or as the bytes they decode to.
   const served = await page.evaluate(async () => (await fetch("/v1/bundles/acme")).text());
   assert.ok(!served.includes(list.salt) && !served.includes(list.filter.slice(0, 64)), "the public bundle holds no trace of the list");
   assert.ok(served.includes('"confidential":true') || served.includes('"confidential": true'));
+  const form = Buffer.from(await page.evaluate(async () => [...new Uint8Array(await (await fetch("/v1/bundles/acme/compiled")).arrayBuffer())]));
+  assert.ok(form.equals(signed.form), "pages get the form sign wrote (of the page edition)");
+  // A compiled form keeps a filter's salt verbatim and its fingerprints (the filter file's tail) raw.
+  for (const trace of [Buffer.from(list.salt), Buffer.from(list.filter, "base64").subarray(-32)]) {
+    assert.equal(form.indexOf(trace), -1, "the compiled form holds no trace of the list");
+  }
   // The edge decides with the list: Grace (on it) never gets the coupon, someone else does.
   assert.ok(!(await selectFor(page, "edge", "grace@example.com")).shown.includes(offers.coupon), "the edge suppresses a listed shopper");
   assert.ok((await selectFor(page, "edge", "nobody@example.com")).shown.includes(offers.coupon), "an unlisted shopper gets it at the edge");

@@ -2,16 +2,13 @@
 // break the checkout page, and nothing is lost or double-counted.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, signExpiringIn, startBackend, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, signExpiringIn, startBackend, unserveBundleUrl, waitForPlacement } from "./harness.js";
+import { tamperBody } from "../js/form.js";
 
 after(closeBrowser);
 
-/** The signed file (format v2: the bundle bytes verbatim) with one bundle field changed after signing. */
-function tampered(signed) {
-  const text = Buffer.from(signed).toString("utf8");
-  assert.ok(text.startsWith('{"manifest":') && text.includes('"maxOffers": 3'));
-  return Buffer.from(text.replace('"maxOffers": 3', '"maxOffers": 2'));
-}
+/** A compiled form (what pages load) with one byte of its body changed after signing. */
+const tampered = (signed) => tamperBody(signed.form);
 
 /** The checkout itself still works: its own button answers. */
 async function checkoutWorks(page) {
@@ -21,7 +18,9 @@ async function checkoutWorks(page) {
 
 for (const [name, bytes, code] of [
   ["tampered", () => tampered(seed().signed), "DIGEST_MISMATCH"],
-  ["expired", () => seed().sign(2, { issuedAt: "2020-01-01T00:00:00Z", expiresAt: "2020-01-08T00:00:00Z" }), "BUNDLE_EXPIRED"],
+  ["expired", () => seed().sign(2, { issuedAt: "2020-01-01T00:00:00Z", expiresAt: "2020-01-08T00:00:00Z" }).form, "BUNDLE_EXPIRED"],
+  // The signed JSON the edge decides with: the page build loads compiled forms only.
+  ["JSON", () => seed().signed.json, "ENVELOPE_MALFORMED"],
 ]) {
   test(`${name} bundle at the bundle URL, deciding in the page → no offer, no exception, the checkout works`, async (t) => {
     const edge = await startBackend(t);
@@ -51,6 +50,22 @@ for (const [name, bytes, code] of [
   });
 }
 
+test("an edge with no compiled form of its bundle: deciding in the page shows nothing and says NO_COMPILED_FORM; auto decides at the edge", async (t) => {
+  const edge = await startBackend(t);
+  // Version 3 uploaded without its form: version 1's form is no form of it, so the edge serves none.
+  await edge.setBundle("acme", { json: seed().sign(3).json });
+  const { record, newPage } = await newContext(t);
+  const page = await newPage();
+  await openDemo(page, edge.url, "?decideAt=page");
+  assert.deepEqual(await shownOffers(page), []);
+  assert.ok(record.warnings.some((w) => w.includes("NO_COMPILED_FORM")), record.warnings.join("\n"));
+  await checkoutWorks(page);
+  await openDemo(page, edge.url);
+  assert.equal((await shownOffers(page)).length, 3, "the edge decides with version 3");
+  // Chromium's own line for the 404 is the only console error.
+  assert.deepEqual(record.problems.filter((p) => !/Failed to load resource: .* 404/.test(p)), []);
+});
+
 test("a tampered update keeps the last good bundle (re-verified from the cache)", async (t) => {
   const edge = await startBackend(t);
   const { context, record, newPage } = await newContext(t);
@@ -63,11 +78,11 @@ test("a tampered update keeps the last good bundle (re-verified from the cache)"
   await poll(() => record.warnings.some((w) => w.includes("DIGEST_MISMATCH")), "the rejection warning");
   assert.ok((await shownOffers(page)).length >= 1);
   // A rolled-back bundle (version 1 after 2 was accepted) is refused too.
-  await context.unroute("**/v1/bundles/acme");
+  await unserveBundleUrl(context);
   await edge.setBundle("acme", seed().sign(2));
   await openDemo(page, edge.url);
   await poll(async () => ((await page.evaluate(() => localStorage.getItem("offer-edge:acme:state"))) ?? "").includes('"lastVersion":2'), "version 2 accepted");
-  await serveAtBundleUrl(context, seed().signed);
+  await serveAtBundleUrl(context, seed().signed.form);
   await openDemo(page, edge.url);
   await poll(() => record.warnings.some((w) => w.includes("VERSION_ROLLBACK")), "the rollback warning");
   assert.ok((await shownOffers(page)).length >= 1);
@@ -168,8 +183,8 @@ test("a trap inside the engine is fatal to its instance only: the snippet restar
 test("decideAt page: a bundle that expires while the page is open stops deciding: the next selection is empty with BUNDLE_EXPIRED", async (t) => {
   const edge = await startBackend(t);
   const { context, record, newPage } = await newContext(t);
-  const { bytes, expiresAt } = signExpiringIn(9, 8000);
-  await serveAtBundleUrl(context, bytes);
+  const { form, expiresAt } = signExpiringIn(9, 8000);
+  await serveAtBundleUrl(context, form);
   const page = await newPage();
   await openDemo(page, edge.url);
   const before = await page.evaluate(async () => {

@@ -129,8 +129,8 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
   t.after(dispose);
   await mf.ready;
   if (upload && hasEngine) {
-    await uploadBundle(mf, "acme", s.acme.signed, s.acme.page);
-    await uploadBundle(mf, "globex", s.globex.signed, s.globex.page);
+    await uploadBundle(mf, "acme", s.acme.signed, s.acme.page, s.acme.form);
+    await uploadBundle(mf, "globex", s.globex.signed, s.globex.page, s.globex.form);
   }
   const db = await mf.getD1Database("DB");
   const edge = {
