@@ -3,7 +3,7 @@
 use crate::io::{instant, pretty, read, write_atomic};
 use offer_edge::bundle::manifest::format_name;
 use offer_edge::bundle::Edition;
-use offer_edge::bundle::{BundleStore, LoadOutcome, StoreState, Trust};
+use offer_edge::bundle::{is_form_file, BundleStore, LoadOutcome, StoreState, Trust};
 use offer_edge::decide::{Engine, EngineInfo};
 use offer_edge::{Error, ErrorCode, Result};
 use std::path::PathBuf;
@@ -15,7 +15,9 @@ Checks, in order: size, envelope, signatures (threshold of distinct trusted
 keys), payload, partner, expiry/max age, version (rollback), schema/limits.
 Both formats are accepted (v2 manifest, v1 DSSE); v2 checks the signed
 manifest's partner, expiry and version, then the bundle's SHA-256
-(DIGEST_MISMATCH), then parses the bundle. The summary names the format.
+(DIGEST_MISMATCH), then parses the bundle. A compiled form (*.oeb, what
+pages load) is checked as the page build checks it: its manifest, the
+form's SHA-256, then the form read back. The summary names the format.
 A page bundle (the edition `sign` writes for browsers, without confidential
 audiences) verifies like any other; the summary says which audiences it
 withholds and how many offers are decided at the edge only, or that a full
@@ -26,6 +28,7 @@ written to that file, so an older bundle is refused later (VERSION_ROLLBACK).
 
 Examples:
   offer-edge verify --trust trust.json bundle.signed.json
+  offer-edge verify --trust trust.json bundle.signed.oeb
   offer-edge verify --trust trust.json --state state.json bundle.signed.json
   offer-edge verify --trust trust.json --now 2026-11-29T12:00:00Z bundle.signed.json")]
 pub struct Args {
@@ -76,8 +79,14 @@ pub fn run(args: Args) -> Result<()> {
         store.import_state(&state)?;
     }
     let bytes = read(&args.signed)?;
-    let format = format_name(&bytes);
-    match store.load(&bytes, now)? {
+    // A compiled form (`*.oeb`) loads as the page build loads it.
+    let (format, outcome) = if is_form_file(&bytes) {
+        let outcome = store.load_form(&bytes, now, Engine::from_verified_form)?;
+        ("compiled form", outcome)
+    } else {
+        (format_name(&bytes), store.load(&bytes, now)?)
+    };
+    match outcome {
         LoadOutcome::Unchanged { version } => println!(
             "unchanged: partner {} version {version} was already accepted ({format})",
             store.trust().partner()
