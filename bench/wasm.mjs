@@ -13,7 +13,14 @@ import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import jsonLogic from "json-logic-js";
 import { LogicEngine } from "json-logic-engine";
-import { Engine, memoryBytes } from "../pkg/node.js";
+import * as full from "../pkg/node.js";
+import * as page from "../pkg/page/offer_edge.js";
+
+// The page build (pkg/page/) loading compiled forms (*.oeb, written by `sign`
+// next to each signed JSON): what checkout pages run. Ratios against the
+// full build loading JSON are in the load table.
+page.initSync({ module: readFileSync(new URL("../pkg/page/offer_edge_bg.wasm", import.meta.url)) });
+const { Engine, memoryBytes } = page;
 
 const dir = process.argv[2];
 const NOW = Date.parse("2026-06-01T00:00:00Z");
@@ -26,6 +33,7 @@ const SIZES = [["100", "100"], ["1,000", "1000"], ["5,000", "5000"], ["1,000, ev
 const trustPath = `${dir}/trust.json`;
 const trust = JSON.parse(readFileSync(trustPath, "utf8"));
 const signedPath = (n) => `${dir}/s${n}.json`;
+const formPath = (n) => `${dir}/s${n}.oeb`;
 const draftPath = (n) => `${dir}/d${n}.json`;
 
 // Checkout contexts cycled through by every measurement (same for all engines).
@@ -98,7 +106,7 @@ const rows = [];
 const report = [];
 for (const [n, stem] of SIZES) {
   const engine = new Engine({ ...trust, maxBundleBytes: 16 * 1024 * 1024 });
-  engine.load(readFileSync(signedPath(stem)), NOW);
+  engine.load(readFileSync(formPath(stem)), NOW);
   const calls = stem === "5000" ? 1000 : 3000;
   const ours = sample((i) => engine.decide(CONTEXTS[i % CONTEXTS.length], null, NOW), calls);
   // Like for like with json-logic-js: the same rules over the same contexts,
@@ -140,8 +148,12 @@ for (const [n, stem] of SIZES) {
 // Bundle load: warm (same process, repeated) and cold (fresh node per sample).
 const offersFor1MB = Number(readFileSync(`${dir}/onemb-offers.txt`, "utf8"));
 const loads = [];
-for (const [label, file] of [["100 offers", signedPath(100)], [`~1 MB (${offersFor1MB} offers)`, `${dir}/s1mb.json`]]) {
-  const bytes = readFileSync(file);
+for (const [label, file, form] of [
+  ["100 offers", signedPath(100), formPath(100)],
+  [`~1 MB (${offersFor1MB} offers)`, `${dir}/s1mb.json`, `${dir}/s1mb.oeb`],
+]) {
+  const bytes = readFileSync(form);
+  const json = readFileSync(file);
   // Each sample frees its engine: WASM memory only grows, so engines left to
   // the GC would make every later load allocate (and grow memory) afresh.
   const warm = sample(() => {
@@ -149,10 +161,16 @@ for (const [label, file] of [["100 offers", signedPath(100)], [`~1 MB (${offersF
     engine.load(bytes, NOW);
     engine.free();
   }, 60, 5);
+  // The same bundle as JSON in the full build (verify + parse + compile): the path the form replaces.
+  const warmJson = sample(() => {
+    const engine = new full.Engine(trust);
+    engine.load(json, NOW);
+    engine.free();
+  }, 60, 5);
   const cold = [];
-  for (let s = 0; s < 12; s++) cold.push(JSON.parse(child("load", file)).load * 1000);
+  for (let s = 0; s < 12; s++) cold.push(JSON.parse(child("load", form)).load * 1000);
   cold.sort((a, b) => a - b);
-  loads.push({ label, bytes: bytes.length, warm, cold: { p50: pct(cold, 50), p99: cold[cold.length - 1], n: cold.length } });
+  loads.push({ label, bytes: bytes.length, jsonBytes: json.length, warm, warmJson, cold: { p50: pct(cold, 50), p99: cold[cold.length - 1], n: cold.length } });
 }
 
 function child(mode, file) {
@@ -161,10 +179,10 @@ function child(mode, file) {
   });
 }
 const starts = [];
-for (let s = 0; s < 15; s++) starts.push(JSON.parse(child("start", signedPath(100))));
+for (let s = 0; s < 15; s++) starts.push(JSON.parse(child("start", formPath(100))));
 const med = (k) => pct(starts.map((x) => x[k]).sort((a, b) => a - b), 50);
 const mem = JSON.parse(
-  execFileSync(process.execPath, [fileURLToPath(new URL("cold.mjs", import.meta.url)), "memory", signedPath(5000), `${dir}/trust16.json`], {
+  execFileSync(process.execPath, [fileURLToPath(new URL("cold.mjs", import.meta.url)), "memory", formPath(5000), `${dir}/trust16.json`], {
     encoding: "utf8",
   }),
 );
@@ -189,10 +207,12 @@ for (const { n, eligible, logic, logicBuilt, floor } of rows) {
   report.push(`| ${n} | ${fmt(eligible.p50)} µs | ${fmt(eligible.p99)} µs | ${fmt(logicBuilt.p50)} µs | ${(logicBuilt.p50 / eligible.p50).toFixed(2)}× | ${fmt(logic.p50)} µs | ${(logic.p50 / eligible.p50).toFixed(2)}× | ${fmt(floor.p50, 2)} µs | ${fmt(eligible.p50 / floor.p50)}× |`);
 }
 report.push("");
-report.push("| bundle load (verify + parse + compile) | bytes | warm p50 | warm p99 | cold p50 (fresh process) | cold max |");
-report.push("|---|---:|---:|---:|---:|---:|");
+report.push("Bundle load: the page build loading the compiled form (verify + digest + read) against the full build loading the same bundle's signed JSON (verify + parse + validate + compile):");
+report.push("");
+report.push("| bundle | form bytes | JSON bytes | form load warm p50 | warm p99 | JSON load warm p50 | JSON ÷ form | form load cold p50 (fresh process) | cold max |");
+report.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const l of loads) {
-  report.push(`| ${l.label} | ${l.bytes} | ${fmt(l.warm.p50 / 1000, 2)} ms | ${fmt(l.warm.p99 / 1000, 2)} ms | ${fmt(l.cold.p50 / 1000, 2)} ms | ${fmt(l.cold.p99 / 1000, 2)} ms |`);
+  report.push(`| ${l.label} | ${l.bytes} | ${l.jsonBytes} | ${fmt(l.warm.p50 / 1000, 2)} ms | ${fmt(l.warm.p99 / 1000, 2)} ms | ${fmt(l.warmJson.p50 / 1000, 2)} ms | ${(l.warmJson.p50 / l.warm.p50).toFixed(2)}× | ${fmt(l.cold.p50 / 1000, 2)} ms | ${fmt(l.cold.p99 / 1000, 2)} ms |`);
 }
 report.push("");
 report.push(`Cold start to first decision (fresh node, 100 offers, median of ${starts.length}): import+instantiate ${med("instantiate").toFixed(2)} ms + load ${med("load").toFixed(2)} ms + first decide ${med("decide").toFixed(2)} ms = **${med("total").toFixed(2)} ms**`);
