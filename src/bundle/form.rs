@@ -23,8 +23,8 @@
 //! manifest's bundle (`DIGEST_MISMATCH`).
 
 use super::envelope::Envelope;
-use super::manifest::{Manifest, MANIFEST_PAYLOAD_TYPE};
-use super::store::{check_claims, check_payload_type, digest_mismatch, Claims, Rollback};
+use super::manifest::Manifest;
+use super::store::{check_claims, check_size, digest_mismatch, signed_manifest, Claims, Rollback};
 use super::trust::Trust;
 use crate::context::sha256_hex;
 use crate::error::{Error, ErrorCode, Result};
@@ -135,26 +135,9 @@ pub(crate) fn verify_form_against<'a>(
     now: Timestamp,
     rollback: &Rollback,
 ) -> Result<FormVerification<'a>> {
-    if bytes.len() > trust.max_bundle_bytes() {
-        return Err(Error::new(
-            ErrorCode::BundleTooLarge,
-            format!(
-                "{} bytes, the trust config allows {}",
-                bytes.len(),
-                trust.max_bundle_bytes()
-            ),
-        ));
-    }
+    check_size(trust, bytes)?;
     let (envelope, body) = split_form(bytes)?;
-    check_payload_type(&envelope, MANIFEST_PAYLOAD_TYPE)?;
-    let payload = envelope.payload_bytes()?;
-    let signer_keyids = envelope.verify_threshold(&payload, trust.keys(), trust.threshold())?;
-    let manifest: Manifest = serde_json::from_slice(&payload).map_err(|e| {
-        Error::new(
-            ErrorCode::PayloadMalformed,
-            format!("payload is not a bundle manifest: {e}"),
-        )
-    })?;
+    let (manifest, signer_keyids) = signed_manifest(trust, &envelope)?;
     let form = VerifiedForm {
         manifest,
         body,

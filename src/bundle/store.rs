@@ -171,16 +171,7 @@ fn verify_against(
     last_accepted: Option<u64>,
     equal_is_unchanged: bool,
 ) -> Result<Verification> {
-    if bytes.len() > trust.max_bundle_bytes() {
-        return Err(Error::new(
-            ErrorCode::BundleTooLarge,
-            format!(
-                "{} bytes, the trust config allows {}",
-                bytes.len(),
-                trust.max_bundle_bytes()
-            ),
-        ));
-    }
+    check_size(trust, bytes)?;
     let rollback = Rollback {
         last_accepted,
         equal_is_unchanged,
@@ -266,6 +257,40 @@ pub(crate) fn digest_mismatch(why: String) -> Error {
     Error::new(ErrorCode::DigestMismatch, why)
 }
 
+/// The first check of every signed file: its size against the trust's limit.
+pub(crate) fn check_size(trust: &Trust, bytes: &[u8]) -> Result<()> {
+    if bytes.len() > trust.max_bundle_bytes() {
+        return Err(Error::new(
+            ErrorCode::BundleTooLarge,
+            format!(
+                "{} bytes, the trust config allows {}",
+                bytes.len(),
+                trust.max_bundle_bytes()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The manifest a v2 file or a compiled form carries, with the keyids whose
+/// signatures over it verified: payload type, signature threshold, then the
+/// manifest parsed.
+pub(crate) fn signed_manifest(
+    trust: &Trust,
+    envelope: &Envelope,
+) -> Result<(Manifest, Vec<String>)> {
+    check_payload_type(envelope, MANIFEST_PAYLOAD_TYPE)?;
+    let payload = envelope.payload_bytes()?;
+    let signer_keyids = envelope.verify_threshold(&payload, trust.keys(), trust.threshold())?;
+    let manifest = serde_json::from_slice(&payload).map_err(|e| {
+        Error::new(
+            ErrorCode::PayloadMalformed,
+            format!("payload is not a bundle manifest: {e}"),
+        )
+    })?;
+    Ok((manifest, signer_keyids))
+}
+
 /// Format v2: a signed manifest, then the bundle's bytes, parsed in place.
 fn verify_manifest_file(
     trust: &Trust,
@@ -278,15 +303,7 @@ fn verify_manifest_file(
         bundle: bundle_bytes,
         depth,
     } = split(bytes)?;
-    check_payload_type(&envelope, MANIFEST_PAYLOAD_TYPE)?;
-    let payload = envelope.payload_bytes()?;
-    let signer_keyids = envelope.verify_threshold(&payload, trust.keys(), trust.threshold())?;
-    let manifest: Manifest = serde_json::from_slice(&payload).map_err(|e| {
-        Error::new(
-            ErrorCode::PayloadMalformed,
-            format!("payload is not a bundle manifest: {e}"),
-        )
-    })?;
+    let (manifest, signer_keyids) = signed_manifest(trust, &envelope)?;
     let claims = Claims {
         partner: &manifest.partner,
         version: manifest.version,
