@@ -121,6 +121,30 @@ pub(super) fn descriptor(seed: u64, segment_length: u32, segment_count_length: u
     }
 }
 
+/// The filter over `body`, its fingerprints in little-endian order (one or
+/// two bytes each, as `width` says); the caller checked `body`'s length
+/// against the geometry. Read by the filter file and by the compiled form.
+pub(super) fn fingerprints(width: FilterWidth, descriptor: Descriptor, body: &[u8]) -> Inner {
+    match width {
+        FilterWidth::Fuse8 => Inner::Fuse8(BinaryFuse8 {
+            descriptor,
+            fingerprints: body.into(),
+        }),
+        FilterWidth::Fuse16 => Inner::Fuse16(BinaryFuse16 {
+            descriptor,
+            fingerprints: body
+                .chunks_exact(2)
+                .map(|p| {
+                    u16::from_le_bytes([
+                        p.first().copied().unwrap_or(0),
+                        p.get(1).copied().unwrap_or(0),
+                    ])
+                })
+                .collect(),
+        }),
+    }
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::AudienceInvalid, message)
 }
@@ -264,25 +288,11 @@ impl AudienceFilter {
                 body.len()
             )));
         }
-        let descriptor = descriptor(seed, segment_length, segment_count_length);
-        let inner = match width {
-            FilterWidth::Fuse8 => Inner::Fuse8(BinaryFuse8 {
-                descriptor,
-                fingerprints: body.into(),
-            }),
-            FilterWidth::Fuse16 => Inner::Fuse16(BinaryFuse16 {
-                descriptor,
-                fingerprints: body
-                    .chunks_exact(2)
-                    .map(|p| {
-                        u16::from_le_bytes([
-                            p.first().copied().unwrap_or(0),
-                            p.get(1).copied().unwrap_or(0),
-                        ])
-                    })
-                    .collect(),
-            }),
-        };
+        let inner = fingerprints(
+            width,
+            descriptor(seed, segment_length, segment_count_length),
+            body,
+        );
         Ok(Self {
             salt: salt.to_owned(),
             members,

@@ -11,11 +11,10 @@
 //! check of its own, so a fingerprint array of the wrong length for its
 //! segments must never become a filter.
 
-use super::filter::{check_geometry, descriptor, Inner};
+use super::filter::{check_geometry, descriptor, fingerprints, Inner};
 use super::{AudienceFilter, FilterWidth};
 use crate::error::Result;
 use crate::wire::{wire_enum, Reader, Wire, Writer};
-use xorf::{BinaryFuse16, BinaryFuse8};
 
 wire_enum!(FilterWidth {
     Fuse8 = 8,
@@ -50,43 +49,19 @@ impl Wire for AudienceFilter {
         let segment_length = u32::take(r)?;
         let segment_count_length = u32::take(r)?;
         let width = FilterWidth::take(r)?;
-        let inner = match width {
-            FilterWidth::Fuse8 => {
-                let fingerprints: Box<[u8]> = r.bytes()?.into();
-                check_geometry(
-                    members,
-                    segment_length,
-                    segment_count_length,
-                    fingerprints.len(),
-                )
-                .map_err(|what| r.malformed(what))?;
-                Inner::Fuse8(BinaryFuse8 {
-                    descriptor: descriptor(seed, segment_length, segment_count_length),
-                    fingerprints,
-                })
-            }
-            FilterWidth::Fuse16 => {
-                let count = r.len()?;
-                let bytes = count
-                    .checked_mul(2)
-                    .ok_or_else(|| r.malformed("fingerprint count"))
-                    .and_then(|n| r.raw(n))?;
-                check_geometry(members, segment_length, segment_count_length, count)
-                    .map_err(|what| r.malformed(what))?;
-                Inner::Fuse16(BinaryFuse16 {
-                    descriptor: descriptor(seed, segment_length, segment_count_length),
-                    fingerprints: bytes
-                        .chunks_exact(2)
-                        .map(|p| {
-                            u16::from_le_bytes([
-                                p.first().copied().unwrap_or(0),
-                                p.get(1).copied().unwrap_or(0),
-                            ])
-                        })
-                        .collect(),
-                })
-            }
-        };
+        // Counted in fingerprints, each one or two bytes.
+        let count = r.len()?;
+        let body = count
+            .checked_mul(usize::from(width.bits() / 8))
+            .ok_or_else(|| r.malformed("fingerprint count"))
+            .and_then(|n| r.raw(n))?;
+        check_geometry(members, segment_length, segment_count_length, count)
+            .map_err(|what| r.malformed(what))?;
+        let inner = fingerprints(
+            width,
+            descriptor(seed, segment_length, segment_count_length),
+            body,
+        );
         Ok(Self {
             salt,
             members,
