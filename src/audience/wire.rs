@@ -75,17 +75,12 @@ mod tests {
     use super::*;
     use crate::audience::{audience_key, IdentifierHash};
     use crate::error::ErrorCode;
+    use crate::wire::{decode, encode};
 
     fn round_trip(filter: &AudienceFilter) -> AudienceFilter {
-        let mut w = Writer::new();
-        filter.put(&mut w);
-        let bytes = w.into_bytes();
-        let mut r = Reader::new(&bytes);
-        let back = AudienceFilter::take(&mut r).unwrap();
-        r.finish().unwrap();
-        let mut again = Writer::new();
-        back.put(&mut again);
-        assert_eq!(again.into_bytes(), bytes, "canonical");
+        let bytes = encode(filter);
+        let back: AudienceFilter = decode(&bytes).unwrap();
+        assert_eq!(encode(&back), bytes, "canonical");
         back
     }
 

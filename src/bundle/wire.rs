@@ -226,19 +226,7 @@ impl<V: Wire> Wire for CompactMap<V> {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
-
-    fn encode<T: Wire>(value: &T) -> Vec<u8> {
-        let mut w = Writer::new();
-        value.put(&mut w);
-        w.into_bytes()
-    }
-
-    fn decode<T: Wire>(bytes: &[u8]) -> Result<T> {
-        let mut r = Reader::new(bytes);
-        let value = T::take(&mut r)?;
-        r.finish()?;
-        Ok(value)
-    }
+    use crate::wire::{decode, encode};
 
     #[test]
     fn a_whole_bundle_reads_back_equal() {

@@ -185,17 +185,10 @@ mod tests {
     use crate::rank::features::FeatureValues;
     use serde_json::json;
 
-    fn encode(model: &CompiledModel) -> Vec<u8> {
-        let mut w = Writer::new();
-        model.put(&mut w);
-        w.into_bytes()
-    }
+    use crate::wire::encode;
 
     fn decode(bytes: &[u8]) -> Result<CompiledModel> {
-        let mut r = Reader::new(bytes);
-        let model = CompiledModel::take(&mut r)?;
-        r.finish()?;
-        Ok(model)
+        crate::wire::decode(bytes)
     }
 
     fn model() -> CompiledModel {

@@ -5,19 +5,11 @@ use crate::context::Context;
 use crate::error::ErrorCode;
 use crate::rules::{compile, CompileEnv, DataModel, FixedEnv, RuleEnv};
 use crate::time::Timestamp;
+use crate::wire::encode;
 use serde_json::json;
 
-fn encode<T: Wire>(value: &T) -> Vec<u8> {
-    let mut w = Writer::new();
-    value.put(&mut w);
-    w.into_bytes()
-}
-
 fn decode(bytes: &[u8]) -> Result<CompiledRule> {
-    let mut r = Reader::new(bytes);
-    let rule = CompiledRule::take(&mut r)?;
-    r.finish()?;
-    Ok(rule)
+    crate::wire::decode(bytes)
 }
 
 /// The conformance table's rules and data (`DataModel::Json`).

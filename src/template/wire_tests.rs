@@ -3,20 +3,8 @@
 use super::*;
 use crate::error::ErrorCode;
 use crate::template::Shape;
+use crate::wire::{decode, encode};
 use serde_json::{json, Value};
-
-fn encode<T: Wire>(value: &T) -> Vec<u8> {
-    let mut w = Writer::new();
-    value.put(&mut w);
-    w.into_bytes()
-}
-
-fn decode<T: Wire>(bytes: &[u8]) -> Result<T> {
-    let mut r = Reader::new(bytes);
-    let value = T::take(&mut r)?;
-    r.finish()?;
-    Ok(value)
-}
 
 /// One compiled template of either kind.
 #[derive(Debug)]

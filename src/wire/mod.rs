@@ -436,5 +436,22 @@ impl Wire for DurationMs {
     }
 }
 
+/// `value`'s bytes (tests build and tamper with encodings).
+#[cfg(test)]
+pub(crate) fn encode<T: Wire>(value: &T) -> Vec<u8> {
+    let mut w = Writer::new();
+    value.put(&mut w);
+    w.into_bytes()
+}
+
+/// A value read from all of `bytes`: trailing bytes are refused.
+#[cfg(test)]
+pub(crate) fn decode<T: Wire>(bytes: &[u8]) -> Result<T> {
+    let mut r = Reader::new(bytes);
+    let value = T::take(&mut r)?;
+    r.finish()?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests;
