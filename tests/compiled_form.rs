@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/decide_fixture.rs"]
-#[allow(dead_code)] // The runner there compiles its own engine; this suite decides with two.
+#[allow(dead_code)] // Its runner compiles its own engine; this suite decides with two.
 mod decide_fixture;
 
 use base64::Engine as _;
@@ -19,10 +19,6 @@ use offer_edge::history::History;
 use offer_edge::time::Timestamp;
 use offer_edge::ErrorCode;
 use serde_json::Value;
-
-fn ts(v: &Value) -> Timestamp {
-    Timestamp::parse_rfc3339(v.as_str().unwrap()).unwrap()
-}
 
 /// The engine read back from its compiled form, after checking that it
 /// writes the very same bytes.
@@ -40,39 +36,15 @@ fn reloaded(engine: &Engine) -> Engine {
 /// (same time, context, history, seed), with `explain` as given: the
 /// serialized decision (or error code), and the eligible offers.
 fn decide_case(engine: &Engine, case: &Value, explain: bool) -> (String, String) {
-    let now = ts(&case["now"]);
-    let context = Context::from_value(&case["context"]).unwrap();
-    let (mut history, warning) = match case.get("historyBlob").and_then(Value::as_str) {
-        Some(b64) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .unwrap();
-            History::decode(&bytes, engine.partner(), now)
-        }
-        None => (History::new(engine.partner()), None),
-    };
-    for entry in case
-        .get("history")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let kind: EventType = serde_json::from_value(entry["kind"].clone()).unwrap();
-        let engagement = Engagement {
-            kind,
-            offer_id: entry["offerId"].as_str().unwrap(),
-        };
-        // Recorded by each engine: its history keys must match too.
-        engine
-            .record(&mut history, engagement, ts(&entry["at"]))
-            .unwrap();
-    }
-    let mut options: DecideOptions = case
-        .get("options")
-        .map(|o| serde_json::from_value(o.clone()).unwrap())
-        .unwrap_or_default();
+    let decide_fixture::Inputs {
+        now,
+        context,
+        history,
+        warning,
+        mut options,
+        seed,
+    } = decide_fixture::inputs(engine, case);
     options.explain |= explain;
-    let seed = case["seed"].as_u64().unwrap_or(1);
     let decision = match engine.decide(&context, &history, now, &seed.to_le_bytes(), &options) {
         Ok(mut d) => {
             d.warnings.extend(warning);

@@ -62,11 +62,21 @@ fn event_type(s: &str) -> EventType {
     serde_json::from_value(Value::String(s.into())).expect("event type")
 }
 
-/// Runs one case; returns the decision (none when an error was expected).
-pub fn run_case(case: &Value) -> Option<Decision> {
+/// What a case decides with: its time, context, history (and the stored
+/// blob's warning, if any), options and seed.
+pub struct Inputs {
+    pub now: Timestamp,
+    pub context: Context,
+    pub history: History,
+    pub warning: Option<offer_edge::history::HistoryWarning>,
+    pub options: DecideOptions,
+    pub seed: u64,
+}
+
+/// Reads a case's inputs; its `history` engagements are recorded by `engine`
+/// (so the history keys are that engine's).
+pub fn inputs(engine: &Engine, case: &Value) -> Inputs {
     let name = case["description"].as_str().unwrap_or("?");
-    let engine = Engine::compile(bundle_for(case), &[0u8; 32])
-        .unwrap_or_else(|e| panic!("{name}: compile: {e}"));
     let now = ts(&case["now"]);
     let context =
         Context::from_value(&case["context"]).unwrap_or_else(|e| panic!("{name}: context: {e}"));
@@ -97,7 +107,29 @@ pub fn run_case(case: &Value) -> Option<Decision> {
         .get("options")
         .map(|o| serde_json::from_value(o.clone()).expect("options"))
         .unwrap_or_default();
-    let seed = case["seed"].as_u64().unwrap_or(1);
+    Inputs {
+        now,
+        context,
+        history,
+        warning,
+        options,
+        seed: case["seed"].as_u64().unwrap_or(1),
+    }
+}
+
+/// Runs one case; returns the decision (none when an error was expected).
+pub fn run_case(case: &Value) -> Option<Decision> {
+    let name = case["description"].as_str().unwrap_or("?");
+    let engine = Engine::compile(bundle_for(case), &[0u8; 32])
+        .unwrap_or_else(|e| panic!("{name}: compile: {e}"));
+    let Inputs {
+        now,
+        context,
+        history,
+        warning,
+        options,
+        seed,
+    } = inputs(&engine, case);
     let expect = &case["expect"];
     let result = engine.decide(&context, &history, now, &seed.to_le_bytes(), &options);
     if let Some(code) = expect.get("error").and_then(Value::as_str) {
