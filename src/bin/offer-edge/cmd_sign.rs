@@ -120,15 +120,11 @@ fn compiled_path(args: &Args) -> Option<PathBuf> {
         .or_else(|| args.out.as_ref().map(|out| beside(out, "oeb")))
 }
 
-/// The compiled form's body for the bundle bytes pages get (as the v2
-/// manifest covers them: without surrounding whitespace).
-fn compile_form(page_bytes: &[u8]) -> Result<Vec<u8>> {
-    let bytes = trim_json(page_bytes);
-    let bundle = parse(bytes, "the bundle pages get")?;
-    let sha256: [u8; 32] = Sha256::digest(bytes).into();
-    let body = Engine::compile(bundle, &sha256)?.compiled_form();
-    // What pages will read must read back as itself: a form this tool
-    // cannot load is refused here, not in every shopper's browser.
+/// The compiled form's body of `engine` (the bundle pages get), once it
+/// reads back as written: a form this tool cannot load is refused here, not
+/// in every shopper's browser.
+fn compiled_form(engine: &Engine) -> Result<Vec<u8>> {
+    let body = engine.compiled_form();
     if Engine::from_compiled_form(&body)?.compiled_form() != body {
         return Err(Error::new(
             ErrorCode::PayloadMalformed,
@@ -139,10 +135,12 @@ fn compile_form(page_bytes: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Refuses what a host would refuse at load: the schema, then rules,
-/// templates (unsafe constructs), audience filters and the model must compile.
-fn check(bundle: &Bundle) -> Result<()> {
+/// templates (unsafe constructs), audience filters and the model must
+/// compile. Returns the engine of `bytes` (the bundle as it will be signed:
+/// its identity is the SHA-256 of those bytes without surrounding whitespace).
+fn check(bundle: &Bundle, bytes: &[u8]) -> Result<Engine> {
     validate(bundle)?;
-    Engine::compile(bundle.clone(), &[0; 32]).map(drop)
+    Engine::compile(bundle.clone(), &Sha256::digest(trim_json(bytes)).into())
 }
 
 /// A signed file, and the compiled form signed with it (v2 only).
@@ -189,7 +187,6 @@ pub fn run(args: Args) -> Result<()> {
     let payload = read(&args.bundle)?;
     check_json_depth(&payload)?;
     let bundle = parse(&payload, &args.bundle.display().to_string())?;
-    check(&bundle)?;
     // Minified only once the file parsed as written: dropping whitespace from
     // invalid JSON could make it valid (`[1 2]` → `[12]`), and sign a document
     // its author never wrote.
@@ -199,12 +196,13 @@ pub fn run(args: Args) -> Result<()> {
         payload
     };
     // The page edition is checked like the full one before anything is written.
-    let page = match page_edition(&payload, &bundle)? {
+    let full_engine = check(&bundle, &payload)?;
+    let (page, pages_engine) = match page_edition(&payload, &bundle)? {
         Some(page) => {
-            check(&parse(&page, "the page bundle")?)?;
-            Some((page_path(&args)?, page))
+            let engine = check(&parse(&page, "the page bundle")?, &page)?;
+            (Some((page_path(&args)?, page)), engine)
         }
-        None => None,
+        None => (None, full_engine),
     };
     let keys = args
         .keys
@@ -217,7 +215,7 @@ pub fn run(args: Args) -> Result<()> {
     let form_path = compiled_path(&args).filter(|_| args.format == Format::Manifest);
     let body = form_path
         .as_ref()
-        .map(|_| compile_form(page.as_ref().map_or(&payload, |(_, bytes)| bytes)))
+        .map(|_| compiled_form(&pages_engine))
         .transpose()?;
     let (full_body, page_body) = match &page {
         Some(_) => (None, body.as_deref()),
