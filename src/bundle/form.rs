@@ -92,12 +92,7 @@ pub struct VerifiedForm<'a> {
 impl VerifiedForm<'_> {
     /// What the manifest claims about its bundle.
     pub(crate) fn claims(&self) -> Claims<'_> {
-        Claims {
-            partner: &self.manifest.partner,
-            version: self.manifest.version,
-            issued_at: self.manifest.issued_at,
-            expires_at: self.manifest.expires_at,
-        }
+        Claims::of_manifest(&self.manifest)
     }
 }
 

@@ -198,12 +198,7 @@ fn verify_dsse(
     envelope.payload = String::new();
     let signer_keyids = envelope.verify_threshold(&payload, trust.keys(), trust.threshold())?;
     let bundle = parse_payload(&payload)?;
-    let claims = Claims {
-        partner: &bundle.partner,
-        version: bundle.version,
-        issued_at: bundle.issued_at,
-        expires_at: bundle.expires_at,
-    };
+    let claims = Claims::of(&bundle);
     if let Some(version) = check_claims(trust, &claims, now, rollback)? {
         return Ok(Verification::Unchanged { version });
     }
@@ -233,6 +228,16 @@ impl<'a> Claims<'a> {
             version: bundle.version,
             issued_at: bundle.issued_at,
             expires_at: bundle.expires_at,
+        }
+    }
+
+    /// What a signed manifest claims about the bundle it names.
+    pub(crate) fn of_manifest(manifest: &'a Manifest) -> Self {
+        Self {
+            partner: &manifest.partner,
+            version: manifest.version,
+            issued_at: manifest.issued_at,
+            expires_at: manifest.expires_at,
         }
     }
 }
@@ -304,12 +309,7 @@ fn verify_manifest_file(
         depth,
     } = split(bytes)?;
     let (manifest, signer_keyids) = signed_manifest(trust, &envelope)?;
-    let claims = Claims {
-        partner: &manifest.partner,
-        version: manifest.version,
-        issued_at: manifest.issued_at,
-        expires_at: manifest.expires_at,
-    };
+    let claims = Claims::of_manifest(&manifest);
     // Cheap refusals (and the no-op) come before hashing a megabyte.
     if let Some(version) = check_claims(trust, &claims, now, rollback)? {
         return Ok(Verification::Unchanged { version });
