@@ -1,27 +1,46 @@
-//! `Deserialize` for [`Context`] straight from the JSON reader: each
-//! attribute is checked as it is read, names matched without allocating,
-//! with no object tree in between. This is the path a JS object takes
-//! through the WebAssembly binding on every decision.
+//! Reading a [`Context`] straight from JSON text: each attribute is checked
+//! as it is read, names matched and strings borrowed without allocating,
+//! with no object tree in between. This is the path a page's context takes
+//! through the WebAssembly binding on every decision, and
+//! [`Context::from_json`]'s.
 //!
-//! Same checks as [`Context::from_value`]; errors surface as the reader's
-//! error carrying the same message.
+//! Same checks as [`Context::from_value`] (the tree path fixtures use). The
+//! first failed check is kept whole (code and message) beside the reader,
+//! so a `LIMIT_EXCEEDED` stays one and messages carry no reader position.
 
 use super::parse::{apply, json_depth, read_custom, too_deep, unknown, Raw};
 use super::{Context, Field};
+use crate::error::Error;
 use crate::limits::MAX_JSON_DEPTH;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 
-impl<'de> Deserialize<'de> for Context {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ContextVisitor)
+/// Reads one context, keeping the first failed check in `failed`.
+pub(super) struct ContextSeed<'a> {
+    pub(super) failed: &'a RefCell<Option<Error>>,
+}
+
+impl<'de> DeserializeSeed<'de> for ContextSeed<'_> {
+    type Value = Context;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Context, D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-struct ContextVisitor;
+/// A context embedded in a caller's own document (same checks; a failed
+/// check surfaces as the reader's error, carrying the check's message).
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let failed = RefCell::new(None);
+        ContextSeed { failed: &failed }.deserialize(d)
+    }
+}
 
-impl<'de> Visitor<'de> for ContextVisitor {
+impl<'de> Visitor<'de> for ContextSeed<'_> {
     type Value = Context;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -29,17 +48,21 @@ impl<'de> Visitor<'de> for ContextVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Context, A::Error> {
-        let fail = |e: crate::error::Error| de::Error::custom(e.message());
+        let fail = |e: Error| {
+            let message = de::Error::custom(e.message());
+            *self.failed.borrow_mut() = Some(e);
+            message
+        };
         let mut ctx = Context::default();
         while let Some(key) = map.next_key::<Key>()? {
             match key {
                 Key::Field(field) => {
-                    // Read as a `Value`: the module already carries that
-                    // reader, and a scalar costs one allocation at most.
-                    let value: serde_json::Value = map.next_value()?;
-                    apply(&mut ctx, field, Raw::of(&value)).map_err(fail)?;
+                    let value: Scalar<'_> = map.next_value()?;
+                    apply(&mut ctx, field, value.raw()).map_err(fail)?;
                 }
                 Key::Custom => {
+                    // Custom attributes are free-form JSON: a tree is the
+                    // honest type, and most contexts have none.
                     let value: serde_json::Value = map.next_value()?;
                     // The context object itself is one level.
                     if 1 + json_depth(&value) > MAX_JSON_DEPTH {
@@ -81,49 +104,135 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
+/// An attribute's value as read: strings borrowed from the text when they
+/// have no escapes (the usual case), arrays and objects skipped unread (the
+/// attribute's check refuses them by kind).
+enum Scalar<'de> {
+    Null,
+    Text(Cow<'de, str>),
+    Number(f64),
+    Other(&'static str),
+}
+
+impl Scalar<'_> {
+    fn raw(&self) -> Raw<'_> {
+        match self {
+            Scalar::Null => Raw::Null,
+            Scalar::Text(s) => Raw::Text(s),
+            Scalar::Number(n) => Raw::Number(*n),
+            Scalar::Other(what) => Raw::Other(what),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other("a boolean"))
+    }
+    // JSON numbers: every integer and float reads as its f64, as
+    // serde_json's `Value::as_f64` gives on the tree path.
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Number(n as f64))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Number(n as f64))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Number(n))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Text(Cow::Borrowed(s)))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Text(Cow::Owned(s.to_owned())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other("an object"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::context::Context;
+    use crate::error::ErrorCode;
 
-    /// The binding's path (serde) and `Context::from_json` agree.
+    /// The streaming reader (`from_json`, the binding's path) and the tree
+    /// reader (`from_value`, fixtures' path) agree, errors included.
     #[test]
-    fn reads_like_from_json() {
-        let valid: [&[u8]; 5] = [
+    fn reads_like_the_tree_path() {
+        let valid: [&[u8]; 6] = [
             br#"{"firstname":"Ada","state":" ca","amount":"64.50","age":34,"quantity":2,
                 "email":"Ada@Example.com","device":null,"custom":{"segment":"vip","n":[1,{"a":2}]}}"#,
             br#"{"amount":12.5,"zipcode":94107,"language":"","dob":"1990-04-30"}"#,
             br#"{"firstname":"A\u00efda \"quoted\"","emailsha256":"2B2C3AD0BB4BD1A0A6AB3D6AC9E8B3AD3BC0FA46E9B1AD5C4DF0C0CB4A1B7B1E"}"#,
             br#"{"quantity":"3","age":null,"amount":"","custom":null}"#,
+            br#"{"amount":18446744073709551615,"quantity":3e0,"age":-0}"#,
             b"{}",
         ];
         for json in valid {
-            let direct: Context = serde_json::from_slice(json).unwrap();
-            assert_eq!(direct, Context::from_json(json).unwrap());
+            let tree: serde_json::Value = serde_json::from_slice(json).unwrap();
+            assert_eq!(
+                Context::from_json(json).unwrap(),
+                Context::from_value(&tree).unwrap()
+            );
         }
-        let invalid: [&[u8]; 10] = [
-            br#"{"nickname":"x"}"#,
-            br#"{"amount":"abc"}"#,
-            br#"{"amount":-1}"#,
-            br#"{"age":151}"#,
-            br#"{"quantity":1.5}"#,
-            br#"{"firstname":true}"#,
-            br#"{"state":["CA","NY"]}"#,
-            br#"{"city":{"name":"x"}}"#,
-            br#"{"dob":"1990-02-30"}"#,
-            br#"{"custom":{"a.b":1}}"#,
-        ];
-        for json in invalid {
-            assert!(Context::from_json(json).is_err());
-            let err = serde_json::from_slice::<Context>(json).unwrap_err();
-            // The attribute's own check speaks, not a type mismatch.
-            assert!(!err.to_string().contains("invalid type"), "{err}");
-        }
-        assert!(serde_json::from_slice::<Context>(b"[1]").is_err());
         let deep = format!(
             r#"{{"custom":{{"a":{}1{}}}}}"#,
             "[".repeat(40),
             "]".repeat(40)
         );
-        assert!(serde_json::from_slice::<Context>(deep.as_bytes()).is_err());
+        let invalid: [(&[u8], ErrorCode); 11] = [
+            (br#"{"nickname":"x"}"#, ErrorCode::ContextInvalid),
+            (br#"{"amount":"abc"}"#, ErrorCode::ContextInvalid),
+            (br#"{"amount":-1}"#, ErrorCode::ContextInvalid),
+            (br#"{"age":151}"#, ErrorCode::ContextInvalid),
+            (br#"{"quantity":1.5}"#, ErrorCode::ContextInvalid),
+            (br#"{"firstname":true}"#, ErrorCode::ContextInvalid),
+            (br#"{"state":["CA","NY"]}"#, ErrorCode::ContextInvalid),
+            (br#"{"city":{"name":"x"}}"#, ErrorCode::ContextInvalid),
+            (br#"{"dob":"1990-02-30"}"#, ErrorCode::ContextInvalid),
+            (br#"{"custom":{"a.b":1}}"#, ErrorCode::ContextInvalid),
+            (deep.as_bytes(), ErrorCode::LimitExceeded),
+        ];
+        for (json, code) in invalid {
+            let tree: serde_json::Value = serde_json::from_slice(json).unwrap();
+            let from_tree = Context::from_value(&tree).unwrap_err();
+            let streamed = Context::from_json(json).unwrap_err();
+            // The attribute's own check speaks, whole: same code and words.
+            assert_eq!(streamed.code(), code, "{streamed}");
+            assert_eq!(streamed.message(), from_tree.message());
+        }
+        for malformed in [
+            &b"[1]"[..],
+            b"{\"state\":\"CA\"",
+            b"{} {}",
+            b"{\"state\":\"CA\",}",
+        ] {
+            let err = Context::from_json(malformed).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::ContextInvalid, "{err}");
+        }
     }
 }

@@ -24,6 +24,7 @@ pub use normalize::{hash_identifier, lower_hex, normalize, sha256_hex};
 
 use crate::error::Result;
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A checkout context. Every attribute is optional; absent and empty are the
@@ -124,21 +125,46 @@ impl Context {
     /// that end up empty become absent) and, when `email` is present but
     /// `emailsha256` is not, `emailsha256` derived from it.
     pub fn normalized(&self) -> Context {
-        let mut out = self.clone();
+        self.clone().into_normalized()
+    }
+
+    /// [`normalized`](Self::normalized), in place: attributes already in
+    /// normal form (the usual case) are kept as they are, not copied.
+    pub fn into_normalized(mut self) -> Context {
         for field in Field::ALL {
-            if let Some(slot) = out.text_mut(field) {
-                if let Some(v) = slot.take() {
-                    let n = normalize(field, &v);
-                    *slot = (!n.is_empty()).then_some(n);
+            if let Some(slot) = self.text_mut(field) {
+                match slot.take() {
+                    Some(v) if normalize::is_normalized(field, &v) => *slot = Some(v),
+                    Some(v) => {
+                        let n = normalize(field, &v);
+                        *slot = (!n.is_empty()).then_some(n);
+                    }
+                    None => {}
                 }
             }
         }
-        if out.emailsha256.is_none() {
-            if let Some(email) = &out.email {
-                out.emailsha256 = Some(sha256_hex(email.as_bytes()));
+        if self.emailsha256.is_none() {
+            if let Some(email) = &self.email {
+                self.emailsha256 = Some(sha256_hex(email.as_bytes()));
             }
         }
-        out
+        self
+    }
+
+    /// The context [`normalized`](Self::normalized), borrowed when it
+    /// already is (as the binding hands it to the engine): deciding then
+    /// copies nothing.
+    pub(crate) fn as_normalized(&self) -> Cow<'_, Context> {
+        let text_normal = Field::ALL.iter().all(|&field| {
+            self.text(field)
+                .is_none_or(|v| normalize::is_normalized(field, v))
+        });
+        let hash_derived = self.email.is_none() || self.emailsha256.is_some();
+        if text_normal && hash_derived {
+            Cow::Borrowed(self)
+        } else {
+            Cow::Owned(self.normalized())
+        }
     }
 
     /// The value of attribute `field`, if present.

@@ -60,6 +60,40 @@ pub fn normalize(field: Field, value: &str) -> String {
     }
 }
 
+/// Whether `value` is already what [`normalize`] makes of it (and not
+/// empty), checked without allocating; conservative: a non-ASCII value of
+/// a lower-cased attribute always counts as not yet normalized.
+pub(crate) fn is_normalized(field: Field, value: &str) -> bool {
+    if value.is_empty() || value.trim().len() != value.len() {
+        return false;
+    }
+    match field {
+        Field::Email
+        | Field::EmailSha256
+        | Field::CustomerType
+        | Field::Device
+        | Field::Gender
+        | Field::PaymentType
+        | Field::LoyaltyTier => value
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase()),
+        Field::Phone | Field::CcBin => value.bytes().all(|b| b.is_ascii_digit()),
+        Field::State | Field::Country | Field::Currency | Field::ZipCode => {
+            !value.bytes().any(|b| b.is_ascii_lowercase())
+        }
+        Field::FirstName
+        | Field::LastName
+        | Field::City
+        | Field::Amount
+        | Field::Quantity
+        | Field::ConfirmationRef
+        | Field::Language
+        | Field::Age
+        | Field::Dob
+        | Field::Placement => true,
+    }
+}
+
 /// Lower-case hex SHA-256 of the normalized `value`: how identifiers
 /// (emails, phones) are hashed before they leave the page or meet a list.
 ///

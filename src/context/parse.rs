@@ -1,11 +1,14 @@
 //! Reading a [`Context`] from JSON, strictly: unknown attributes, wrong
 //! types and out-of-range numbers are `CONTEXT_INVALID`, never guessed.
 
+use super::de::ContextSeed;
 use super::{Context, Field};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_CONTEXT_BYTES, MAX_CUSTOM_ATTRIBUTES, MAX_ID_LEN, MAX_JSON_DEPTH};
 use crate::rules::jsnum::{number_to_string, string_to_number};
+use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 
 /// Oldest age a context may state; anything above is a form error.
 const MAX_AGE: f64 = 150.0;
@@ -24,9 +27,16 @@ pub(super) fn from_json(bytes: &[u8]) -> Result<Context> {
             ),
         ));
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| invalid(format!("context is not valid JSON: {e}")))?;
-    from_value(&value)
+    let failed = RefCell::new(None);
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let read = ContextSeed { failed: &failed }
+        .deserialize(&mut reader)
+        .and_then(|ctx| reader.end().map(|()| ctx));
+    read.map_err(|e| {
+        failed
+            .into_inner()
+            .unwrap_or_else(|| invalid(format!("context is not valid JSON: {e}")))
+    })
 }
 
 /// Nesting depth of a JSON value (a scalar is 0, `{}` is 1).

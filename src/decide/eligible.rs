@@ -149,18 +149,35 @@ impl Engine {
         history: &History,
         now: Timestamp,
     ) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        self.eligible_offers_into(context, history, now, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`eligible_offers`](Self::eligible_offers) into `out` (cleared
+    /// first), so a caller answering many checkouts reuses one buffer.
+    ///
+    /// # Errors
+    /// As [`eligible_offers`](Self::eligible_offers); `out` is then empty.
+    pub fn eligible_offers_into(
+        &self,
+        context: &Context,
+        history: &History,
+        now: Timestamp,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        out.clear();
         self.check_fresh(now)?;
-        let ctx = context.normalized();
+        let ctx = context.as_normalized();
         let env = self.env(&ctx, history, now);
         let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
         self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
-        let mut out = Vec::with_capacity(self.offers.len());
         for (i, key) in self.offer_keys().iter().enumerate() {
             if self.eligible_fast(i, key, &ctx, &env, is_set(&ruled_out, i as u32)) {
                 out.push(i as u32);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// What `decide` reads of every offer, side by side (made on first use).

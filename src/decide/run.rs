@@ -65,7 +65,7 @@ impl Engine {
         options: &DecideOptions,
     ) -> Result<Decision> {
         self.check_fresh(now)?;
-        let ctx = context.normalized();
+        let ctx = context.as_normalized();
         let mut rng = SplitMix64::from_entropy(entropy);
         let decision_id = Receipt::decision_id_from_entropy(&rng.next_bytes16());
         let placements = self.requested_placements(&options.placements)?;

@@ -1,6 +1,8 @@
 //! `Engine.eligibleOffers`: the ids of the offers a shopper is eligible for,
 //! as a JS `string[]`. The ids of a bundle become JS strings once (on the
-//! first call after a load) and each call picks from them.
+//! first call after a load) and each call picks from them: no id is copied
+//! or allocated per call, in WebAssembly or in JS. The eligible indices go
+//! into one buffer kept with the ids, read by JS in place.
 
 use super::engine::{context_of, WasmEngine};
 use super::{timestamp, JsResult};
@@ -15,6 +17,8 @@ pub(super) struct OfferIds {
     /// The engine the ids belong to (compared by pointer).
     engine: Arc<Engine>,
     ids: js_sys::Array,
+    /// The last call's eligible offer indices (reused buffer).
+    picks: Vec<u32>,
 }
 
 // One host call maps the eligible offer indices (a view of WebAssembly
@@ -36,7 +40,11 @@ fn offer_ids(engine: Arc<Engine>) -> OfferIds {
     for (i, offer) in engine.bundle().offers.iter().enumerate() {
         ids.set(i as u32, JsValue::from_str(&offer.id));
     }
-    OfferIds { engine, ids }
+    OfferIds {
+        engine,
+        ids,
+        picks: Vec::new(),
+    }
 }
 
 #[wasm_bindgen(js_class = Engine)]
@@ -72,12 +80,12 @@ impl WasmEngine {
         let context = context_of(&context)?;
         let blob = history_bytes.unwrap_or_default();
         let (history, _) = History::decode(&blob, engine.partner(), now);
-        let eligible = engine.eligible_offers(&context, &history, now)?;
         let mut cache = self.ids.borrow_mut();
-        let ids = match cache.as_ref() {
+        let ids = match cache.as_mut() {
             Some(ids) if Arc::ptr_eq(&ids.engine, &engine) => ids,
-            _ => cache.insert(offer_ids(engine)),
+            _ => cache.insert(offer_ids(Arc::clone(&engine))),
         };
-        Ok(pick_ids(&ids.ids, &eligible))
+        engine.eligible_offers_into(&context, &history, now, &mut ids.picks)?;
+        Ok(pick_ids(&ids.ids, &ids.picks))
     }
 }

@@ -145,12 +145,19 @@ fn decide_entropy(seed: Option<f64>) -> JsResult<Vec<u8>> {
     }
 }
 
-/// A checkout context from a JS object or its JSON text.
+/// A checkout context from a JS object or its JSON text, normalized here
+/// so the engine borrows it rather than copying it per call.
+///
+/// An object crosses as `JSON.stringify` text into the streaming reader
+/// (`Context::from_json`: strings borrowed, the byte limit enforced). The
+/// alternative measured, serde-wasm-bindgen reading the object property
+/// by property, is in BENCHMARKS.md ("Context entry").
 pub(super) fn context_of(value: &JsValue) -> Result<Context, Error> {
-    match value.as_string() {
-        Some(text) => Context::from_json(text.as_bytes()),
-        None => from_js(value, ErrorCode::ContextInvalid, "context"),
-    }
+    let text = match value.as_string() {
+        Some(text) => text,
+        None => json_arg(value, ErrorCode::ContextInvalid, "context")?,
+    };
+    Ok(Context::from_json(text.as_bytes())?.into_normalized())
 }
 
 fn signed_only() -> Error {

@@ -47,6 +47,30 @@ test("eligibleOffers refuses what decide refuses", () => {
   throwsCode(() => empty.eligibleOffers(cases[0].context, null, now), "NO_BUNDLE");
 });
 
+test("a context object is held to the same byte limit as its JSON text, before it is read", () => {
+  // A page script could hand the engine any object: 16 KiB of context JSON is
+  // the limit however it arrives (an object used to skip the check).
+  const engine = Engine.fromDraft(bundleFor(cases[0]));
+  const now = Date.parse(cases[0].now);
+  const huge = { firstname: "Ada", city: "x".repeat(17 * 1024) };
+  for (const context of [huge, JSON.stringify(huge)]) {
+    throwsCode(() => engine.eligibleOffers(context, null, now), "LIMIT_EXCEEDED");
+    throwsCode(() => engine.decide(context, null, now), "LIMIT_EXCEEDED");
+  }
+  // Deep custom attributes keep their own code, whichever way they come in.
+  let deep = 1;
+  for (let i = 0; i < 40; i++) deep = [deep];
+  throwsCode(() => engine.eligibleOffers({ custom: { deep } }, null, now), "LIMIT_EXCEEDED");
+  // A check's words reach the page whole: no reader position tacked on.
+  try {
+    engine.eligibleOffers({ amount: "lots" }, null, now);
+    assert.fail("accepted a non-numeric amount");
+  } catch (e) {
+    assert.equal(e.code, "CONTEXT_INVALID");
+    assert.match(e.message, /amount must be a number, got "lots"$/);
+  }
+});
+
 test("eligibleOffers follows the active bundle across loads", () => {
   const trust = read("bundles/trust.json");
   const engine = new Engine(trust);
