@@ -18,7 +18,7 @@ use offer_edge::events::EventType;
 use offer_edge::history::History;
 use offer_edge::time::Timestamp;
 use offer_edge::ErrorCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The engine read back from its compiled form, after checking that it
 /// writes the very same bytes.
@@ -163,6 +163,96 @@ fn both_demo_editions_decide_byte_identically_from_the_compiled_form() {
             }
         }
     }
+}
+
+/// Rules that bound amount, quantity and age: the predicate index's
+/// numeric part is derived from the rules on read, so the loaded engine
+/// rules out (and finds eligible) exactly the offers the compiled one does.
+#[test]
+fn numeric_bounds_find_the_same_eligible_offers_from_the_compiled_form() {
+    let mut bundle: Value = serde_json::from_str(decide_fixture::BUNDLE_JSON).unwrap();
+    let amount = || json!({"var": "amount"});
+    let rules = [
+        ("mealbox-50", json!({">=": [amount(), 50]})),
+        (
+            "mealbox-25",
+            json!({"and": [{"<": [amount(), 50]}, {"!": {"<": [{"var": "quantity"}, 2]}}]}),
+        ),
+        (
+            "insureco-quote",
+            json!({"and": [{">=": [{"var": "age"}, 21]}, {"<=": [{"var": "age"}, 65]}]}),
+        ),
+        // Empty: never eligible.
+        (
+            "charity-roundup",
+            json!({"and": [{">=": [amount(), 100]}, {"<": [amount(), 50]}]}),
+        ),
+        ("fintech-card", json!({"<": [0, amount()]})),
+    ];
+    for offer in bundle["offers"].as_array_mut().unwrap() {
+        if let Some((_, rule)) = rules.iter().find(|(id, _)| offer["id"] == *id) {
+            offer["eligibility"] = rule.clone();
+        }
+    }
+    let engine = Engine::compile(serde_json::from_value(bundle).unwrap(), &[11; 32]).unwrap();
+    let loaded = reloaded(&engine);
+    let ids = |e: &Engine, ctx: &Context| -> Vec<String> {
+        let now = Timestamp::parse_rfc3339("2026-11-15T12:00:00Z").unwrap();
+        let history = History::new(e.partner());
+        let eligible = e.eligible_offers(ctx, &history, now).unwrap();
+        let offers = &e.bundle().offers;
+        eligible
+            .iter()
+            .map(|&i| offers[i as usize].id.clone())
+            .collect()
+    };
+    let with_rules = |ids: Vec<String>| -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| rules.iter().any(|(r, _)| r == id))
+            .collect()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for amount in [
+        "",
+        r#""amount":"0","#,
+        r#""amount":"49.99","#,
+        r#""amount":"50","#,
+        r#""amount":120,"#,
+    ] {
+        for quantity in ["", r#""quantity":1,"#, r#""quantity":2,"#] {
+            for age in [
+                "",
+                r#""age":20,"#,
+                r#""age":21,"#,
+                r#""age":65,"#,
+                r#""age":66,"#,
+            ] {
+                let json = format!(r#"{{{amount}{quantity}{age}"state":"CA"}}"#);
+                let ctx = Context::from_json(json.as_bytes()).unwrap();
+                let eligible = ids(&engine, &ctx);
+                assert_eq!(ids(&loaded, &ctx), eligible, "{json}");
+                seen.insert(with_rules(eligible));
+            }
+        }
+    }
+    // Spot checks: each bound decides.
+    let ctx = |json: &str| Context::from_json(json.as_bytes()).unwrap();
+    assert_eq!(
+        with_rules(ids(
+            &loaded,
+            &ctx(r#"{"amount":"50","quantity":3,"age":30}"#)
+        )),
+        ["mealbox-50", "insureco-quote", "fintech-card"]
+    );
+    assert_eq!(
+        with_rules(ids(
+            &loaded,
+            &ctx(r#"{"amount":"49.99","quantity":2,"age":66}"#)
+        )),
+        ["mealbox-25", "fintech-card"]
+    );
+    assert_eq!(with_rules(ids(&loaded, &ctx("{}"))), Vec::<String>::new());
+    assert!(seen.len() >= 6, "{seen:?}");
 }
 
 /// Decides with an engine that a forged form still produced: whatever it

@@ -1,10 +1,18 @@
 //! The predicate index: offers whose rule cannot match this checkout's text
 //! attributes (wrong state, country, payment type…) are ruled out with a few
-//! word operations, so their rules are never evaluated.
+//! word operations, and those whose rule bounds a numeric attribute the
+//! checkout's value lies outside of (`amount >= 50` for a 20.00 cart) with
+//! two binary searches per attribute ([`numeric`]), so their rules are never
+//! evaluated.
 //!
-//! Built from [`CompiledRule::required_values`], which only reports
-//! constraints that hold whenever the rule is true; the index is therefore
-//! a pure shortcut: it never rules out an offer whose rule would match.
+//! Built from [`CompiledRule::required_values`] and
+//! [`CompiledRule::required_ranges`], which only report constraints that
+//! hold whenever the rule is true; the index is therefore a pure shortcut:
+//! it never rules out an offer whose rule would match.
+
+mod numeric;
+
+pub(super) use numeric::NumericIndex;
 
 use crate::context::{Context, Field};
 use crate::rules::{CompiledRule, ConstraintKind};
@@ -42,6 +50,8 @@ struct Merged {
 pub(crate) struct PredicateIndex {
     pub(super) words: usize,
     pub(super) fields: Vec<(Field, FieldIndex)>,
+    /// Numeric attributes' bounds (derived from the rules, never stored).
+    pub(super) numeric: NumericIndex,
     /// Per offer: its rule's slot among the distinct rules ([`NO_RULE`]:
     /// none). Bundles repeat a few rule shapes across many offers
     /// (`country == "US"`, `amount >= 50`); a rule's outcome depends only on
@@ -128,6 +138,7 @@ impl PredicateIndex {
         let rules: Vec<Option<&CompiledRule>> = rules.collect();
         let words = rules.len().div_ceil(64);
         let (rule_slot, rule_slots) = dedupe(&rules);
+        let numeric = NumericIndex::build(&rules);
         // Attributes in first-seen order: `ruled_out` ORs them, so order
         // does not matter, and a rule names few attributes (linear search).
         let mut fields: Vec<(Field, FieldIndex)> = Vec::new();
@@ -196,6 +207,7 @@ impl PredicateIndex {
         Self {
             words,
             fields,
+            numeric,
             rule_slot,
             rule_slots,
             offer_keys: OnceLock::new(),
@@ -239,6 +251,7 @@ impl PredicateIndex {
                 *o |= f;
             }
         }
+        self.numeric.rule_out(ctx, out);
     }
 }
 

@@ -28,8 +28,9 @@
 //! exactly as `compile` derives it, so the two can never disagree: an
 //! offer's tier, value, caps, schedule, approval and confirmation flag, its
 //! audience indices (by id), its advertiser's interned index, placements'
-//! ids and `maxOffers`, audiences' ids and identifier kinds, and which
-//! offers share a rule (the index's rule slots).
+//! ids and `maxOffers`, audiences' ids and identifier kinds, which offers
+//! share a rule (the index's rule slots), and the index's numeric bounds
+//! (`amount >= 50`: a cheap pass over each rule, see `take_index`).
 //!
 //! Every count and index is bounded on read, and each table's size is
 //! checked against the bundle's: one filter per audience, present exactly
@@ -45,7 +46,7 @@
 
 use super::engine::{CompiledAudience, CompiledEmail, CompiledFields, CompiledOffer};
 use super::engine::{CompiledPlacement, Engine};
-use super::index::{dedupe, FieldIndex, PredicateIndex};
+use super::index::{dedupe, FieldIndex, NumericIndex, PredicateIndex};
 use crate::audience::AudienceFilter;
 use crate::bundle::{Audience, Bundle, Edition, Offer};
 use crate::context::Field;
@@ -160,8 +161,8 @@ fn put_index(w: &mut Writer, index: &PredicateIndex) {
     }
 }
 
-/// The predicate index of `offers`, its rule slots derived from their rules
-/// as `PredicateIndex::build` derives them.
+/// The predicate index of `offers`, its rule slots and numeric bounds
+/// derived from their rules as `PredicateIndex::build` derives them.
 fn take_index(r: &mut Reader<'_>, offers: &[CompiledOffer]) -> Result<PredicateIndex> {
     let n = r.len()?;
     let fields = (0..n)
@@ -177,9 +178,16 @@ fn take_index(r: &mut Reader<'_>, offers: &[CompiledOffer]) -> Result<PredicateI
         .collect::<Result<Vec<_>>>()?;
     let rules: Vec<Option<&CompiledRule>> = offers.iter().map(|o| o.rule.as_ref()).collect();
     let (rule_slot, rule_slots) = dedupe(&rules);
+    // Numeric bounds are derived rather than stored: a read re-runs a cheap
+    // pass over each rule's top-level conjunction (no strings, one sort per
+    // attribute), so no codec has to check stored bounds for order and
+    // range, the form cannot claim bounds its rules do not imply, and forms
+    // written before the numeric index load unchanged (no format version).
+    let numeric = NumericIndex::build(&rules);
     Ok(PredicateIndex {
         words: offers.len().div_ceil(64),
         fields,
+        numeric,
         rule_slot,
         rule_slots,
         offer_keys: OnceLock::new(),
@@ -526,5 +534,14 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(audiences(&loaded), audiences(&engine));
+    }
+
+    #[test]
+    fn numeric_bounds_are_derived_as_compile_derives_them() {
+        let engine = engine();
+        // The fixture has `amount >= 50`: the index holds a bound to derive.
+        assert_ne!(engine.index.numeric, NumericIndex::default());
+        let loaded = Engine::from_compiled_form(&engine.compiled_form()).unwrap();
+        assert_eq!(loaded.index.numeric, engine.index.numeric);
     }
 }

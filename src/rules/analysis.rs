@@ -15,10 +15,28 @@
 //! is a string or absent, so loose equality with a string constant is
 //! exact, and an absent attribute equals no string). Anything else (numbers,
 //! defaults, `if`, custom attributes) yields no constraint.
+//!
+//! [`required_ranges`] reads the same conjunction for *numeric* attributes
+//! (`amount`, `quantity`, `age`; N below), whose value a rule reads as 0
+//! when absent, from the literals
+//!
+//! - `{"<": [{"var": N}, k]}` → N < k, and likewise `<=`, `>`, `>=`
+//! - `{"<": [k, {"var": N}]}` → k < N (the attribute on either side)
+//! - `{"!": L}` → the negation of literal L: `!(N < k)` is N ≥ k
+//!
+//! where k is a finite number literal (the compiler's `NumCmp`). Negation
+//! is exact because a context's numbers are finite, never NaN. The literals
+//! on one attribute intersect into one interval, possibly empty (then the
+//! rule can never match).
 
 use super::node::{EqOp, Lit, Node, VarPath};
 use crate::context::Field;
 use std::cmp::Ordering;
+
+mod ranges;
+
+pub(crate) use ranges::{required_ranges, NUMERIC_FIELDS};
+pub use ranges::{NumericRange, RangeEnd};
 
 /// Whether the attribute must be in, or must not be in, the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,18 +197,21 @@ fn literal(node: &Node) -> Option<(Literal, bool)> {
     }
 }
 
-/// Literals of the top-level conjunction.
-fn conjuncts(node: &Node, out: &mut Vec<Literal>) {
+/// Calls `visit` on each conjunct of the top-level conjunction (the nodes
+/// under `and`, nested `and` and `!!`; the root itself when it is none).
+fn conjuncts(node: &Node, visit: &mut impl FnMut(&Node)) {
     match node {
-        Node::And(items) => items.iter().for_each(|item| conjuncts(item, out)),
-        Node::NotNot(inner) => conjuncts(inner, out),
-        other => out.extend(literal(other).map(|(lit, _)| lit)),
+        Node::And(items) => items.iter().for_each(|item| conjuncts(item, visit)),
+        Node::NotNot(inner) => conjuncts(inner, visit),
+        other => visit(other),
     }
 }
 
 pub(crate) fn required_values(root: &Node) -> Vec<FieldConstraint> {
     let mut lits = Vec::new();
-    conjuncts(root, &mut lits);
+    conjuncts(root, &mut |node| {
+        lits.extend(literal(node).map(|(lit, _)| lit))
+    });
     // Per attribute, in first-seen order (a rule names few attributes).
     let mut merged: Vec<(Field, ConstraintKind, Set)> = Vec::new();
     for (field, kind, values) in lits {

@@ -33,9 +33,11 @@ mod ops;
 mod value;
 mod wire;
 
-pub use analysis::{ConstraintKind, FieldConstraint};
+pub(crate) use analysis::NUMERIC_FIELDS;
+pub use analysis::{ConstraintKind, FieldConstraint, NumericRange, RangeEnd};
 pub use budget::{BudgetExceeded, RuleBudget};
 pub use env::{FixedEnv, RuleEnv};
+pub(crate) use node::order_key;
 
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
@@ -200,5 +202,13 @@ impl CompiledRule {
     /// Sound but incomplete: a rule may have no derivable constraint.
     pub fn required_values(&self) -> Vec<FieldConstraint> {
         analysis::required_values(&self.root)
+    }
+
+    /// Intervals that numeric context attributes (0 when absent) lie in
+    /// whenever the rule matches, for indexing offers by attribute (see
+    /// [`NumericRange`]). Sound but incomplete, as
+    /// [`required_values`](Self::required_values).
+    pub fn required_ranges(&self) -> Vec<NumericRange> {
+        analysis::required_ranges(&self.root)
     }
 }

@@ -148,7 +148,7 @@ impl ConstSet {
 }
 
 /// `n` as an integer whose unsigned order is `f64::total_cmp`'s.
-fn order_key(n: f64) -> u64 {
+pub(crate) fn order_key(n: f64) -> u64 {
     let bits = n.to_bits();
     if bits >> 63 == 1 {
         !bits
