@@ -115,14 +115,13 @@ impl ConstSet {
                 Value::Array(_) | Value::Object(_) => {}
             }
         }
-        heapsort(&mut strs);
+        // Plain library sorts: this runs when a bundle is compiled from
+        // JSON, which the page build (compiled forms only) never does, so
+        // the hand-written heapsort and integer sort keys that once kept
+        // a second quicksort out of that build no longer pay.
+        strs.sort_unstable();
         strs.dedup();
-        // Numbers sorted as order-preserving integer keys: the `u128` sort
-        // is already in the wasm build (history), a float one would be a
-        // second ~2 KB quicksort. Same order as `f64::total_cmp`.
-        let mut keys: Vec<u128> = nums.iter().map(|&n| u128::from(order_key(n))).collect();
-        keys.sort_unstable();
-        nums = keys.into_iter().map(|k| from_order_key(k as u64)).collect();
+        nums.sort_unstable_by(f64::total_cmp);
         nums.dedup();
         set.strs = strs.into();
         set.nums = nums.into();
@@ -147,55 +146,16 @@ impl ConstSet {
     }
 }
 
-/// `n` as an integer whose unsigned order is `f64::total_cmp`'s.
+/// `n` as an integer whose unsigned order is `f64::total_cmp`'s. The
+/// predicate index packs it with an offer number into the `u128` keys it
+/// sorts numeric bounds by: the page build re-derives those bounds on every
+/// load and already carries the `u128` sort (history eviction).
 pub(crate) fn order_key(n: f64) -> u64 {
     let bits = n.to_bits();
     if bits >> 63 == 1 {
         !bits
     } else {
         bits | 1 << 63
-    }
-}
-
-/// The inverse of [`order_key`].
-fn from_order_key(key: u64) -> f64 {
-    f64::from_bits(if key >> 63 == 1 {
-        key & !(1 << 63)
-    } else {
-        !key
-    })
-}
-
-/// Sorts `v` (heapsort). Hand-written: `sort_unstable` on strings brings a
-/// ~5 KB pattern-defeating quicksort into the wasm build for what is one
-/// call per constant list at compile time.
-fn heapsort<T: Ord>(v: &mut [T]) {
-    for root in (0..v.len() / 2).rev() {
-        sift_down(v, root, v.len());
-    }
-    for end in (1..v.len()).rev() {
-        v.swap(0, end);
-        sift_down(v, 0, end);
-    }
-}
-
-/// Restores the max-heap property below `root` within `v[..end]`.
-fn sift_down<T: Ord>(v: &mut [T], mut root: usize, end: usize) {
-    let less =
-        |v: &[T], a: usize, b: usize| matches!((v.get(a), v.get(b)), (Some(x), Some(y)) if x < y);
-    loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            return;
-        }
-        if child + 1 < end && less(v, child, child + 1) {
-            child += 1;
-        }
-        if !less(v, root, child) {
-            return;
-        }
-        v.swap(root, child);
-        root = child;
     }
 }
 
@@ -456,7 +416,7 @@ mod tests {
     }
 
     #[test]
-    fn order_keys_follow_total_cmp_and_round_trip() {
+    fn order_keys_follow_total_cmp() {
         let mut xs = vec![
             f64::NEG_INFINITY,
             -1e300,
@@ -470,9 +430,6 @@ mod tests {
             f64::MAX,
             f64::INFINITY,
         ];
-        for x in &xs {
-            assert_eq!(from_order_key(order_key(*x)).to_bits(), x.to_bits());
-        }
         let sorted = xs.clone();
         xs.reverse();
         xs.sort_by_key(|x| order_key(*x));
@@ -480,16 +437,5 @@ mod tests {
             xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
             sorted.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
         );
-    }
-
-    #[test]
-    fn heapsort_sorts_any_input() {
-        for n in 0..40u32 {
-            let mut v: Vec<u32> = (0..n).map(|i| i.wrapping_mul(2_654_435_761) % 17).collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            heapsort(&mut v);
-            assert_eq!(v, want);
-        }
     }
 }
