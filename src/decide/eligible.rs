@@ -5,7 +5,7 @@
 use super::decision::Reason;
 use super::engine::Engine;
 use super::explain::rule_detail;
-use super::index::{is_set, OfferKey};
+use super::index::OfferKey;
 use crate::audience::IdentifierHash;
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
@@ -86,6 +86,13 @@ impl Env<'_> {
 }
 
 impl Env<'_> {
+    /// Whether the audiences let the shopper in: a member of one of
+    /// `include` (when it names any) and of none of `exclude`.
+    fn admits(&self, include: &[usize], exclude: &[usize]) -> bool {
+        (include.is_empty() || include.iter().any(|&a| self.member(a)))
+            && !exclude.iter().any(|&a| self.member(a))
+    }
+
     /// The memoized outcome of offer `i`'s rule, if already evaluated
     /// (a rule that ran out of budget does not hold).
     fn rule_known(&self, i: usize) -> Option<bool> {
@@ -172,12 +179,42 @@ impl Engine {
         let env = self.env(&ctx, history, now);
         let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
         self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
-        for (i, key) in self.offer_keys().iter().enumerate() {
-            if self.eligible_fast(i, key, &ctx, &env, is_set(&ruled_out, i as u32)) {
-                out.push(i as u32);
+        let keys = self.offer_keys();
+        // Only the offers neither the index nor the bundle rules out are
+        // looked at, a word of 64 at a time: `eligible_fast` answers false
+        // for the others without side effects (no rule runs, no budget is
+        // spent), so skipping them changes nothing but the time.
+        for (word, (&out_word, &blocked_word)) in
+            ruled_out.iter().zip(self.blocked_offers()).enumerate()
+        {
+            let mut alive = !(out_word | blocked_word);
+            while alive != 0 {
+                let i = word * 64 + alive.trailing_zeros() as usize;
+                alive &= alive - 1;
+                let Some(key) = keys.get(i) else { break };
+                if self.eligible_fast(i, key, &ctx, &env, false) {
+                    out.push(i as u32);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Bitset of the offers no checkout can see: edge-only (a page bundle's
+    /// offers naming a withheld audience) or not approved.
+    fn blocked_offers(&self) -> &[u64] {
+        self.index.blocked(|| {
+            let keys = self.offer_keys();
+            let mut bits = vec![0u64; keys.len().div_ceil(64)];
+            for (i, key) in keys.iter().enumerate() {
+                if key.edge_only || !key.approved {
+                    if let Some(word) = bits.get_mut(i / 64) {
+                        *word |= 1 << (i % 64);
+                    }
+                }
+            }
+            bits.into()
+        })
     }
 
     /// What `decide` reads of every offer, side by side (made on first use).
@@ -223,8 +260,14 @@ impl Engine {
         } else {
             true
         };
-        if rule_done && !key.has_audiences && env.history.is_empty() {
-            return true;
+        if rule_done && env.history.is_empty() {
+            // Nothing left but audiences: answered from the membership
+            // memo, as `check` would, without building a reason.
+            return !key.has_audiences
+                || self
+                    .offers
+                    .get(i)
+                    .is_some_and(|offer| env.admits(&offer.include, &offer.exclude));
         }
         self.check(i, ctx, env, ruled_out, false).is_ok()
     }

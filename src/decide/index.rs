@@ -62,6 +62,10 @@ pub(crate) struct PredicateIndex {
     /// compiled offers are large, and touching each one per decision costs
     /// a cache miss per offer on big bundles.
     pub(super) offer_keys: OnceLock<Box<[OfferKey]>>,
+    /// Bitset of the offers no checkout can see (edge-only or not
+    /// approved), made from the keys on first use: `eligible_offers` skips
+    /// them a word at a time.
+    pub(super) blocked: OnceLock<Box<[u64]>>,
 }
 
 /// What `decide` reads of every offer, side by side.
@@ -211,6 +215,7 @@ impl PredicateIndex {
             rule_slot,
             rule_slots,
             offer_keys: OnceLock::new(),
+            blocked: OnceLock::new(),
         }
     }
 
@@ -222,6 +227,11 @@ impl PredicateIndex {
     /// Per offer (bundle order): its [`OfferKey`], made by `init` on first use.
     pub fn offer_keys(&self, init: impl FnOnce() -> Box<[OfferKey]>) -> &[OfferKey] {
         self.offer_keys.get_or_init(init)
+    }
+
+    /// The [`blocked`](Self::blocked) bitset, made by `init` on first use.
+    pub fn blocked(&self, init: impl FnOnce() -> Box<[u64]>) -> &[u64] {
+        self.blocked.get_or_init(init)
     }
 
     /// How many distinct rules the offers have.

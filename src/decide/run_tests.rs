@@ -27,12 +27,20 @@ fn contexts() -> Vec<Context> {
         .map(|i| {
             let json = format!(
                 r#"{{"firstname":"Ada","state":"{}","country":"US","amount":"{}.00","age":{},
-                    "paymenttype":"{}","device":"mobile","customertype":"{}","loyaltytier":"gold"}}"#,
+                    "paymenttype":"{}","device":"mobile","customertype":"{}","loyaltytier":"gold"{}}}"#,
                 states[i % states.len()],
                 15 + (i * 37) % 300,
                 19 + (i * 7) % 50,
                 ["visa", "amex", "paypal"][i % 3],
                 if i % 2 == 0 { "new" } else { "returning" },
+                // Members of the demo audiences (Ada, Grace) and a stranger:
+                // inclusion and suppression lists answer both ways.
+                [
+                    "",
+                    r#","email":"ada@example.com""#,
+                    r#","email":"grace@example.com""#,
+                    r#","email":"nobody@example.com""#
+                ][i % 4],
             );
             Context::from_json(json.as_bytes()).unwrap()
         })

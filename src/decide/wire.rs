@@ -191,6 +191,7 @@ fn take_index(r: &mut Reader<'_>, offers: &[CompiledOffer]) -> Result<PredicateI
         rule_slot,
         rule_slots,
         offer_keys: OnceLock::new(),
+        blocked: OnceLock::new(),
     })
 }
 
