@@ -51,7 +51,10 @@ pub(super) fn low_half(packed: u128) -> u64 {
 
 /// Both orders the encoder needs (entries by key, eviction candidates by
 /// age and rank) sort packed `u128`s, so the WebAssembly build carries one
-/// sort instead of one per element type and key (4 KB of code).
+/// sort instead of one per element type and key (4 KB of code). Still
+/// worth it once the page build stopped compiling rules (issue 15 kept
+/// only the size tricks that pay): sorting `Candidate`s by their fields
+/// measured +1,559 B gzip, 0.58 % of the page build (2026-12-05).
 pub(super) fn sort_packed(items: &mut [u128]) {
     items.sort_unstable();
 }
