@@ -36,27 +36,11 @@ use sha2::{Digest, Sha256};
 /// ```
 pub fn normalize(field: Field, value: &str) -> String {
     let trimmed = value.trim();
-    match field {
-        Field::Email | Field::EmailSha256 => trimmed.to_lowercase(),
-        Field::Phone | Field::CcBin => trimmed.chars().filter(char::is_ascii_digit).collect(),
-        Field::State | Field::Country | Field::Currency | Field::ZipCode => {
-            trimmed.to_ascii_uppercase()
-        }
-        Field::CustomerType
-        | Field::Device
-        | Field::Gender
-        | Field::PaymentType
-        | Field::LoyaltyTier => trimmed.to_lowercase(),
-        Field::FirstName
-        | Field::LastName
-        | Field::City
-        | Field::Amount
-        | Field::Quantity
-        | Field::ConfirmationRef
-        | Field::Language
-        | Field::Age
-        | Field::Dob
-        | Field::Placement => trimmed.to_owned(),
+    match Normal::of(field) {
+        Normal::Lower => trimmed.to_lowercase(),
+        Normal::Digits => trimmed.chars().filter(char::is_ascii_digit).collect(),
+        Normal::Upper => trimmed.to_ascii_uppercase(),
+        Normal::Trimmed => trimmed.to_owned(),
     }
 }
 
@@ -67,30 +51,52 @@ pub(crate) fn is_normalized(field: Field, value: &str) -> bool {
     if value.is_empty() || value.trim().len() != value.len() {
         return false;
     }
-    match field {
-        Field::Email
-        | Field::EmailSha256
-        | Field::CustomerType
-        | Field::Device
-        | Field::Gender
-        | Field::PaymentType
-        | Field::LoyaltyTier => value
+    match Normal::of(field) {
+        Normal::Lower => value
             .bytes()
             .all(|b| b.is_ascii() && !b.is_ascii_uppercase()),
-        Field::Phone | Field::CcBin => value.bytes().all(|b| b.is_ascii_digit()),
-        Field::State | Field::Country | Field::Currency | Field::ZipCode => {
-            !value.bytes().any(|b| b.is_ascii_lowercase())
+        Normal::Digits => value.bytes().all(|b| b.is_ascii_digit()),
+        Normal::Upper => !value.bytes().any(|b| b.is_ascii_lowercase()),
+        Normal::Trimmed => true,
+    }
+}
+
+/// What normalizing an attribute does besides trimming (the module table),
+/// in one place for [`normalize`] and [`is_normalized`].
+enum Normal {
+    /// Lower-cased (Unicode).
+    Lower,
+    /// ASCII digits only.
+    Digits,
+    /// Upper-cased (ASCII letters only).
+    Upper,
+    /// Trimmed only.
+    Trimmed,
+}
+
+impl Normal {
+    fn of(field: Field) -> Normal {
+        match field {
+            Field::Email
+            | Field::EmailSha256
+            | Field::CustomerType
+            | Field::Device
+            | Field::Gender
+            | Field::PaymentType
+            | Field::LoyaltyTier => Normal::Lower,
+            Field::Phone | Field::CcBin => Normal::Digits,
+            Field::State | Field::Country | Field::Currency | Field::ZipCode => Normal::Upper,
+            Field::FirstName
+            | Field::LastName
+            | Field::City
+            | Field::Amount
+            | Field::Quantity
+            | Field::ConfirmationRef
+            | Field::Language
+            | Field::Age
+            | Field::Dob
+            | Field::Placement => Normal::Trimmed,
         }
-        Field::FirstName
-        | Field::LastName
-        | Field::City
-        | Field::Amount
-        | Field::Quantity
-        | Field::ConfirmationRef
-        | Field::Language
-        | Field::Age
-        | Field::Dob
-        | Field::Placement => true,
     }
 }
 
@@ -122,4 +128,50 @@ pub fn lower_hex(bytes: &[u8]) -> String {
         out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `is_normalized` says yes only of values `normalize` keeps as they
+    /// are, and, for ASCII, of all of them: the engine may then skip
+    /// normalizing without changing what any rule or audience sees.
+    #[test]
+    fn is_normalized_agrees_with_normalize() {
+        let values = [
+            "",
+            " ",
+            "CA",
+            "ca",
+            " CA",
+            "Ca",
+            "94107",
+            "9410 7",
+            "+1 (555) 010-0199",
+            "15550100199",
+            "ada@example.com",
+            "Ada@Example.com",
+            "visa",
+            "VISA",
+            "Ada",
+            "ada ",
+            "\u{a0}x",
+            "émile@example.com",
+            "ÉMILE",
+            "1990-04-30",
+            "abc123",
+            "ABC123",
+        ];
+        for field in Field::ALL {
+            for v in values {
+                let kept = !v.is_empty() && normalize(field, v) == v;
+                let said = is_normalized(field, v);
+                assert!(!said || kept, "{field} {v:?}: said normalized, is not");
+                if v.is_ascii() {
+                    assert_eq!(said, kept, "{field} {v:?}");
+                }
+            }
+        }
+    }
 }
