@@ -61,8 +61,10 @@ use std::sync::OnceLock;
 
 /// The compiled form's magic number.
 const MAGIC: &[u8; 3] = b"OEB";
-/// The body format this build writes and reads.
-const FORMAT_VERSION: u8 = 1;
+/// The body format this build writes and reads. 2: templates carry no name
+/// (2026-12-05). A form of another version is refused, and `sign` writes
+/// forms with the build that verifies them, so none is ever read across.
+const FORMAT_VERSION: u8 = 2;
 
 wire_struct!(CompiledFields {
     headline,

@@ -5,7 +5,7 @@
 //!
 //! | value | bytes |
 //! |---|---|
-//! | template | name, source, whether it was compiled with a shape, nodes |
+//! | template | source, whether it was compiled with a shape, nodes |
 //! | node list | count, then each node |
 //! | `Text` | tag 0, start, end (byte offsets into the source) |
 //! | `Var` | tag 1, name, default, escape, tag offset, value clamp |
@@ -200,14 +200,12 @@ fn take_nodes(r: &mut Reader<'_>, t: &Checks<'_>, depth: usize) -> Result<Vec<No
 
 impl Compiled {
     fn put(&self, w: &mut Writer) {
-        self.name.put(w);
         self.source.put(w);
         self.max_len.is_some().put(w);
         put_nodes(w, &self.nodes);
     }
 
     fn take(r: &mut Reader<'_>, html: bool) -> Result<Self> {
-        let name: Box<str> = Wire::take(r)?;
         let source: Box<str> = Wire::take(r)?;
         if source.len() > MAX_TEMPLATE_LEN {
             return Err(r.malformed("template source over the size limit"));
@@ -223,7 +221,8 @@ impl Compiled {
         // cheap walk of the clamped tree, and checking it here refuses a
         // form whose clamps would let a render pass the limits.
         let max_len = if bounded {
-            let len = bound::check(&name, &source, &nodes)
+            // The name only speaks in the error, which becomes `malformed`.
+            let len = bound::check("compiled form", &source, &nodes)
                 .map_err(|_| r.malformed("template over the render limits"))?;
             Some(len)
         } else {
@@ -231,7 +230,6 @@ impl Compiled {
         };
         let capacity = capacity_hint(&nodes).min(max_len.unwrap_or(usize::MAX));
         Ok(Compiled {
-            name,
             source,
             nodes,
             capacity,

@@ -215,7 +215,6 @@ fn flipped_bytes_are_refused_or_load_a_template_that_renders() {
 /// A template with these fields (skipping the parser), encoded and decoded.
 fn forged(html: bool, source: &str, nodes: Vec<Node>, bounded: bool) -> Result<Any> {
     let inner = Compiled {
-        name: "forged".into(),
         source: source.into(),
         nodes,
         capacity: 0,
