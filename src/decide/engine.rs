@@ -70,7 +70,9 @@ pub(crate) struct CompiledOffer {
     pub approval: ApprovalStatus,
     pub fields: CompiledFields,
     pub needs_confirmation: bool,
-    pub email: Option<CompiledEmail>,
+    /// Boxed: three templates (~200 bytes) that only offers needing a
+    /// confirmation have; inline, every offer carried room for them.
+    pub email: Option<Box<CompiledEmail>>,
 }
 
 /// An audience filter with how to key a shopper into it.
@@ -117,7 +119,7 @@ fn optional_text(
     source.map(|s| text(offer, field, s, context)).transpose()
 }
 
-fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
+fn compile_email(offer: &Offer) -> Result<Option<Box<CompiledEmail>>> {
     let Some(email) = &offer.creative.confirmation_email else {
         return Ok(None);
     };
@@ -126,7 +128,7 @@ fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
     // time, where a template printing `{{body}}` thousands of times must be
     // refused at load, not discovered per accept.
     let shape = confirmation_shape(offer);
-    Ok(Some(CompiledEmail {
+    Ok(Some(Box::new(CompiledEmail {
         subject: TextTemplate::compile_bounded(&name("subject"), &email.subject, &shape)?,
         html: HtmlTemplate::compile_bounded(&name("html"), &email.html, &shape)?,
         text: TextTemplate::compile_bounded(
@@ -134,7 +136,7 @@ fn compile_email(offer: &Offer) -> Result<Option<CompiledEmail>> {
             email.text.as_deref().unwrap_or(DEFAULT_TEXT_TEMPLATE),
             &shape,
         )?,
-    }))
+    })))
 }
 
 fn compile_fields(offer: &Offer, context: &Shape) -> Result<CompiledFields> {

@@ -295,7 +295,7 @@ impl<'a> OfferTables<'a> {
             .or_insert(next);
         let keys = OfferKeys::take(r)?;
         let fields = CompiledFields::take(r)?;
-        let email = <Option<CompiledEmail> as Wire>::take(r)?;
+        let email = <Option<Box<CompiledEmail>> as Wire>::take(r)?;
         if email.is_some() != source.creative.confirmation_email.is_some() {
             return Err(r.malformed("confirmation email present without its settings, or missing"));
         }

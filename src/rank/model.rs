@@ -37,7 +37,10 @@ pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<PassThroughHasher>
 #[derive(Debug)]
 pub(super) struct OfferExploration {
     pub(super) prior: BetaPrior,
-    pub(super) table: OnceLock<FactorTable>,
+    /// Boxed: a table is 260 bytes and made on first use; inline, every
+    /// offer held room for one from the moment its bundle loaded (1.4 MB
+    /// for 5,000 offers, measured under massif).
+    pub(super) table: OnceLock<Box<FactorTable>>,
 }
 
 /// A model ready to score offers. (Fields `pub(super)` for the compiled
@@ -232,8 +235,8 @@ impl CompiledModel {
             .as_ref()
             .and_then(|e| e.get(offer))
             .map(|e| {
-                e.table
-                    .get_or_init(|| FactorTable::new(e.prior.alpha, e.prior.beta))
+                &**e.table
+                    .get_or_init(|| Box::new(FactorTable::new(e.prior.alpha, e.prior.beta)))
             })
     }
 }
