@@ -141,12 +141,10 @@ impl PredicateIndex {
     pub fn build<'a>(rules: impl ExactSizeIterator<Item = Option<&'a CompiledRule>>) -> Self {
         let rules: Vec<Option<&CompiledRule>> = rules.collect();
         let words = rules.len().div_ceil(64);
-        let (rule_slot, rule_slots) = dedupe(&rules);
-        let numeric = NumericIndex::build(&rules);
         // Attributes in first-seen order: `ruled_out` ORs them, so order
         // does not matter, and a rule names few attributes (linear search).
         let mut fields: Vec<(Field, FieldIndex)> = Vec::new();
-        for (i, rule) in rules.into_iter().enumerate() {
+        for (i, rule) in rules.iter().enumerate() {
             let Some(rule) = rule else { continue };
             let offer = i as u32;
             // This offer's constraints, merged per attribute.
@@ -208,10 +206,24 @@ impl PredicateIndex {
                 }
             }
         }
+        Self::with_fields(&rules, fields)
+    }
+
+    /// The index of offers with `rules` (bundle order) whose text
+    /// constraints are `fields`, as [`build`](Self::build) made them or a
+    /// compiled form stored them. The rest is derived from the rules alike
+    /// on both paths: the rule slots, and the numeric bounds (a cheap pass
+    /// over each rule's top-level conjunction, so a form stores no bounds
+    /// and cannot claim any its rules do not imply).
+    pub(super) fn with_fields(
+        rules: &[Option<&CompiledRule>],
+        fields: Vec<(Field, FieldIndex)>,
+    ) -> Self {
+        let (rule_slot, rule_slots) = dedupe(rules);
         Self {
-            words,
+            words: rules.len().div_ceil(64),
             fields,
-            numeric,
+            numeric: NumericIndex::build(rules),
             rule_slot,
             rule_slots,
             offer_keys: OnceLock::new(),

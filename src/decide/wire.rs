@@ -46,7 +46,7 @@
 
 use super::engine::{CompiledAudience, CompiledEmail, CompiledFields, CompiledOffer};
 use super::engine::{CompiledPlacement, Engine};
-use super::index::{dedupe, FieldIndex, NumericIndex, PredicateIndex};
+use super::index::{FieldIndex, PredicateIndex};
 use crate::audience::AudienceFilter;
 use crate::bundle::{Audience, Bundle, Edition, Offer};
 use crate::context::Field;
@@ -57,7 +57,6 @@ use crate::rules::CompiledRule;
 use crate::template::HtmlTemplate;
 use crate::wire::{wire_struct, Reader, Wire, Writer};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// The compiled form's magic number.
 const MAGIC: &[u8; 3] = b"OEB";
@@ -179,22 +178,7 @@ fn take_index(r: &mut Reader<'_>, offers: &[CompiledOffer]) -> Result<PredicateI
         })
         .collect::<Result<Vec<_>>>()?;
     let rules: Vec<Option<&CompiledRule>> = offers.iter().map(|o| o.rule.as_ref()).collect();
-    let (rule_slot, rule_slots) = dedupe(&rules);
-    // Numeric bounds are derived rather than stored: a read re-runs a cheap
-    // pass over each rule's top-level conjunction (no strings, one sort per
-    // attribute), so no codec has to check stored bounds for order and
-    // range, the form cannot claim bounds its rules do not imply, and forms
-    // written before the numeric index load unchanged (no format version).
-    let numeric = NumericIndex::build(&rules);
-    Ok(PredicateIndex {
-        words: offers.len().div_ceil(64),
-        fields,
-        numeric,
-        rule_slot,
-        rule_slots,
-        offer_keys: OnceLock::new(),
-        blocked: OnceLock::new(),
-    })
+    Ok(PredicateIndex::with_fields(&rules, fields))
 }
 
 /// An audience as `compile` makes it from `source`, with its filter read.
@@ -462,6 +446,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decide::index::NumericIndex;
     use crate::error::ErrorCode;
 
     fn engine() -> Engine {
