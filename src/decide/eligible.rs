@@ -5,7 +5,7 @@
 use super::decision::Reason;
 use super::engine::Engine;
 use super::explain::rule_detail;
-use super::index::OfferKey;
+use super::index::{set, OfferKey};
 use crate::audience::IdentifierHash;
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
 use crate::context::Context;
@@ -206,11 +206,9 @@ impl Engine {
         self.index.blocked(|| {
             let keys = self.offer_keys();
             let mut bits = vec![0u64; keys.len().div_ceil(64)];
-            for (i, key) in keys.iter().enumerate() {
+            for (i, key) in (0u32..).zip(keys) {
                 if key.edge_only || !key.approved {
-                    if let Some(word) = bits.get_mut(i / 64) {
-                        *word |= 1 << (i % 64);
-                    }
+                    set(&mut bits, i);
                 }
             }
             bits.into()

@@ -118,7 +118,8 @@ pub(super) fn dedupe(rules: &[Option<&CompiledRule>]) -> (Vec<u32>, usize) {
     (slot_of, slots as usize)
 }
 
-fn set(bits: &mut [u64], i: u32) {
+/// Sets bit `i` (nothing past the end).
+pub(crate) fn set(bits: &mut [u64], i: u32) {
     if let Some(w) = bits.get_mut((i / 64) as usize) {
         *w |= 1 << (i % 64);
     }

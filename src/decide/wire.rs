@@ -46,7 +46,7 @@
 
 use super::engine::{CompiledAudience, CompiledEmail, CompiledFields, CompiledOffer};
 use super::engine::{CompiledPlacement, Engine};
-use super::index::{FieldIndex, PredicateIndex};
+use super::index::{set, FieldIndex, PredicateIndex};
 use crate::audience::AudienceFilter;
 use crate::bundle::{Audience, Bundle, Edition, Offer};
 use crate::context::Field;
@@ -312,9 +312,7 @@ fn put_placement(w: &mut Writer, placement: &CompiledPlacement, offers: usize) {
     placement.layout.put(w);
     let mut bits = vec![0u64; offers.div_ceil(64)];
     for &i in &placement.offers {
-        if let Some(word) = bits.get_mut(i as usize / 64) {
-            *word |= 1 << (i % 64);
-        }
+        set(&mut bits, i);
     }
     put_bits(w, &bits);
 }
