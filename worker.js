@@ -9,11 +9,15 @@
 //                                → Decision with signed receipts
 //   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB)
 //                                → {accepted, duplicate, rejected, unverified, rejections, unverifiedReasons, fulfilment}
+//   POST /v1/conversions         an advertiser's conversion postback (HMAC-signed; edge/conversions.js)
+//   GET  /v1/reports/:partner    aggregates of billable engagement (partner or advertiser secret; edge/reports.js)
+//   GET  /v1/reports/:partner/events  billable events as NDJSON or CSV (partner secret)
 //   GET  /v1/status              per-partner bundle status (operators: ADMIN_TOKEN bearer)
 //   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
 //   *    /demo/partner/…         the local demo's partner backend (only when the PARTNER_BACKEND
 //                                service binding exists: scripts/edge.mjs; never in production)
 import { anyPartnerOrigin, checkDeployment, intSetting, isAdmin, partnerOr404, partners } from "./edge/config.js";
+import { handleConversion } from "./edge/conversions.js";
 import { handleDecide } from "./edge/decide.js";
 import { bundleStatus, handleGetBundle, handleGetCompiled, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
@@ -22,6 +26,7 @@ import { FulfilmentReminder, handleQueue } from "./edge/fulfilment.js";
 import { ShopperHistory } from "./edge/history.js";
 import { corsHeaders, errorResponse, HttpError, json, preflight, withHeaders } from "./edge/http.js";
 import { rateLimit } from "./edge/ratelimit.js";
+import { handleExport, handleReport } from "./edge/reports.js";
 import { ensureSchema } from "./edge/schema.js";
 
 export { FulfilmentReminder, ShopperHistory };
@@ -29,6 +34,7 @@ export { FulfilmentReminder, ShopperHistory };
 // `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
 const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)(\/compiled)?$/;
 const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
+const REPORT_PATH = /^\/v1\/reports\/([^/]+)(\/events)?$/;
 const FAULT_PATH = /^\/v1\/_fault\/trap\/([^/]+)$/;
 
 function index(url) {
@@ -41,6 +47,9 @@ function index(url) {
       compiled: `GET ${base}/v1/bundles/{partner}/compiled`,
       decide: `POST ${base}/v1/decide`,
       events: `POST ${base}/v1/events`,
+      conversions: `POST ${base}/v1/conversions`,
+      reports: `GET ${base}/v1/reports/{partner}`,
+      export: `GET ${base}/v1/reports/{partner}/events`,
       status: `GET ${base}/v1/status`,
     },
   };
@@ -86,6 +95,20 @@ async function route(request, env, url) {
     await rateLimit(env, request, "events");
     await ensureSchema(env);
     return handleEvents(request, env);
+  }
+  if (pathname === "/v1/conversions") {
+    if (method !== "POST") throw methodNotAllowed("POST");
+    await rateLimit(env, request, "conversions");
+    await ensureSchema(env);
+    return handleConversion(request, env);
+  }
+  const report = REPORT_PATH.exec(pathname);
+  if (report) {
+    if (method !== "GET") throw methodNotAllowed("GET");
+    await rateLimit(env, request, "reports");
+    await ensureSchema(env);
+    const partnerId = segment(report[1]);
+    return report[2] ? handleExport(request, env, partnerId, url) : handleReport(request, env, partnerId, url);
   }
   if (pathname === "/v1/status" && method === "GET") {
     // Operators only: versions, hashes and refusal messages of every partner.

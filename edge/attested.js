@@ -88,8 +88,8 @@ export async function decisionFacts(env, partnerId, signedEvents) {
   for (let i = 0; i < keys.length; i += 90) {
     const chunk = keys.slice(i, i + 90);
     const { results } = await env.DB.prepare(
-      `SELECT o.decision_id, o.offer_id, o.placement, o.creative_id, o.campaign, o.advertiser, o.propensity,
-              d.shopper_key, d.order_ref, d.created_ms
+      `SELECT o.decision_id, o.offer_id, o.placement, o.creative_id, o.campaign, o.advertiser, o.propensity, o.eligible,
+              d.shopper_key, d.order_ref, d.created_ms, d.features
          FROM decision_offers o JOIN decision_records d ON d.partner = o.partner AND d.decision_id = o.decision_id
         WHERE o.partner = ? AND o.decision_id IN (${chunk.map(() => "?").join(",")})`,
     ).bind(partnerId, ...chunk).all();
@@ -127,6 +127,10 @@ export function billableFacts(c, v, engine, facts, nowMs) {
     // Only an edge decision's logged propensity is evidence; a page's is kept as its claim.
     propensity: fact ? fact.propensity : null,
     claimedPropensity: fact ? null : e.propensity,
+    // What offline evaluation re-scores (docs/LEARNING.md): kept on the
+    // impression, which outlives the 48 h decision index.
+    features: fact && e.type === "impression" ? fact.features : null,
+    eligible: fact && e.type === "impression" ? fact.eligible : null,
     shopperKey: fact?.shopper_key ?? null,
     cookieMode: Boolean(fact) && fact.shopper_key === null,
     needsConfirmationEmail: offer ? offer.needsConfirmationEmail : false,

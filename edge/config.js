@@ -18,7 +18,7 @@ const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
  * `{"acme": {"trust": {...trust.json...}, "origins": ["https://shop.acme.com"],
  *   "checkoutKeys": {"acme-checkout-1": "<base64 Ed25519 public key>"},
  *   "requireAttestation": false, "maxConfirmationsPerOrder": 3,
- *   "receiptKid": "r1", "acceptReceiptKids": ["r0"]}}`.
+ *   "receiptKid": "r1", "acceptReceiptKids": ["r0"], "advertisers": ["freshbox"]}}`.
  * The trust config and the checkout keys are pinned here, in the
  * deployment, never taken from the bundle store or a request.
  * - `checkoutKeys`: the partner backend's checkout-token keys by kid
@@ -28,6 +28,9 @@ const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
  *   billable (edge-decision receipts alone are not).
  * - `receiptKid`: the key id receipts and history cookies are signed under
  *   now; `acceptReceiptKids`: older ids still verified during a rotation.
+ * - `advertisers`: the advertisers the partner lets read their own
+ *   aggregates and post conversions (docs/REPORTS.md), each with its
+ *   secrets ADVERTISER_API_SECRET_<ADV> and ADVERTISER_POSTBACK_KEY_<ADV>.
  */
 export function partners(env) {
   const source = env.PARTNERS;
@@ -36,6 +39,7 @@ export function partners(env) {
   if (typeof raw === "string") raw = JSON.parse(raw);
   const map = new Map();
   const secrets = new Map();
+  const advertiserSecrets = new Map();
   for (const [id, conf] of Object.entries(raw)) {
     if (!PARTNER_ID.test(id)) throw new Error(`PARTNERS: bad partner id ${JSON.stringify(id)}`);
     if (!conf || typeof conf.trust !== "object") throw new Error(`PARTNERS.${id}: trust config missing`);
@@ -52,6 +56,7 @@ export function partners(env) {
       requireAttestation: conf.requireAttestation === true,
       maxConfirmationsPerOrder: positiveInt(id, "maxConfirmationsPerOrder", conf.maxConfirmationsPerOrder, 3),
       ...receiptKids(id, conf),
+      advertisers: advertisers(id, conf.advertisers, advertiserSecrets),
     });
   }
   cachedSource = source;
@@ -68,6 +73,19 @@ function checkoutKeys(id, keys) {
     }
   }
   return { ...keys };
+}
+
+function advertisers(id, list, seen) {
+  if (list === undefined) return new Set();
+  if (!Array.isArray(list)) throw new Error(`PARTNERS.${id}.advertisers must be a list of advertiser ids`);
+  for (const adv of list) {
+    if (typeof adv !== "string" || !PARTNER_ID.test(adv)) throw new Error(`PARTNERS.${id}.advertisers: bad advertiser id ${JSON.stringify(adv)}`);
+    // Two advertisers must never share a secret (e.g. "a-b" and "a_b").
+    const secret = advertiserPostbackKeyName(adv);
+    if (seen.has(secret) && seen.get(secret) !== adv) throw new Error(`PARTNERS: advertisers ${adv} and ${seen.get(secret)} would share ${secret}`);
+    seen.set(secret, adv);
+  }
+  return new Set(list);
 }
 
 function positiveInt(id, name, value, fallback) {
@@ -140,7 +158,13 @@ export function checkDeployment(env) {
   if (adapter === "http" && (!env.EMAIL_API_URL || !env.EMAIL_API_TOKEN)) throw problem("EMAIL_ADAPTER http needs EMAIL_API_URL and EMAIL_API_TOKEN");
   if (env.FAULT_INJECTION === "1" && env.DEMO_MODE !== "1") throw problem("FAULT_INJECTION is for tests (DEMO_MODE=1)");
   masterKey(env);
-  for (const p of partners(env).values()) {
+  let configured;
+  try {
+    configured = partners(env);
+  } catch (e) {
+    throw problem(e.message);
+  }
+  for (const p of configured.values()) {
     if (Object.keys(p.checkoutKeys).length && !env[fulfilmentSecretName(p.id)]) {
       throw problem(`partner ${p.id} can send confirmation emails but secret ${fulfilmentSecretName(p.id)} is not set`);
     }
@@ -181,6 +205,16 @@ export function apiSecretName(id) {
  * refuses two partners that would share one).
  */
 const secretName = (prefix, id) => `${prefix}_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+
+/** Name of the secret advertiser `id` reads its reports with (a bearer secret, >= 16 bytes). */
+export function advertiserApiSecretName(id) {
+  return secretName("ADVERTISER_API_SECRET", id);
+}
+
+/** Name of the secret advertiser `id` signs conversion postbacks with (HMAC-SHA256 key, >= 32 bytes). */
+export function advertiserPostbackKeyName(id) {
+  return secretName("ADVERTISER_POSTBACK_KEY", id);
+}
 
 /** Name of the secret holding partner `id`'s fulfilment private key file JSON. */
 export function fulfilmentSecretName(id) {

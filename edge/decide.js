@@ -118,16 +118,30 @@ async function identify(request, env, partner, input, nowMs) {
   return { order: claims ? claims.ord : null, shopperRef };
 }
 
-/** Records the decision and what it showed, so events derive their facts from it, never from the page. */
+/**
+ * Most offers a placement's logged eligible set may name: past it the
+ * decision is not logged for learning (docs/LEARNING.md), so a row stays
+ * small whatever the bundle.
+ */
+export const MAX_LOGGED_ELIGIBLE = 256;
+
+/**
+ * Records the decision and what it showed, so events derive their facts
+ * from it, never from the page; with what the learning loop needs to
+ * re-score it offline (the banded model features and, per placement, the
+ * offers it chose from: `learningLog`).
+ */
 async function indexDecision(env, partner, decision, shopper, order, nowMs) {
-  const rows = [env.DB.prepare(`INSERT OR IGNORE INTO decision_records (partner, decision_id, shopper_key, order_ref, created_ms)
-    VALUES (?, ?, ?, ?, ?)`).bind(partner, decision.decisionId, shopper, order, nowMs)];
+  const features = decision.features ? JSON.stringify(decision.features) : null;
+  const rows = [env.DB.prepare(`INSERT OR IGNORE INTO decision_records (partner, decision_id, shopper_key, order_ref, created_ms, features)
+    VALUES (?, ?, ?, ?, ?, ?)`).bind(partner, decision.decisionId, shopper, order, nowMs, features)];
   const offer = env.DB.prepare(`INSERT OR IGNORE INTO decision_offers
-    (partner, decision_id, offer_id, placement, creative_id, campaign, advertiser, propensity, created_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    (partner, decision_id, offer_id, placement, creative_id, campaign, advertiser, propensity, created_ms, eligible)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   for (const p of decision.placements) {
+    const eligible = Array.isArray(p.eligible) && p.eligible.length <= MAX_LOGGED_ELIGIBLE ? JSON.stringify(p.eligible) : null;
     for (const o of p.offers) {
-      rows.push(offer.bind(partner, decision.decisionId, o.offerId, p.id, o.creativeId, o.campaign, o.advertiser, o.propensity, nowMs));
+      rows.push(offer.bind(partner, decision.decisionId, o.offerId, p.id, o.creativeId, o.campaign, o.advertiser, o.propensity, nowMs, eligible));
     }
   }
   await env.DB.batch(rows);

@@ -11,14 +11,15 @@ import { replay, withEngine } from "./engine.js";
 import { billableFacts, classify, decisionFacts } from "./attested.js";
 import { claimFulfilment, checkSealedEmail, enqueueFulfilment, releaseClaims } from "./fulfilment-intake.js";
 import { HttpError, json, mediaType, readBody, unwrap } from "./http.js";
+import { inserted } from "./sql.js";
 import { MAX_EVENT_BATCH_BYTES, parseBatch } from "./validate.js";
 
 const MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
 
 const INSERT_BILLABLE = `INSERT OR IGNORE INTO billable_events
   (partner, id, type, binding, order_ref, decision_id, placement, offer_id, creative_id, campaign, advertiser,
-   time_ms, propensity, claimed_propensity, receipt_signed, attested, has_fulfilment, received_ms)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+   time_ms, propensity, claimed_propensity, receipt_signed, attested, has_fulfilment, received_ms, features, eligible)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_UNVERIFIED = `INSERT OR IGNORE INTO unverified_events (partner, id, type, offer_id, reason, received_ms)
   VALUES (?, ?, ?, ?, ?, ?)`;
 
@@ -26,7 +27,7 @@ function insertBillable(db, b, nowMs) {
   const e = b.v.event;
   return db.prepare(INSERT_BILLABLE).bind(e.partner, e.id, e.type, b.binding, b.order, b.v.receipt.decisionId, e.placement,
     e.offerId, b.creativeId, b.campaign, b.advertiser, b.timeMs, b.propensity, b.claimedPropensity,
-    b.signed ? 1 : 0, b.claims ? 1 : 0, b.email ? 1 : 0, nowMs);
+    b.signed ? 1 : 0, b.claims ? 1 : 0, b.email ? 1 : 0, nowMs, b.features, b.eligible);
 }
 
 /** Counts rejections per partner, code and day (observability; never blocks). */
@@ -125,9 +126,9 @@ export async function handleEvents(request, env) {
       .bind(u.partner, u.v.event.id, u.v.event.type, u.v.event.offerId, u.c.code, nowMs)),
   ];
   const results = statements.length ? await env.DB.batch(statements) : [];
-  const fresh = out.billable.filter((_, i) => results[i].meta.changes === 1);
+  const fresh = out.billable.filter((_, i) => inserted(results[i]));
   const duplicate = out.billable.length - fresh.length;
-  const unverifiedStored = out.unverified.filter((_, i) => results[out.billable.length + i].meta.changes === 1).length;
+  const unverifiedStored = out.unverified.filter((_, i) => inserted(results[out.billable.length + i])).length;
 
   // One confirmation per (partner, order, offer), at most the partner's cap per order.
   const fulfilment = { queued: 0, refused: [] };

@@ -10,6 +10,7 @@ import { fulfilmentSecretName, intSetting, partners } from "./config.js";
 import { isOfferEdgeError, withEngine } from "./engine.js";
 import { HttpError } from "./http.js";
 import { ensureSchema } from "./schema.js";
+import { inserted } from "./sql.js";
 import { checkRecipient, mimeMessage, RecipientRefused } from "./mime.js";
 
 /** A failure that retrying cannot fix (recorded, then acknowledged). */
@@ -80,10 +81,10 @@ export async function sendOnce(env, partner, kind, mail) {
   if (adapter === "outbox") {
     checkRecipient(mail.to); // the MIME builder's refusal: never record what could not be sent
     const r = await insert.bind(...keyCols, adapter, "sent", mail.to, mail.subject, mail.html, mail.text, now, now).run();
-    return r.meta.changes === 1;
+    return inserted(r);
   }
   const claim = await insert.bind(...keyCols, adapter, "sending", null, null, null, null, now, null).run();
-  if (claim.meta.changes !== 1) return false;
+  if (!inserted(claim)) return false;
   try {
     await deliver(env, adapter, keyCols.join(":"), mail);
   } catch (e) {

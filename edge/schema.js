@@ -1,115 +1,48 @@
-// The D1 schema, applied once per isolate (CREATE … IF NOT EXISTS), so a
-// fresh local state or a fresh database works without a migration step.
-// migrations/0001_init.sql holds the same statements for
-// `wrangler d1 migrations apply` (a test keeps the two equal). Every table
-// carries the partner in its key.
-export const SCHEMA = [
-  // Billable engagement: bound to an attested order or an edge decision,
-  // at most one per (order or decision, offer, type) (edge/attested.js).
-  `CREATE TABLE IF NOT EXISTS billable_events (
-  partner TEXT NOT NULL,
-  id TEXT NOT NULL,
-  type TEXT NOT NULL,
-  binding TEXT NOT NULL,
-  order_ref TEXT,
-  decision_id TEXT NOT NULL,
-  placement TEXT NOT NULL,
-  offer_id TEXT NOT NULL,
-  creative_id TEXT NOT NULL,
-  campaign TEXT NOT NULL,
-  advertiser TEXT NOT NULL,
-  time_ms INTEGER NOT NULL,
-  propensity REAL,
-  claimed_propensity REAL,
-  receipt_signed INTEGER NOT NULL,
-  attested INTEGER NOT NULL,
-  has_fulfilment INTEGER NOT NULL,
-  received_ms INTEGER NOT NULL,
-  PRIMARY KEY (partner, id)
-)`,
-  `CREATE UNIQUE INDEX IF NOT EXISTS billable_once ON billable_events (partner, binding, offer_id, type)`,
-  `CREATE INDEX IF NOT EXISTS billable_by_decision ON billable_events (partner, decision_id)`,
-  // Well-formed events nothing vouches for: counted, never billable.
-  `CREATE TABLE IF NOT EXISTS unverified_events (
-  partner TEXT NOT NULL,
-  id TEXT NOT NULL,
-  type TEXT NOT NULL,
-  offer_id TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  received_ms INTEGER NOT NULL,
-  PRIMARY KEY (partner, id)
-)`,
-  // Edge decisions: who they were for and what they showed, with the
-  // logged propensity (events take these facts from here, not the page).
-  `CREATE TABLE IF NOT EXISTS decision_records (
-  partner TEXT NOT NULL,
-  decision_id TEXT NOT NULL,
-  shopper_key TEXT,
-  order_ref TEXT,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (partner, decision_id)
-)`,
-  `CREATE INDEX IF NOT EXISTS decision_records_by_time ON decision_records (created_ms)`,
-  `CREATE TABLE IF NOT EXISTS decision_offers (
-  partner TEXT NOT NULL,
-  decision_id TEXT NOT NULL,
-  offer_id TEXT NOT NULL,
-  placement TEXT NOT NULL,
-  creative_id TEXT NOT NULL,
-  campaign TEXT NOT NULL,
-  advertiser TEXT NOT NULL,
-  propensity REAL NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (partner, decision_id, offer_id)
-)`,
-  `CREATE INDEX IF NOT EXISTS decision_offers_by_time ON decision_offers (created_ms)`,
-  // One confirmation email per (partner, order, offer); the per-order cap counts rows.
-  `CREATE TABLE IF NOT EXISTS fulfilment_claims (
-  partner TEXT NOT NULL,
-  order_ref TEXT NOT NULL,
-  offer_id TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (partner, order_ref, offer_id)
-)`,
-  `CREATE TABLE IF NOT EXISTS event_rejections (
-  partner TEXT NOT NULL,
-  code TEXT NOT NULL,
-  day TEXT NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (partner, code, day)
-)`,
-  `CREATE TABLE IF NOT EXISTS outbox (
-  partner TEXT NOT NULL,
-  decision_id TEXT NOT NULL,
-  offer_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  adapter TEXT NOT NULL,
-  status TEXT NOT NULL,
-  to_addr TEXT,
-  subject TEXT,
-  html TEXT,
-  text TEXT,
-  created_ms INTEGER NOT NULL,
-  sent_ms INTEGER,
-  PRIMARY KEY (partner, decision_id, offer_id, kind)
-)`,
-  `CREATE TABLE IF NOT EXISTS fulfilment_failures (
-  partner TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  code TEXT NOT NULL,
-  message TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (partner, event_id, kind)
-)`,
+// The D1 schema: the migration files of migrations/ (imported as text, so
+// there is one definition), applied in order and recorded in `d1_migrations`
+// — the table `wrangler d1 migrations apply` keeps — so a fresh local state
+// or database works without a migration step, and a production database
+// migrated with wrangler is left alone. Every table carries the partner in
+// its key.
+import init from "../migrations/0001_init.sql";
+import reports from "../migrations/0002_reports.sql";
+import { statements } from "./sql.js";
+
+/** Migration name → its statements, in the order they apply. */
+export const MIGRATIONS = [
+  ["0001_init.sql", statements(init)],
+  ["0002_reports.sql", statements(reports)],
 ];
 
+const LEDGER = `CREATE TABLE IF NOT EXISTS d1_migrations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT UNIQUE,
+  applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+)`;
+
+async function migrate(env) {
+  const db = env.DB;
+  await db.prepare(LEDGER).run();
+  const applied = async () => new Set((await db.prepare("SELECT name FROM d1_migrations").all()).results.map((r) => r.name));
+  let done = await applied();
+  for (const [name, sql] of MIGRATIONS) {
+    if (done.has(name)) continue;
+    try {
+      // One batch is one transaction: a migration applies whole or not at all.
+      await db.batch([...sql.map((s) => db.prepare(s)), db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(name)]);
+    } catch (e) {
+      // Another isolate may have applied it meanwhile (its ALTERs then fail here).
+      done = await applied();
+      if (!done.has(name)) throw e;
+    }
+  }
+}
+
 let ready;
-/** Applies SCHEMA once per isolate (retried on the next call if it fails). */
+/** Applies the pending migrations once per isolate (retried on the next call if it fails). */
 export function ensureSchema(env) {
   if (!ready) {
-    ready = env.DB.batch(SCHEMA.map((sql) => env.DB.prepare(sql))).catch((e) => {
+    ready = migrate(env).catch((e) => {
       ready = undefined;
       throw e;
     });

@@ -44,6 +44,8 @@ export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
+      // edge/schema.js imports the D1 migrations as text.
+      { type: "Text", include: ["**/*.sql"] },
     ],
     compatibilityDate: "2026-04-20",
     kvNamespaces: { BUNDLES: "bundles" },
