@@ -22,7 +22,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { edgeOptions, formOf, fulfilmentSecretName, pageBundleOf, root, uploadKeys } from "./lib/edge.mjs";
+import { advertiserApiSecretName, advertiserPostbackKeyName } from "../edge/config.js";
+import { apiSecretName, edgeOptions, formOf, fulfilmentSecretName, pageBundleOf, root, uploadKeys } from "./lib/edge.mjs";
 import { partnerBackend } from "./lib/partner-backend.mjs";
 
 const { values: args } = parseArgs({
@@ -40,18 +41,23 @@ mkdirSync(join(state, "data"), { recursive: true });
 
 // Secrets: generated once, kept in the (git-ignored) state folder.
 const secretsPath = join(state, "secrets.json");
-if (!existsSync(secretsPath)) {
-  writeFileSync(secretsPath, JSON.stringify({ RECEIPT_KEY: randomBytes(32).toString("base64") }, null, 2), { mode: 0o600 });
+const secrets = existsSync(secretsPath) ? JSON.parse(readFileSync(secretsPath, "utf8")) : {};
+let generated = false;
+/** `name` from the state folder's secrets, generated (`bytes` random bytes) and saved the first time. */
+function secret(name, bytes, encoding = "base64url") {
+  if (!secrets[name]) {
+    secrets[name] = randomBytes(bytes).toString(encoding);
+    generated = true;
+  }
+  return secrets[name];
 }
-const vars = JSON.parse(readFileSync(secretsPath, "utf8"));
+secret("RECEIPT_KEY", 32, "base64");
 // State folders from before GET /v1/status needed an operator token get one now.
-if (!vars.ADMIN_TOKEN) {
-  vars.ADMIN_TOKEN = randomBytes(24).toString("base64url");
-  writeFileSync(secretsPath, JSON.stringify(vars, null, 2), { mode: 0o600 });
-}
+secret("ADMIN_TOKEN", 24);
 
 const self = [`http://${args.host}:${port}`, `http://localhost:${port}`];
 const partners = {};
+const fulfilmentKeys = {};
 const uploads = [];
 const partnersDir = join(state, "partners");
 const read = (path) => path && new Uint8Array(readFileSync(path));
@@ -61,16 +67,34 @@ for (const id of existsSync(partnersDir) ? readdirSync(partnersDir).sort() : [])
   if (!existsSync(trustPath)) continue;
   const originsPath = join(dir, "origins.json");
   const origins = existsSync(originsPath) ? JSON.parse(readFileSync(originsPath, "utf8")) : [];
+  // The demo partner takes conversions from, and shows reports to, every advertiser of its bundle.
+  const advertisers = advertisersOf(join(dir, "bundle.json"));
   partners[id] = { trust: JSON.parse(readFileSync(trustPath, "utf8")), origins: [...self, ...origins],
-    checkoutKeys: checkoutKeys(join(dir, "keys")) };
+    checkoutKeys: checkoutKeys(join(dir, "keys")), advertisers };
+  // The partner backend's API secret (server-to-server decides, reports); each advertiser's report
+  // secret and postback key (scripts/demo-traffic signs conversions with it).
+  secret(apiSecretName(id), 24);
+  for (const adv of advertisers) {
+    secret(advertiserApiSecretName(adv), 24);
+    secret(advertiserPostbackKeyName(adv), 32);
+  }
   const keyPath = join(dir, "keys", `${id}-fulfilment.key`);
-  if (existsSync(keyPath)) vars[fulfilmentSecretName(id)] = readFileSync(keyPath, "utf8");
+  if (existsSync(keyPath)) fulfilmentKeys[fulfilmentSecretName(id)] = readFileSync(keyPath, "utf8");
   const signed = join(dir, "bundle.signed.json");
   if (existsSync(signed)) uploads.push(uploadKeys(id, read(signed), read(pageBundleOf(signed)), read(formOf(signed))));
 }
+if (generated) writeFileSync(secretsPath, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+const vars = { ...secrets, ...fulfilmentKeys };
 if (!Object.keys(partners).length) {
   console.error(`no partners under ${partnersDir}: run scripts/demo (it seeds one)`);
   process.exit(1);
+}
+
+/** The distinct advertisers of the offers of an unsigned bundle file (none when it is missing). */
+function advertisersOf(path) {
+  if (!existsSync(path)) return [];
+  const bundle = JSON.parse(readFileSync(path, "utf8"));
+  return [...new Set((bundle.offers ?? []).map((o) => o.advertiser))].sort();
 }
 
 /** kid → base64 public key of every checkout key (`keygen --kind checkout`) in `keys`: all pinned, so kids can rotate. */
@@ -151,6 +175,9 @@ console.log(`
   GET  ${base}/v1/bundles/<partner>/compiled  its compiled form: what the checkout's page engine loads
   POST ${base}/v1/decide             {"partner","placement","attributes","checkoutToken"?}
   POST ${base}/v1/events             {"events":[...]}  (with a checkout token: may send a confirmation email)
+  POST ${base}/v1/conversions        an advertiser's signed conversion postback (docs/REPORTS.md)
+  GET  ${base}/v1/reports/<partner>  aggregates of billable engagement (Authorization: Bearer <API_SECRET_<PARTNER> of ${secretsPath}>)
+  GET  ${base}/v1/reports/<partner>/events?format=csv|ndjson   billable events for a warehouse
   GET  ${base}/v1/status             bundle status per partner (Authorization: Bearer <ADMIN_TOKEN of ${secretsPath}>)
   GET  ${base}/v1/trust/<partner>    pinned trust config (demo pages read the public keys here)${options.serviceBindings?.PARTNER_BACKEND ? `
   POST ${base}/demo/partner/checkout-token   {"email","order"?} → {"order","token"}: ${demoPartner}'s backend (demo)` : ""}
@@ -162,6 +189,9 @@ if (existsSync(www)) {
   }
 }
 const first = Object.keys(partners)[0];
+// The fragment never reaches a server: the page reads the secret from it and drops it from the address bar.
+console.log(`  report ${base}/report#partner=${encodeURIComponent(first)}&secret=${encodeURIComponent(vars[apiSecretName(first)])}
+         (scripts/demo-traffic sends a load run to report on)`);
 console.log(`try: curl -s ${base}/v1/decide -H 'content-type: application/json' \\
        -d '{"partner":"${first}","placement":"confirmation","attributes":{"firstname":"Ada","state":"NY","country":"US","amount":"120.00"}}'
 Ctrl-C stops; state persists.`);
