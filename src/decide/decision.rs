@@ -33,6 +33,14 @@ pub struct Decision {
     /// Non-fatal problems (e.g. a corrupt history blob was discarded).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<HistoryWarning>,
+    /// With `learningLog`: the model's feature values for this checkout,
+    /// exactly as it scored them (`state`, `ageBand`, `cartBand`,
+    /// `hourBand`…; absent features omitted). Events carry no context, so
+    /// the edge logs these to learn from (docs/LEARNING.md). Builds with
+    /// feature `explain` only (the edge, preview and CLI; never pages).
+    #[cfg(feature = "explain")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<BTreeMap<String, String>>,
 }
 
 /// The winners of one placement and its rendered layout.
@@ -45,6 +53,13 @@ pub struct PlacementDecision {
     pub html: String,
     /// Winners, best first.
     pub offers: Vec<DecidedOffer>,
+    /// With `learningLog`: ids of every offer the winners were chosen from
+    /// (eligible, within caps, not shown in an earlier placement of this
+    /// decision), in bundle order. Feature `explain` only, like
+    /// [`Decision::features`].
+    #[cfg(feature = "explain")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<Vec<String>>,
 }
 
 /// One shown offer.

@@ -8,6 +8,7 @@ use crate::bundle::{Bundle, FulfilmentKey};
 use crate::decide::Verdict;
 use crate::demo::demo_bundle;
 use crate::events::EventType;
+use crate::rank::{FeatureName, FeatureValues};
 use std::collections::BTreeSet;
 
 const ISSUED: Timestamp = Timestamp(1_795_910_400_000); // 2026-11-29T00:00:00Z
@@ -159,4 +160,133 @@ fn eligible_offers_are_the_offers_explain_does_not_call_ineligible() {
         }));
         assert_eq!(got.iter().copied().collect::<BTreeSet<_>>(), expected);
     }
+}
+
+/// A decision as it would be without `learningLog`.
+fn without_log(mut d: Decision) -> Decision {
+    d.features = None;
+    for p in &mut d.placements {
+        p.eligible = None;
+    }
+    d
+}
+
+fn learning_log_is_complete_and_changes_nothing(bundle: Bundle) {
+    let engine = Engine::compile(bundle, &[0; 32]).unwrap();
+    let history = History::new(engine.partner());
+    let quick = DecideOptions::default();
+    let log = DecideOptions {
+        learning_log: true,
+        ..DecideOptions::default()
+    };
+    let explain = DecideOptions {
+        explain: true,
+        ..DecideOptions::default()
+    };
+    let index: std::collections::HashMap<&str, u32> = engine
+        .bundle()
+        .offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i as u32))
+        .collect();
+    let mut uncertain = 0;
+    for (i, ctx) in contexts().iter().enumerate() {
+        for seed in 0..4u64 {
+            let entropy = (seed * 31 + i as u64).to_le_bytes();
+            let a = engine.decide(ctx, &history, NOW, &entropy, &quick).unwrap();
+            let b = engine.decide(ctx, &history, NOW, &entropy, &log).unwrap();
+            let c = engine
+                .decide(ctx, &history, NOW, &entropy, &explain)
+                .unwrap();
+            assert!(a.features.is_none() && a.placements.iter().all(|p| p.eligible.is_none()));
+            let features = b.features.clone().unwrap();
+            assert_eq!(without_log(b.clone()), a, "context {i}, seed {seed}");
+            let mut values = FeatureValues::default();
+            for (name, value) in &features {
+                values.set(FeatureName::parse(name).unwrap(), Some(value));
+            }
+            for p in &b.placements {
+                let eligible = p.eligible.as_ref().unwrap();
+                // Every offer explain does not rule out (rules, caps, an
+                // earlier placement), in bundle order.
+                let expected: Vec<&str> = c
+                    .explanations
+                    .iter()
+                    .filter(|e| e.placement == p.id && e.verdict != Verdict::Ineligible)
+                    .map(|e| e.offer_id.as_str())
+                    .collect();
+                assert_eq!(eligible, &expected, "context {i}, seed {seed}, {}", p.id);
+                // The offline policy gives every winner its logged propensity.
+                let ids: Vec<u32> = eligible.iter().map(|id| index[id.as_str()]).collect();
+                let shown = engine.shown_probabilities(&p.id, &values, &ids).unwrap();
+                for o in &p.offers {
+                    let k = eligible.iter().position(|id| *id == o.offer_id).unwrap();
+                    assert_eq!(shown[k].to_bits(), o.propensity.to_bits(), "{}", o.offer_id);
+                    uncertain += usize::from(o.propensity < 1.0);
+                }
+                let total: f64 = shown.iter().sum();
+                assert!((total - p.offers.len() as f64).abs() < 0.02, "{total}");
+            }
+        }
+    }
+    assert_eq!(uncertain > 0, engine.model.explores());
+}
+
+#[test]
+fn learning_log_lists_features_and_eligible_sets_and_keeps_the_winners() {
+    let b = bundle(120);
+    assert!(b.model.exploration.enabled);
+    learning_log_is_complete_and_changes_nothing(b.clone());
+    let mut greedy = b;
+    greedy.model.exploration.enabled = false;
+    learning_log_is_complete_and_changes_nothing(greedy);
+}
+
+#[test]
+fn learning_log_features_are_the_model_inputs() {
+    let engine = Engine::compile(bundle(20), &[0; 32]).unwrap();
+    let history = History::new(engine.partner());
+    let options = DecideOptions {
+        learning_log: true,
+        ..DecideOptions::default()
+    };
+    let features = |json: &str| {
+        let ctx = Context::from_json(json.as_bytes()).unwrap();
+        let d = engine
+            .decide(&ctx, &history, NOW, &[1; 16], &options)
+            .unwrap();
+        let text = serde_json::to_value(&d).unwrap();
+        assert_eq!(text["features"], serde_json::to_value(&d.features).unwrap());
+        assert!(text["placements"][0]["eligible"].is_array());
+        d.features.unwrap()
+    };
+    let all = features(
+        r#"{"state":"ny","country":"us","amount":"120.00","age":30,"device":"mobile",
+            "paymenttype":"visa","customertype":"new","loyaltytier":"gold"}"#,
+    );
+    // NOW is 12:00 UTC, 07:00 in the demo bundle's UTC-5: morning.
+    let expected = [
+        ("state", "NY"),
+        ("country", "US"),
+        ("ageBand", "25-34"),
+        ("cartBand", "100-250"),
+        ("payment", "visa"),
+        ("loyalty", "gold"),
+        ("customer", "new"),
+        ("device", "mobile"),
+        ("hourBand", "morning"),
+    ];
+    let expected: std::collections::BTreeMap<String, String> = expected
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(all, expected);
+    // Absent attributes are absent features.
+    let few = features(r#"{"state":"CA","amount":"12"}"#);
+    assert_eq!(
+        few.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["cartBand", "hourBand", "state"]
+    );
+    assert_eq!(few["cartBand"], "0-25");
 }

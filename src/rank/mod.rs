@@ -11,4 +11,6 @@ mod wire;
 pub use features::{FeatureName, FeatureValues};
 pub use model::{expected_upper_bound, sigmoid, CompiledModel};
 pub use propensity::PROPENSITY_NODES;
+#[cfg(not(target_arch = "wasm32"))]
+pub use select::shown_probabilities;
 pub use select::{select, shortlist_len, Candidate, Pick, Shortlist, MAX_CONTENDERS};

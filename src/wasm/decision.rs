@@ -208,7 +208,14 @@ pub(crate) fn decision_to_js(d: &Decision) -> JsResult<JsValue> {
         for o in &p.offers {
             offers.push(&offer(o, (&p.id, &id), d, &shared, &mut instants));
         }
-        placements.push(&js_placement(&id, &p.html, &offers));
+        let placement = js_placement(&id, &p.html, &offers);
+        // Last, as serde writes it (only with `learningLog`).
+        #[cfg(feature = "explain")]
+        if let Some(eligible) = &p.eligible {
+            let ids: js_sys::Array = eligible.iter().map(|id| JsValue::from_str(id)).collect();
+            js_sys::Reflect::set(&placement, &"eligible".into(), &ids)?;
+        }
+        placements.push(&placement);
     }
     let explanations = if d.explanations.is_empty() {
         JsValue::UNDEFINED
@@ -221,7 +228,7 @@ pub(crate) fn decision_to_js(d: &Decision) -> JsResult<JsValue> {
         to_js(&d.warnings)?
     };
     // Versions are far below 2^53 (JSON gave the same double).
-    Ok(js_decision(
+    let decision = js_decision(
         &shared.decision_id,
         &shared.partner,
         d.bundle_version as f64,
@@ -230,5 +237,15 @@ pub(crate) fn decision_to_js(d: &Decision) -> JsResult<JsValue> {
         &placements,
         &explanations,
         &warnings,
-    ))
+    );
+    // Last, as serde writes it (only with `learningLog`).
+    #[cfg(feature = "explain")]
+    if let Some(features) = &d.features {
+        let object = js_sys::Object::new();
+        for (name, value) in features {
+            js_sys::Reflect::set(&object, &name.into(), &value.into())?;
+        }
+        js_sys::Reflect::set(&decision, &"features".into(), &object)?;
+    }
+    Ok(decision)
 }

@@ -100,6 +100,10 @@ struct JsDecideOptions {
     placements: Vec<String>,
     explain: bool,
     receipt_ttl: Option<DurationMs>,
+    /// The edge's learning log (docs/LEARNING.md); the page build has no
+    /// such option and refuses it as unknown.
+    #[cfg(feature = "explain")]
+    learning_log: bool,
     /// Read from JS directly (see `decide`); listed so it is not "unknown".
     #[allow(dead_code)]
     seed: Option<f64>,
@@ -402,6 +406,8 @@ impl WasmEngine {
             receipt_ttl: options
                 .receipt_ttl
                 .unwrap_or(DurationMs(24 * HOUR_MS as u64)),
+            #[cfg(feature = "explain")]
+            learning_log: options.learning_log,
         };
         let entropy = decide_entropy(seed)?;
         let blob = history_bytes.unwrap_or_default();

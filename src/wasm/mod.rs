@@ -113,6 +113,8 @@ export interface DecideOptions {
   receiptTtl?: string;
   /** The host's session id: session caps reset when it changes. */
   sessionId?: string;
+  /** Log what learning needs: `decision.features` and each placement's `eligible` (edge/full build only; docs/LEARNING.md). */
+  learningLog?: boolean;
 }
 /** One shown offer of a decision. */
 export interface DecidedOffer {
@@ -126,10 +128,12 @@ export interface DecidedOffer {
 /** The outcome of one decision (src/decide/decision.rs). */
 export interface Decision {
   decisionId: string; partner: string; bundleVersion: number; bundleSha256: string; time: string;
-  placements: { id: string; html: string; offers: DecidedOffer[] }[];
+  placements: { id: string; html: string; offers: DecidedOffer[]; eligible?: string[] }[];
   explanations?: { offerId: string; placement: string; tier: number; verdict: "shown" | "ineligible" | "outranked";
                    reason: { kind: string; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
   warnings?: { code: string; message: string }[];
+  /** With `learningLog`: the model's feature values, e.g. `{ state: "NY", cartBand: "100-250" }`. */
+  features?: Record<string, string>;
 }
 /** An engagement event (docs/EVENTS.md). */
 export interface OfferEvent {
