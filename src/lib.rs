@@ -15,6 +15,10 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod history;
+// Offline evaluation and training from exported events: native tools only,
+// never in a WebAssembly build.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod learn;
 pub mod limits;
 pub mod rank;
 pub mod receipt;

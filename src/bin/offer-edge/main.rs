@@ -8,9 +8,11 @@ mod audience_cmd;
 mod cmd_checkout_token;
 mod cmd_decide;
 mod cmd_demo_bundle;
+mod cmd_evaluate;
 mod cmd_inspect;
 mod cmd_keygen;
 mod cmd_sign;
+mod cmd_train;
 mod cmd_trust;
 mod cmd_verify;
 mod cmd_verify_checkout_token;
@@ -37,6 +39,11 @@ Example (a full round trip):
   offer-edge verify --trust trust.json --state state.json bundle.signed.json
   offer-edge audience build --id vip-list --salt s3cret < emails.txt > audience.json
   offer-edge decide --bundle bundle.signed.json --trust trust.json --context ctx.json --explain
+
+Learning from edge events (docs/LEARNING.md; the export: docs/REPORTS.md):
+  curl -H \"authorization: Bearer $API_SECRET\" \"$EDGE/v1/reports/acme/events?from=2026-11-01\" > events.ndjson
+  offer-edge evaluate --bundle candidate.json --events events.ndjson
+  offer-edge train --bundle bundle.json --events events.ndjson -o bundle.trained.json
 
 Partner-attested checkouts:
   offer-edge keygen --out-dir keys --keyid acme-checkout-1 --kind checkout
@@ -67,6 +74,10 @@ enum Command {
     CheckoutToken(cmd_checkout_token::Args),
     /// Verify a partner checkout token against pinned checkout keys.
     VerifyCheckoutToken(cmd_verify_checkout_token::Args),
+    /// Estimate a candidate bundle's value on logged edge decisions (off-policy IPS / SNIPS).
+    Evaluate(cmd_evaluate::Args),
+    /// Fit the model's weights from logged edge decisions into a new bundle, then evaluate it.
+    Train(cmd_train::Args),
 }
 
 fn run(command: Command) -> offer_edge::Result<()> {
@@ -81,6 +92,8 @@ fn run(command: Command) -> offer_edge::Result<()> {
         Command::Audience(args) => audience_cmd::run(args),
         Command::CheckoutToken(args) => cmd_checkout_token::run(args),
         Command::VerifyCheckoutToken(args) => cmd_verify_checkout_token::run(args),
+        Command::Evaluate(args) => cmd_evaluate::run(args),
+        Command::Train(args) => cmd_train::run(args),
     }
 }
 
