@@ -87,7 +87,10 @@ export async function shopperKey(partner, shopperRef) {
 export async function runDecision(env, input, historyBlob, nowMs) {
   const partner = partnerOr404(env, input.partner);
   const { kid, key } = currentReceiptKey(env, partner);
-  const options = { receiptTtl: env.RECEIPT_TTL || "24h" };
+  // learningLog: the decision also names the model features it saw and each
+  // placement's eligible offers, so `offer-edge evaluate` can re-score it
+  // (docs/LEARNING.md); indexDecision keeps them with the decision.
+  const options = { receiptTtl: env.RECEIPT_TTL || "24h", learningLog: true };
   // Only the placements asked for: every offer a decision shows reserves its caps.
   if (input.placements) options.placements = input.placements;
   let out;
