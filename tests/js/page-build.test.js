@@ -181,6 +181,25 @@ test("the page build loading the form decides byte-identically to the full build
   assert.equal(sealed.offerId, offer.offerId);
 });
 
+test("learningLog: the full build names the features and eligible sets without changing the winners; the page build refuses it", () => {
+  const v1 = signBundle("acme-v1-learning", bundleOf("acme-v1.manifest.json"));
+  const { engine: fullEngine } = load(full, v1.json);
+  const { engine: pageEngine } = load(page, v1.form);
+  for (const context of CONTEXTS) {
+    const plain = fullEngine.decide(context, null, NOW, { seed: 7 }).decision;
+    const logged = fullEngine.decide(context, null, NOW, { seed: 7, learningLog: true }).decision;
+    assert.equal(plain.features, undefined);
+    assert.equal(logged.features.state, context.state);
+    for (const [i, p] of logged.placements.entries()) {
+      const { eligible, ...rest } = p;
+      assert.deepEqual(rest, plain.placements[i], "same winners, propensities and html");
+      for (const o of p.offers) assert.ok(eligible.includes(o.offerId), `${o.offerId} shown from its eligible set`);
+    }
+    // Pages are never the logging policy of record: the option is unknown there (bad options: CONTEXT_INVALID).
+    assert.equal(outcome(() => pageEngine.decide(context, null, NOW, { seed: 7, learningLog: true })).code, "CONTEXT_INVALID");
+  }
+});
+
 test("every shared decide fixture decides byte-identically from the compiled form in the page build and from the JSON in the full build", () => {
   const k1 = JSON.parse(readFileSync(fixturePath("k1.pub"), "utf8"));
   // The fixtures' bundle was issued 2026-11-01 and is decided up to a month later.
