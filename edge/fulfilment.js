@@ -65,31 +65,32 @@ async function deliver(env, adapter, key, mail) {
 
 /**
  * Sends `mail` once per (partner, decision, offer, kind): the outbox row's
- * primary key is the claim. With the local `outbox` adapter the row is the
- * delivery (tests read it); with `send_email`/`http` the row is claimed
- * without content, the mail sent, then marked sent (a failed send releases
- * the claim so the retry sends). Returns whether this call sent it.
+ * primary key is the claim. The row is claimed (`sending`), the mail sent,
+ * then the row marked `sent` (which the report rollup counts); a failed
+ * send releases the claim so the retry sends. With `send_email`/`http` the
+ * claim holds no content; with the local `outbox` adapter the row holds
+ * the mail and is the delivery (tests read it). Returns whether this call
+ * sent it.
  */
 export async function sendOnce(env, partner, kind, mail) {
   await ensureSchema(env);
   const adapter = env.EMAIL_ADAPTER; // checked at start (config.checkDeployment): never a silent default
-  const now = Date.now();
   const keyCols = [partner, mail.decisionId, mail.offerId, kind];
-  const insert = env.DB.prepare(`INSERT OR IGNORE INTO outbox
+  const local = adapter === "outbox";
+  // The MIME builder's refusal: never record what could not be sent.
+  if (local) checkRecipient(mail.to);
+  const content = local ? [mail.to, mail.subject, mail.html, mail.text] : [null, null, null, null];
+  const claim = await env.DB.prepare(`INSERT OR IGNORE INTO outbox
     (partner, decision_id, offer_id, kind, adapter, status, to_addr, subject, html, text, created_ms, sent_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  if (adapter === "outbox") {
-    checkRecipient(mail.to); // the MIME builder's refusal: never record what could not be sent
-    const r = await insert.bind(...keyCols, adapter, "sent", mail.to, mail.subject, mail.html, mail.text, now, now).run();
-    return inserted(r);
-  }
-  const claim = await insert.bind(...keyCols, adapter, "sending", null, null, null, null, now, null).run();
+    VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?, ?, NULL)`).bind(...keyCols, adapter, ...content, Date.now()).run();
   if (!inserted(claim)) return false;
-  try {
-    await deliver(env, adapter, keyCols.join(":"), mail);
-  } catch (e) {
-    await env.DB.prepare("DELETE FROM outbox WHERE partner = ? AND decision_id = ? AND offer_id = ? AND kind = ?").bind(...keyCols).run();
-    throw e;
+  if (!local) {
+    try {
+      await deliver(env, adapter, keyCols.join(":"), mail);
+    } catch (e) {
+      await env.DB.prepare("DELETE FROM outbox WHERE partner = ? AND decision_id = ? AND offer_id = ? AND kind = ?").bind(...keyCols).run();
+      throw e;
+    }
   }
   await env.DB.prepare("UPDATE outbox SET status = 'sent', sent_ms = ? WHERE partner = ? AND decision_id = ? AND offer_id = ? AND kind = ?")
     .bind(Date.now(), ...keyCols).run();

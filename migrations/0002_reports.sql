@@ -75,15 +75,9 @@ CREATE TRIGGER IF NOT EXISTS report_unverified_insert AFTER INSERT ON unverified
     VALUES (NEW.partner, strftime('%Y-%m-%d', NEW.received_ms / 1000, 'unixepoch'), NEW.type, NEW.reason, 1)
     ON CONFLICT (partner, day, type, reason) DO UPDATE SET count = count + 1;
 END;
--- An email counts once it is sent (outbox status 'sent'), against the billable accept it confirms.
-CREATE TRIGGER IF NOT EXISTS report_mail_sent_insert AFTER INSERT ON outbox WHEN NEW.status = 'sent' BEGIN
-  UPDATE report_daily SET confirmations = confirmations + (NEW.kind = 'confirmation'), reminders = reminders + (NEW.kind = 'reminder')
-    WHERE (partner, day, placement, offer_id, creative_id, campaign, advertiser) IN (
-      SELECT partner, strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch'), placement, offer_id, creative_id, campaign, advertiser
-        FROM billable_events WHERE partner = NEW.partner AND decision_id = NEW.decision_id AND offer_id = NEW.offer_id
-          AND type = 'accept' LIMIT 1);
-END;
-CREATE TRIGGER IF NOT EXISTS report_mail_sent_update AFTER UPDATE OF status ON outbox
+-- An email counts once it is sent (its outbox row turns 'sent': edge/fulfilment.js claims the row
+-- as 'sending' first, whatever the adapter), against the billable accept it confirms.
+CREATE TRIGGER IF NOT EXISTS report_mail_sent AFTER UPDATE OF status ON outbox
     WHEN NEW.status = 'sent' AND OLD.status <> 'sent' BEGIN
   UPDATE report_daily SET confirmations = confirmations + (NEW.kind = 'confirmation'), reminders = reminders + (NEW.kind = 'reminder')
     WHERE (partner, day, placement, offer_id, creative_id, campaign, advertiser) IN (

@@ -10,7 +10,7 @@ mod common;
 use common::cli::{fails, ok, tempdir};
 use offer_edge::bundle::Bundle;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use synth::*;
 
 /// A dir with `bundle.json` (the logging bundle), `candidate.json` and
@@ -32,6 +32,18 @@ fn setup(name: &str) -> (PathBuf, Generated) {
     );
     std::fs::write(dir.join("events.ndjson"), &g.ndjson).unwrap();
     (dir, g)
+}
+
+/// Signs `input` in `dir` as `output` with a fresh key, as a bundle author would.
+fn sign(dir: &Path, input: &str, output: &str) {
+    ok(
+        dir,
+        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
+    );
+    ok(
+        dir,
+        &["sign", "--key", "keys/acme-2026.key", input, "-o", output],
+    );
 }
 
 #[test]
@@ -99,21 +111,7 @@ fn evaluate_prints_estimates_as_a_table_and_as_json() {
 #[test]
 fn a_signed_bundle_is_read_without_its_signature_checked() {
     let (dir, _) = setup("cli-learn-signed");
-    ok(
-        &dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
-    );
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "candidate.json",
-            "-o",
-            "candidate.signed.json",
-        ],
-    );
+    sign(&dir, "candidate.json", "candidate.signed.json");
     let args = |bundle: &str| {
         ok(
             &dir,
@@ -168,21 +166,7 @@ fn train_writes_a_bundle_ready_to_sign_and_reports_base_and_trained() {
     assert!(trained.model.global.features.contains_key("device=mobile"));
     assert_eq!(trained.model.offers.len(), OFFERS.len());
     // It signs.
-    ok(
-        &dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
-    );
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "trained.json",
-            "-o",
-            "trained.signed.json",
-        ],
-    );
+    sign(&dir, "trained.json", "trained.signed.json");
 
     let json: Value = serde_json::from_str(&ok(
         &dir,

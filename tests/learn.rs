@@ -241,6 +241,8 @@ fn hostile_logs_fail_with_a_code_and_the_line() {
     ));
     assert_eq!(log.decisions.len(), 1);
 
+    // A bad line 2 after a good line 1.
+    let after_good = |line: String| format!("{good}\n{line}");
     let cases: Vec<(String, ErrorCode)> = vec![
         (format!("{good}\n{{not json"), ErrorCode::EventInvalid),
         (
@@ -252,52 +254,31 @@ fn hostile_logs_fail_with_a_code_and_the_line() {
             ErrorCode::LimitExceeded,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-1"]"#, "0", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-1"]"#, "0", "")),
             ErrorCode::EventInvalid,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-1"]"#, "-0.2", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-1"]"#, "-0.2", "")),
             ErrorCode::EventInvalid,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-1"]"#, "1.5", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-1"]"#, "1.5", "")),
             ErrorCode::EventInvalid,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-1"]"#, "NaN", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-1"]"#, "NaN", "")),
             ErrorCode::EventInvalid,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-1"]"#, "1e999", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-1"]"#, "1e999", "")),
             ErrorCode::EventInvalid,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-2"]"#, "0.5", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-2"]"#, "0.5", "")),
             ErrorCode::EventInvalid,
         ),
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-1", r#"["offer-1","offer-1"]"#, "0.5", "")
-            ),
+            after_good(impression("offer-1", r#"["offer-1","offer-1"]"#, "0.5", "")),
             ErrorCode::EventInvalid,
         ),
         (
@@ -314,10 +295,7 @@ fn hostile_logs_fail_with_a_code_and_the_line() {
         ),
         // Same decision and placement, another eligible set.
         (
-            format!(
-                "{good}\n{}",
-                impression("offer-2", r#"["offer-2"]"#, "0.5", "")
-            ),
+            after_good(impression("offer-2", r#"["offer-2"]"#, "0.5", "")),
             ErrorCode::EventInvalid,
         ),
     ];

@@ -349,34 +349,26 @@ function drawRates(rows) {
 const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 const byAccepts = (key) => (a, b) => b.accepts - a.accepts || b.impressions - a.impressions || compare(a[key], b[key]);
 
-function fillOffers(rows) {
-  const body = $("offers-table").tBodies[0];
+/**
+ * One ranking table (`table`: its id), most accepts first: the `key` column
+ * (offer or advertiser id, as text), accepts, impressions, the rate with its
+ * interval, then the `more` counters.
+ */
+function fillRanking(table, rows, key, more) {
+  const body = $(table).tBodies[0];
   body.replaceChildren();
-  for (const row of [...rows].sort(byAccepts("offer"))) {
-    const tr = el("tr", { attrs: { "data-offer": row.offer } }, body);
-    el("th", { text: row.offer, cls: "id", attrs: { scope: "row" } }, tr);
+  for (const row of [...rows].sort(byAccepts(key))) {
+    const tr = el("tr", { attrs: { [`data-${key}`]: row[key] } }, body);
+    el("th", { text: row[key], cls: "id", attrs: { scope: "row" } }, tr);
     numberCell(tr, "accepts", row.accepts);
     numberCell(tr, "impressions", row.impressions);
     rateCell(tr, row);
-    numberCell(tr, "declines", row.declines);
-    numberCell(tr, "closes", row.closes);
-    numberCell(tr, "conversions", row.conversions);
-    numberCell(tr, "confirmations", row.confirmations);
+    for (const counter of more) numberCell(tr, counter, row[counter]);
   }
 }
 
-function fillAdvertisers(rows) {
-  const body = $("advertisers-table").tBodies[0];
-  body.replaceChildren();
-  for (const row of [...rows].sort(byAccepts("advertiser"))) {
-    const tr = el("tr", { attrs: { "data-advertiser": row.advertiser } }, body);
-    el("th", { text: row.advertiser, cls: "id", attrs: { scope: "row" } }, tr);
-    numberCell(tr, "accepts", row.accepts);
-    numberCell(tr, "impressions", row.impressions);
-    rateCell(tr, row);
-    numberCell(tr, "confirmations", row.confirmations);
-  }
-}
+const fillOffers = (rows) => fillRanking("offers-table", rows, "offer", ["declines", "closes", "conversions", "confirmations"]);
+const fillAdvertisers = (rows) => fillRanking("advertisers-table", rows, "advertiser", ["confirmations"]);
 
 /** What the charts show, kept to draw them again at a new width. */
 let drawn = null;
