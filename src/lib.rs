@@ -9,6 +9,7 @@
 pub mod attest;
 pub mod audience;
 pub mod bundle;
+pub mod consent;
 pub mod context;
 pub mod decide;
 pub mod email;

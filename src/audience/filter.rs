@@ -344,6 +344,7 @@ impl AudienceFilter {
             salt: Some(self.salt.clone()),
             filter: Some(self.to_base64()),
             false_positive_rate: self.width().stated_false_positive_rate(),
+            licence: None,
         }
     }
 

@@ -443,6 +443,22 @@ pub struct Audience {
     pub filter: Option<String>,
     /// The filter's stated false-positive rate.
     pub false_positive_rate: f64,
+    /// A licensed cohort's licence: where it may be used. Absent: anywhere
+    /// outside the EU and the UK (which no licence can name: a licensed
+    /// cohort never matches a shopper there; docs/PRIVACY.md). Only a
+    /// `licensedCohort` may have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<Licence>,
+}
+
+/// Where a licensed cohort may be used.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Licence {
+    /// ISO 3166-1 alpha-2 codes (upper case) of the countries the licence
+    /// covers, none in the EU or the UK. Absent: anywhere outside them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub countries: Option<Vec<String>>,
 }
 
 fn default_identifier() -> IdentifierKind {
@@ -458,6 +474,14 @@ impl Audience {
     /// audience of a page bundle, which the page cannot test membership of.
     pub fn withheld(&self, edition: Edition) -> bool {
         self.confidential && edition == Edition::Page
+    }
+
+    /// For a licensed cohort, the countries its licence covers (`None`:
+    /// anywhere outside the EU and the UK); `None` for an advertiser list,
+    /// which no licence restricts.
+    pub fn licensed_countries(&self) -> Option<Option<&[String]>> {
+        (self.kind == AudienceKind::LicensedCohort)
+            .then(|| self.licence.as_ref().and_then(|l| l.countries.as_deref()))
     }
 }
 

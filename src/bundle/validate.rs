@@ -4,7 +4,8 @@
 //! Runs after the signature and freshness checks (a bundle we would refuse
 //! anyway is not worth walking) and before compilation.
 
-use super::model::{Action, Audience, Bundle, Offer, BUNDLE_SCHEMA};
+use super::model::{Action, Audience, AudienceKind, Bundle, Offer, BUNDLE_SCHEMA};
+use crate::consent::region::in_gdpr_territory;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{
     MAX_AUDIENCES, MAX_AUDIENCE_FILTER_BYTES, MAX_AUDIENCE_REFS_PER_OFFER, MAX_CAPS_PER_OFFER,
@@ -202,6 +203,7 @@ pub fn validate(bundle: &Bundle) -> Result<()> {
                 a.id
             )));
         }
+        check_licence(a)?;
     }
     let offers = unique("offer", bundle.offers.iter().map(|o| o.id.as_str()))?;
     unique(
@@ -213,6 +215,46 @@ pub fn validate(bundle: &Bundle) -> Result<()> {
             .map_err(|e| Error::new(e.code(), format!("offer {:?}: {}", offer.id, e.message())))?;
     }
     check_model(bundle, &offers)
+}
+
+/// A licence only on a licensed cohort; its `countries` ISO 3166-1 alpha-2
+/// in upper case, at least one, none twice, none where a licensed cohort is
+/// never used (the EU, the EEA and the UK: `consent::region`), whatever the
+/// licence says — a bundle that claims otherwise is refused rather than
+/// silently narrowed.
+fn check_licence(a: &Audience) -> Result<()> {
+    let Some(licence) = &a.licence else {
+        return Ok(());
+    };
+    let what = |msg: &str| schema(format!("audience {:?}: licence {msg}", a.id));
+    if a.kind != AudienceKind::LicensedCohort {
+        return Err(what("is for licensed cohorts only"));
+    }
+    let Some(countries) = &licence.countries else {
+        return Ok(());
+    };
+    if countries.is_empty() {
+        return Err(what(
+            "names no country (leave `countries` out for anywhere outside the EU and the UK)",
+        ));
+    }
+    // Distinct two-letter codes: at most 26², so no named limit is needed.
+    for (i, c) in countries.iter().enumerate() {
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(what(&format!(
+                "country {c:?} is not an upper-case ISO 3166-1 alpha-2 code"
+            )));
+        }
+        if in_gdpr_territory(c) {
+            return Err(what(&format!(
+                "names {c}: licensed cohorts are never used in the EU or the UK"
+            )));
+        }
+        if countries[..i].contains(c) {
+            return Err(what(&format!("names {c} twice")));
+        }
+    }
+    Ok(())
 }
 
 /// An audience's salt and filter, or `("", "")` when they are withheld. Both

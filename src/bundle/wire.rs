@@ -12,7 +12,7 @@ use super::compact_map::CompactMap;
 use super::model::{
     Action, Approval, ApprovalStatus, Audience, AudienceKind, BetaPrior, Bundle, Cap,
     ConfirmationEmail, Creative, CreativeFields, Edition, Exploration, FulfilmentKey,
-    IdentifierKind, Model, Offer, OfferAudiences, Placement, RuleText, Schedule, Weights,
+    IdentifierKind, Licence, Model, Offer, OfferAudiences, Placement, RuleText, Schedule, Weights,
 };
 use crate::error::Result;
 use crate::wire::{wire_enum, wire_struct, Reader, Wire, Writer};
@@ -182,7 +182,9 @@ wire_struct!(Audience {
     salt,
     filter,
     false_positive_rate,
+    licence,
 });
+wire_struct!(Licence { countries });
 wire_struct!(Weights {
     intercept,
     features

@@ -4,12 +4,14 @@
 //! errors.
 
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow};
-use crate::history::HistoryWarning;
+use crate::consent::{CohortBlock, ConsentState};
+use crate::history::{HistoryWarning, HistoryWarningCode};
 use crate::receipt::Receipt;
 use crate::rules::BudgetExceeded;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The outcome of one decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,12 +29,17 @@ pub struct Decision {
     pub time: Timestamp,
     /// One entry per requested placement, in request order.
     pub placements: Vec<PlacementDecision>,
+    /// The consent this decision was made under and what it removed
+    /// (docs/PRIVACY.md): hosts keep the stored history as it was when
+    /// `measurement` is off, and send no per-event rows.
+    pub privacy: ConsentState,
     /// With `explain`: every offer of the bundle, per requested placement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanations: Vec<Explanation>,
-    /// Non-fatal problems (e.g. a corrupt history blob was discarded).
+    /// Non-fatal problems (a corrupt history blob was discarded, a consent
+    /// string could not be read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<HistoryWarning>,
+    pub warnings: Vec<Warning>,
     /// With `learningLog`: the model's feature values for this checkout,
     /// exactly as it scored them (`state`, `ageBand`, `cartBand`,
     /// `hourBand`…; absent features omitted). Events carry no context, so
@@ -41,6 +48,73 @@ pub struct Decision {
     #[cfg(feature = "explain")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<BTreeMap<String, String>>,
+}
+
+/// A problem the decision went on despite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    /// Stable tag.
+    pub code: WarningCode,
+    /// For people; not stable.
+    pub message: String,
+}
+
+/// The stable tag of a [`Warning`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WarningCode {
+    /// The stored history blob was truncated, altered or no blob: discarded.
+    HistoryCorrupt,
+    /// The stored history blob was another partner's: discarded.
+    HistoryForeignPartner,
+    /// The stored history blob is of a newer format: discarded.
+    HistoryFutureVersion,
+    /// `consent.usPrivacy` or `consent.gpp` could not be read: treated as
+    /// an opt-out of sale (fail closed).
+    ConsentMalformed,
+}
+
+impl WarningCode {
+    /// The stable string form, e.g. `"CONSENT_MALFORMED"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::HistoryCorrupt => "HISTORY_CORRUPT",
+            Self::HistoryForeignPartner => "HISTORY_FOREIGN_PARTNER",
+            Self::HistoryFutureVersion => "HISTORY_FUTURE_VERSION",
+            Self::ConsentMalformed => "CONSENT_MALFORMED",
+        }
+    }
+}
+
+impl From<HistoryWarning> for Warning {
+    fn from(w: HistoryWarning) -> Self {
+        let code = match w.code {
+            HistoryWarningCode::HistoryCorrupt => WarningCode::HistoryCorrupt,
+            HistoryWarningCode::HistoryForeignPartner => WarningCode::HistoryForeignPartner,
+            HistoryWarningCode::HistoryFutureVersion => WarningCode::HistoryFutureVersion,
+        };
+        Self {
+            code,
+            message: w.message,
+        }
+    }
+}
+
+/// Hosts add the history decode's warning to a decision as they always
+/// did (`decision.warnings.extend(warning)`).
+impl Extend<HistoryWarning> for Vec<Warning> {
+    fn extend<I: IntoIterator<Item = HistoryWarning>>(&mut self, iter: I) {
+        for w in iter {
+            self.push(w.into());
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
 }
 
 /// The winners of one placement and its rendered layout.
@@ -232,6 +306,17 @@ pub enum Reason {
         audience: String,
         /// Whether the context had the identifier the audience needs.
         identifier_present: bool,
+    },
+    /// A licensed cohort the offer's inclusion list (or its rule, which
+    /// could hold only through it) names was not applied to this shopper:
+    /// not looked up at all (docs/PRIVACY.md, "Licensed cohorts").
+    LicensedCohortRestricted {
+        /// The (first) licensed cohort.
+        audience: String,
+        /// `consent` (personalization off), `region` (the shopper's or the
+        /// request's country is in the EU or the UK, or outside the
+        /// licence) or `unknownRegion` (no usable country).
+        why: CohortBlock,
     },
     /// The shopper is on a suppression list.
     InSuppressionAudience {

@@ -8,6 +8,7 @@ use super::explain::rule_detail;
 use super::index::{set, OfferKey};
 use crate::audience::IdentifierHash;
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow, IdentifierKind};
+use crate::consent::{CohortAccess, CohortBlock};
 use crate::context::Context;
 use crate::error::Result;
 use crate::history::{history_key, History};
@@ -30,6 +31,12 @@ pub(super) struct Env<'a> {
     rules: Vec<Cell<u8>>,
     /// Evaluation steps left for every rule of this decision.
     pub(super) budget: RuleBudget,
+    /// What this decision may do with licensed cohorts (consent, countries).
+    cohorts: CohortAccess,
+    /// Explanations only (see [`Engine::cohort_detail`]): a licensed cohort
+    /// this decision may not use answers "member" instead of "no", and the
+    /// first one asked is noted here. Never set while deciding.
+    probe: Option<Cell<Option<usize>>>,
 }
 
 /// A rule outcome as stored in [`Env::rules`].
@@ -61,6 +68,19 @@ impl Env<'_> {
         }
     }
 
+    /// Why audience `audience`, a licensed cohort, may not be used in this
+    /// decision; `None` when it may, or when it is an advertiser list
+    /// (never restricted).
+    pub(super) fn restriction(&self, audience: usize) -> Option<CohortBlock> {
+        let countries = self
+            .engine
+            .bundle
+            .audiences
+            .get(audience)?
+            .licensed_countries()?;
+        self.cohorts.restriction(countries)
+    }
+
     fn member(&self, audience: usize) -> bool {
         let (Some(cell), Some(a)) = (
             self.membership.get(audience),
@@ -73,8 +93,18 @@ impl Env<'_> {
             2 => true,
             _ => {
                 // A withheld filter answers nothing; its offers are
-                // edge-only and stop before asking (see `check`).
+                // edge-only and stop before asking (see `check`). A
+                // licensed cohort this decision may not use is never
+                // looked up: inclusion fails, suppression passes, and
+                // `in_audience` is false, on every path alike (the
+                // predicate index knows no audiences).
                 let yes = match (&a.filter, self.identifier(a.identifier)) {
+                    _ if self.restriction(audience).is_some() => {
+                        self.probe.as_ref().is_some_and(|first| {
+                            first.set(first.get().or(Some(audience)));
+                            true
+                        })
+                    }
                     (Some(filter), Some(h)) => filter.contains_identifier(h),
                     _ => false,
                 };
@@ -150,6 +180,11 @@ impl Engine {
     /// # Errors
     /// `BUNDLE_EXPIRED` as [`decide`](Self::decide): an expired signed
     /// bundle answers nothing.
+    ///
+    /// Licensed cohorts are decided as with no consent signal (the
+    /// shopper's consent allows personalization) and no request country:
+    /// the context's `country` alone must be known and outside the EU and
+    /// the UK. Pass `decide` the consent for anything else.
     pub fn eligible_offers(
         &self,
         context: &Context,
@@ -176,7 +211,8 @@ impl Engine {
         out.clear();
         self.check_fresh(now)?;
         let ctx = context.as_normalized();
-        let env = self.env(&ctx, history, now);
+        let cohorts = CohortAccess::new(true, ctx.country.as_deref(), None);
+        let env = self.env(&ctx, history, now, cohorts);
         let (mut ruled_out, mut scratch) = (Vec::new(), Vec::new());
         self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
         let keys = self.offer_keys();
@@ -270,12 +306,14 @@ impl Engine {
         self.check(i, ctx, env, ruled_out, false).is_ok()
     }
 
-    /// What rules and checks may ask about this shopper (`ctx` normalized).
+    /// What rules and checks may ask about this shopper (`ctx` normalized),
+    /// with licensed cohorts as `cohorts` allows.
     pub(super) fn env<'a>(
         &'a self,
         ctx: &Context,
         history: &'a History,
         now: Timestamp,
+        cohorts: CohortAccess,
     ) -> Env<'a> {
         Env {
             engine: self,
@@ -292,7 +330,41 @@ impl Engine {
             membership: vec![Cell::new(0); self.audiences.len()],
             rules: vec![Cell::new(0); self.index.rule_slots()],
             budget: RuleBudget::per_decision(),
+            cohorts,
+            probe: None,
         }
+    }
+
+    /// Explanations only: the reason for an offer whose `rule` is false
+    /// when the rule would hold if the licensed cohorts this decision may
+    /// not use were applied and the shopper a member of them — then they,
+    /// not the rest of the rule, kept the offer out. The cohorts are still
+    /// not looked up.
+    fn cohort_detail(&self, rule: &CompiledRule, ctx: &Context, env: &Env<'_>) -> Option<Reason> {
+        if !(0..self.audiences.len()).any(|a| env.restriction(a).is_some()) {
+            return None;
+        }
+        // No rule memo: the rule is evaluated directly, once.
+        let probe = Env {
+            engine: self,
+            history: env.history,
+            now: env.now,
+            email: env.email,
+            phone: env.phone,
+            membership: vec![Cell::new(0); self.audiences.len()],
+            rules: Vec::new(),
+            budget: RuleBudget::per_decision(),
+            cohorts: env.cohorts,
+            probe: Some(Cell::new(None)),
+        };
+        if rule.matches_within(ctx, &probe, &probe.budget) != Ok(true) {
+            return None;
+        }
+        let audience = probe.probe.as_ref()?.get()?;
+        Some(Reason::LicensedCohortRestricted {
+            audience: self.audiences.get(audience)?.id.clone(),
+            why: env.restriction(audience)?,
+        })
     }
 
     /// Eligibility and history checks, cheapest first; the first failure is
@@ -335,11 +407,25 @@ impl Engine {
                 // Without `explain` the reason is dropped unread: skip working
                 // it out, and hand back a variant that costs nothing to drop.
                 Ok(false) if !explain => return Err(Reason::NoSlot),
-                Ok(false) => return Err(rule_detail(self, i, ctx, env)),
+                Ok(false) => {
+                    return Err(self
+                        .cohort_detail(rule, ctx, env)
+                        .unwrap_or_else(|| rule_detail(self, i, ctx, env)))
+                }
                 Err(exceeded) => return Err(Reason::RuleBudget { exceeded }),
             }
         }
         if !offer.include.is_empty() && !offer.include.iter().any(|&a| env.member(a)) {
+            if let Some((a, why)) = offer
+                .include
+                .iter()
+                .find_map(|&a| Some((a, env.restriction(a)?)))
+            {
+                return Err(Reason::LicensedCohortRestricted {
+                    audience: self.audiences[a].id.clone(),
+                    why,
+                });
+            }
             let first = offer.include[0];
             let audience = &self.audiences[first];
             return Err(Reason::NotInAudience {

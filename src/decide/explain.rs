@@ -4,6 +4,7 @@
 use super::decision::Reason;
 use super::eligible::Env;
 use super::engine::Engine;
+use crate::consent::CohortBlock;
 use crate::context::{Context, Field, FieldValue};
 use crate::history::{scope_name, window_name};
 #[cfg(feature = "explain")]
@@ -146,6 +147,16 @@ pub(crate) fn message(reason: &Reason) -> String {
             identifier_present: false,
         } => {
             format!("not in audience {audience} (the context has no identifier for it)")
+        }
+        Reason::LicensedCohortRestricted { audience, why } => {
+            let why = match why {
+                CohortBlock::Consent => "the shopper's consent does not allow personalization",
+                CohortBlock::Region => {
+                    "the shopper is outside its licence (never in the EU or the UK)"
+                }
+                CohortBlock::UnknownRegion => "the shopper's country is unknown",
+            };
+            format!("licensed cohort {audience} not applied: {why}")
         }
         Reason::InSuppressionAudience { audience } => format!("on suppression list {audience}"),
         Reason::AlreadyAccepted { accepted_at } => format!("already accepted on {accepted_at}"),

@@ -16,7 +16,7 @@ mod wire;
 
 pub use decision::{
     ActionView, DecidedOffer, Decision, Explanation, PlacementDecision, Reason, RenderedFields,
-    Verdict,
+    Verdict, Warning, WarningCode,
 };
 pub use engine::Engine;
 pub use info::{EdgeOnlyOffer, EngineInfo, OfferSummary, PlacementInfo};

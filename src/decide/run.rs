@@ -1,10 +1,13 @@
 //! `Engine::decide`: candidates → eligibility → history → ranking → render.
 
-use super::decision::{DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict};
+use super::decision::{
+    DecidedOffer, Decision, Explanation, PlacementDecision, Reason, Verdict, Warning, WarningCode,
+};
 use super::engine::Engine;
 use super::explain::message;
 use super::index::{is_set, OfferKey};
 use super::render::{render_layout, render_offer, template_data};
+use crate::consent::{CohortAccess, Consent, ConsentState};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::History;
@@ -30,6 +33,14 @@ pub struct DecideOptions {
     pub explain: bool,
     /// How long receipts stay valid for engagement reports.
     pub receipt_ttl: DurationMs,
+    /// The shopper's privacy signals (GPC, US Privacy, GPP, explicit
+    /// choices): what the decision may use and keep (docs/PRIVACY.md,
+    /// [`Decision::privacy`]).
+    pub consent: Consent,
+    /// The host's geo of the request, ISO 3166-1 alpha-2 (the edge passes
+    /// Cloudflare's `request.cf.country`). When given, it must pass the
+    /// licensed-cohort rule as the context's `country` must.
+    pub request_country: Option<String>,
     /// Log what off-policy learning needs (docs/LEARNING.md): the model's
     /// feature values ([`Decision::features`]) and each placement's full
     /// eligible set ([`PlacementDecision::eligible`]). The same winners
@@ -45,6 +56,8 @@ impl Default for DecideOptions {
             placements: Vec::new(),
             explain: false,
             receipt_ttl: DurationMs(24 * HOUR_MS as u64),
+            consent: Consent::default(),
+            request_country: None,
             #[cfg(feature = "explain")]
             learning_log: false,
         }
@@ -81,7 +94,11 @@ const INELIGIBLE: f64 = -1.0;
 const UNSCORED: f64 = -2.0;
 
 impl Engine {
-    /// Decides which offers `context` sees in each requested placement.
+    /// Decides which offers `context` sees in each requested placement,
+    /// within what the shopper's consent allows (`options.consent`,
+    /// docs/PRIVACY.md): without personalization the model scores from its
+    /// intercepts alone and licensed cohorts never match; whatever the
+    /// consent, history is read (caps and declines protect the shopper).
     ///
     /// Pure: the same engine, context, history, `now` and `entropy` always
     /// give the same decision. `entropy` seeds exploration and the decision id
@@ -105,7 +122,13 @@ impl Engine {
         let decision_id = Receipt::decision_id_from_entropy(&rng.next_bytes16());
         let placements = self.requested_placements(&options.placements)?;
 
-        let env = self.env(&ctx, history, now);
+        let (privacy, problems) = ConsentState::resolve(&options.consent);
+        let cohorts = CohortAccess::new(
+            privacy.personalization,
+            ctx.country.as_deref(),
+            options.request_country.as_deref(),
+        );
+        let env = self.env(&ctx, history, now, cohorts);
         let mut ruled_out = Vec::new();
         let mut scratch = Vec::new();
         if !options.explain {
@@ -113,17 +136,21 @@ impl Engine {
         }
         let hour_band =
             crate::rank::features::hour_band(now.local_hour(self.bundle.utc_offset_minutes));
+        // Without personalization the lookalike model sees no feature at
+        // all: every score comes from the intercepts.
         let mut features = FeatureValues::default();
-        features
-            .set(FeatureName::State, ctx.state.as_deref())
-            .set(FeatureName::Country, ctx.country.as_deref())
-            .set(FeatureName::AgeBand, ctx.age_band(now))
-            .set(FeatureName::CartBand, ctx.cart_band())
-            .set(FeatureName::Payment, ctx.paymenttype.as_deref())
-            .set(FeatureName::Loyalty, ctx.loyaltytier.as_deref())
-            .set(FeatureName::Customer, ctx.customertype.as_deref())
-            .set(FeatureName::Device, ctx.device.as_deref())
-            .set(FeatureName::HourBand, Some(hour_band));
+        if privacy.personalization {
+            features
+                .set(FeatureName::State, ctx.state.as_deref())
+                .set(FeatureName::Country, ctx.country.as_deref())
+                .set(FeatureName::AgeBand, ctx.age_band(now))
+                .set(FeatureName::CartBand, ctx.cart_band())
+                .set(FeatureName::Payment, ctx.paymenttype.as_deref())
+                .set(FeatureName::Loyalty, ctx.loyaltytier.as_deref())
+                .set(FeatureName::Customer, ctx.customertype.as_deref())
+                .set(FeatureName::Device, ctx.device.as_deref())
+                .set(FeatureName::HourBand, Some(hour_band));
+        }
         let mut logits = Vec::new();
         self.model.logits(&features, &mut scratch, &mut logits);
 
@@ -138,8 +165,15 @@ impl Engine {
             bundle_sha256: self.sha256_hex.clone(),
             time: now,
             placements: Vec::with_capacity(placements.len()),
+            privacy,
             explanations: Vec::new(),
-            warnings: Vec::new(),
+            warnings: problems
+                .into_iter()
+                .map(|message| Warning {
+                    code: WarningCode::ConsentMalformed,
+                    message,
+                })
+                .collect(),
             #[cfg(feature = "explain")]
             features: options.learning_log.then(|| logged_features(&features)),
         };
@@ -350,6 +384,10 @@ impl Engine {
 
     /// Like [`decide`](Self::decide), reading the host's stored history blob:
     /// a corrupt or foreign blob is discarded with a warning in the decision.
+    /// The history returned is the blob's, as read: `decide` writes nothing
+    /// into it. When `decision.privacy.measurement` is off the host stores
+    /// nothing back (it keeps `history_blob` as it was) and records no
+    /// engagement under this decision (docs/PRIVACY.md).
     ///
     /// # Errors
     /// As [`decide`](Self::decide).

@@ -23,11 +23,16 @@ fn bundle(offers: usize) -> Bundle {
 }
 
 fn contexts() -> Vec<Context> {
+    contexts_in(r#""country":"US","#)
+}
+
+/// [`contexts`] with `country` (a JSON member and a comma, or nothing).
+fn contexts_in(country: &str) -> Vec<Context> {
     let states = ["CA", "NY", "TX", "FL", "WA"];
     (0..10)
         .map(|i| {
             let json = format!(
-                r#"{{"firstname":"Ada","state":"{}","country":"US","amount":"{}.00","age":{},
+                r#"{{"firstname":"Ada","state":"{}",{country}"amount":"{}.00","age":{},
                     "paymenttype":"{}","device":"mobile","customertype":"{}","loyaltytier":"gold"{}}}"#,
                 states[i % states.len()],
                 15 + (i * 37) % 300,
@@ -103,6 +108,71 @@ fn skipping_hopeless_offers_never_changes_the_winners_greedy() {
         offer.advertiser = format!("adv-{}", i % 3);
     }
     same_winners_as_explain(b);
+}
+
+/// Consent and licensed cohorts answer alike on the fast path (the index,
+/// `eligible_fast`, the membership memo) and the explained one (`check`):
+/// shoppers in and out of the EU and the UK, without a usable country, seen
+/// from another request country, under each consent state.
+#[test]
+fn consent_and_licensed_cohorts_agree_on_the_fast_and_explained_paths() {
+    let engine = Engine::compile(bundle(300), &[0; 32]).unwrap();
+    let history = History::new(engine.partner());
+    let mut restricted = 0;
+    for country in [
+        r#""country":"US","#,
+        r#""country":"FR","#,
+        r#""country":"GB","#,
+        r#""country":"XX","#,
+        "",
+    ] {
+        for options in [
+            r#"{}"#,
+            r#"{"requestCountry":"DE"}"#,
+            r#"{"requestCountry":"US"}"#,
+            r#"{"consent":{"personalization":false}}"#,
+            r#"{"consent":{"gpc":true}}"#,
+            r#"{"consent":{"gpp":"DBABLA~BAAAAAAAAQA","measurement":false}}"#,
+        ] {
+            let quick: DecideOptions = serde_json::from_str(options).unwrap();
+            let full = DecideOptions {
+                explain: true,
+                ..quick.clone()
+            };
+            for (i, ctx) in contexts_in(country).iter().enumerate() {
+                let what = format!("{country} {options} context {i}");
+                let entropy = (i as u64).to_le_bytes();
+                let a = engine.decide(ctx, &history, NOW, &entropy, &quick).unwrap();
+                let b = engine.decide(ctx, &history, NOW, &entropy, &full).unwrap();
+                assert_eq!(a.placements, b.placements, "{what}");
+                restricted += b
+                    .explanations
+                    .iter()
+                    .filter(|e| matches!(e.reason, Reason::LicensedCohortRestricted { .. }))
+                    .count();
+                if options != "{}" {
+                    continue;
+                }
+                let expected: BTreeSet<&str> = b
+                    .explanations
+                    .iter()
+                    .filter(|e| {
+                        e.verdict != Verdict::Ineligible
+                            || matches!(e.reason, Reason::ShownInOtherPlacement { .. })
+                    })
+                    .map(|e| e.offer_id.as_str())
+                    .collect();
+                let got: BTreeSet<&str> = engine
+                    .eligible_offers(ctx, &history, NOW)
+                    .unwrap()
+                    .into_iter()
+                    .map(|i| engine.bundle().offers[i as usize].id.as_str())
+                    .collect();
+                assert_eq!(got, expected, "{what}");
+            }
+        }
+    }
+    assert!(restricted > 100, "{restricted}");
 }
 
 #[test]

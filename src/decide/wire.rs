@@ -5,7 +5,7 @@
 //!
 //! # Body
 //! ```text
-//! "OEB" 0x01               magic, format version
+//! "OEB" FORMAT_VERSION     magic, format version (one byte)
 //! bundle                   the bundle as the engine holds it (bundle::wire)
 //! sha256                   the JSON payload's SHA-256, 64 lowercase hex digits
 //! per bundle audience:     its filter: 0 (withheld), or 1 then the filter (audience::wire)
@@ -61,9 +61,10 @@ use std::collections::HashMap;
 /// The compiled form's magic number.
 const MAGIC: &[u8; 3] = b"OEB";
 /// The body format this build writes and reads. 2: templates carry no name
-/// (2026-12-05). A form of another version is refused, and `sign` writes
-/// forms with the build that verifies them, so none is ever read across.
-const FORMAT_VERSION: u8 = 2;
+/// (2026-12-05). 3: audiences carry their `licence` (2026-12-06). A form of
+/// another version is refused, and `sign` writes forms with the build that
+/// verifies them, so none is ever read across.
+const FORMAT_VERSION: u8 = 3;
 
 wire_struct!(CompiledFields {
     headline,

@@ -11,6 +11,7 @@
 //! go through JSON.
 
 use super::{to_js, JsResult};
+use crate::consent::ConsentState;
 use crate::decide::{ActionView, DecidedOffer, Decision, RenderedFields};
 use wasm_bindgen::prelude::*;
 
@@ -40,8 +41,11 @@ export function js_offer(offerId, creativeId, campaign, advertiser, rank, tier, 
 export function js_placement(id, html, offers) {
   return { id, html, offers };
 }
-export function js_decision(decisionId, partner, bundleVersion, bundleSha256, time, placements, explanations, warnings) {
-  const d = { decisionId, partner, bundleVersion, bundleSha256, time, placements };
+export function js_privacy(saleOptOut, personalization, measurement, because, removed) {
+  return { saleOptOut, personalization, measurement, because, removed };
+}
+export function js_decision(decisionId, partner, bundleVersion, bundleSha256, time, placements, privacy, explanations, warnings) {
+  const d = { decisionId, partner, bundleVersion, bundleSha256, time, placements, privacy };
   if (explanations !== undefined) d.explanations = explanations;
   if (warnings !== undefined) d.warnings = warnings;
   return d;
@@ -86,6 +90,13 @@ extern "C" {
         receipt: &JsValue,
     ) -> JsValue;
     fn js_placement(id: &JsValue, html: &str, offers: &js_sys::Array) -> JsValue;
+    fn js_privacy(
+        sale_opt_out: bool,
+        personalization: bool,
+        measurement: bool,
+        because: &js_sys::Array,
+        removed: &js_sys::Array,
+    ) -> JsValue;
     #[allow(clippy::too_many_arguments)]
     fn js_decision(
         decision_id: &JsValue,
@@ -94,6 +105,7 @@ extern "C" {
         bundle_sha256: &JsValue,
         time: &JsValue,
         placements: &js_sys::Array,
+        privacy: &JsValue,
         explanations: &JsValue,
         warnings: &JsValue,
     ) -> JsValue;
@@ -189,6 +201,27 @@ fn offer(
     )
 }
 
+/// The consent state as serde writes it.
+fn privacy(p: &ConsentState) -> JsValue {
+    let because: js_sys::Array = p
+        .because
+        .iter()
+        .map(|s| JsValue::from_str(s.as_str()))
+        .collect();
+    let removed: js_sys::Array = p
+        .removed
+        .iter()
+        .map(|r| JsValue::from_str(r.as_str()))
+        .collect();
+    js_privacy(
+        p.sale_opt_out,
+        p.personalization,
+        p.measurement,
+        &because,
+        &removed,
+    )
+}
+
 /// `d` as the plain JS object `JSON.parse(serde_json::to_string(d))` gives.
 ///
 /// # Errors
@@ -235,6 +268,7 @@ pub(crate) fn decision_to_js(d: &Decision) -> JsResult<JsValue> {
         &shared.bundle_sha256,
         &time,
         &placements,
+        &privacy(&d.privacy),
         &explanations,
         &warnings,
     );

@@ -6,6 +6,7 @@ use super::decision::decision_to_js;
 use super::eligible::OfferIds;
 use super::{entropy, from_js, json_arg, timestamp, to_js, JsResult};
 use crate::bundle::{is_form_file, BundleStore, LoadOutcome, StoreState, Trust, VerifiedBundle};
+use crate::consent::Consent;
 use crate::context::Context;
 use crate::decide::{DecideOptions, Engagement, Engine};
 use crate::error::{Error, ErrorCode};
@@ -100,6 +101,10 @@ struct JsDecideOptions {
     placements: Vec<String>,
     explain: bool,
     receipt_ttl: Option<DurationMs>,
+    /// The shopper's privacy signals (docs/PRIVACY.md).
+    consent: Consent,
+    /// The host's geo of the request (ISO 3166-1 alpha-2).
+    request_country: Option<String>,
     /// The edge's learning log (docs/LEARNING.md); the page build has no
     /// such option and refuses it as unknown.
     #[cfg(feature = "explain")]
@@ -354,8 +359,10 @@ impl WasmEngine {
 
     /// Decides which offers the shopper sees. `historyBytes` is the stored
     /// blob (`null` for a new shopper). Returns the Decision and the history
-    /// blob to store back (with the session applied). "No offer" is an empty
-    /// placement, not an error.
+    /// blob to store back (with the session applied) — or, when the
+    /// shopper's consent removes history writes (`decision.privacy.measurement`
+    /// false), `historyBytes` itself, unchanged (empty for `null`). "No
+    /// offer" is an empty placement, not an error.
     ///
     /// Throws an `OfferEdgeError` with `code` `NO_BUNDLE`, `CONTEXT_INVALID`,
     /// `PLACEMENT_UNKNOWN` or `BUNDLE_EXPIRED` (the signed bundle expired,
@@ -406,12 +413,15 @@ impl WasmEngine {
             receipt_ttl: options
                 .receipt_ttl
                 .unwrap_or(DurationMs(24 * HOUR_MS as u64)),
+            consent: options.consent,
+            request_country: options.request_country,
             #[cfg(feature = "explain")]
             learning_log: options.learning_log,
         };
         let entropy = decide_entropy(seed)?;
         let blob = history_bytes.unwrap_or_default();
         let (mut history, warning) = History::decode(&blob, engine.partner(), now);
+        // The session is applied for reading (session caps) either way.
         if let Some(session) = &options.session_id {
             history.set_session(session);
         }
@@ -419,7 +429,14 @@ impl WasmEngine {
         decision.warnings.extend(warning);
         let out = js_sys::Object::new();
         js_sys::Reflect::set(&out, &"decision".into(), &decision_to_js(&decision)?)?;
-        let bytes = js_sys::Uint8Array::from(history.encode().as_slice());
+        // No history write without measurement: the stored bytes go back
+        // as they came, not even re-encoded.
+        let kept = if decision.privacy.measurement {
+            history.encode()
+        } else {
+            blob
+        };
+        let bytes = js_sys::Uint8Array::from(kept.as_slice());
         js_sys::Reflect::set(&out, &"history".into(), &bytes)?;
         Ok(out.into())
     }

@@ -115,6 +115,33 @@ export interface DecideOptions {
   sessionId?: string;
   /** Log what learning needs: `decision.features` and each placement's `eligible` (edge/full build only; docs/LEARNING.md). */
   learningLog?: boolean;
+  /** The shopper's privacy signals; what they remove is `decision.privacy` (docs/PRIVACY.md, "Consent"). */
+  consent?: Consent;
+  /** The host's geo of the request, ISO 3166-1 alpha-2 (the edge: `request.cf.country`); licensed cohorts need it outside the EU and the UK too. */
+  requestCountry?: string;
+}
+/** Privacy signals for `decide` (every member optional; unknown members are refused). */
+export interface Consent {
+  /** Global Privacy Control: `Sec-GPC: 1`, `navigator.globalPrivacyControl`. True: opted out of sale. */
+  gpc?: boolean;
+  /** IAB US Privacy string, e.g. "1YYN" (third character Y: opted out). Malformed: treated as opted out, with a warning. */
+  usPrivacy?: string;
+  /** IAB GPP string; its US sections' sale / sharing / targeted-advertising opt-outs and GPC segments count. Malformed: as usPrivacy. */
+  gpp?: string;
+  /** The shopper's choice about personalization (default true). */
+  personalization?: boolean;
+  /** The shopper's choice about measurement (default true). */
+  measurement?: boolean;
+}
+/** The consent a decision was made under and what it removed. */
+export interface Privacy {
+  saleOptOut: boolean;
+  /** False: the lookalike model scored from intercepts only; licensed cohorts never matched. */
+  personalization: boolean;
+  /** False: store no history back (decide returned the stored bytes unchanged); send no per-event rows. */
+  measurement: boolean;
+  because: ("gpc" | "usPrivacy" | "gpp" | "malformed" | "consent")[];
+  removed: ("lookalike" | "licensedCohorts" | "historyWrites" | "eventDetail")[];
 }
 /** One shown offer of a decision. */
 export interface DecidedOffer {
@@ -129,6 +156,7 @@ export interface DecidedOffer {
 export interface Decision {
   decisionId: string; partner: string; bundleVersion: number; bundleSha256: string; time: string;
   placements: { id: string; html: string; offers: DecidedOffer[]; eligible?: string[] }[];
+  privacy: Privacy;
   explanations?: { offerId: string; placement: string; tier: number; verdict: "shown" | "ineligible" | "outranked";
                    reason: { kind: string; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
   warnings?: { code: string; message: string }[];

@@ -123,17 +123,29 @@ test("a pasted JSON persona decides (raw email hashed); a saved persona keeps on
   const nyOffer = bundle.offers.find((o) => JSON.stringify(o.eligibility) === NY_RULE && noAudiences(o));
   // The licensed cohort (not confidential) ships in the page bundle: Ada is in it.
   const travelOffer = bundle.offers.find((o) => o.audiences.include.includes("frequent-travellers") && o.eligibility === null);
-  const inCohort = (r) => r.kind !== "notInAudience";
+  // In it, and allowed to use it (a licensed cohort needs a known country outside the EU and the UK).
+  const inCohort = (r) => r.kind !== "notInAudience" && r.kind !== "licensedCohortRestricted";
   const { url } = await startServer(t);
   const { page, problems } = await openPreview(t, url);
   await choosePersona(page, "Grace");
   assert.equal((await row(page, travelOffer.id, placementOf(travelOffer))).kind, "notInAudience");
   const before = await settled(page);
-  await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Ada@Example.com ", state: "NJ", amount: 20, custom: { segment: "vip" } }));
+  await page.fill("#persona-json", JSON.stringify({ firstname: "Nia", email: "Ada@Example.com ", state: "NJ", country: "US", amount: 20, custom: { segment: "vip" } }));
   await page.click("#persona-json-apply");
   assert.notEqual(await settled(page), before);
   assert.match((await row(page, nyOffer.id, placementOf(nyOffer))).message, /\(saw state="NJ"\)$/);
   assert.ok(inCohort(await row(page, travelOffer.id, placementOf(travelOffer))), "the email is normalized and hashed");
+  // Pasted personas re-decide; each apply waits for a new decision.
+  const apply = async (persona) => {
+    const previous = await settled(page);
+    await page.fill("#persona-json", JSON.stringify(persona));
+    await page.click("#persona-json-apply");
+    await page.waitForFunction((p) => document.body.dataset.decision !== p, previous, { timeout: 30_000 });
+    await settled(page);
+  };
+  await apply({ email: "ada@example.com", state: "NJ", country: "FR", amount: 20 });
+  assert.equal((await row(page, travelOffer.id, placementOf(travelOffer))).kind, "licensedCohortRestricted", "never in the EU");
+  await apply({ firstname: "Nia", email: "Ada@Example.com ", state: "NJ", country: "US", amount: 20, custom: { segment: "vip" } });
   const context = JSON.parse(await page.inputValue("#persona-json"));
   assert.deepEqual(context.custom, { segment: "vip" });
   assert.match(context.emailsha256, /^[0-9a-f]{64}$/);

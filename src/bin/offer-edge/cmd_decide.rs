@@ -2,6 +2,7 @@
 
 use crate::io::{instant, read};
 use offer_edge::bundle::{Bundle, BundleStore, Trust};
+use offer_edge::consent::Consent;
 use offer_edge::context::Context;
 use offer_edge::decide::{DecideOptions, Decision, Engine, Verdict};
 use offer_edge::history::History;
@@ -20,7 +21,13 @@ Examples:
   offer-edge decide --bundle bundle.signed.json --trust trust.json --context ctx.json --explain
   offer-edge decide --bundle bundle.signed.json --trust trust.json --context ctx.json \\
       --now 2026-11-29T12:00:00Z --seed 7 --json
-  offer-edge decide --draft --bundle bundle.json --context ctx.json --placement sidebar")]
+  offer-edge decide --draft --bundle bundle.json --context ctx.json --placement sidebar
+  offer-edge decide --draft --bundle bundle.json --context ctx.json --explain \\
+      --gpc --request-country FR --consent measurement=false
+
+Consent (docs/PRIVACY.md): --gpc, --us-privacy or --gpp saying opted out of sale
+(or malformed) turns personalization and measurement off; --consent turns either
+off on its own. --request-country is the request's geo, as the edge passes it.")]
 pub struct Args {
     /// The signed bundle (or, with --draft, the bundle JSON).
     #[arg(long)]
@@ -52,6 +59,51 @@ pub struct Args {
     /// Print the Decision as JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// The browser sent Global Privacy Control (an opt-out of sale).
+    #[arg(long)]
+    gpc: bool,
+    /// The IAB US Privacy string, e.g. 1YYN.
+    #[arg(long, value_name = "USP")]
+    us_privacy: Option<String>,
+    /// The IAB GPP string, e.g. DBABLA~BVVVVVVVVWA.
+    #[arg(long, value_name = "GPP")]
+    gpp: Option<String>,
+    /// Explicit choices: personalization=false,measurement=false.
+    #[arg(long, value_name = "CHOICES", value_parser = parse_choices)]
+    consent: Option<Choices>,
+    /// The request's country (ISO 3166-1 alpha-2), as the edge's geo gives it.
+    #[arg(long, value_name = "CC")]
+    request_country: Option<String>,
+}
+
+/// `--consent`: the shopper's explicit choices.
+#[derive(Clone, Copy, Default)]
+struct Choices {
+    personalization: Option<bool>,
+    measurement: Option<bool>,
+}
+
+fn parse_choices(text: &str) -> std::result::Result<Choices, String> {
+    let mut choices = Choices::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?}: expected name=true or name=false"))?;
+        let value: bool = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{part:?}: expected true or false"))?;
+        match name.trim() {
+            "personalization" => choices.personalization = Some(value),
+            "measurement" => choices.measurement = Some(value),
+            other => {
+                return Err(format!(
+                    "unknown choice {other:?} (personalization, measurement)"
+                ))
+            }
+        }
+    }
+    Ok(choices)
 }
 
 fn load_engine(args: &Args, now: offer_edge::time::Timestamp) -> Result<Arc<Engine>> {
@@ -99,9 +151,18 @@ pub fn run(args: Args) -> Result<()> {
             u64::from_le_bytes(bytes)
         }
     };
+    let choices = args.consent.unwrap_or_default();
     let options = DecideOptions {
         placements: args.placements.clone(),
         explain: args.explain,
+        consent: Consent {
+            gpc: args.gpc,
+            us_privacy: args.us_privacy.clone(),
+            gpp: args.gpp.clone(),
+            personalization: choices.personalization,
+            measurement: choices.measurement,
+        },
+        request_country: args.request_country.clone(),
         ..DecideOptions::default()
     };
     let (decision, _history): (Decision, History) =
@@ -123,6 +184,18 @@ fn print_tables(d: &Decision) {
     );
     for w in &d.warnings {
         println!("warning: {w}");
+    }
+    let p = &d.privacy;
+    if !p.removed.is_empty() {
+        // Tags as JSON: the names hosts read in `decision.privacy`.
+        let tags = |json: serde_json::Result<String>| json.unwrap_or_default();
+        println!(
+            "privacy: personalization {} · measurement {} · removed {} · because {}",
+            if p.personalization { "on" } else { "off" },
+            if p.measurement { "on" } else { "off" },
+            tags(serde_json::to_string(&p.removed)),
+            tags(serde_json::to_string(&p.because)),
+        );
     }
     for p in &d.placements {
         println!("\nplacement {} — {} offer(s)", p.id, p.offers.len());
