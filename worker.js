@@ -12,13 +12,15 @@
 //   POST /v1/conversions         an advertiser's conversion postback (HMAC-signed; edge/conversions.js)
 //   GET  /v1/reports/:partner    aggregates of billable engagement (partner or advertiser secret; edge/reports.js)
 //   GET  /v1/reports/:partner/events  billable events as NDJSON or CSV (partner secret)
+//   DELETE /v1/shoppers/:partner  erase one shopper (partner secret; edge/erasure.js)
 //   GET  /v1/status              per-partner bundle status (operators: ADMIN_TOKEN bearer)
 //   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
 //   *    /demo/partner/…         the local demo's partner backend (only when the PARTNER_BACKEND
 //                                service binding exists: scripts/edge.mjs; never in production)
-import { anyPartnerOrigin, checkDeployment, intSetting, isAdmin, partnerOr404, partners } from "./edge/config.js";
+import { anyPartnerOrigin, checkDeployment, isAdmin, partnerOr404, partners } from "./edge/config.js";
 import { handleConversion } from "./edge/conversions.js";
 import { handleDecide } from "./edge/decide.js";
+import { handleErasure } from "./edge/erasure.js";
 import { bundleStatus, handleGetBundle, handleGetCompiled, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
 import { handleFault } from "./edge/fault.js";
@@ -27,6 +29,7 @@ import { ShopperHistory } from "./edge/history.js";
 import { corsHeaders, errorResponse, HttpError, json, preflight, withHeaders } from "./edge/http.js";
 import { rateLimit } from "./edge/ratelimit.js";
 import { handleExport, handleReport } from "./edge/reports.js";
+import { applyRetention } from "./edge/retention.js";
 import { ensureSchema } from "./edge/schema.js";
 
 export { FulfilmentReminder, ShopperHistory };
@@ -35,6 +38,7 @@ export { FulfilmentReminder, ShopperHistory };
 const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)(\/compiled)?$/;
 const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
 const REPORT_PATH = /^\/v1\/reports\/([^/]+)(\/events)?$/;
+const SHOPPERS_PATH = /^\/v1\/shoppers\/([^/]+)$/;
 const FAULT_PATH = /^\/v1\/_fault\/trap\/([^/]+)$/;
 
 function index(url) {
@@ -50,6 +54,7 @@ function index(url) {
       conversions: `POST ${base}/v1/conversions`,
       reports: `GET ${base}/v1/reports/{partner}`,
       export: `GET ${base}/v1/reports/{partner}/events`,
+      erase: `DELETE ${base}/v1/shoppers/{partner}`,
       status: `GET ${base}/v1/status`,
     },
   };
@@ -110,6 +115,13 @@ async function route(request, env, url) {
     const partnerId = segment(report[1]);
     return report[2] ? handleExport(request, env, partnerId, url) : handleReport(request, env, partnerId, url);
   }
+  const shoppers = SHOPPERS_PATH.exec(pathname);
+  if (shoppers) {
+    if (method !== "DELETE") throw methodNotAllowed("DELETE");
+    await rateLimit(env, request, "shoppers");
+    await ensureSchema(env);
+    return handleErasure(request, env, segment(shoppers[1]));
+  }
   if (pathname === "/v1/status" && method === "GET") {
     // Operators only: versions, hashes and refusal messages of every partner.
     if (!isAdmin(env, request)) throw new HttpError(401, "ADMIN_REQUIRED", "GET /v1/status needs the ADMIN_TOKEN bearer token");
@@ -147,15 +159,10 @@ export default {
     await handleQueue(batch, env);
   },
 
-  // Cron (wrangler.toml [triggers]): forget decision records older than
-  // DECISION_INDEX_TTL_MS (default 48 h): their receipts have expired, so no
-  // event can refer to them any more.
+  // Cron (wrangler.toml [triggers]): deletes every row past its table's
+  // time to live (edge/retention.js, docs/PRIVACY.md).
   async scheduled(controller, env) {
     await ensureSchema(env);
-    const before = Date.now() - intSetting(env, "DECISION_INDEX_TTL_MS", 48 * 3_600_000);
-    await env.DB.batch([
-      env.DB.prepare("DELETE FROM decision_records WHERE created_ms < ?").bind(before),
-      env.DB.prepare("DELETE FROM decision_offers WHERE created_ms < ?").bind(before),
-    ]);
+    await applyRetention(env, Date.now());
   },
 };

@@ -89,7 +89,7 @@ export async function decisionFacts(env, partnerId, signedEvents) {
     const chunk = keys.slice(i, i + 90);
     const { results } = await env.DB.prepare(
       `SELECT o.decision_id, o.offer_id, o.placement, o.creative_id, o.campaign, o.advertiser, o.propensity, o.eligible,
-              d.shopper_key, d.order_ref, d.created_ms, d.features
+              d.shopper_key, d.order_ref, d.created_ms, d.features, d.measurement
          FROM decision_offers o JOIN decision_records d ON d.partner = o.partner AND d.decision_id = o.decision_id
         WHERE o.partner = ? AND o.decision_id IN (${chunk.map(() => "?").join(",")})`,
     ).bind(partnerId, ...chunk).all();
@@ -132,6 +132,8 @@ export function billableFacts(c, v, engine, facts, nowMs) {
     features: fact && e.type === "impression" ? fact.features : null,
     eligible: fact && e.type === "impression" ? fact.eligible : null,
     shopperKey: fact?.shopper_key ?? null,
+    // The decision had no measurement consent: count and deduplicate, nothing more (docs/PRIVACY.md).
+    aggregateOnly: fact?.measurement === 0,
     cookieMode: Boolean(fact) && fact.shopper_key === null,
     needsConfirmationEmail: offer ? offer.needsConfirmationEmail : false,
   };

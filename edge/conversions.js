@@ -88,7 +88,8 @@ async function acceptOf(env, c) {
   const column = c.decisionId !== null ? "decision_id" : "order_ref";
   return env.DB.prepare(`SELECT binding, order_ref, decision_id, placement, offer_id, creative_id, campaign, advertiser,
       time_ms, propensity, receipt_signed, attested
-    FROM billable_events WHERE partner = ? AND type = 'accept' AND offer_id = ? AND ${column} = ? ORDER BY time_ms LIMIT 1`)
+    FROM billable_events WHERE partner = ? AND type = 'accept' AND offer_id = ? AND ${column} = ? AND aggregate_only = 0
+    ORDER BY time_ms LIMIT 1`)
     .bind(c.partner, c.offerId, c.decisionId ?? c.order).first();
 }
 

@@ -20,7 +20,11 @@ export const MAX_DECIDE_BYTES = 16 * 1024;
 const MAX_SHOPPER_ID = 256;
 const MAX_TOKEN = 2048;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const FIELDS = new Set(["partner", "placement", "placements", "attributes", "shopperId", "checkoutToken"]);
+const FIELDS = new Set(["partner", "placement", "placements", "attributes", "shopperId", "checkoutToken", "consent"]);
+/** ISO 3166-1 alpha-2, as Cloudflare's `request.cf.country` names it. */
+const COUNTRY = /^[A-Z]{2}$/;
+/** Cloudflare's codes for "no country": unknown, Tor. Passed as no country at all (licensed cohorts then fail closed). */
+const NO_COUNTRY = new Set(["XX", "T1"]);
 /** Placements one decide may ask for (a page has a few; each shown offer reserves a cap at the edge). */
 const MAX_PLACEMENTS = 8;
 /**
@@ -63,6 +67,10 @@ export function parseDecideRequest(body) {
       throw new HttpError(400, "RAW_IDENTIFIER_REFUSED", `attribute ${k} is a raw identifier: send its hash (hashIdentifier) instead`);
     }
   }
+  // The shopper's consent (docs/PRIVACY.md): the core checks its members; here only its shape.
+  if (body.consent !== undefined && (typeof body.consent !== "object" || body.consent === null || Array.isArray(body.consent))) {
+    throw bad("consent must be an object");
+  }
   const { shopperId, checkoutToken } = body;
   if (shopperId !== undefined && (typeof shopperId !== "string" || shopperId.length === 0 || utf8(shopperId).length > MAX_SHOPPER_ID)) {
     throw bad(`shopperId must be a string of 1..=${MAX_SHOPPER_ID} bytes`);
@@ -70,8 +78,27 @@ export function parseDecideRequest(body) {
   if (checkoutToken !== undefined && (typeof checkoutToken !== "string" || checkoutToken.length === 0 || checkoutToken.length > MAX_TOKEN)) {
     throw bad(`checkoutToken must be a string of 1..=${MAX_TOKEN} bytes`);
   }
-  return { partner: body.partner, placements, attributes, shopperId, checkoutToken };
+  return { partner: body.partner, placements, attributes, shopperId, checkoutToken, consent: body.consent };
 }
+
+/**
+ * The consent the engine applies: the body's, with Global Privacy Control
+ * from the `Sec-GPC: 1` header ORed in (a body cannot turn it off), and the
+ * request's country (Cloudflare geo) so a licensed cohort never matches a
+ * shopper in the EU or the UK whatever the page says.
+ */
+export function requestConsent(request, input) {
+  const consent = input.consent ? { ...input.consent } : {};
+  if (request.headers.get("sec-gpc")?.trim() === "1") consent.gpc = true;
+  const country = request.cf?.country;
+  return {
+    consent: Object.keys(consent).length ? consent : undefined,
+    requestCountry: typeof country === "string" && COUNTRY.test(country) && !NO_COUNTRY.has(country) ? country : undefined,
+  };
+}
+
+/** Whether a decision may write history and keep per-event rows (the engine's resolved consent). */
+export const measured = (decision) => decision.privacy?.measurement !== false;
 
 /** The Durable Object name of a shopper: SHA-256(partner, attested shopper reference). */
 export async function shopperKey(partner, shopperRef) {
@@ -93,6 +120,8 @@ export async function runDecision(env, input, historyBlob, nowMs) {
   const options = { receiptTtl: env.RECEIPT_TTL || "24h", learningLog: true };
   // Only the placements asked for: every offer a decision shows reserves its caps.
   if (input.placements) options.placements = input.placements;
+  if (input.consent) options.consent = input.consent;
+  if (input.requestCountry) options.requestCountry = input.requestCountry;
   let out;
   try {
     out = await withEngine(env, partner.id, nowMs,
@@ -135,14 +164,18 @@ export const MAX_LOGGED_ELIGIBLE = 256;
  * offers it chose from: `learningLog`).
  */
 async function indexDecision(env, partner, decision, shopper, order, nowMs) {
-  const features = decision.features ? JSON.stringify(decision.features) : null;
-  const rows = [env.DB.prepare(`INSERT OR IGNORE INTO decision_records (partner, decision_id, shopper_key, order_ref, created_ms, features)
-    VALUES (?, ?, ?, ?, ?, ?)`).bind(partner, decision.decisionId, shopper, order, nowMs, features)];
+  // Without measurement consent nothing links the decision to the shopper or
+  // feeds learning: its events are counted and deduplicated, no more.
+  const measure = measured(decision);
+  const features = measure && decision.features ? JSON.stringify(decision.features) : null;
+  const rows = [env.DB.prepare(`INSERT OR IGNORE INTO decision_records
+    (partner, decision_id, shopper_key, order_ref, created_ms, features, measurement) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    .bind(partner, decision.decisionId, measure ? shopper : null, order, nowMs, features, measure ? 1 : 0)];
   const offer = env.DB.prepare(`INSERT OR IGNORE INTO decision_offers
     (partner, decision_id, offer_id, placement, creative_id, campaign, advertiser, propensity, created_ms, eligible)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   for (const p of decision.placements) {
-    const eligible = Array.isArray(p.eligible) && p.eligible.length <= MAX_LOGGED_ELIGIBLE ? JSON.stringify(p.eligible) : null;
+    const eligible = measure && Array.isArray(p.eligible) && p.eligible.length <= MAX_LOGGED_ELIGIBLE ? JSON.stringify(p.eligible) : null;
     for (const o of p.offers) {
       rows.push(offer.bind(partner, decision.decisionId, o.offerId, p.id, o.creativeId, o.campaign, o.advertiser, o.propensity, nowMs, eligible));
     }
@@ -164,7 +197,7 @@ export async function handleDecide(request, env) {
   const headers = { "cache-control": "no-store" };
   let decision;
   let key = null;
-  const engineInput = { partner: partner.id, placements: input.placements, attributes: input.attributes };
+  const engineInput = { partner: partner.id, placements: input.placements, attributes: input.attributes, ...requestConsent(request, input) };
   if (shopperRef !== null) {
     key = await shopperKey(partner.id, shopperRef);
     const stub = env.HISTORY.get(env.HISTORY.idFromName(`${partner.id}:${key}`));
@@ -174,7 +207,8 @@ export async function handleDecide(request, env) {
     const fromCookie = await historyFromCookie(env, request, partner);
     const out = await runDecision(env, engineInput, fromCookie.blob, nowMs);
     decision = out.decision;
-    const cookie = await historyCookie(env, request, partner, out.history);
+    // Without measurement consent the history is not written, not even to the shopper's own cookie.
+    const cookie = measured(decision) ? await historyCookie(env, request, partner, out.history) : null;
     if (cookie) headers["set-cookie"] = cookie;
     headers["x-history-source"] = fromCookie.status === "ok" ? "cookie" : fromCookie.status === "rejected" ? "cookie-rejected" : "new";
   }

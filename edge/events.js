@@ -18,16 +18,39 @@ const MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
 
 const INSERT_BILLABLE = `INSERT OR IGNORE INTO billable_events
   (partner, id, type, binding, order_ref, decision_id, placement, offer_id, creative_id, campaign, advertiser,
-   time_ms, propensity, claimed_propensity, receipt_signed, attested, has_fulfilment, received_ms, features, eligible)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+   time_ms, propensity, claimed_propensity, receipt_signed, attested, has_fulfilment, received_ms, features, eligible,
+   shopper_key, eh, aggregate_only)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_UNVERIFIED = `INSERT OR IGNORE INTO unverified_events (partner, id, type, offer_id, reason, received_ms)
   VALUES (?, ?, ?, ?, ?, ?)`;
 
+/**
+ * The billable row of `b`. Who it is about (`shopper_key`, the attested
+ * email hash `eh`) is kept so the partner can erase it (DELETE
+ * /v1/shoppers); an aggregate-only row (no measurement consent) keeps
+ * neither, nor its propensity.
+ */
 function insertBillable(db, b, nowMs) {
   const e = b.v.event;
+  const aggregate = b.aggregateOnly === true;
   return db.prepare(INSERT_BILLABLE).bind(e.partner, e.id, e.type, b.binding, b.order, b.v.receipt.decisionId, e.placement,
-    e.offerId, b.creativeId, b.campaign, b.advertiser, b.timeMs, b.propensity, b.claimedPropensity,
-    b.signed ? 1 : 0, b.claims ? 1 : 0, b.email ? 1 : 0, nowMs, b.features, b.eligible);
+    e.offerId, b.creativeId, b.campaign, b.advertiser, b.timeMs, aggregate ? null : b.propensity, b.claimedPropensity,
+    b.signed ? 1 : 0, b.claims ? 1 : 0, b.email ? 1 : 0, nowMs, b.features, b.eligible,
+    aggregate ? null : b.subjectKey, aggregate ? null : (b.claims?.eh ?? null), aggregate ? 1 : 0);
+}
+
+/** Takes back a stored billable row and what the rollup trigger counted for it, in one batch. */
+function undoBillable(db, b) {
+  const e = b.v.event;
+  const is = (type) => (e.type === type ? 1 : 0);
+  return [
+    db.prepare("DELETE FROM billable_events WHERE partner = ? AND id = ?").bind(b.partner, e.id),
+    db.prepare(`UPDATE report_daily SET impressions = impressions - ?, accepts = accepts - ?, declines = declines - ?,
+        closes = closes - ?, conversions = conversions - ?
+      WHERE partner = ? AND day = ? AND placement = ? AND offer_id = ? AND creative_id = ? AND campaign = ? AND advertiser = ?`)
+      .bind(is("impression"), is("accept"), is("decline"), is("close"), is("conversion"), b.partner,
+        new Date(b.timeMs).toISOString().slice(0, 10), e.placement, e.offerId, b.creativeId, b.campaign, b.advertiser),
+  ];
 }
 
 /** Counts rejections per partner, code and day (observability; never blocks). */
@@ -57,7 +80,7 @@ async function applyHistory(env, request, partner, fresh, nowMs) {
   const perShopper = new Map();
   const cookieMode = [];
   for (const b of fresh) {
-    const key = b.shopperKey ?? (b.claims?.sub ? await shopperKey(partner.id, b.claims.sub) : null);
+    const key = b.subjectKey;
     if (key) {
       if (!perShopper.has(key)) perShopper.set(key, []);
       perShopper.get(key).push(engagementOf(b));
@@ -119,6 +142,10 @@ export async function handleEvents(request, env) {
     byPartner.get(partner).push({ v, index });
   });
   for (const [partner, list] of byPartner) await sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, out);
+  // Whose event it is: the decision's shopper, else the checkout token's attested `sub`.
+  for (const b of out.billable) {
+    b.subjectKey = b.shopperKey ?? (b.claims?.sub ? await shopperKey(b.partner, b.claims.sub) : null);
+  }
 
   const statements = [
     ...out.billable.map((b) => insertBillable(env.DB, b, nowMs)),
@@ -145,13 +172,14 @@ export async function handleEvents(request, env) {
     // Undo what this request stored, so the host's retry (same ids) is processed in full.
     console.error("fulfilment queue refused a batch", e);
     await releaseClaims(env, jobs);
-    await env.DB.batch(fresh.map((b) => env.DB.prepare("DELETE FROM billable_events WHERE partner = ? AND id = ?").bind(b.partner, b.v.event.id)));
+    await env.DB.batch(fresh.flatMap((b) => undoBillable(env.DB, b)));
     throw new HttpError(503, "QUEUE_UNAVAILABLE", "try again with the same event ids", { "retry-after": "5" });
   }
 
   const headers = { "cache-control": "no-store" };
   for (const partner of byPartner.keys()) {
-    const mine = fresh.filter((b) => b.partner === partner.id && b.v.event.type !== "conversion");
+    // Aggregate-only engagement (no measurement consent) never reaches history.
+    const mine = fresh.filter((b) => b.partner === partner.id && b.v.event.type !== "conversion" && !b.aggregateOnly);
     if (!mine.length) continue;
     try {
       const cookie = await applyHistory(env, request, partner, mine, nowMs);

@@ -173,6 +173,19 @@ export class FulfilmentReminder extends DurableObject {
     }
   }
 
+  /**
+   * Erases the scheduled reminder and its sealed request (DELETE
+   * /v1/shoppers); a reminder of another partner is left alone.
+   */
+  async forget(partner) {
+    const state = await this.ctx.storage.get("state");
+    const owner = state?.job?.partner ?? state?.partner;
+    if (!state || owner !== partner) return { erased: false };
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    return { erased: true };
+  }
+
   /** The reminder's state without the sealed request (tests and operators). */
   async describe() {
     const state = await this.ctx.storage.get("state");

@@ -12,7 +12,7 @@
 // the reservation and is not counted again. (A reservation whose impression
 // never comes stays counted: caps err on the side of showing less.)
 import { DurableObject } from "cloudflare:workers";
-import { runDecision } from "./decide.js";
+import { measured, runDecision } from "./decide.js";
 import { replay, withEngine } from "./engine.js";
 import { asResult, HttpError } from "./http.js";
 
@@ -20,11 +20,15 @@ import { asResult, HttpError } from "./http.js";
 const MAX_RESERVED = 256;
 
 export class ShopperHistory extends DurableObject {
-  /** Refuses to serve a partner other than the one this object was made for. */
-  async #owner(partner) {
+  /**
+   * Refuses to serve a partner other than the one this object was made for;
+   * claims the object for `partner` when `claim` (only writes claim it: a
+   * decision without measurement consent leaves no trace here).
+   */
+  async #owner(partner, claim = true) {
     const stored = await this.ctx.storage.get("partner");
     if (stored === undefined) {
-      await this.ctx.storage.put("partner", partner);
+      if (claim) await this.ctx.storage.put("partner", partner);
     } else if (stored !== partner) {
       throw new HttpError(403, "PARTNER_MISMATCH", "this history belongs to another partner");
     }
@@ -37,9 +41,12 @@ export class ShopperHistory extends DurableObject {
    */
   async decide(input, key, nowMs) {
     return asResult(() => this.ctx.blockConcurrencyWhile(async () => {
-      await this.#owner(input.partner);
+      await this.#owner(input.partner, false);
       const blob = (await this.ctx.storage.get("history")) ?? null;
       const { decision, history } = await runDecision(this.env, input, blob, nowMs);
+      // Without measurement consent: history read for caps, never written (docs/PRIVACY.md).
+      if (!measured(decision)) return { decision };
+      await this.#owner(input.partner);
       const shown = decision.placements.flatMap((p) => p.offers.map((o) => ({ type: "impression", offerId: o.offerId, timeMs: nowMs })));
       const reserved = await withEngine(this.env, input.partner, nowMs, (engine) => replay(engine, history, shown));
       const keys = decision.placements.flatMap((p) => p.offers.map((o) => `${decision.decisionId}:${o.offerId}`));
@@ -67,6 +74,16 @@ export class ShopperHistory extends DurableObject {
     const { blob, applied } = await withEngine(this.env, partner, Date.now(), (engine) => replay(engine, stored, fresh));
     await this.ctx.storage.put(applied ? { history: blob, reserved: [...open] } : { reserved: [...open] });
     return { applied, bytes: blob ? blob.length : 0 };
+  }
+
+  /** Erases this shopper's history (DELETE /v1/shoppers: docs/PRIVACY.md); returns whether anything was stored. */
+  async forget(partner) {
+    return asResult(() => this.ctx.blockConcurrencyWhile(async () => {
+      await this.#owner(partner, false);
+      const had = (await this.ctx.storage.get("partner")) !== undefined;
+      await this.ctx.storage.deleteAll();
+      return { erased: had };
+    }));
   }
 
   /** Size and owner of the stored history (tests and operators). */

@@ -205,7 +205,7 @@ export async function handleExport(request, env, partnerId, url) {
   const format = url.searchParams.get("format") ?? "ndjson";
   if (format !== "ndjson" && format !== "csv") throw bad("format is ndjson or csv");
   const page = env.DB.prepare(`SELECT * FROM billable_events
-    WHERE partner = ? AND time_ms >= ? AND time_ms < ? AND (time_ms > ? OR (time_ms = ? AND id > ?))
+    WHERE partner = ? AND aggregate_only = 0 AND time_ms >= ? AND time_ms < ? AND (time_ms > ? OR (time_ms = ? AND id > ?))
     ORDER BY time_ms, id LIMIT ${EXPORT_PAGE}`);
   const encoder = new TextEncoder();
   let after = { time: -1, id: "" };

@@ -6,12 +6,14 @@
 // its key.
 import init from "../migrations/0001_init.sql";
 import reports from "../migrations/0002_reports.sql";
+import privacy from "../migrations/0003_privacy.sql";
 import { statements } from "./sql.js";
 
 /** Migration name → its statements, in the order they apply. */
 export const MIGRATIONS = [
   ["0001_init.sql", statements(init)],
   ["0002_reports.sql", statements(reports)],
+  ["0003_privacy.sql", statements(privacy)],
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS d1_migrations (
