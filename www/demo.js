@@ -11,7 +11,14 @@
 //
 // URL parameters (for tests and demos): ?persona=ada|grace|alan|katherine,
 // ?hostEmail=0 (do not pass the email on accept: the placement asks for it),
-// ?config=/other-config.json, ?decideAt=auto|page|edge.
+// ?config=/other-config.json, ?decideAt=auto|page|edge; the shopper's privacy
+// choices as a partner passes them (docs/BROWSER.md, "Consent and
+// forgetting"): ?usPrivacy=1YYN, ?gpp=…, ?personalization=0|1, ?measurement=0|1.
+//
+// Privacy: a "Do not sell or share" checkbox decides again with the US
+// Privacy opt-out (usPrivacy "1YYN"), a button forgets the shopper's offer
+// history on this device (launcher.forget()), and a line says what the
+// decision's privacy choices removed (selection.privacy).
 // The snippet's global: its module script comes first in the page, and
 // module scripts run in document order.
 const { OfferEdge } = globalThis;
@@ -32,6 +39,24 @@ const params = new URLSearchParams(location.search);
 const hostGivesEmail = params.get("hostEmail") !== "0";
 
 const TOKEN_URL = "/demo/partner/checkout-token";
+
+/** The privacy choices the URL states, as createLauncher takes them. */
+function statedPrivacy() {
+  const out = {};
+  for (const k of ["usPrivacy", "gpp"]) if (params.has(k)) out[k] = params.get(k);
+  const consent = {};
+  for (const k of ["personalization", "measurement"]) if (params.has(k)) consent[k] = params.get(k) !== "0";
+  if (Object.keys(consent).length) out.consent = consent;
+  return out;
+}
+
+/** What the decision's privacy removed, in the shopper's words (`selection.privacy.removed`). */
+const REMOVED = {
+  lookalike: "no lookalike personalization",
+  licensedCohorts: "no licensed audiences",
+  historyWrites: "no offer history kept on this device",
+  eventDetail: "offers counted, not tracked",
+};
 
 let shopper = { ...(PERSONAS[params.get("persona")] ?? PERSONAS.ada) };
 let launcher = null;
@@ -123,12 +148,15 @@ async function showOffers(checkoutToken) {
   selection = null;
   if (!launcher) return;
   const mine = ++renders;
-  const decided = await launcher.selectPlacements({ attributes: attributes(), target: targets, checkoutToken });
+  // "Do not sell or share" checked: this call's US Privacy string says so (an opt-out of sale and sharing).
+  const optOut = document.getElementById("do-not-sell")?.checked ? { usPrivacy: "1YYN" } : {};
+  const decided = await launcher.selectPlacements({ attributes: attributes(), target: targets, checkoutToken, ...optOut });
   if (mine !== renders) {
     decided.destroy(); // a later order's offers won
     return;
   }
   selection = decided;
+  showPrivacy(decided.privacy);
   selection
     .on("accept", async (offer) => {
       // Two-step PII: the email is handed over only now, after the shopper
@@ -140,7 +168,53 @@ async function showOffers(checkoutToken) {
     .on("decline", (offer) => status(`Got it, we won't show “${offer.fields.headline}” again.`));
 }
 
+/** The line under the privacy controls: what this decision's privacy removed (data-privacy: the engine's object). */
+function showPrivacy(privacy) {
+  const line = document.getElementById("privacy-status");
+  if (!line) return;
+  line.dataset.privacy = privacy ? JSON.stringify(privacy) : "";
+  const removed = (privacy?.removed ?? []).map((r) => REMOVED[r] ?? r);
+  line.textContent = removed.length ? `Your privacy choice applies: ${removed.join(", ")}.` : "";
+}
+
+/** The privacy controls, under the shopper presets: "Do not sell or share", "Forget my offer history" and the line. */
+function privacyControls() {
+  const group = document.createElement("div");
+  group.className = "presets";
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Your privacy");
+  const label = document.createElement("label");
+  label.className = "chip";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.id = "do-not-sell";
+  box.checked = params.get("usPrivacy") === "1YYN";
+  label.append(box, " Do not sell or share my personal information");
+  box.addEventListener("change", async () => {
+    delete document.documentElement.dataset.offersReady;
+    await showOffers();
+    document.documentElement.dataset.offersReady = "true";
+  });
+  const forget = document.createElement("button");
+  forget.type = "button";
+  forget.className = "chip";
+  forget.id = "forget";
+  forget.textContent = "Forget my offer history";
+  forget.addEventListener("click", async () => {
+    if (!launcher) return;
+    await launcher.forget();
+    status("Your offer history on this device is forgotten.");
+  });
+  group.append(label, forget);
+  const line = document.createElement("p");
+  line.className = "hint";
+  line.id = "privacy-status";
+  line.setAttribute("role", "status");
+  document.getElementById("presets").after(group, line);
+}
+
 function wire() {
+  privacyControls();
   document.getElementById("track-order").addEventListener("click", () => {
     status(`Order ${shopper.confirmationref} ships tomorrow. We'll email tracking details.`);
   });
@@ -200,7 +274,7 @@ async function main() {
     const { targets: configured, ...config } = await loadConfig();
     if (configured) targets = configured;
     const decideAt = params.get("decideAt");
-    launcher = await OfferEdge.createLauncher({ ...config, ...(decideAt ? { decideAt } : {}), checkoutToken: token });
+    launcher = await OfferEdge.createLauncher({ ...config, ...(decideAt ? { decideAt } : {}), ...statedPrivacy(), checkoutToken: token });
     await showOffers();
     performance.mark("offers-shown"); // for tests and bench/: the first offers are in the page
   } catch {

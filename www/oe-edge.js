@@ -87,14 +87,17 @@ export function fillNames(root, attributes) {
 
 /**
  * Asks the edge for a decision: `{url, partner, placements, attributes,
- * checkoutToken}` → the Decision. Throws an Error with a `code`:
+ * checkoutToken, consent}` → the Decision (`consent`: the same object the
+ * page engine gets, oe-consent.js; the edge also honours `Sec-GPC: 1`).
+ * Throws an Error with a `code`:
  * `EDGE_UNAVAILABLE` (network, timeout, 5xx, 429: worth falling back to the
  * page engine) or the edge's own code for a refusal (4xx).
  */
-export async function decideAtEdge({ url, partner, placements, attributes, checkoutToken, timeoutMs = EDGE_TIMEOUT_MS }) {
+export async function decideAtEdge({ url, partner, placements, attributes, checkoutToken, consent, timeoutMs = EDGE_TIMEOUT_MS }) {
   const body = { partner, attributes };
   if (placements && placements.length) body.placements = placements;
   if (checkoutToken) body.checkoutToken = checkoutToken;
+  if (consent) body.consent = consent;
   let res;
   try {
     res = await fetch(url, {

@@ -16,6 +16,7 @@
 import { base64 } from "./oe-storage.js";
 import { codeOf, codedError, messageOf, warn } from "./oe-log.js";
 import { engineCalls, isTrap } from "./oe-engine-calls.js";
+import { measures } from "./oe-consent.js";
 import { allowScriptURL, trustedScriptURL } from "./oe-trusted.js";
 
 /* global __OE_WORKER_URL__ */
@@ -280,10 +281,51 @@ export class PageEngine {
     return run;
   }
 
-  /** A page decision: `{decision, history}` (the history is stored), after the unrecorded engagements. */
+  /**
+   * A page decision: `{decision, history}`, on the stored history with the
+   * unrecorded engagements applied. Both are stored only when the decision
+   * lets the page measure (oe-consent.js, `measures`: the engine's
+   * `privacy.measurement`); otherwise storage is left as it was.
+   */
   async decide(context, nowMs, options) {
-    await this.applyUnrecorded();
-    return this.withHistory((history) => this.client.call("decide", { context, history, nowMs, options }));
+    await this.applying; // a run in progress finishes first; the rest are applied here, in memory
+    return this.withHistory(async (stored) => {
+      const pending = this.unrecorded();
+      let history = stored;
+      for (const e of pending) {
+        try {
+          history = await this.client.call("record", { history, engagement: { type: e.type, offerId: e.offerId }, nowMs: e.nowMs });
+        } catch (err) {
+          if (err.trap) throw err;
+          warn(codeOf(err), `history not updated: ${messageOf(err)}`);
+        }
+      }
+      const out = await this.client.call("decide", { context, history, nowMs, options });
+      if (!measures(out.decision, options.consent)) return { decision: out.decision, history: null };
+      this.dropUnrecorded(pending);
+      return out;
+    });
+  }
+
+  /**
+   * Forgets the shopper (launcher.forget): the unrecorded engagements at
+   * once, the history after any history write in flight. Resolves when done.
+   */
+  forget() {
+    this.store.set("unrecorded", null);
+    return this.withHistory(() => {
+      this.store.set("unrecorded", null);
+      this.store.set("history", null);
+      return {};
+    });
+  }
+
+  /** Removes `done` (engagements now in the stored history) from the unrecorded ones. */
+  dropUnrecorded(done) {
+    if (!done.length) return;
+    const gone = new Set(done.map((e) => JSON.stringify(e)));
+    const rest = this.unrecorded().filter((e) => !gone.has(JSON.stringify(e)));
+    this.store.set("unrecorded", rest.length ? JSON.stringify(rest) : null);
   }
 
   /** Engagements not yet in the stored history, oldest first (`engaged`). */
@@ -327,9 +369,7 @@ export class PageEngine {
           if (this.recover(e)) return;
           warn(codeOf(e), `history not updated: ${messageOf(e)}`);
         }
-        const rest = this.unrecorded();
-        if (JSON.stringify(rest[0]) === JSON.stringify(next)) rest.shift();
-        this.store.set("unrecorded", rest.length ? JSON.stringify(rest) : null);
+        this.dropUnrecorded([next]);
       }
     });
     return this.applying;

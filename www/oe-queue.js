@@ -61,6 +61,19 @@ export class EventQueue {
     this.schedule(this.flushDelayMs);
   }
 
+  /**
+   * Drops every queued event, stored and in memory, and the retry timer
+   * (launcher.forget). A batch already on its way is not called back; its
+   * acknowledgement finds nothing left to remove.
+   */
+  clear() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.attempt = 0;
+    this.events = [];
+    this.save();
+  }
+
   get size() {
     return this.events.length;
   }

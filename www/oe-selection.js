@@ -1,13 +1,20 @@
 // A selection: the offers decided for one page view, rendered, with the
 // shopper's engagement turned into history (at once, locally) and events
-// (queued for the collector), and the host's handlers called.
+// (queued for the collector), and the host's handlers called. When the
+// decision does not let the page measure (its `privacy`, oe-consent.js),
+// engagement is neither recorded nor sent: the edge counted the decision's
+// impressions itself when it decided.
 import { codeOf, messageOf, warn } from "./oe-log.js";
 import { fillNames } from "./oe-edge.js";
 
 const TYPES = new Set(["accept", "decline", "close", "impression"]);
 
-/** What host handlers see of a decided offer (no receipt internals needed). */
-function publicOffer(o, placement) {
+/**
+ * What host handlers see of a decided offer (no receipt internals needed);
+ * `needsConfirmationEmail` only where the email can go (`measured`: the
+ * accept event carries it).
+ */
+function publicOffer(o, placement, measured) {
   return {
     offerId: o.offerId,
     creativeId: o.creativeId,
@@ -15,15 +22,16 @@ function publicOffer(o, placement) {
     advertiser: o.advertiser,
     placement,
     rank: o.rank,
-    needsConfirmationEmail: o.needsConfirmationEmail,
+    needsConfirmationEmail: o.needsConfirmationEmail && measured,
     action: { ...o.action },
     fields: { ...o.fields },
   };
 }
 
-function acceptedText(offer) {
+function acceptedText(offer, unconfirmed) {
   const a = offer.action || {};
   if (a.type === "coupon" && a.code) return `Your code: ${a.code}`;
+  if (unconfirmed) return "Accepted.";
   if (a.type === "addToCart") return "Added to your order. Thank you!";
   return "Thanks! Your offer is on its way.";
 }
@@ -31,18 +39,21 @@ function acceptedText(offer) {
 export class Selection {
   /** A selection with nothing in it (no bundle, no target, or a failure). */
   static empty() {
-    return new Selection(null, null, {}, null);
+    return new Selection(null, null, {}, null, false);
   }
 
   /**
    * `token`: the order's checkout token cell (`{value, settled, promise}`,
    * shape-checked; null for the empty selection); every event carries it.
+   * `measured`: whether the decision lets the page keep history and send
+   * events (oe-consent.js, `measures`).
    */
-  constructor(launcher, decision, request, token) {
+  constructor(launcher, decision, request, token, measured) {
     this.launcher = launcher;
     this.decision = decision;
     this.request = request;
     this.token = token;
+    this.measured = measured;
     this.handlers = new Map();
     this.entries = new Map(); // offerId → {offer, placement}
     this.views = new Map(); // placement id → view
@@ -53,7 +64,16 @@ export class Selection {
 
   /** The offers shown, as host handlers see them. */
   get offers() {
-    return [...this.entries.values()].map((e) => publicOffer(e.offer, e.placement));
+    return [...this.entries.values()].map((e) => this.public(e));
+  }
+
+  /** What the decision's privacy choices removed (the engine's `privacy`), or null (empty, or an engine without it). */
+  get privacy() {
+    return this.decision?.privacy ?? null;
+  }
+
+  public(entry) {
+    return publicOffer(entry.offer, entry.placement, this.measured);
   }
 
   /** Decision id (null when empty). */
@@ -114,12 +134,12 @@ export class Selection {
       .catch((e) => warn(codeOf(e), `${what} failed: ${messageOf(e)}`));
   }
 
-  /** History at once (the page's, see Launcher.record), then the event into the queue. */
-  engage(type, offerId, fulfilment) {
+  /** History at once (the page's, see Launcher.record), then the event into the queue; neither unless measured. */
+  engage(type, offerId) {
     const entry = this.entries.get(offerId);
-    if (!entry || !this.launcher) return null;
+    if (!entry || !this.launcher || !this.measured) return entry ?? null;
     this.launcher.record(type, offerId);
-    if (type !== "accept" || !entry.offer.needsConfirmationEmail || fulfilment !== undefined) this.send(type, entry.offer, fulfilment);
+    if (type !== "accept" || !entry.offer.needsConfirmationEmail) this.send(type, entry.offer);
     return entry;
   }
 
@@ -131,7 +151,10 @@ export class Selection {
    */
   send(type, offer, fulfilment) {
     const l = this.launcher;
+    const forgotten = l.forgotten;
     const queue = () => {
+      // launcher.forget() since: this engagement is forgotten too.
+      if (l.forgotten !== forgotten) return;
       try {
         l.queue.push(this.event(type, offer, fulfilment));
       } catch (e) {
@@ -151,7 +174,7 @@ export class Selection {
     if (this.impressed.has(offerId)) return;
     this.impressed.add(offerId);
     const entry = this.engage("impression", offerId);
-    if (entry) this.emit("impression", publicOffer(entry.offer, entry.placement));
+    if (entry) this.emit("impression", this.public(entry));
   }
 
   async accept(offerId) {
@@ -160,9 +183,10 @@ export class Selection {
     const entry = this.engage("accept", offerId);
     if (!entry) return;
     const view = this.views.get(entry.placement);
-    const offer = publicOffer(entry.offer, entry.placement);
-    if (!entry.offer.needsConfirmationEmail) {
-      view.markAccepted(offerId, acceptedText(offer));
+    const offer = this.public(entry);
+    if (!offer.needsConfirmationEmail) {
+      // An offer whose confirmation cannot go (not measured): no promise of one.
+      view.markAccepted(offerId, acceptedText(offer, entry.offer.needsConfirmationEmail));
       const hasHandler = (this.handlers.get("accept") ?? []).length > 0;
       await this.emit("accept", offer);
       if (!hasHandler && offer.action.type === "link" && offer.action.url) {
@@ -223,7 +247,7 @@ export class Selection {
     const entry = this.engage("decline", offerId);
     if (!entry) return;
     this.views.get(entry.placement).removeOffer(offerId);
-    this.emit("decline", publicOffer(entry.offer, entry.placement));
+    this.emit("decline", this.public(entry));
   }
 
   closePlacement(placementId) {

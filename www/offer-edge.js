@@ -30,9 +30,17 @@
 // or per selectPlacements call) is the order's checkout token, minted by the
 // partner's backend (docs/ATTESTATION.md). Edge decisions and every event
 // carry it; the edge verifies it, the page only checks its shape.
+//
+// Consent (oe-consent.js): Global Privacy Control, the partner's `consent`,
+// `usPrivacy` and `gpp`, and the page's CMP go to the engine as one
+// `consent` object, in the page and at the edge alike; the Decision's
+// `privacy` says what was removed, and when it does not let the page
+// measure, nothing is stored and no event is sent. `launcher.forget()`
+// erases what the snippet keeps about the shopper.
 import { renderPlacement } from "./placement.js";
 import { EventQueue } from "./oe-queue.js";
 import { KeyValue } from "./oe-storage.js";
+import { consentNow, measures, statedConsent } from "./oe-consent.js";
 import { Selection } from "./oe-selection.js";
 import { codeOf, codedError, messageOf, warn } from "./oe-log.js";
 import { decideAtEdge, edgeContext, emailHash, offerEvent, uuidV4 } from "./oe-edge.js";
@@ -175,6 +183,10 @@ function options(o) {
     // How long "auto" waits for a kept bundle to load before asking the edge.
     warmWaitMs: Number.isFinite(o.warmWaitMs) ? o.warmWaitMs : 1000,
     checkoutToken: o.checkoutToken,
+    // The partner's consent statements; the browser's GPC and the page's CMP are read per decision.
+    consent: statedConsent(o, warn),
+    // How long a decision waits for the page's CMP to answer.
+    cmpWaitMs: Number.isFinite(o.cmpWaitMs) ? o.cmpWaitMs : 150,
     // Tests only: lets the engine worker be made to trap (oe-engine-calls.js, `trap`).
     faultInjection: o.faultInjection === true,
   };
@@ -192,6 +204,10 @@ class Launcher {
     this.token = tokenCell(o.checkoutToken);
     this.selections = new Set();
     this.painted = false;
+    /** This page view's session id: stored only once a decision lets the page measure. */
+    this.sid = null;
+    /** How many times forget() was called: an engagement from before a forget is dropped. */
+    this.forgotten = 0;
   }
 
   async start() {
@@ -237,7 +253,7 @@ class Launcher {
    * unsent goes out, the page engine warms up and the kept bundle is
    * refreshed, all in idle time — never before the paint.
    */
-  afterPaint() {
+  afterPaint(measured) {
     if (this.painted) return;
     this.painted = true;
     whenIdle(() => {
@@ -246,7 +262,8 @@ class Launcher {
       if (this.o.decideAt === "edge") return;
       this.page.warm().then((ready) => {
         if (ready) this.page.refresh();
-        this.page.applyUnrecorded();
+        // Not measured: the history is not written (a later measured decision applies them).
+        if (measured) this.page.applyUnrecorded();
       });
     });
   }
@@ -257,13 +274,26 @@ class Launcher {
     return this.page.hash("email", email);
   }
 
+  /** This page view's session id (the stored one, else a new one, kept in memory until `measured`). */
   sessionId() {
-    let id = this.session.get("session");
-    if (!id) {
-      id = uuidV4();
-      this.session.set("session", id);
-    }
-    return id;
+    this.sid ??= this.session.get("session") ?? uuidV4();
+    return this.sid;
+  }
+
+  /** After a decision: the session id is stored when it lets the page measure. */
+  measured(decision, consent) {
+    const yes = measures(decision, consent);
+    if (yes && this.sid) this.session.set("session", this.sid);
+    return yes;
+  }
+
+  /**
+   * The consent object of one decision (oe-consent.js): the launcher's
+   * statements, this call's over them, the browser's GPC and the page's
+   * CMP; null when nothing is stated.
+   */
+  consent(request) {
+    return consentNow({ ...this.o.consent, ...statedConsent(request, warn) }, this.o.cmpWaitMs, warn);
   }
 
   /** Placement id → element, from `target` (selector/element, or `{placementId: selector}`); `first`: the default id. */
@@ -288,29 +318,32 @@ class Launcher {
     return out;
   }
 
-  /** Decides in the page: `{decision, targets, token: null}`. Throws (NO_BUNDLE, BUNDLE_EXPIRED, traps…). */
-  async decideInPage(request, token) {
+  /** Decides in the page: `{decision, targets, token: null, consent}`. Throws (NO_BUNDLE, BUNDLE_EXPIRED, traps…). */
+  async decideInPage(request, token, consentAsked) {
     const p = this.page;
     // Expiry is the engine's to judge (BUNDLE_EXPIRED, with the trust's grace).
     if (!p.info) throw codedError("NO_BUNDLE", "no verified bundle is active in the page");
     const targets = this.targets(request.target, request.placements, p.info.placements[0].id);
     if (!targets.size) return null;
-    const context = await contextFrom(request.attributes, (email) => p.hash("email", email));
-    const { decision } = await p.decide(context, Date.now(), { placements: [...targets.keys()], sessionId: this.sessionId() });
-    return { decision, targets, token: null };
+    const [context, consent] = await Promise.all([contextFrom(request.attributes, (email) => p.hash("email", email)), consentAsked]);
+    const options = { placements: [...targets.keys()], sessionId: this.sessionId() };
+    if (consent) options.consent = consent;
+    const { decision } = await p.decide(context, Date.now(), options);
+    return { decision, targets, token: null, consent };
   }
 
   /**
    * Decides at the edge (waiting briefly for a checkout token on its way):
-   * `{decision, targets, token}` (`token`: a replacement cell when the edge
-   * refused the order's). Throws with a `code`.
+   * `{decision, targets, token, consent}` (`token`: a replacement cell when
+   * the edge refused the order's). Throws with a `code`.
    */
-  async decideAtEdge(request, token) {
+  async decideAtEdge(request, token, consentAsked) {
     const explicit = request.target && typeof request.target === "object" && !(request.target instanceof Element);
     const ids = request.placements && request.placements.length ? request.placements : explicit ? Object.keys(request.target) : null;
-    const [context, checkout] = await Promise.all([
+    const [context, checkout, consent] = await Promise.all([
       contextFrom(request.attributes, (email) => this.engineHash(email)),
       token.settled ? token.value : within(token.promise, this.o.tokenWaitMs, null),
+      consentAsked,
     ]);
     const ask = (checkoutToken) => decideAtEdge({
       url: this.o.decideUrl,
@@ -318,6 +351,7 @@ class Launcher {
       placements: ids,
       attributes: edgeContext(context),
       checkoutToken,
+      consent,
     });
     let decision;
     let refused = false;
@@ -333,22 +367,25 @@ class Launcher {
       refused = true;
     }
     const targets = this.targets(request.target, ids, decision.placements[0] && decision.placements[0].id);
-    return { decision, targets, token: refused ? tokenCell(null) : null };
+    return { decision, targets, token: refused ? tokenCell(null) : null, consent };
   }
 
   /** Where this selection is decided: the page when warm (auto, page), else the edge, with the other as fallback. */
   async decide(request, token) {
     const mode = this.o.decideAt;
+    // The consent signals are gathered while the engine warms up.
+    const consent = this.consent(request);
+    const inPage = () => this.decideInPage(request, token, consent);
     if (mode === "page") {
       await this.page.warm();
-      return this.decideInPage(request, token);
+      return inPage();
     }
     if (mode === "auto" && !this.page.ready() && this.page.keptBundle()) {
       await within(this.page.warm({ network: false }), this.o.warmWaitMs, false);
     }
     if (mode === "auto" && this.page.ready()) {
       try {
-        return await this.decideInPage(request, token);
+        return await inPage();
       } catch (e) {
         if (this.page.recover(e) || codeOf(e) !== "BUNDLE_EXPIRED") throw e;
         // expired while the page stayed open: the edge has a fresh bundle
@@ -356,15 +393,15 @@ class Launcher {
     }
     if (!this.o.decideUrl) {
       await this.page.warm();
-      return this.decideInPage(request, token);
+      return inPage();
     }
     try {
-      return await this.decideAtEdge(request, token);
+      return await this.decideAtEdge(request, token, consent);
     } catch (e) {
       if (mode === "edge" || codeOf(e) !== "EDGE_UNAVAILABLE") throw e;
       warn("EDGE_UNAVAILABLE", `${messageOf(e)}; deciding in the page`);
       await this.page.warm();
-      return this.decideInPage(request, token);
+      return inPage();
     }
   }
 
@@ -376,10 +413,11 @@ class Launcher {
       if (!decided || !decided.targets.size) return Selection.empty();
       for (const w of decided.decision.warnings ?? []) warn(w.code, w.message);
       // `decided.token`: none when the edge refused the order's token.
-      const selection = new Selection(this, decided.decision, request, decided.token ?? token);
+      const measured = this.measured(decided.decision, decided.consent);
+      const selection = new Selection(this, decided.decision, request, decided.token ?? token, measured);
       this.selections.add(selection);
       selection.render(decided.targets, renderPlacement);
-      this.afterPaint();
+      this.afterPaint(measured);
       return selection;
     } catch (e) {
       if (!this.page.recover(e)) warn(codeOf(e), `selectPlacements failed, showing nothing: ${messageOf(e)}`);
@@ -421,6 +459,33 @@ class Launcher {
   flush() {
     return this.queue.flush().catch(() => {});
   }
+
+  /**
+   * Erasure: forgets what the snippet keeps about this partner's shopper in
+   * this browser — the history, the engagements not yet in it, the queued
+   * events (stored and in memory) and the session id — after any history
+   * write in flight; the next decision starts from an empty history. The
+   * kept bundle stays (the partner's signed bundle and its rollback floor:
+   * the same for every shopper). Other partners' keys are not touched.
+   * Idempotent; never rejects.
+   */
+  async forget() {
+    try {
+      this.forgotten++;
+      this.sid = null;
+      this.queue.clear();
+      erase(this.store, this.session);
+      await this.page.forget();
+    } catch (e) {
+      warn(codeOf(e), `forget failed: ${messageOf(e)}`);
+    }
+  }
+}
+
+/** The shopper's keys of a partner (`store`: its localStorage, `session`: its sessionStorage), removed. */
+function erase(store, session) {
+  for (const name of ["history", "unrecorded", "queue"]) store.set(name, null);
+  session.set("session", null);
 }
 
 /** A launcher that decides nothing (configuration or engine failure). */
@@ -429,18 +494,31 @@ const inert = {
   selectPlacements: async () => Selection.empty(),
   bundleInfo: () => null,
   flush: async () => {},
+  forget: async () => {},
   refreshed: Promise.resolve(),
 };
 
 /**
  * `{partnerId, bundleUrl, trustedKeys: {keys, threshold}, collectorUrl,
  * decideAt?, decideUrl?, bootstrapBundle?, maxBundleAgeMs?, pkgUrl?,
- * flushDelayMs?, checkoutToken?, tokenWaitMs?, warmWaitMs?}` → a launcher.
+ * flushDelayMs?, checkoutToken?, tokenWaitMs?, warmWaitMs?,
+ * consent?: {personalization?: boolean, measurement?: boolean},
+ * usPrivacy?: string, gpp?: string, cmpWaitMs?}` → a launcher
+ * (`selectPlacements`, `bundleInfo`, `flush`, `forget`).
  * `bundleUrl` serves the partner's compiled form (the edge's
  * `/v1/bundles/<partner>/compiled`); `bootstrapBundle` is that form's bytes
- * inline (a Uint8Array), for a first render with no request.
+ * inline (a Uint8Array), for a first render with no request. `consent`,
+ * `usPrivacy` and `gpp` are the shopper's privacy signals (GPC and the
+ * page's CMP are read per decision; docs/BROWSER.md, "Consent and
+ * forgetting").
  * Never rejects: on any failure it warns and resolves to a launcher whose
- * selections are empty.
+ * selections are empty (and whose `forget()` still erases).
+ *
+ * @example
+ * const launcher = await OfferEdge.createLauncher({ partnerId, bundleUrl, trustedKeys, collectorUrl, consent: { measurement: false } });
+ * const selection = await launcher.selectPlacements({ attributes, target: "#offers", usPrivacy: "1YYN" });
+ * selection.privacy; // {saleOptOut: true, personalization: false, measurement: false, because: ["usPrivacy", …], removed: […]}
+ * await launcher.forget(); // the shopper's history and queued events in this browser: gone
  */
 async function createLauncher(opts) {
   let launcher;
@@ -450,7 +528,13 @@ async function createLauncher(opts) {
     return launcher;
   } catch (e) {
     warn(codeOf(e), `offers are disabled on this page: ${messageOf(e)}`);
-    return launcher ?? { ...inert, partnerId: opts && opts.partnerId };
+    if (launcher) return launcher;
+    const partnerId = opts && opts.partnerId;
+    // Forgetting still works for a partner whose options are wrong this time.
+    const forget = typeof partnerId === "string" && partnerId
+      ? async () => erase(new KeyValue("localStorage", `offer-edge:${partnerId}:`), new KeyValue("sessionStorage", `offer-edge:${partnerId}:`))
+      : inert.forget;
+    return { ...inert, partnerId, forget };
   }
 }
 
