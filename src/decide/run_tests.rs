@@ -114,6 +114,29 @@ fn skipping_hopeless_offers_never_changes_the_winners_greedy() {
 /// `eligible_fast`, the membership memo) and the explained one (`check`):
 /// shoppers in and out of the EU and the UK, without a usable country, seen
 /// from another request country, under each consent state.
+/// The offers an explained decision does not call ineligible (an offer shown
+/// in another placement was eligible): what `eligible_offers` must list.
+fn explained_eligible(d: &Decision) -> BTreeSet<&str> {
+    d.explanations
+        .iter()
+        .filter(|e| {
+            e.verdict != Verdict::Ineligible
+                || matches!(e.reason, Reason::ShownInOtherPlacement { .. })
+        })
+        .map(|e| e.offer_id.as_str())
+        .collect()
+}
+
+/// The ids `eligible_offers` lists, in its order.
+fn eligible_ids<'e>(engine: &'e Engine, ctx: &Context, history: &History) -> Vec<&'e str> {
+    engine
+        .eligible_offers(ctx, history, NOW)
+        .unwrap()
+        .into_iter()
+        .map(|i| engine.bundle().offers[i as usize].id.as_str())
+        .collect()
+}
+
 #[test]
 fn consent_and_licensed_cohorts_agree_on_the_fast_and_explained_paths() {
     let engine = Engine::compile(bundle(300), &[0; 32]).unwrap();
@@ -153,22 +176,9 @@ fn consent_and_licensed_cohorts_agree_on_the_fast_and_explained_paths() {
                 if options != "{}" {
                     continue;
                 }
-                let expected: BTreeSet<&str> = b
-                    .explanations
-                    .iter()
-                    .filter(|e| {
-                        e.verdict != Verdict::Ineligible
-                            || matches!(e.reason, Reason::ShownInOtherPlacement { .. })
-                    })
-                    .map(|e| e.offer_id.as_str())
-                    .collect();
-                let got: BTreeSet<&str> = engine
-                    .eligible_offers(ctx, &history, NOW)
-                    .unwrap()
-                    .into_iter()
-                    .map(|i| engine.bundle().offers[i as usize].id.as_str())
-                    .collect();
-                assert_eq!(got, expected, "{what}");
+                let got: BTreeSet<&str> =
+                    eligible_ids(&engine, ctx, &history).into_iter().collect();
+                assert_eq!(got, explained_eligible(&b), "{what}");
             }
         }
     }
@@ -208,21 +218,8 @@ fn eligible_offers_are_the_offers_explain_does_not_call_ineligible() {
         ]
     }) {
         let d = engine.decide(&ctx, &history, NOW, &[7; 16], &full).unwrap();
-        let expected: BTreeSet<&str> = d
-            .explanations
-            .iter()
-            .filter(|e| {
-                e.verdict != Verdict::Ineligible
-                    || matches!(e.reason, Reason::ShownInOtherPlacement { .. })
-            })
-            .map(|e| e.offer_id.as_str())
-            .collect();
-        let got: Vec<&str> = engine
-            .eligible_offers(&ctx, &history, NOW)
-            .unwrap()
-            .into_iter()
-            .map(|i| engine.bundle().offers[i as usize].id.as_str())
-            .collect();
+        let expected = explained_eligible(&d);
+        let got = eligible_ids(&engine, &ctx, &history);
         assert!(!got.is_empty() && got.len() < engine.bundle().offers.len());
         assert!(got.windows(2).all(|w| {
             let pos = |id: &str| engine.bundle().offers.iter().position(|o| o.id == id);

@@ -5,22 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { answer, backend, engagement, needsEngine, oe, partnersConfig, seed, startEdge } from "./harness.js";
+import { acmeAdvertisers, answer, backend, engagement, needsEngine, partnersConfig, seed, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const KEYS = {};
 const keyName = (adv) => `ADVERTISER_POSTBACK_KEY_${adv.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 
-/** acme's three offers' advertisers; the first two are listed by acme and hold postback keys, the third is not listed. */
-function advertisers() {
-  const s = seed();
-  const engine = new oe.Engine(s.acme.trust);
-  engine.load(s.acme.signed, Date.now());
-  return engine.decide(CONTEXT, null, Date.now(), {}).decision.placements[0].offers.map((o) => o.advertiser);
-}
-
 async function edgeWithAdvertisers(t) {
-  const [a, b, c] = advertisers();
+  // The first two are listed by acme and hold postback keys; the third holds a key but is not listed.
+  const [a, b, c] = acmeAdvertisers();
   for (const adv of [a, b, c]) KEYS[adv] = `${adv}-postback-key-0123456789abcdef0123456789`;
   const edge = await startEdge(t, {
     partners: partnersConfig(seed(), { acme: { advertisers: [a, b] } }),

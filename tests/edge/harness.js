@@ -194,6 +194,23 @@ export function event(type, rcpt, { signed = true, key, ...overrides } = {}) {
   };
 }
 
+const hostEngines = {};
+/** A host-side Engine of `partner`'s test bundle, as the browser snippet holds one (to seal emails, or decide locally). */
+export function hostEngine(partner) {
+  if (!hostEngines[partner]) {
+    const s = seed();
+    hostEngines[partner] = new oe.Engine(s[partner].trust);
+    hostEngines[partner].load(s[partner].signed, Date.now());
+  }
+  return hostEngines[partner];
+}
+
+/** The advertisers of acme's three test offers (coupon, link, addToCart), in the order a decision shows them. */
+export function acmeAdvertisers() {
+  const context = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
+  return hostEngine("acme").decide(context, null, Date.now(), {}).decision.placements[0].offers.map((o) => o.advertiser);
+}
+
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
 export async function poll(fn, what, timeoutMs = 15_000) {
   const until = Date.now() + timeoutMs;

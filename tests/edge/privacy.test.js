@@ -4,7 +4,7 @@
 // events, decisions, emails, reminders) and nothing of anyone else's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, backend, checkoutToken, engagement, needsEngine, oe, poll, seed, startEdge } from "./harness.js";
+import { answer, backend, checkoutToken, engagement, hostEngine, needsEngine, oe, poll, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const DAY = 86_400_000;
@@ -33,9 +33,7 @@ async function checkout(edge, partner, sub, email) {
   assert.equal(res.status, 200, res.text);
   const offers = res.body.placements[0].offers;
   const coupon = offers.find((o) => o.needsConfirmationEmail);
-  const s = seed();
-  const host = new oe.Engine(s[partner].trust);
-  host.load(s[partner].signed, Date.now());
+  const host = hostEngine(partner);
   const events = [...offers.map((o) => engagement("impression", o, { checkout: token })),
     engagement("accept", coupon, { checkout: token, fulfilment: host.sealForFulfilment(email, coupon.receipt) })];
   const sent = await answer(await edge.post("/v1/events", { events }));

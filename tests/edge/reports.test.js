@@ -4,19 +4,10 @@
 // direct count over the raw billable events (D1) whatever the grouping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, API_SECRETS, backend, checkoutToken, engagement, event, needsEngine, oe, partnersConfig, poll, receipt, seed, startEdge } from "./harness.js";
+import { acmeAdvertisers, answer, API_SECRETS, backend, checkoutToken, engagement, event, hostEngine, needsEngine, partnersConfig, poll, receipt, seed, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const ADVERTISER_SECRET = "freshbox-report-secret-0123456789";
-
-/** The advertisers of acme's three test offers (coupon, link, addToCart), decided host-side. */
-function acmeAdvertisers() {
-  const s = seed();
-  const engine = new oe.Engine(s.acme.trust);
-  engine.load(s.acme.signed, Date.now());
-  const { decision } = engine.decide(CONTEXT, null, Date.now(), {});
-  return decision.placements.flatMap((p) => p.offers.map((o) => o.advertiser));
-}
 
 async function decided(edge, partner = "acme", attributes = CONTEXT) {
   const res = await answer(await edge.post("/v1/decide", { partner, placement: "confirmation", attributes }));
@@ -182,9 +173,7 @@ test("the export streams every billable event of the range as NDJSON and as CSV"
 
 test("confirmations and reminders count when sent, against the accept they follow", needsEngine, async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "0" } });
-  const s = seed();
-  const host = new oe.Engine(s.acme.trust);
-  host.load(s.acme.signed, Date.now());
+  const host = hostEngine("acme");
   const email = "ada.lovelace@example.com";
   const token = checkoutToken("acme", { email });
   const res = await answer(await edge.post("/v1/decide", { partner: "acme", placement: "confirmation", attributes: CONTEXT, checkoutToken: token }));
