@@ -8,12 +8,14 @@
 //! model with an `ageBand × state` cross and exploration priors.
 
 use crate::audience::{AudienceFilter, FilterWidth, IdentifierHash};
+use crate::bundle::model::Coupon;
 use crate::bundle::model::{
     Action, Approval, ApprovalStatus, Audience, AudienceKind, BetaPrior, Bundle, Cap, CapScope,
     CapWindow, ConfirmationEmail, Creative, CreativeFields, Edition, Exploration, FulfilmentKey,
     IdentifierKind, Model, Offer, OfferAudiences, Placement, Schedule, Weights, BUNDLE_SCHEMA,
 };
 use crate::bundle::CompactMap;
+use crate::time::tzdb::{zone_offsets, TIME_ZONE_MARGIN};
 use crate::time::{DurationMs, Timestamp, DAY_MS, HOUR_MS};
 use serde_json::{json, Value};
 
@@ -198,10 +200,10 @@ fn offer(i: usize, rng: &mut Rng, now: Timestamp) -> Offer {
         0..=5 => Action::Link {
             url: landing.clone(),
         },
-        6 | 7 => Action::Coupon {
-            code: format!("{}{}", adv.to_uppercase(), 10 + rng.below(40)),
-            url: Some(landing.clone()),
-        },
+        6 | 7 => Action::Coupon(Coupon::fixed(
+            format!("{}{}", adv.to_uppercase(), 10 + rng.below(40)),
+            Some(landing.clone()),
+        )),
         _ => Action::AddToCart {
             sku: format!("SKU-{}-{i:05}", adv.to_uppercase()),
         },
@@ -444,6 +446,26 @@ fn audiences(partner: &str, offers: &mut [Offer]) -> Vec<Audience> {
     ]
 }
 
+/// The demo partner's IANA time zone: `offer-edge demo-bundle` names it
+/// ([`set_time_zone`]). [`demo_bundle`] itself keeps the fixed UTC-5 of old
+/// files, so tests may move its dates without re-embedding offsets.
+pub const DEMO_TIME_ZONE: &str = "America/New_York";
+
+/// Names the IANA `zone` as `bundle`'s time zone (in place of a fixed
+/// offset), with the zone's UTC offsets over the bundle's validity embedded
+/// as `offer-edge sign` embeds them: call it once the dates are final.
+///
+/// # Errors
+/// As [`zone_offsets`]: `TIME_ZONE_UNKNOWN`, `TIME_ZONE_INVALID`, or
+/// `LIMIT_EXCEEDED` for a validity of over a century.
+pub fn set_time_zone(bundle: &mut Bundle, zone: &str) -> crate::error::Result<()> {
+    let until = bundle.expires_at.plus(TIME_ZONE_MARGIN);
+    bundle.time_zone_offsets = Some(zone_offsets(zone, bundle.issued_at, until)?);
+    bundle.time_zone = Some(zone.to_owned());
+    bundle.utc_offset_minutes = 0;
+    Ok(())
+}
+
 /// A deterministic demo bundle for `partner` with `offers` offers: same
 /// arguments, same bundle. Issued at `now`, valid for 7 days; every creative
 /// approved; two audiences, one of them confidential (see [`audiences`]).
@@ -466,6 +488,8 @@ pub fn demo_bundle(
         issued_at: now,
         expires_at: Timestamp(now.as_millis() + 7 * DAY_MS),
         utc_offset_minutes: -300,
+        time_zone: None,
+        time_zone_offsets: None,
         fulfilment_key,
         placements: vec![
             Placement {
@@ -519,6 +543,6 @@ mod tests {
         assert!(a
             .offers
             .iter()
-            .any(|o| matches!(o.action, Action::Coupon { .. })));
+            .any(|o| matches!(o.action, Action::Coupon(_))));
     }
 }

@@ -13,7 +13,8 @@
 //! when it is `"0s"` (a reminder at the same instant as the confirmation is
 //! no reminder). No confirmation email, no reminder.
 
-use crate::bundle::{Action, ConfirmationEmail, Offer};
+use crate::bundle::validate::check_issued_coupon_code;
+use crate::bundle::{Action, ConfirmationEmail, Coupon, CouponCode, Offer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::EventType;
 use crate::limits::{MAX_EMAIL_LEN, MAX_ID_LEN};
@@ -110,7 +111,8 @@ pub struct ConfirmationMessage {
 /// `decisionId`, `campaign`, `advertiser`, the creative's `headline`,
 /// `body`, `cta`, `image`, `imageAlt`, `terms` (template sources as in the
 /// bundle; the engine may render them first), `actionType`, `actionUrl`,
-/// `couponCode` (coupon offers) and `sku` (add-to-cart offers). Names that do
+/// `couponCode` (coupon offers: the bundle's code, or the code the edge
+/// issued for this accept; `null` when a unique code was not issued) and `sku` (add-to-cart offers). Names that do
 /// not apply (no image, no coupon…) are `null`.
 pub fn confirmation_data<'a>(
     opened: &'a OpenedFulfilment,
@@ -136,7 +138,18 @@ pub fn confirmation_shape(offer: &Offer) -> Shape {
     ];
     let from_offer = OFFER_NAMES
         .iter()
-        .map(|(name, value)| (*name, value(offer).map_or(0, str::len)));
+        .map(|(name, value)| (*name, value(offer).map_or(0, str::len)))
+        .map(|(name, len)| match (name, &offer.action) {
+            // Issued per accept: as long as the longest code its source issues.
+            (
+                "couponCode",
+                Action::Coupon(Coupon {
+                    code: CouponCode::Issued(source),
+                    ..
+                }),
+            ) => (name, source.max_code_len()),
+            _ => (name, len),
+        });
     Shape::map(
         request
             .into_iter()
@@ -177,11 +190,16 @@ const OFFER_NAMES: [OfferName; 12] = [
     }),
     ("actionUrl", |o| match &o.action {
         Action::Link { url } => Some(url),
-        Action::Coupon { url, .. } => url.as_deref(),
+        Action::Coupon(coupon) => coupon.url.as_deref(),
         Action::AddToCart { .. } => None,
     }),
+    // A unique code is the one the edge issued for this accept, set by
+    // `Engine::confirmation_email` before rendering; `null` when none was.
     ("couponCode", |o| match &o.action {
-        Action::Coupon { code, .. } => Some(code),
+        Action::Coupon(Coupon {
+            code: CouponCode::Fixed(code),
+            ..
+        }) => Some(code),
         _ => None,
     }),
     ("sku", |o| match &o.action {
@@ -202,6 +220,27 @@ impl Data for ConfirmationData<'_> {
                 value(self.offer).map_or(Datum::Null, Datum::Text)
             }
         })
+    }
+}
+
+/// Puts the code the edge issued for one accept into (a copy of) a unique
+/// coupon offer, so `couponCode` prints it.
+///
+/// # Errors
+/// `EVENT_INVALID` when `offer` has no unique codes (a fixed code is never
+/// replaced) or `code` is not a code the edge issues
+/// ([`check_issued_coupon_code`]).
+pub fn with_issued_code(offer: &mut Offer, code: &str) -> Result<()> {
+    check_issued_coupon_code(code)?;
+    match &mut offer.action {
+        Action::Coupon(coupon) if matches!(coupon.code, CouponCode::Issued(_)) => {
+            coupon.code = CouponCode::Fixed(code.to_owned());
+            Ok(())
+        }
+        _ => Err(Error::new(
+            ErrorCode::EventInvalid,
+            format!("offer {:?} has no unique coupon codes", offer.id),
+        )),
     }
 }
 

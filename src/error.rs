@@ -85,6 +85,17 @@ pub enum ErrorCode {
     TokenKeyUnknown,
     /// The opened email does not hash to the partner-attested email hash.
     EmailMismatch,
+    /// A bundle's `timeZone` is not shaped like an IANA zone name, is given
+    /// with a non-zero `utcOffsetMinutes`, or its embedded UTC-offset table
+    /// (`timeZoneOffsets`) is out of shape.
+    TimeZoneInvalid,
+    /// A bundle names a `timeZone` but carries no UTC-offset table for it
+    /// over its validity window (none, another zone's, or a stale one):
+    /// hosts have no tz database, so `offer-edge sign` must embed it.
+    TimeZoneMissing,
+    /// `offer-edge sign` does not know the bundle's `timeZone` (not in its
+    /// tz database), or the zone's offsets cannot be embedded.
+    TimeZoneUnknown,
     /// A decision asked for a placement the bundle does not have.
     PlacementUnknown,
     /// A decision was asked of an engine with no active bundle.
@@ -129,6 +140,9 @@ impl ErrorCode {
             Self::TokenPartnerMismatch => "TOKEN_PARTNER_MISMATCH",
             Self::TokenKeyUnknown => "TOKEN_KEY_UNKNOWN",
             Self::EmailMismatch => "EMAIL_MISMATCH",
+            Self::TimeZoneInvalid => "TIME_ZONE_INVALID",
+            Self::TimeZoneMissing => "TIME_ZONE_MISSING",
+            Self::TimeZoneUnknown => "TIME_ZONE_UNKNOWN",
             Self::PlacementUnknown => "PLACEMENT_UNKNOWN",
             Self::NoBundle => "NO_BUNDLE",
             Self::Io => "IO",

@@ -24,6 +24,16 @@ pub const MAX_AUDIENCE_REFS_PER_OFFER: usize = 16;
 pub const MAX_CAPS_PER_OFFER: usize = 8;
 /// Length of an id (partner, offer, creative, campaign, advertiser, …).
 pub const MAX_ID_LEN: usize = 128;
+/// Length of a coupon code the edge issues (a pool's code, a derived
+/// code's prefix and MAC characters together).
+pub const MAX_COUPON_CODE_LEN: usize = 64;
+/// Length of a derived coupon code's prefix.
+pub const MAX_COUPON_PREFIX_LEN: usize = 16;
+/// Fewest MAC characters of a derived coupon code: 8 (40 bits), so codes
+/// cannot be guessed at a redemption form.
+pub const MIN_DERIVED_COUPON_CHARS: u8 = 8;
+/// Most MAC characters of a derived coupon code: 32 (160 bits).
+pub const MAX_DERIVED_COUPON_CHARS: u8 = 32;
 /// Length of a plain text field (headline, body, terms…).
 pub const MAX_TEXT_LEN: usize = 4_096;
 /// Length of one template source (placement layout, email body).

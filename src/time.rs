@@ -4,7 +4,17 @@
 //!
 //! Hand-written rather than the `time`/`chrono` crates: we need only UTC
 //! instants with an optional numeric offset, and each kilobyte ships to every
-//! checkout page as WebAssembly.
+//! checkout page as WebAssembly. A bundle's IANA time zone reaches hosts as
+//! a table of UTC offsets embedded at sign time ([`ZoneOffsets`]), so no
+//! host needs a tz database.
+
+#[cfg(feature = "cli")]
+pub mod tzdb;
+mod zone;
+
+pub use zone::{
+    is_plausible_zone_name, ZoneOffsets, MAX_TIME_ZONE_NAME_LEN, MAX_TIME_ZONE_TRANSITIONS,
+};
 
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,10 +22,34 @@ use std::fmt;
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(
+    feature = "cli",
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+#[cfg_attr(
+    feature = "cli",
+    schemars(
+        description = "An RFC 3339 instant with seconds and an offset (`2026-12-01T00:00:00Z`, `2026-12-01T09:00:00+09:00`); fractions of a second are allowed."
+    )
+)]
+#[cfg_attr(feature = "cli", schemars(extend("format" = "date-time", "pattern" = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")))]
 pub struct Timestamp(pub i64);
 
 /// A non-negative span of time in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(
+    feature = "cli",
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+#[cfg_attr(
+    feature = "cli",
+    schemars(
+        description = "A duration: whole number, then `ms`, `s`, `m`, `h` or `d` (`\"90s\"`, `\"24h\"`, `\"7d\"`)."
+    )
+)]
+#[cfg_attr(feature = "cli", schemars(extend("pattern" = "^[0-9]{1,12}(ms|s|m|h|d)$")))]
 pub struct DurationMs(pub u64);
 
 /// One second, in milliseconds.
@@ -58,8 +92,9 @@ impl Timestamp {
         )
     }
 
-    /// The wall-clock time at `utc_offset_minutes` (a bundle's partner-local
-    /// offset), as milliseconds since the epoch; saturating.
+    /// The wall-clock time at `utc_offset_minutes` (the partner's UTC offset
+    /// at this instant: `Bundle::utc_offset_at`), as milliseconds since the
+    /// epoch; saturating.
     pub fn local_millis(self, utc_offset_minutes: i32) -> i64 {
         self.0
             .saturating_add(i64::from(utc_offset_minutes).saturating_mul(MINUTE_MS))

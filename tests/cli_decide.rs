@@ -207,3 +207,39 @@ fn a_keygen_fulfilment_key_opens_what_was_sealed_to_the_bundle_and_the_email_ren
     assert!(email.html.contains("<p>Hi there,</p>"), "{}", email.html);
     assert_eq!(email.reminder_at, Some(Timestamp(now.0 + 24 * 3_600_000)));
 }
+
+#[test]
+fn decide_goes_on_without_an_unknown_or_malformed_attribute_and_says_so() {
+    let dir = setup("cli-decide-tolerant");
+    std::fs::write(
+        dir.join("ctx2.json"),
+        r#"{"firstname":"Ada","state":"NY","country":"US","billingzipcode":"10001","amount":"12,34.5"}"#,
+    )
+    .unwrap();
+    let args = [
+        "decide",
+        "--bundle",
+        "signed.json",
+        "--trust",
+        "trust.json",
+        "--context",
+        "ctx2.json",
+        "--now",
+        "2026-11-29T17:00:00Z",
+        "--seed",
+        "9",
+        "--explain",
+    ];
+    let text = ok(&dir, &args);
+    assert!(text.contains("SHOWN"), "{text}");
+    assert!(
+        text.contains("warning: ATTRIBUTE_UNKNOWN: billingzipcode: "),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "warning: ATTRIBUTE_INVALID: amount: amount groups digits other than in threes"
+        ),
+        "{text}"
+    );
+}

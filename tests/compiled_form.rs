@@ -310,10 +310,10 @@ fn single_byte_flips_give_an_engine_or_a_code_never_a_panic() {
 #[test]
 fn a_wrong_magic_or_version_is_refused() {
     let form = fixture_form();
-    assert_eq!(&form[..4], b"OEB\x03");
-    // Versions 1 (templates with names) and 2 (audiences without licences)
-    // are as foreign as any other.
-    for (at, value) in [(0, b'X'), (2, b'b'), (3, 0), (3, 1), (3, 2), (3, 4)] {
+    assert_eq!(&form[..4], b"OEB\x04");
+    // Versions 1 (templates with names), 2 (audiences without licences) and
+    // 3 (bundles without a time zone) are as foreign as any other.
+    for (at, value) in [(0, b'X'), (2, b'b'), (3, 0), (3, 1), (3, 2), (3, 3), (3, 5)] {
         let mut forged = form.clone();
         forged[at] = value;
         let err = Engine::from_compiled_form(&forged).unwrap_err();

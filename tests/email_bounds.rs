@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use offer_edge::bundle::{Action, Bundle, BundleStore, ConfirmationEmail, Trust};
+use offer_edge::bundle::{Action, Bundle, BundleStore, ConfirmationEmail, Coupon, Trust};
 use offer_edge::decide::Engine;
 use offer_edge::email::{confirmation_data, DEFAULT_TEXT_TEMPLATE};
 use offer_edge::limits::{
@@ -132,10 +132,7 @@ fn an_email_printing_every_name_at_its_longest_loads() {
     f.image_alt = Some(text.clone());
     let url = format!("https://{}", "u".repeat(MAX_TEXT_LEN - 8));
     f.image = Some(url.clone());
-    offer.action = Action::Coupon {
-        code: id.clone(),
-        url: Some(url),
-    };
+    offer.action = Action::Coupon(Coupon::fixed(id.clone(), Some(url)));
     (offer.campaign, offer.advertiser) = (id.clone(), id);
     store().load(&sign(&b, &["k1", "k2"]), now()).unwrap();
 }
@@ -162,10 +159,10 @@ fn a_normal_email_renders_as_before() {
     let offer = &mut b.offers[0];
     offer.creative.fields.headline = "Hi {{firstname|there}} & co".to_owned();
     offer.creative.fields.terms = Some("One per \"household\"".to_owned());
-    offer.action = Action::Coupon {
-        code: "FRESH50".to_owned(),
-        url: Some("https://freshbox.example/redeem?a=1&b=2".to_owned()),
-    };
+    offer.action = Action::Coupon(Coupon::fixed(
+        "FRESH50",
+        Some("https://freshbox.example/redeem?a=1&b=2".to_owned()),
+    ));
     let source = (**offer).clone();
     let engine = Engine::compile(b, &[0; 32]).unwrap();
 

@@ -18,6 +18,11 @@ use std::marker::PhantomData;
 /// A map from `String` keys to `V`, sorted by key, without spare capacity
 /// once read. Its methods mirror `BTreeMap`'s.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "cli",
+    schemars(with = "std::collections::BTreeMap<String, V>", inline)
+)]
 pub struct CompactMap<V> {
     entries: Vec<(String, V)>,
 }

@@ -7,6 +7,8 @@ pub mod compact_map;
 pub mod envelope;
 pub mod form;
 pub mod keyset;
+#[cfg(feature = "cli")]
+pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod page;

@@ -5,9 +5,12 @@
 //! shoppers see (a typo in `suppressAfterDecline` must not disable suppression).
 
 use super::compact_map::CompactMap;
-use crate::time::{DurationMs, Timestamp};
+use crate::time::{DurationMs, Timestamp, ZoneOffsets};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+mod coupon;
+pub use coupon::{CodeSource, Coupon, CouponCode};
 
 /// The only bundle schema this build understands.
 pub const BUNDLE_SCHEMA: u32 = 1;
@@ -16,11 +19,14 @@ pub const BUNDLE_PAYLOAD_TYPE: &str = "application/vnd.offer-edge.bundle+json";
 
 /// One partner's offers, creatives, rules, audiences and model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Bundle {
     /// Schema version; must be [`BUNDLE_SCHEMA`].
+    #[cfg_attr(feature = "cli", schemars(extend("const" = 1)))]
     pub schema: u32,
     /// The partner (retailer) this bundle belongs to.
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub partner: String,
     /// Monotonic version; a lower one than already accepted is a rollback.
     pub version: u64,
@@ -35,25 +41,55 @@ pub struct Bundle {
     /// After this instant the bundle is refused (freeze protection).
     pub expires_at: Timestamp,
     /// The partner's local time zone as a fixed UTC offset in minutes, for
-    /// day-of-week / hour rules. Defaults to UTC.
+    /// day-of-week / hour rules. Defaults to UTC. For fixed-offset bundles
+    /// and old files; a zone with daylight saving time is `time_zone`.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(range(min = -1080, max = 1080)))]
     pub utc_offset_minutes: i32,
+    /// The partner's IANA time zone (`"America/New_York"`), for local-time
+    /// rules and the model's hour band; exclusive with a non-zero
+    /// `utc_offset_minutes`. Hosts read its offsets from
+    /// `time_zone_offsets`, which `offer-edge sign` embeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::time::MAX_TIME_ZONE_NAME_LEN)))]
+    pub time_zone: Option<String>,
+    /// The UTC offsets of `time_zone` over the bundle's validity window,
+    /// written by `offer-edge sign` (docs/BUNDLES.md, "Time zones"): a
+    /// bundle naming a zone without them is refused (`TIME_ZONE_MISSING`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_offsets: Option<ZoneOffsets>,
     /// The partner's HPKE key: emails are sealed to it.
     pub fulfilment_key: FulfilmentKey,
     /// Where offers appear on the page.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_PLACEMENTS)))]
     pub placements: Vec<Placement>,
     /// The offers. Boxed: JSON gives no count up front, so the vector
     /// doubles as it reads, and a vector of 350-byte offers would leave
     /// megabyte holes behind in a WebAssembly memory that keeps its peak; a
     /// vector of pointers leaves kilobytes.
     #[serde(deserialize_with = "exact_vec")]
+    #[cfg_attr(feature = "cli", schemars(with = "Vec<Offer>", length(max = crate::limits::MAX_OFFERS)))]
+    #[cfg_attr(feature = "cli", schemars(description = "The offers."))]
     pub offers: Vec<Box<Offer>>,
     /// Inclusion / suppression lists referenced by offers.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_AUDIENCES)))]
     pub audiences: Vec<Audience>,
     /// Propensity model and exploration settings.
     #[serde(default)]
     pub model: Model,
+}
+
+impl Bundle {
+    /// The partner's UTC offset in minutes at `at`: from the embedded table
+    /// of its `time_zone` when it names one (validation makes sure it
+    /// does, and that the table covers the bundle's validity), else the
+    /// fixed `utc_offset_minutes`.
+    pub fn utc_offset_at(&self, at: Timestamp) -> i32 {
+        self.time_zone_offsets
+            .as_ref()
+            .map_or(self.utc_offset_minutes, |table| table.offset_at(at))
+    }
 }
 
 /// A sequence read without its growth slack. JSON gives no length up front,
@@ -72,9 +108,11 @@ where
 
 /// The partner's X25519 public key for sealing confirmation emails.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FulfilmentKey {
     /// Key id, bound into every sealed request.
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub kid: String,
     /// Base64 (standard alphabet) of the 32-byte X25519 public key.
     pub public_key: String,
@@ -82,13 +120,17 @@ pub struct FulfilmentKey {
 
 /// A slot on the page that shows up to `max_offers` offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Placement {
     /// Placement id, e.g. `"confirmation"`.
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub id: String,
     /// Mustache layout rendered around the offers.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEMPLATE_LEN)))]
     pub layout: String,
     /// At most this many offers at once.
+    #[cfg_attr(feature = "cli", schemars(range(min = 1, max = crate::limits::MAX_OFFERS_PER_PLACEMENT)))]
     pub max_offers: u8,
 }
 
@@ -97,21 +139,27 @@ pub type Tier = u8;
 
 /// One offer with its creative, rules and limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Offer {
     /// Offer id, unique in the bundle.
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub id: String,
     /// Campaign the offer belongs to (a cap scope).
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub campaign: String,
     /// Advertiser (a cap scope; at most one offer per advertiser per placement).
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub advertiser: String,
     /// Priority tier; lower is shown first.
     #[serde(default)]
     pub tier: Tier,
     /// Value of an engagement (payout or margin), multiplies the propensity.
+    #[cfg_attr(feature = "cli", schemars(range(min = 0)))]
     pub value: f64,
     /// Placements this offer may appear in; empty means every placement.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(inner(length(min = 1, max = crate::limits::MAX_ID_LEN))))]
     pub placements: Vec<String>,
     /// JSONLogic eligibility rule; absent means always eligible.
     #[serde(default)]
@@ -121,6 +169,7 @@ pub struct Offer {
     pub audiences: OfferAudiences,
     /// Frequency caps.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_CAPS_PER_OFFER)))]
     pub caps: Vec<Cap>,
     /// After a decline, hide the offer for this long (absent: never again).
     #[serde(default)]
@@ -146,6 +195,17 @@ pub struct Offer {
 /// again on demand. The text is canonical (`Value`'s compact form, keys
 /// sorted), so it serializes back exactly as the tree did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "cli",
+    derive(schemars::JsonSchema),
+    schemars(with = "serde_json::Value")
+)]
+#[cfg_attr(
+    feature = "cli",
+    schemars(
+        description = "A JSONLogic rule over the checkout context (docs/RULES.md): an object with one operator key, or a literal."
+    )
+)]
 pub struct RuleText(pub(super) Box<str>);
 
 impl RuleText {
@@ -199,6 +259,7 @@ impl<'de> Deserialize<'de> for RuleText {
 
 /// Audience references of one offer.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OfferAudiences {
     /// The shopper must be in at least one of these (when non-empty).
@@ -211,6 +272,7 @@ pub struct OfferAudiences {
 
 /// What a cap counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum CapScope {
     /// Impressions of this offer.
@@ -223,6 +285,7 @@ pub enum CapScope {
 
 /// The window a cap counts over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum CapWindow {
     /// The current session (as the host defines it).
@@ -241,6 +304,7 @@ pub enum CapWindow {
 
 /// A frequency cap: at most `max` impressions per `window` within `scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cap {
     /// What is counted.
@@ -253,6 +317,7 @@ pub struct Cap {
 
 /// Start and end of an offer's run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Schedule {
     /// Not shown before this instant.
@@ -265,34 +330,34 @@ pub struct Schedule {
 
 /// What happens when the shopper accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Action {
     /// Open the advertiser's page.
     Link {
         /// https URL.
+        #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN), pattern(r"^https://[^/]")))]
         url: String,
     },
     /// Add an upsell item to the partner's cart (handled by the host page).
     #[serde(rename_all = "camelCase")]
     AddToCart {
         /// The partner's SKU.
+        #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
         sku: String,
     },
-    /// Reveal (and email) a coupon code.
-    Coupon {
-        /// The code.
-        code: String,
-        /// Where to redeem it, if anywhere.
-        #[serde(default)]
-        url: Option<String>,
-    },
+    /// Reveal (and email) a coupon code: one code every shopper sees, or
+    /// one code per accept that only the edge issues (see [`Coupon`]).
+    Coupon(Coupon),
 }
 
 /// The creative: copy, image and its approval record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Creative {
     /// Creative id.
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub id: String,
     /// Who approved it and when; only `approved` creatives may show.
     pub approval: Approval,
@@ -305,6 +370,7 @@ pub struct Creative {
 
 /// Review state of a creative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ApprovalStatus {
     /// Cleared to show.
@@ -317,6 +383,7 @@ pub enum ApprovalStatus {
 
 /// A creative's approval record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Approval {
     /// Review state.
@@ -329,40 +396,52 @@ pub struct Approval {
 
 /// The creative's text and imagery. Each text is a Mustache template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreativeFields {
     /// Headline.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub headline: String,
     /// Body copy.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub body: String,
     /// Label of the accept button.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub cta: String,
     /// Label of the decline button (default "No thanks").
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub decline_label: Option<String>,
     /// Image URL (https or relative).
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub image: Option<String>,
     /// Image alt text.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub image_alt: Option<String>,
     /// Terms and conditions.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub terms: Option<String>,
 }
 
 /// Confirmation email settings of a creative.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfirmationEmail {
     /// Whether an accept asks for the email and sends this message.
     pub required: bool,
     /// Subject template.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub subject: String,
     /// HTML body template.
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEMPLATE_LEN)))]
     pub html: String,
     /// Plain-text body template (derived from the offer when absent).
     #[serde(default)]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEMPLATE_LEN)))]
     pub text: Option<String>,
     /// Send a reminder this long after the accept. Absent: 24 hours; `"0s"`:
     /// no reminder (see `email::reminder_at`).
@@ -381,6 +460,7 @@ pub struct ConfirmationEmail {
 /// confidential audience's, so a full bundle cannot lose a filter by
 /// accident ([`super::validate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Edition {
     /// Every audience with its filter: the edge decides with it.
@@ -400,6 +480,7 @@ impl Edition {
 
 /// What kind of list an audience is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum AudienceKind {
     /// An advertiser's own customer list (usually a suppression list).
@@ -410,6 +491,7 @@ pub enum AudienceKind {
 
 /// Which context identifier an audience is keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum IdentifierKind {
     /// Email address (trimmed, lower-cased before hashing).
@@ -420,9 +502,11 @@ pub enum IdentifierKind {
 
 /// A membership list shipped as a compact probabilistic filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Audience {
     /// Audience id referenced by offers.
+    #[cfg_attr(feature = "cli", schemars(length(min = 1, max = crate::limits::MAX_ID_LEN)))]
     pub id: String,
     /// Advertiser list or licensed cohort.
     pub kind: AudienceKind,
@@ -436,12 +520,14 @@ pub struct Audience {
     /// Per-audience salt prepended before hashing identifiers. Absent only
     /// for a confidential audience in a page bundle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", schemars(length(max = crate::limits::MAX_TEXT_LEN)))]
     pub salt: Option<String>,
     /// Base64 of the serialized membership filter. Absent only for a
     /// confidential audience in a page bundle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
     /// The filter's stated false-positive rate.
+    #[cfg_attr(feature = "cli", schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1)))]
     pub false_positive_rate: f64,
     /// A licensed cohort's licence: where it may be used. Absent: anywhere
     /// outside the EU and the UK (which no licence can name: a licensed
@@ -453,11 +539,13 @@ pub struct Audience {
 
 /// Where a licensed cohort may be used.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Licence {
     /// ISO 3166-1 alpha-2 codes (upper case) of the countries the licence
     /// covers, none in the EU or the UK. Absent: anywhere outside them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", schemars(inner(pattern(r"^[A-Z]{2}$"))))]
     pub countries: Option<Vec<String>>,
 }
 
@@ -488,6 +576,7 @@ impl Audience {
 /// Logistic-regression weights: an intercept plus one weight per feature
 /// (`"state=CA"`, or a cross like `"ageBand=25-34&state=CA"`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Weights {
     /// Bias term.
@@ -500,6 +589,7 @@ pub struct Weights {
 
 /// A Beta(alpha, beta) prior for Thompson sampling.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BetaPrior {
     /// Successes + 1.
@@ -510,6 +600,7 @@ pub struct BetaPrior {
 
 /// Exploration settings.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Exploration {
     /// When off, ranking is greedy and propensities are 1 for winners.
@@ -525,6 +616,7 @@ pub struct Exploration {
 
 /// The propensity model ("lookalike segments") and exploration.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Model {
     /// Feature crosses to compute, e.g. `[["ageBand", "state"]]`.

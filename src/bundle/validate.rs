@@ -5,6 +5,7 @@
 //! anyway is not worth walking) and before compilation.
 
 use super::model::{Action, Audience, AudienceKind, Bundle, Offer, BUNDLE_SCHEMA};
+use super::model::{CodeSource, Coupon, CouponCode};
 use crate::consent::region::in_gdpr_territory;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{
@@ -12,6 +13,10 @@ use crate::limits::{
     MAX_ID_LEN, MAX_JSON_DEPTH, MAX_MODEL_WEIGHTS, MAX_OFFERS, MAX_OFFERS_PER_PLACEMENT,
     MAX_PLACEMENTS, MAX_TEMPLATE_LEN, MAX_TEXT_LEN,
 };
+use crate::limits::{
+    MAX_COUPON_CODE_LEN, MAX_COUPON_PREFIX_LEN, MAX_DERIVED_COUPON_CHARS, MIN_DERIVED_COUPON_CHARS,
+};
+use crate::time::is_plausible_zone_name;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use std::collections::BTreeSet;
@@ -22,6 +27,47 @@ fn schema(msg: String) -> Error {
 
 fn limit(msg: String) -> Error {
     Error::new(ErrorCode::LimitExceeded, msg)
+}
+
+/// A named IANA zone needs its UTC-offset table, for that zone, covering
+/// `issuedAt`..`expiresAt`: hosts have no tz database to fall back on
+/// (docs/BUNDLES.md, "Time zones").
+pub(crate) fn check_time_zone(bundle: &Bundle) -> Result<()> {
+    let invalid = |msg: String| Err(Error::new(ErrorCode::TimeZoneInvalid, msg));
+    let missing = |msg: String| Err(Error::new(ErrorCode::TimeZoneMissing, msg));
+    let (zone, table) = match (&bundle.time_zone, &bundle.time_zone_offsets) {
+        (None, None) => return Ok(()),
+        (None, Some(_)) => return invalid("timeZoneOffsets without a timeZone".to_owned()),
+        (Some(zone), table) => (zone, table),
+    };
+    if !is_plausible_zone_name(zone) {
+        return invalid(format!("timeZone {zone:?} is not an IANA zone name"));
+    }
+    if bundle.utc_offset_minutes != 0 {
+        return invalid(
+            "timeZone and a non-zero utcOffsetMinutes are exclusive: drop utcOffsetMinutes"
+                .to_owned(),
+        );
+    }
+    let Some(table) = table else {
+        return missing(format!(
+            "timeZone {zone:?} without timeZoneOffsets: sign the bundle with `offer-edge sign`, which embeds them"
+        ));
+    };
+    table.check()?;
+    if table.zone != *zone {
+        return missing(format!(
+            "timeZoneOffsets are for {:?}, not the bundle's timeZone {zone:?}: sign it again",
+            table.zone
+        ));
+    }
+    if table.from > bundle.issued_at || table.until < bundle.expires_at {
+        return missing(format!(
+            "timeZoneOffsets cover {}..{}, not the bundle's {}..{}: sign it again",
+            table.from, table.until, bundle.issued_at, bundle.expires_at
+        ));
+    }
+    Ok(())
 }
 
 /// Tells, byte by byte, whether a JSON text is inside a string literal (escapes
@@ -92,6 +138,69 @@ fn check_id(what: &str, id: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn check_coupon(coupon: &Coupon) -> Result<()> {
+    match &coupon.code {
+        CouponCode::Fixed(code) => check_id("coupon code", code)?,
+        CouponCode::Issued(CodeSource::Derived { prefix, length }) => {
+            check_len("coupon prefix", prefix, MAX_COUPON_PREFIX_LEN)?;
+            if !prefix
+                .bytes()
+                .all(|b| matches!(b, b'A'..=b'Z' | b'0'..=b'9' | b'-'))
+            {
+                return Err(schema(format!(
+                    "coupon prefix {prefix:?} may hold only A-Z, 0-9 and -"
+                )));
+            }
+            if !(MIN_DERIVED_COUPON_CHARS..=MAX_DERIVED_COUPON_CHARS).contains(length) {
+                return Err(schema(format!(
+                    "coupon length {length} is outside {MIN_DERIVED_COUPON_CHARS}..={MAX_DERIVED_COUPON_CHARS}"
+                )));
+            }
+        }
+        CouponCode::Issued(CodeSource::Pool { pool }) => {
+            check_id("coupon pool", pool)?;
+            // The pool id is a path segment of the upload route.
+            if !pool
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                return Err(schema(format!(
+                    "coupon pool {pool:.32?} may hold only A-Z, a-z, 0-9, ., _ and -"
+                )));
+            }
+        }
+    }
+    if let Some(url) = &coupon.url {
+        check_https("coupon url", url)?;
+    }
+    Ok(())
+}
+
+/// Checks a coupon code the edge issues (a pool's code as uploaded, or a
+/// derived one) before it is printed anywhere: 1..=[`MAX_COUPON_CODE_LEN`]
+/// bytes of `A-Z`, `a-z`, `0-9`, `-` and `_`, so it needs no escaping in
+/// HTML, email or URLs.
+///
+/// # Errors
+/// `EVENT_INVALID` for any other text.
+pub fn check_issued_coupon_code(code: &str) -> Result<()> {
+    let ok = !code.is_empty()
+        && code.len() <= MAX_COUPON_CODE_LEN
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::EventInvalid,
+            format!(
+                "coupon code must be 1..={MAX_COUPON_CODE_LEN} bytes of A-Z, a-z, 0-9, - and _"
+            ),
+        ))
+    }
 }
 
 fn check_len(what: &str, text: &str, max: usize) -> Result<()> {
@@ -173,6 +282,7 @@ pub fn validate(bundle: &Bundle) -> Result<()> {
     if !(-18 * 60..=18 * 60).contains(&bundle.utc_offset_minutes) {
         return Err(schema("utcOffsetMinutes must be within ±18h".to_owned()));
     }
+    check_time_zone(bundle)?;
     check_fulfilment_key(bundle)?;
     check_count("offers", bundle.offers.len(), MAX_OFFERS)?;
     check_count("placements", bundle.placements.len(), MAX_PLACEMENTS)?;
@@ -329,12 +439,7 @@ fn check_offer(
     match &offer.action {
         Action::Link { url } => check_https("action url", url)?,
         Action::AddToCart { sku } => check_id("sku", sku)?,
-        Action::Coupon { code, url } => {
-            check_id("coupon code", code)?;
-            if let Some(url) = url {
-                check_https("coupon url", url)?;
-            }
-        }
+        Action::Coupon(coupon) => check_coupon(coupon)?,
     }
     let f = &offer.creative.fields;
     for (what, text) in [

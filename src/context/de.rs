@@ -4,11 +4,14 @@
 //! through the WebAssembly binding on every decision, and
 //! [`Context::from_json`]'s.
 //!
-//! Same checks as [`Context::from_value`] (the tree path fixtures use). The
-//! first failed check is kept whole (code and message) beside the reader,
-//! so a `LIMIT_EXCEEDED` stays one and messages carry no reader position.
+//! Same checks as [`Context::from_value`] (the tree path fixtures use): an
+//! attribute that fails its check becomes a warning, and an unknown one is
+//! skipped unread but measured, so the depth limit holds on both paths. A
+//! check that refuses the whole context (a limit) is kept whole (code and
+//! message) beside the reader, so a `LIMIT_EXCEEDED` stays one and messages
+//! carry no reader position.
 
-use super::parse::{apply, json_depth, read_custom, too_deep, unknown, Raw};
+use super::parse::{apply_or_drop, json_depth, read_custom, too_deep, unknown, Raw};
 use super::{Context, Field};
 use crate::error::Error;
 use crate::limits::MAX_JSON_DEPTH;
@@ -58,7 +61,11 @@ impl<'de> Visitor<'de> for ContextSeed<'_> {
             match key {
                 Key::Field(field) => {
                     let value: Scalar<'_> = map.next_value()?;
-                    apply(&mut ctx, field, value.raw()).map_err(fail)?;
+                    // The context object itself is one level.
+                    if 1 + value.depth() > MAX_JSON_DEPTH {
+                        return Err(fail(too_deep()));
+                    }
+                    apply_or_drop(&mut ctx, field, value.raw());
                 }
                 Key::Custom => {
                     // Custom attributes are free-form JSON: a tree is the
@@ -68,9 +75,17 @@ impl<'de> Visitor<'de> for ContextSeed<'_> {
                     if 1 + json_depth(&value) > MAX_JSON_DEPTH {
                         return Err(fail(too_deep()));
                     }
-                    ctx.custom = read_custom(&value).map_err(fail)?;
+                    read_custom(&mut ctx, &value).map_err(fail)?;
                 }
-                Key::Unknown(name) => return Err(fail(unknown(&name))),
+                Key::Unknown(name) => {
+                    // Skipped unread, its depth measured as the tree path
+                    // measures it.
+                    let value: Scalar<'_> = map.next_value()?;
+                    if 1 + value.depth() > MAX_JSON_DEPTH {
+                        return Err(fail(too_deep()));
+                    }
+                    unknown(&mut ctx, &name);
+                }
             }
         }
         Ok(ctx)
@@ -105,22 +120,51 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// An attribute's value as read: strings borrowed from the text when they
-/// have no escapes (the usual case), arrays and objects skipped unread (the
-/// attribute's check refuses them by kind).
+/// have no escapes (the usual case), arrays and objects skipped unread but
+/// measured (the attribute's check refuses them by kind; the depth limit
+/// holds as on the tree path).
 enum Scalar<'de> {
     Null,
     Text(Cow<'de, str>),
     Number(f64),
-    Other(&'static str),
+    /// What it is, for the message, and its nesting depth.
+    Other(&'static str, usize),
+}
+
+/// The depth of a skipped array (its elements read as [`Scalar`]s: one
+/// reader for every value, not a second instantiation of serde_json's).
+fn seq_depth<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<usize, A::Error> {
+    let mut deepest = 0;
+    while let Some(item) = seq.next_element::<Scalar<'de>>()? {
+        deepest = deepest.max(item.depth());
+    }
+    Ok(1 + deepest)
+}
+
+/// The depth of a skipped object, as [`seq_depth`].
+fn map_depth<'de, A: MapAccess<'de>>(mut map: A) -> Result<usize, A::Error> {
+    let mut deepest = 0;
+    while let Some((IgnoredAny, item)) = map.next_entry::<IgnoredAny, Scalar<'de>>()? {
+        deepest = deepest.max(item.depth());
+    }
+    Ok(1 + deepest)
 }
 
 impl Scalar<'_> {
+    /// Nesting depth (a scalar is 0, `[]` is 1).
+    fn depth(&self) -> usize {
+        match self {
+            Scalar::Other(_, depth) => *depth,
+            _ => 0,
+        }
+    }
+
     fn raw(&self) -> Raw<'_> {
         match self {
             Scalar::Null => Raw::Null,
             Scalar::Text(s) => Raw::Text(s),
             Scalar::Number(n) => Raw::Number(*n),
-            Scalar::Other(what) => Raw::Other(what),
+            Scalar::Other(what, _) => Raw::Other(what),
         }
     }
 }
@@ -143,7 +187,7 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Null)
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Other("a boolean"))
+        Ok(Scalar::Other("a boolean", 0))
     }
     // JSON numbers: every integer and float reads as its f64, as
     // serde_json's `Value::as_f64` gives on the tree path.
@@ -164,13 +208,11 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Text(Cow::Owned(s.to_owned())))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other("an array"))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
+        Ok(Scalar::Other("an array", seq_depth(seq)?))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Scalar::Other("an object"))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
+        Ok(Scalar::Other("an object", map_depth(map)?))
     }
 }
 
@@ -199,29 +241,42 @@ mod tests {
                 Context::from_value(&tree).unwrap()
             );
         }
+        // Dropped attributes: both paths keep the rest and warn alike.
+        let dropped: [&[u8]; 12] = [
+            br#"{"nickname":"x","state":"CA"}"#,
+            br#"{"amount":"abc"}"#,
+            br#"{"amount":-1}"#,
+            br#"{"amount":"$1,234.50","zip":{"a":[1]}}"#,
+            br#"{"age":151}"#,
+            br#"{"quantity":1.5}"#,
+            br#"{"firstname":true}"#,
+            br#"{"state":["CA","NY"]}"#,
+            br#"{"city":{"name":"x"}}"#,
+            br#"{"dob":"1990-02-30"}"#,
+            br#"{"custom":{"a.b":1,"ok":2}}"#,
+            br#"{"custom":[1]}"#,
+        ];
+        for json in dropped {
+            let tree: serde_json::Value = serde_json::from_slice(json).unwrap();
+            let streamed = Context::from_json(json).unwrap();
+            assert!(!streamed.warnings.is_empty());
+            assert_eq!(streamed, Context::from_value(&tree).unwrap());
+        }
         let deep = format!(
             r#"{{"custom":{{"a":{}1{}}}}}"#,
             "[".repeat(40),
             "]".repeat(40)
         );
-        let invalid: [(&[u8], ErrorCode); 11] = [
-            (br#"{"nickname":"x"}"#, ErrorCode::ContextInvalid),
-            (br#"{"amount":"abc"}"#, ErrorCode::ContextInvalid),
-            (br#"{"amount":-1}"#, ErrorCode::ContextInvalid),
-            (br#"{"age":151}"#, ErrorCode::ContextInvalid),
-            (br#"{"quantity":1.5}"#, ErrorCode::ContextInvalid),
-            (br#"{"firstname":true}"#, ErrorCode::ContextInvalid),
-            (br#"{"state":["CA","NY"]}"#, ErrorCode::ContextInvalid),
-            (br#"{"city":{"name":"x"}}"#, ErrorCode::ContextInvalid),
-            (br#"{"dob":"1990-02-30"}"#, ErrorCode::ContextInvalid),
-            (br#"{"custom":{"a.b":1}}"#, ErrorCode::ContextInvalid),
+        let unknown_deep = format!(r#"{{"zip":{}1{}}}"#, "[".repeat(40), "]".repeat(40));
+        let invalid: [(&[u8], ErrorCode); 2] = [
             (deep.as_bytes(), ErrorCode::LimitExceeded),
+            (unknown_deep.as_bytes(), ErrorCode::LimitExceeded),
         ];
         for (json, code) in invalid {
             let tree: serde_json::Value = serde_json::from_slice(json).unwrap();
             let from_tree = Context::from_value(&tree).unwrap_err();
             let streamed = Context::from_json(json).unwrap_err();
-            // The attribute's own check speaks, whole: same code and words.
+            // The check speaks, whole: same code and words.
             assert_eq!(streamed.code(), code, "{streamed}");
             assert_eq!(streamed.message(), from_tree.message());
         }

@@ -51,11 +51,14 @@ pub enum Field {
     Device,
     /// The page / placement the shopper is on.
     Placement,
+    /// The cart total as the page formats it for the shopper
+    /// (`Intl.NumberFormat`: `"120,00 €"`); plain text, for templates.
+    AmountFormatted,
 }
 
 impl Field {
     /// Every attribute, in declaration order.
-    pub const ALL: [Field; 23] = [
+    pub const ALL: [Field; 24] = [
         Field::Email,
         Field::EmailSha256,
         Field::FirstName,
@@ -79,6 +82,7 @@ impl Field {
         Field::CustomerType,
         Field::Device,
         Field::Placement,
+        Field::AmountFormatted,
     ];
 
     /// The attribute's name in context JSON and rules, e.g. `"emailsha256"`.
@@ -107,6 +111,7 @@ impl Field {
             Field::CustomerType => "customertype",
             Field::Device => "device",
             Field::Placement => "placement",
+            Field::AmountFormatted => "amountformatted",
         }
     }
 
@@ -138,6 +143,7 @@ impl Field {
             "customertype" => Field::CustomerType,
             "device" => Field::Device,
             "placement" => Field::Placement,
+            "amountformatted" => Field::AmountFormatted,
             _ => return None,
         })
     }

@@ -3,10 +3,22 @@
 //!
 //! A context arrives as JSON (`{"email": "…", "state": "CA", "amount": "49.99",
 //! "custom": {"segment": "vip"}}`). Attribute names are Rokt's, lower-case.
-//! Unknown top-level names are refused (`CONTEXT_INVALID`) so a misspelt
-//! attribute never silently makes rules see "absent"; anything partner
-//! specific goes under `custom`. Numeric attributes accept numbers or numeric
-//! strings, since web forms deliver `"49.99"`.
+//!
+//! Reading is tolerant per attribute and strict per context: one attribute
+//! never costs the shopper every offer.
+//!
+//! | input | outcome |
+//! |---|---|
+//! | unknown top-level name (`billingzipcode`, `State`) | ignored; warning `ATTRIBUTE_UNKNOWN` naming it. No alias maps it to a field: a guess could feed a rule the wrong value, and rules see "absent" either way. Partner-specific attributes go under `custom` |
+//! | known attribute, wrong type or value (`"age": 200`, `"amount": "abc"`, a bad `dob` or `emailsha256`, `"custom": 5`, a custom name with `.`) | that attribute dropped (absent); warning `ATTRIBUTE_INVALID` with the reason |
+//! | money text (`"$10.00"`, `"1.234,50 €"`) | read by the rules of [`money`]; ambiguous or hostile text is dropped as above |
+//! | not a JSON object, malformed JSON | `CONTEXT_INVALID` |
+//! | over [`MAX_CONTEXT_BYTES`](crate::limits::MAX_CONTEXT_BYTES), nesting past [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH), more than [`MAX_CUSTOM_ATTRIBUTES`](crate::limits::MAX_CUSTOM_ATTRIBUTES) custom attributes | `LIMIT_EXCEEDED`: these bound the engine's work per decision, so a context past them is refused whole, as a request would be |
+//!
+//! Warnings are bounded ([`MAX_CONTEXT_WARNINGS`], then a count) and travel
+//! with the decision (`Decision::warnings`): the page learns what was left
+//! out instead of seeing nothing. Numeric attributes accept numbers or
+//! numeric strings, since web forms deliver `"49.99"`.
 //!
 //! [`Context::normalized`] applies the one documented normalization (see
 //! [`normalize`]) and derives `emailsha256`; the engine decides on the
@@ -15,12 +27,15 @@
 mod bands;
 mod de;
 mod field;
+pub mod money;
 mod normalize;
 mod parse;
+mod warning;
 
 pub use bands::{AGE_BANDS, CART_BANDS};
 pub use field::Field;
 pub use normalize::{hash_identifier, lower_hex, normalize, sha256_hex};
+pub use warning::{ContextWarning, ContextWarningCode, ContextWarnings, MAX_CONTEXT_WARNINGS};
 
 use crate::error::Result;
 use serde::{Serialize, Serializer};
@@ -77,10 +92,16 @@ pub struct Context {
     pub device: Option<String>,
     /// Page or placement identifier.
     pub placement: Option<String>,
+    /// The cart total formatted for the shopper by the page (templates'
+    /// `amountFormatted`).
+    pub amountformatted: Option<String>,
     /// Partner-specific attributes (at most
     /// [`MAX_CUSTOM_ATTRIBUTES`](crate::limits::MAX_CUSTOM_ATTRIBUTES)),
     /// read by rules as `{"var": "custom.<name>"}`.
     pub custom: BTreeMap<String, serde_json::Value>,
+    /// What reading left out and why (not part of the attributes: never
+    /// written by [`Context::to_value`]).
+    pub warnings: ContextWarnings,
 }
 
 /// A context attribute's value, borrowed.
@@ -97,11 +118,13 @@ impl Context {
     /// [`MAX_CONTEXT_BYTES`](crate::limits::MAX_CONTEXT_BYTES), the JSON depth
     /// limit and the custom attribute limit.
     ///
+    /// An unknown attribute, or one of the wrong type or value (a
+    /// non-numeric amount, an impossible date of birth, a malformed
+    /// `emailsha256`…), is left out and listed in [`Context::warnings`].
+    ///
     /// # Errors
     /// `LIMIT_EXCEEDED` when a limit is exceeded; `CONTEXT_INVALID` for
-    /// malformed JSON, an unknown attribute, a value of the wrong type, a
-    /// non-numeric amount, an impossible date of birth or a malformed
-    /// `emailsha256`.
+    /// malformed JSON or a document that is not an object.
     pub fn from_json(bytes: &[u8]) -> Result<Context> {
         parse::from_json(bytes)
     }
@@ -200,6 +223,7 @@ impl Context {
             Field::CustomerType => &self.customertype,
             Field::Device => &self.device,
             Field::Placement => &self.placement,
+            Field::AmountFormatted => &self.amountformatted,
             Field::Amount | Field::Quantity | Field::Age => return None,
         };
         slot.as_deref()
@@ -228,6 +252,7 @@ impl Context {
             Field::CustomerType => &mut self.customertype,
             Field::Device => &mut self.device,
             Field::Placement => &mut self.placement,
+            Field::AmountFormatted => &mut self.amountformatted,
             Field::Amount | Field::Quantity | Field::Age => return None,
         })
     }

@@ -95,7 +95,8 @@ impl Normal {
             | Field::Language
             | Field::Age
             | Field::Dob
-            | Field::Placement => Normal::Trimmed,
+            | Field::Placement
+            | Field::AmountFormatted => Normal::Trimmed,
         }
     }
 }

@@ -1,7 +1,11 @@
-//! Reading a [`Context`] from JSON, strictly: unknown attributes, wrong
-//! types and out-of-range numbers are `CONTEXT_INVALID`, never guessed.
+//! Reading a [`Context`] from JSON: an unknown attribute is ignored and an
+//! attribute of the wrong type or out of range is dropped, each with a
+//! warning (never guessed, never the whole context refused); only what
+//! protects the engine refuses a context (see [`super`]).
 
 use super::de::ContextSeed;
+use super::money::{check_amount, parse_money};
+use super::warning::ContextWarningCode;
 use super::{Context, Field};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_CONTEXT_BYTES, MAX_CUSTOM_ATTRIBUTES, MAX_ID_LEN, MAX_JSON_DEPTH};
@@ -58,11 +62,13 @@ pub(super) fn from_value(value: &Value) -> Result<Context> {
     let mut ctx = Context::default();
     for (key, v) in map {
         if key == "custom" {
-            ctx.custom = read_custom(v)?;
+            read_custom(&mut ctx, v)?;
             continue;
         }
-        let field = Field::from_name(key).ok_or_else(|| unknown(key))?;
-        apply(&mut ctx, field, Raw::of(v))?;
+        match Field::from_name(key) {
+            Some(field) => apply_or_drop(&mut ctx, field, Raw::of(v)),
+            None => unknown(&mut ctx, key),
+        }
     }
     Ok(ctx)
 }
@@ -115,26 +121,33 @@ pub(super) fn too_deep() -> Error {
     )
 }
 
-pub(super) fn unknown(key: &str) -> Error {
-    invalid(format!(
-        "unknown context attribute {key:?} (partner-specific attributes go under \"custom\")"
-    ))
+/// Top-level attribute `key` is not one the engine knows: ignored, noted.
+pub(super) fn unknown(ctx: &mut Context, key: &str) {
+    ctx.warnings.push(
+        ContextWarningCode::AttributeUnknown,
+        key,
+        "unknown attribute, ignored (partner-specific attributes go under \"custom\")",
+    );
+}
+
+/// Sets attribute `field` from `v`, or, when `v` fails its check, leaves
+/// the attribute absent and notes why.
+pub(super) fn apply_or_drop(ctx: &mut Context, field: Field, v: Raw<'_>) {
+    if let Err(e) = apply(ctx, field, v) {
+        // A repeated name's earlier value does not survive a bad later one.
+        let _ = apply(ctx, field, Raw::Null);
+        ctx.warnings.push(
+            ContextWarningCode::AttributeInvalid,
+            field.name(),
+            e.message(),
+        );
+    }
 }
 
 /// Sets attribute `field` of `ctx` from `v`, checked (`null` clears it).
 pub(super) fn apply(ctx: &mut Context, field: Field, v: Raw<'_>) -> Result<()> {
     match field {
-        Field::Amount => {
-            ctx.amount = read_number(field, v)?
-                .map(|n| {
-                    if n >= 0.0 {
-                        Ok(n)
-                    } else {
-                        Err(invalid(format!("amount must not be negative, got {n}")))
-                    }
-                })
-                .transpose()?;
-        }
+        Field::Amount => ctx.amount = read_money(field, v)?,
         Field::Quantity => {
             ctx.quantity = read_integer(field, v, f64::from(u32::MAX))?
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
@@ -157,11 +170,25 @@ pub(super) fn apply(ctx: &mut Context, field: Field, v: Raw<'_>) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn read_custom(v: &Value) -> Result<std::collections::BTreeMap<String, Value>> {
+/// Sets `ctx.custom` from `v`: a custom attribute with an unusable name
+/// is dropped with a warning, a `custom` that is no object too.
+///
+/// # Errors
+/// `LIMIT_EXCEEDED` past [`MAX_CUSTOM_ATTRIBUTES`]: a bound on the
+/// engine's work, not one attribute's mistake.
+pub(super) fn read_custom(ctx: &mut Context, v: &Value) -> Result<()> {
+    ctx.custom.clear();
     let map: &Map<String, Value> = match v {
-        Value::Null => return Ok(Default::default()),
+        Value::Null => return Ok(()),
         Value::Object(map) => map,
-        _ => return Err(invalid("\"custom\" must be an object")),
+        _ => {
+            ctx.warnings.push(
+                ContextWarningCode::AttributeInvalid,
+                "custom",
+                "\"custom\" must be an object",
+            );
+            return Ok(());
+        }
     };
     if map.len() > MAX_CUSTOM_ATTRIBUTES {
         return Err(Error::new(
@@ -172,15 +199,17 @@ pub(super) fn read_custom(v: &Value) -> Result<std::collections::BTreeMap<String
             ),
         ));
     }
-    for key in map.keys() {
-        // Rules address custom attributes as `custom.<name>`, split on dots.
-        if key.is_empty() || key.len() > MAX_ID_LEN || key.contains('.') {
-            return Err(invalid(format!(
-                "custom attribute name {key:?} must be 1–{MAX_ID_LEN} bytes without '.'"
-            )));
-        }
+    // Rules address custom attributes as `custom.<name>`, split on dots.
+    let usable = |key: &String| !key.is_empty() && key.len() <= MAX_ID_LEN && !key.contains('.');
+    for key in map.keys().filter(|k| !usable(k)) {
+        ctx.warnings.push(
+            ContextWarningCode::AttributeInvalid,
+            &format!("custom.{key}"),
+            &format!("custom attribute names are 1–{MAX_ID_LEN} bytes without '.'"),
+        );
     }
-    Ok(copy_members(map.iter()))
+    ctx.custom = copy_members(map.iter().filter(|(k, _)| usable(k)));
+    Ok(())
 }
 
 /// Members into a new map by `insert`, not `collect`: `BTreeMap`'s
@@ -205,6 +234,20 @@ fn read_text(field: Field, v: Raw<'_>) -> Result<Option<String>> {
         Raw::Number(n) => Ok(Some(number_to_string(n))),
         Raw::Other(_) => Err(invalid(format!("{field} must be a string"))),
     }
+}
+
+/// A money attribute: a JSON number, or text by the money rules
+/// ([`super::money`]); an empty string means absent.
+fn read_money(field: Field, v: Raw<'_>) -> Result<Option<f64>> {
+    let read = match v {
+        Raw::Null => return Ok(None),
+        Raw::Text(s) if s.trim().is_empty() => return Ok(None),
+        Raw::Number(n) => check_amount(n),
+        Raw::Text(s) => parse_money(s),
+        Raw::Other(what) => return Err(invalid(format!("{field} must be a number, got {what}"))),
+    };
+    read.map(Some)
+        .map_err(|why| invalid(format!("{field} {why}")))
 }
 
 /// A numeric attribute: a JSON number or a numeric string (`"49.99"`); an
@@ -245,9 +288,9 @@ fn check_dob(text: String) -> Result<String> {
     if ok {
         Ok(t.to_owned())
     } else {
-        Err(invalid(format!(
-            "dob must be a date like 1990-04-30, got {text:?}"
-        )))
+        // The value is not repeated: a date of birth is personal data, and
+        // the reason travels in the decision's warnings.
+        Err(invalid("dob must be a real date like 1990-04-30"))
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::bundle::{ApprovalStatus, CapScope, CapWindow};
 use crate::consent::{CohortBlock, ConsentState};
+use crate::context::{ContextWarning, ContextWarningCode, ContextWarnings};
 use crate::history::{HistoryWarning, HistoryWarningCode};
 use crate::receipt::Receipt;
 use crate::rules::BudgetExceeded;
@@ -36,10 +37,15 @@ pub struct Decision {
     /// With `explain`: every offer of the bundle, per requested placement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanations: Vec<Explanation>,
-    /// Non-fatal problems (a corrupt history blob was discarded, a consent
-    /// string could not be read).
+    /// Non-fatal problems (a context attribute was unknown or invalid and
+    /// left out, a corrupt history blob was discarded, a consent string
+    /// could not be read). Context warnings come first and are bounded
+    /// ([`MAX_CONTEXT_WARNINGS`](crate::context::MAX_CONTEXT_WARNINGS)).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Context warnings past the bound, counted only.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warnings_omitted: u32,
     /// With `learningLog`: the model's feature values for this checkout,
     /// exactly as it scored them (`state`, `ageBand`, `cartBand`,
     /// `hourBand`…; absent features omitted). Events carry no context, so
@@ -50,12 +56,20 @@ pub struct Decision {
     pub features: Option<BTreeMap<String, String>>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// A problem the decision went on despite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     /// Stable tag.
     pub code: WarningCode,
+    /// The context attribute it is about (`ATTRIBUTE_*` codes), as sent,
+    /// cut short and made safe to show.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
     /// For people; not stable.
     pub message: String,
 }
@@ -73,6 +87,10 @@ pub enum WarningCode {
     /// `consent.usPrivacy` or `consent.gpp` could not be read: treated as
     /// an opt-out of sale (fail closed).
     ConsentMalformed,
+    /// A context attribute the engine does not know: ignored.
+    AttributeUnknown,
+    /// A context attribute of the wrong type or value: left out.
+    AttributeInvalid,
 }
 
 impl WarningCode {
@@ -83,6 +101,8 @@ impl WarningCode {
             Self::HistoryForeignPartner => "HISTORY_FOREIGN_PARTNER",
             Self::HistoryFutureVersion => "HISTORY_FUTURE_VERSION",
             Self::ConsentMalformed => "CONSENT_MALFORMED",
+            Self::AttributeUnknown => "ATTRIBUTE_UNKNOWN",
+            Self::AttributeInvalid => "ATTRIBUTE_INVALID",
         }
     }
 }
@@ -96,7 +116,34 @@ impl From<HistoryWarning> for Warning {
         };
         Self {
             code,
+            attribute: None,
             message: w.message,
+        }
+    }
+}
+
+impl Warning {
+    /// The warnings of a context, in order (a loop: `collect` here would
+    /// instantiate another `Vec` builder in the page build).
+    pub(crate) fn of_context(warnings: &ContextWarnings) -> Vec<Warning> {
+        let mut out = Vec::with_capacity(warnings.list.len());
+        for w in &warnings.list {
+            out.push(Warning::from(w));
+        }
+        out
+    }
+}
+
+impl From<&ContextWarning> for Warning {
+    fn from(w: &ContextWarning) -> Self {
+        let code = match w.code {
+            ContextWarningCode::AttributeUnknown => WarningCode::AttributeUnknown,
+            ContextWarningCode::AttributeInvalid => WarningCode::AttributeInvalid,
+        };
+        Self {
+            code,
+            attribute: Some(w.attribute.clone()),
+            message: w.message.clone(),
         }
     }
 }
@@ -113,7 +160,10 @@ impl Extend<HistoryWarning> for Vec<Warning> {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
+        match &self.attribute {
+            Some(attribute) => write!(f, "{}: {attribute}: {}", self.code.as_str(), self.message),
+            None => write!(f, "{}: {}", self.code.as_str(), self.message),
+        }
     }
 }
 
@@ -178,6 +228,10 @@ pub struct ActionView {
     /// `link`, `addToCart` or `coupon`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// A coupon whose code is unique per accept: issued by the edge in the
+    /// answer to an attested accept, never in the Decision (no `code`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
     /// Link or redemption URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -291,6 +345,11 @@ pub enum Reason {
         rule: serde_json::Value,
         /// Context attribute → value seen (`null` when absent).
         seen: BTreeMap<String, serde_json::Value>,
+        /// The attributes the rule read that the context sent but reading
+        /// left out, with why (`ATTRIBUTE_INVALID` warnings; a list, not a
+        /// map: a map's sort and clone cost the page build 5 KB).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        dropped: Vec<Warning>,
     },
     /// The eligibility rule stopped before it had a value: the decision's
     /// rule evaluation steps were spent, or the rule built an array or text

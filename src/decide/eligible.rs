@@ -165,7 +165,9 @@ impl RuleEnv for Env<'_> {
         self.now
     }
     fn utc_offset_minutes(&self) -> i32 {
-        self.engine.bundle.utc_offset_minutes
+        // The zone's offset at this decision's instant (the embedded table
+        // of an IANA zone, else the fixed offset).
+        self.engine.bundle.utc_offset_at(self.now)
     }
 }
 

@@ -182,8 +182,11 @@ impl Engine {
     /// # Errors
     /// `RULE_INVALID`, `TEMPLATE_INVALID`, `AUDIENCE_INVALID` or
     /// `SCHEMA_INVALID` naming the offending offer, template or audience;
-    /// the caller keeps its previous engine.
+    /// `TIME_ZONE_MISSING` / `TIME_ZONE_INVALID` for a time zone without a
+    /// usable offset table (even an unvalidated draft would otherwise
+    /// decide in UTC); the caller keeps its previous engine.
     pub fn compile(mut bundle: Bundle, sha256: &[u8; 32]) -> Result<Self> {
+        crate::bundle::validate::check_time_zone(&bundle)?;
         // What compiles into a form of its own is freed from the source
         // bundle as soon as it is compiled (the model, each audience filter's
         // base64 text, each creative's template texts), so later allocations reuse that memory: a WebAssembly

@@ -1,7 +1,7 @@
 //! Explanations: which part of a rule failed and what it saw, and a sentence
 //! for people per reason. Only runs with `explain` on (preview, CLI).
 
-use super::decision::Reason;
+use super::decision::{Reason, Warning};
 use super::eligible::Env;
 use super::engine::Engine;
 use crate::consent::CohortBlock;
@@ -26,9 +26,18 @@ pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &Env<'_
     let failing = failing_part(engine, source.map_or("", |o| o.id.as_str()), rule, ctx, env);
     let mut seen = BTreeMap::new();
     collect_vars(&failing, ctx, &mut seen);
+    // An attribute the rule saw as absent because reading dropped it: the
+    // likeliest reason the rule is false, so the explanation says so.
+    let mut dropped = Vec::new();
+    for (name, value) in &seen {
+        if let Some(w) = ctx.warnings.about(name).filter(|_| value.is_null()) {
+            dropped.push(Warning::from(w));
+        }
+    }
     Reason::RuleFalse {
         rule: failing,
         seen,
+        dropped,
     }
 }
 
@@ -121,7 +130,11 @@ pub(crate) fn message(reason: &Reason) -> String {
         }
         Reason::NotStarted { start } => format!("scheduled to start at {start}"),
         Reason::Ended { end } => format!("schedule ended at {end}"),
-        Reason::RuleFalse { rule, seen } => {
+        Reason::RuleFalse {
+            rule,
+            seen,
+            dropped,
+        } => {
             let mut text = format!("eligibility rule false: {rule}");
             if !seen.is_empty() {
                 text.push_str(" (saw ");
@@ -129,6 +142,10 @@ pub(crate) fn message(reason: &Reason) -> String {
                     let _ = write!(text, "{}{k}={v}", if i > 0 { ", " } else { "" });
                 }
                 text.push(')');
+            }
+            for w in dropped {
+                let attribute = w.attribute.as_deref().unwrap_or_default();
+                let _ = write!(text, "; {attribute} was sent but dropped: {}", w.message);
             }
             text
         }

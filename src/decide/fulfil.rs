@@ -2,7 +2,9 @@
 //! templates compiled (and safety-checked) when the bundle loaded.
 
 use super::engine::{CompiledEmail, Engine};
-use crate::email::{compose_confirmation, ConfirmationMessage, EmailPart, EmailRenderer};
+use crate::email::{
+    compose_confirmation, with_issued_code, ConfirmationMessage, EmailPart, EmailRenderer,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::seal::OpenedFulfilment;
 use crate::template::Data;
@@ -36,6 +38,23 @@ impl Engine {
         opened: &OpenedFulfilment,
         accepted_at: Timestamp,
     ) -> Result<ConfirmationMessage> {
+        self.confirmation_email_with_code(opened, accepted_at, None)
+    }
+
+    /// [`Engine::confirmation_email`] for an offer whose coupon code is
+    /// unique: `issued_code` is the code the edge issued for this accept
+    /// (`couponCode` prints it; with `None` it is `null`).
+    ///
+    /// # Errors
+    /// As [`Engine::confirmation_email`]; `EVENT_INVALID` when a code is
+    /// given for an offer without unique codes, or is not a code the edge
+    /// could have issued (`check_issued_coupon_code`).
+    pub fn confirmation_email_with_code(
+        &self,
+        opened: &OpenedFulfilment,
+        accepted_at: Timestamp,
+        issued_code: Option<&str>,
+    ) -> Result<ConfirmationMessage> {
         let i = self
             .bundle
             .offers
@@ -66,6 +85,9 @@ impl Engine {
         offer.creative.fields.cta = f.cta.render(empty);
         offer.creative.fields.terms = f.terms.as_ref().map(|t| t.render(empty));
         offer.creative.fields.image_alt = f.image_alt.as_ref().map(|t| t.render(empty));
+        if let Some(code) = issued_code {
+            with_issued_code(&mut offer, code)?;
+        }
         compose_confirmation(opened, &offer, accepted_at, &Compiled(email))
     }
 }

@@ -7,6 +7,7 @@
 use super::engine::Engine;
 use crate::bundle::validate::check_json_depth;
 use crate::bundle::{validate, Bundle, Edition, FulfilmentKey};
+use crate::bundle::{Action, CodeSource, Coupon, CouponCode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -86,6 +87,10 @@ pub struct OfferSummary {
     /// Whether accepting it sends a confirmation email (needs the shopper's
     /// email, sealed for fulfilment).
     pub needs_confirmation_email: bool,
+    /// Where a unique coupon's codes come from (the collector issues one
+    /// per attested accept); absent for every other action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes: Option<CodeSource>,
 }
 
 impl Engine {
@@ -100,6 +105,13 @@ impl Engine {
             campaign: offer.campaign.clone(),
             advertiser: offer.advertiser.clone(),
             needs_confirmation_email: compiled.needs_confirmation,
+            codes: match &offer.action {
+                Action::Coupon(Coupon {
+                    code: CouponCode::Issued(source),
+                    ..
+                }) => Some(source.clone()),
+                _ => None,
+            },
         })
     }
 

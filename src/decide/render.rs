@@ -7,7 +7,7 @@
 
 use super::decision::{ActionView, DecidedOffer, RenderedFields};
 use super::engine::{CompiledOffer, CompiledPlacement};
-use crate::bundle::{Action, Offer};
+use crate::bundle::{Action, Coupon, CouponCode, Offer};
 use crate::context::{Context, Field, FieldValue};
 use crate::limits::{MAX_ID_LEN, MAX_TEMPLATE_ATTRIBUTE_BYTES};
 use crate::template::{Data, Datum, List, Shape, TextTemplate};
@@ -40,11 +40,28 @@ pub(crate) fn context_shape() -> Shape {
 }
 
 fn context_entries() -> impl Iterator<Item = (String, Shape)> {
-    TEMPLATE_FIELDS.iter().map(|f| {
-        (
-            f.name().to_owned(),
-            Shape::Scalar(MAX_TEMPLATE_ATTRIBUTE_BYTES),
-        )
+    TEMPLATE_FIELDS
+        .iter()
+        .map(|f| f.name())
+        .chain([AMOUNT_FORMATTED])
+        .map(|name| (name.to_owned(), Shape::Scalar(MAX_TEMPLATE_ATTRIBUTE_BYTES)))
+}
+
+/// The template name of the cart total formatted for the shopper: the
+/// page's `amountformatted` (Intl.NumberFormat in the shopper's locale and
+/// currency), else [`amount_fallback`] so every host (page, edge, CLI)
+/// renders the same from the same context.
+const AMOUNT_FORMATTED: &str = "amountFormatted";
+
+/// `amountFormatted` when the page sent none: the amount with two decimals
+/// and the currency code (`"120.00 EUR"`; `"120.00"` without a currency),
+/// locale-free so it is the same natively and in WebAssembly. None without
+/// an amount.
+fn amount_fallback(ctx: &Context) -> Option<String> {
+    let amount = ctx.amount.filter(|a| a.is_finite())?;
+    Some(match ctx.currency.as_deref() {
+        Some(code) => format!("{amount:.2} {code}"),
+        None => format!("{amount:.2}"),
     })
 }
 
@@ -106,19 +123,33 @@ pub(crate) fn layout_shape<'a>(
 }
 
 /// The template data of a (normalized) context: its presentation
-/// attributes by name, read straight from the context (no copy).
-#[derive(Clone, Copy)]
-pub(crate) struct ContextData<'a>(&'a Context);
+/// attributes by name, read straight from the context (no copy), and
+/// `amountFormatted` (the page's, else the fallback, made once per decision).
+pub(crate) struct ContextData<'a> {
+    ctx: &'a Context,
+    amount_fallback: Option<String>,
+}
 
 /// The template data of a (normalized) context.
 pub(crate) fn template_data(ctx: &Context) -> ContextData<'_> {
-    ContextData(ctx)
+    let amount_fallback = match ctx.amountformatted {
+        Some(_) => None,
+        None => amount_fallback(ctx),
+    };
+    ContextData {
+        ctx,
+        amount_fallback,
+    }
 }
 
 impl Data for ContextData<'_> {
     fn get(&self, key: &str) -> Option<Datum<'_>> {
+        if key == AMOUNT_FORMATTED {
+            let text = self.ctx.amountformatted.as_deref();
+            return text.or(self.amount_fallback.as_deref()).map(Datum::Text);
+        }
         let field = TEMPLATE_FIELDS.into_iter().find(|f| f.name() == key)?;
-        match self.0.get(field)? {
+        match self.ctx.get(field)? {
             FieldValue::Text(t) => Some(Datum::Text(t)),
             FieldValue::Number(n) if n.is_finite() => Some(Datum::Number(n)),
             FieldValue::Number(_) => Some(Datum::Null),
@@ -154,20 +185,29 @@ pub(crate) fn action_view(action: &Action) -> ActionView {
     match action {
         Action::Link { url } => ActionView {
             kind: "link",
+            unique: false,
             url: Some(url.clone()),
             code: None,
             sku: None,
         },
         Action::AddToCart { sku } => ActionView {
             kind: "addToCart",
+            unique: false,
             url: None,
             code: None,
             sku: Some(sku.clone()),
         },
-        Action::Coupon { code, url } => ActionView {
+        // A unique code is issued by the edge after an attested accept
+        // (docs/EDGE.md, "Unique coupon codes"): the decision says only
+        // that one will be, never a code or where it comes from.
+        Action::Coupon(Coupon { code, url }) => ActionView {
             kind: "coupon",
+            unique: matches!(code, CouponCode::Issued(_)),
             url: url.clone(),
-            code: Some(code.clone()),
+            code: match code {
+                CouponCode::Fixed(code) => Some(code.clone()),
+                CouponCode::Issued(_) => None,
+            },
             sku: None,
         },
     }
@@ -180,7 +220,7 @@ pub(crate) fn render_layout(
     offers: &[DecidedOffer],
 ) -> String {
     placement.layout.render(&LayoutData {
-        context: *data,
+        context: data,
         placement: PlacementData(&placement.id),
         offers: OfferList(offers),
     })
@@ -188,7 +228,7 @@ pub(crate) fn render_layout(
 
 /// A layout's data: the context's attributes plus `placement` and `offers`.
 struct LayoutData<'a> {
-    context: ContextData<'a>,
+    context: &'a ContextData<'a>,
     placement: PlacementData<'a>,
     offers: OfferList<'a>,
 }

@@ -135,7 +135,7 @@ impl Engine {
             self.index.ruled_out(&ctx, &mut ruled_out, &mut scratch);
         }
         let hour_band =
-            crate::rank::features::hour_band(now.local_hour(self.bundle.utc_offset_minutes));
+            crate::rank::features::hour_band(now.local_hour(self.bundle.utc_offset_at(now)));
         // Without personalization the lookalike model sees no feature at
         // all: every score comes from the intercepts.
         let mut features = FeatureValues::default();
@@ -167,16 +167,19 @@ impl Engine {
             placements: Vec::with_capacity(placements.len()),
             privacy,
             explanations: Vec::new(),
-            warnings: problems
-                .into_iter()
-                .map(|message| Warning {
-                    code: WarningCode::ConsentMalformed,
-                    message,
-                })
-                .collect(),
+            warnings: Warning::of_context(&ctx.warnings),
+            warnings_omitted: ctx.warnings.omitted,
             #[cfg(feature = "explain")]
             features: options.learning_log.then(|| logged_features(&features)),
         };
+        // What reading the context left out first, then consent.
+        for message in problems {
+            out.warnings.push(Warning {
+                code: WarningCode::ConsentMalformed,
+                attribute: None,
+                message,
+            });
+        }
         let mut candidates = Vec::new();
         let mut reasons: Vec<Option<Reason>> = Vec::new();
         // Per offer: NaN = not checked yet, INELIGIBLE, UNSCORED (eligible,

@@ -61,10 +61,12 @@ use std::collections::HashMap;
 /// The compiled form's magic number.
 const MAGIC: &[u8; 3] = b"OEB";
 /// The body format this build writes and reads. 2: templates carry no name
-/// (2026-12-05). 3: audiences carry their `licence` (2026-12-06). A form of
+/// (2026-12-05). 3: audiences carry their `licence` (2026-12-06). 4: the
+/// bundle carries its `timeZone` and embedded UTC-offset table (issue 18;
+/// the coupon action's wire changed in the same version). A form of
 /// another version is refused, and `sign` writes forms with the build that
 /// verifies them, so none is ever read across.
-const FORMAT_VERSION: u8 = 3;
+const FORMAT_VERSION: u8 = 4;
 
 wire_struct!(CompiledFields {
     headline,

@@ -15,7 +15,10 @@ pub trait RuleEnv {
     fn history_count(&self, scope: CapScope, id: &str, window: CapWindow) -> u32;
     /// The decision instant.
     fn now(&self) -> Timestamp;
-    /// The partner's UTC offset in minutes (bundle `utcOffsetMinutes`).
+    /// The partner's UTC offset in minutes at [`now`](Self::now): the
+    /// bundle's `utcOffsetMinutes`, or the offset its IANA `timeZone` has
+    /// at that instant (`Bundle::utc_offset_at`: daylight saving time
+    /// included).
     fn utc_offset_minutes(&self) -> i32;
 }
 
@@ -26,7 +29,7 @@ pub trait RuleEnv {
 pub struct FixedEnv {
     /// The decision instant.
     pub now: Timestamp,
-    /// The partner's UTC offset in minutes.
+    /// The partner's UTC offset in minutes at `now`.
     pub utc_offset_minutes: i32,
     /// Indices of the audiences the shopper is in.
     pub audiences: Vec<usize>,

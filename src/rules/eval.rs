@@ -513,12 +513,13 @@ pub(crate) fn prim<'a>(v: Val<'a>, f: &Frame<'a, '_>) -> Val<'a> {
     Val::string(text)
 }
 
-/// `local_hour`: 0–23 in the partner's offset.
+/// `local_hour`: 0–23 on the partner's wall clock (its UTC offset at the
+/// decision instant, so daylight saving time counts).
 fn local_hour(env: &dyn RuleEnv) -> f64 {
     f64::from(env.now().local_hour(env.utc_offset_minutes()))
 }
 
-/// `local_weekday`: 0 (Monday) – 6 (Sunday) in the partner's offset.
+/// `local_weekday`: 0 (Monday) – 6 (Sunday) on the partner's wall clock.
 fn local_weekday(env: &dyn RuleEnv) -> f64 {
     // 1970-01-01 was a Thursday: day 0 is weekday 3 when Monday is 0.
     let days = env

@@ -58,6 +58,7 @@ wire_enum!(Field {
     CustomerType = 20,
     Device = 21,
     Placement = 22,
+    AmountFormatted = 23,
 });
 
 wire_enum!(CapScope {

@@ -19,8 +19,9 @@ use wasm_bindgen::prelude::*;
 export function js_receipt(decisionId, partner, placement, offerId, creativeId, bundleSha256, issuedAt, expiresAt) {
   return { decisionId, partner, placement, offerId, creativeId, bundleSha256, issuedAt, expiresAt };
 }
-export function js_action(type, url, code, sku) {
+export function js_action(type, unique, url, code, sku) {
   const a = { type };
+  if (unique) a.unique = true;
   if (url !== undefined) a.url = url;
   if (code !== undefined) a.code = code;
   if (sku !== undefined) a.sku = sku;
@@ -44,10 +45,11 @@ export function js_placement(id, html, offers) {
 export function js_privacy(saleOptOut, personalization, measurement, because, removed) {
   return { saleOptOut, personalization, measurement, because, removed };
 }
-export function js_decision(decisionId, partner, bundleVersion, bundleSha256, time, placements, privacy, explanations, warnings) {
+export function js_decision(decisionId, partner, bundleVersion, bundleSha256, time, placements, privacy, explanations, warnings, warningsOmitted) {
   const d = { decisionId, partner, bundleVersion, bundleSha256, time, placements, privacy };
   if (explanations !== undefined) d.explanations = explanations;
   if (warnings !== undefined) d.warnings = warnings;
+  if (warningsOmitted) d.warningsOmitted = warningsOmitted;
   return d;
 }
 ")]
@@ -63,7 +65,13 @@ extern "C" {
         issued_at: &JsValue,
         expires_at: &JsValue,
     ) -> JsValue;
-    fn js_action(kind: &str, url: Option<&str>, code: Option<&str>, sku: Option<&str>) -> JsValue;
+    fn js_action(
+        kind: &str,
+        unique: bool,
+        url: Option<&str>,
+        code: Option<&str>,
+        sku: Option<&str>,
+    ) -> JsValue;
     fn js_fields(
         headline: &str,
         body: &str,
@@ -108,6 +116,7 @@ extern "C" {
         privacy: &JsValue,
         explanations: &JsValue,
         warnings: &JsValue,
+        warnings_omitted: u32,
     ) -> JsValue;
 }
 
@@ -131,6 +140,7 @@ fn text(value: &str, known: &str, js: &JsValue) -> JsValue {
 fn action(a: &ActionView) -> JsValue {
     js_action(
         a.kind,
+        a.unique,
         a.url.as_deref(),
         a.code.as_deref(),
         a.sku.as_deref(),
@@ -271,6 +281,7 @@ pub(crate) fn decision_to_js(d: &Decision) -> JsResult<JsValue> {
         &privacy(&d.privacy),
         &explanations,
         &warnings,
+        d.warnings_omitted,
     );
     // Last, as serde writes it (only with `learningLog`).
     #[cfg(feature = "explain")]

@@ -148,7 +148,8 @@ export interface DecidedOffer {
   offerId: string; creativeId: string; campaign: string; advertiser: string;
   rank: number; tier: number; score: number; predictedEngagement: number; propensity: number;
   needsConfirmationEmail: boolean;
-  action: { type: string; url?: string; code?: string; sku?: string };
+  /** `unique`: a coupon whose code the edge issues after an attested accept (`coupons` of POST /v1/events); no `code` then. */
+  action: { type: string; unique?: true; url?: string; code?: string; sku?: string };
   fields: { headline: string; body: string; cta: string; declineLabel: string; image?: string; imageAlt: string; terms?: string };
   receipt: Receipt;
 }
@@ -159,7 +160,10 @@ export interface Decision {
   privacy: Privacy;
   explanations?: { offerId: string; placement: string; tier: number; verdict: "shown" | "ineligible" | "outranked";
                    reason: { kind: string; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
-  warnings?: { code: string; message: string }[];
+  /** Non-fatal problems, context attributes left out first (`ATTRIBUTE_UNKNOWN`, `ATTRIBUTE_INVALID` name the `attribute`; docs/RULES.md, "Context attributes"). */
+  warnings?: { code: string; attribute?: string; message: string }[];
+  /** Context warnings past the first 8, counted only. */
+  warningsOmitted?: number;
   /** With `learningLog`: the model's feature values, e.g. `{ state: "NY", cartBand: "100-250" }`. */
   features?: Record<string, string>;
 }
@@ -193,6 +197,8 @@ export interface VerifiedCheckout extends CheckoutClaims {
 /** What the active bundle says about one offer (`Engine.offer`). */
 export interface OfferSummary {
   offerId: string; creativeId: string; campaign: string; advertiser: string; needsConfirmationEmail: boolean;
+  /** A unique coupon's code source (edge only: the collector issues its codes). */
+  codes?: { source: "derived"; prefix: string; length: number } | { source: "pool"; pool: string };
 }
 /** A rendered confirmation email. */
 export interface ConfirmationMessage {

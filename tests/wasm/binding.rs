@@ -197,24 +197,24 @@ tests! {
         let event: Value = back(&engine.event("accept", js(&offer), now, js(&json!({"fulfilment": back::<Value>(&request)}))).unwrap());
         assert_eq!(event["offerId"], offer["offerId"]);
         assert!(offer_edge::events::is_uuid_v4(event["id"].as_str().unwrap()));
-        let mail: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now, None).unwrap());
+        let mail: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now, None, None).unwrap());
         assert_eq!(mail["to"], "ada@example.com");
         // With the order's attested email hash: only the attested address is mailed.
         let partner = decision["partner"].as_str().unwrap();
         let eh = wasm::attested_email_hash(partner, "ada@example.com").unwrap();
-        let attested: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now, Some(eh)).unwrap());
+        let attested: Value = back(&engine.confirmation_email(FX_KEY, request.clone(), now, Some(eh), None).unwrap());
         assert_eq!(attested["to"], "ada@example.com");
         let other = wasm::attested_email_hash(partner, "bob@example.com").unwrap();
-        let thrown = engine.confirmation_email(FX_KEY, request.clone(), now, Some(other)).err().unwrap();
+        let thrown = engine.confirmation_email(FX_KEY, request.clone(), now, Some(other), None).err().unwrap();
         assert_eq!(code_of(&thrown), "EMAIL_MISMATCH");
         assert_eq!(mail["offerId"], offer["offerId"]);
         assert_eq!(mail["decisionId"], decision["decisionId"]);
         assert!(!mail["subject"].as_str().unwrap().contains("{{"));
         // A key file with the same kid but another key cannot open it.
         let (other, _) = offer_edge::seal::fulfilment_key_files("fx-2026", [9; 32]).unwrap();
-        let thrown = engine.confirmation_email(&other, request.clone(), now, None).err().unwrap();
+        let thrown = engine.confirmation_email(&other, request.clone(), now, None, None).err().unwrap();
         assert_eq!(code_of(&thrown), "SEAL_FAILED");
-        let thrown = engine.confirmation_email("{}", request, now, None).err().unwrap();
+        let thrown = engine.confirmation_email("{}", request, now, None, None).err().unwrap();
         assert_eq!(code_of(&thrown), "KEY_INVALID");
     }
 

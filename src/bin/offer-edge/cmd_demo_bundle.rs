@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use offer_edge::bundle::FulfilmentKey;
-use offer_edge::demo::demo_bundle;
+use offer_edge::demo::{demo_bundle, set_time_zone, DEMO_TIME_ZONE};
 use offer_edge::time::Timestamp;
 use offer_edge::Result;
 use sha2::{Digest, Sha256};
@@ -18,6 +18,8 @@ use std::path::PathBuf;
 The same --seed and --issued-at give the same bundle, byte for byte.
 Without --fulfilment-pub a demo X25519 key derived from the seed is used:
 its private half is public knowledge, fine for demos, never for production.
+The partner is in America/New_York: the zone's UTC offsets over the bundle's
+validity are embedded as sign embeds them (docs/BUNDLES.md, \"Time zones\").
 
 Examples:
   offer-edge demo-bundle --partner acme --offers 50 -o bundle.json
@@ -79,6 +81,8 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(text) = &args.expires_at {
         bundle.expires_at = Timestamp::parse_rfc3339(text)?;
     }
+    // The demo partner is in New York, daylight saving time included.
+    set_time_zone(&mut bundle, DEMO_TIME_ZONE)?;
     offer_edge::bundle::validate(&bundle)?;
     write_output(args.out.as_ref(), pretty(&bundle)?.as_bytes())
 }

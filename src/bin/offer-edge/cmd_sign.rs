@@ -10,8 +10,12 @@ use offer_edge::bundle::{
 };
 use offer_edge::context::sha256_hex;
 use offer_edge::decide::Engine;
+use offer_edge::time::tzdb::{zone_offsets, TIME_ZONE_MARGIN};
+use offer_edge::time::ZoneOffsets;
 use offer_edge::{Error, ErrorCode, Result};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `sign`.
@@ -42,6 +46,13 @@ JSON: no JSON parser, rule compiler or HTML tokenizer runs in the page. The
 signed manifest of the JSON file names the form's SHA-256, and the form
 carries that same signed manifest. Writing to stdout without
 --compiled-out writes no form.
+
+Time zones (docs/BUNDLES.md, \"Time zones\"): a bundle naming an IANA zone
+(\"timeZone\": \"America/New_York\") gets the zone's UTC offsets from issuedAt
+to expiresAt + 7 days embedded as \"timeZoneOffsets\" (inserted after
+\"timeZone\", or replacing the member when the file has one), from the tz
+database built into this tool: hosts have none. An unknown zone is refused
+(TIME_ZONE_UNKNOWN).
 
 Formats (docs/BUNDLES.md):
   manifest (default, v2)  {\"manifest\":<DSSE envelope of a small manifest holding the
@@ -195,6 +206,21 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         payload
     };
+    // A bundle naming an IANA zone gets the zone's UTC offsets embedded
+    // (hosts have no tz database); every edition is written from these bytes.
+    let (payload, bundle) = match &bundle.time_zone {
+        Some(zone) => {
+            let table = zone_offsets(
+                zone,
+                bundle.issued_at,
+                bundle.expires_at.plus(TIME_ZONE_MARGIN),
+            )?;
+            let payload = with_zone_offsets(&payload, &table)?;
+            let bundle = parse(&payload, "the bundle with its time zone offsets")?;
+            (payload, bundle)
+        }
+        None => (payload, bundle),
+    };
     // The page edition is checked like the full one before anything is written.
     let full_engine = check(&bundle, &payload)?;
     let (page, pages_engine) = match page_edition(&payload, &bundle)? {
@@ -261,6 +287,41 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `payload` with its `timeZoneOffsets` member set to `table`: the value
+/// replaced in place when the author wrote one (a stale table is never
+/// signed), else inserted right after the `timeZone` member's value. Every
+/// other byte stays as the author wrote it: the signed bundle is still the
+/// author's text, with one member more.
+fn with_zone_offsets(payload: &[u8], table: &ZoneOffsets) -> Result<Vec<u8>> {
+    let malformed = |message: String| Error::new(ErrorCode::PayloadMalformed, message);
+    let members: HashMap<String, &RawValue> =
+        serde_json::from_slice(payload).map_err(|e| malformed(format!("not a bundle: {e}")))?;
+    // Where a member's value lies in `payload`: the raw value borrows it.
+    let span = |raw: &RawValue| {
+        let text = raw.get();
+        (text.as_ptr() as usize)
+            .checked_sub(payload.as_ptr() as usize)
+            .map(|start| start..start + text.len())
+            .filter(|range| range.end <= payload.len())
+            .ok_or_else(|| malformed("a member outside the bundle text".to_owned()))
+    };
+    let value =
+        serde_json::to_vec(table).map_err(|e| malformed(format!("timeZoneOffsets: {e}")))?;
+    let mut out = payload.to_vec();
+    match (members.get("timeZoneOffsets"), members.get("timeZone")) {
+        (Some(old), _) => {
+            out.splice(span(old)?, value);
+        }
+        (None, Some(zone)) => {
+            let end = span(zone)?.end;
+            let member = [b",\"timeZoneOffsets\":".as_slice(), &value].concat();
+            out.splice(end..end, member);
+        }
+        (None, None) => return Err(malformed("the bundle names no timeZone".to_owned())),
+    }
+    Ok(out)
 }
 
 fn parse(json: &[u8], what: &str) -> Result<Bundle> {

@@ -11,12 +11,16 @@ mod cmd_demo_bundle;
 mod cmd_evaluate;
 mod cmd_inspect;
 mod cmd_keygen;
+mod cmd_rotate;
+mod cmd_schema;
 mod cmd_sign;
 mod cmd_train;
 mod cmd_trust;
+mod cmd_validate;
 mod cmd_verify;
 mod cmd_verify_checkout_token;
 mod io;
+mod json_spans;
 mod keyfile;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +38,7 @@ const EXAMPLES: &str = "\
 Example (a full round trip):
   offer-edge keygen --out-dir keys --keyid acme-2026
   offer-edge demo-bundle --partner acme --offers 50 -o bundle.json
+  offer-edge validate bundle.json
   offer-edge sign --key keys/acme-2026.key bundle.json -o bundle.signed.json
   offer-edge trust --partner acme --pub keys/acme-2026.pub -o trust.json
   offer-edge verify --trust trust.json --state state.json bundle.signed.json
@@ -44,6 +49,9 @@ Learning from edge events (docs/LEARNING.md; the export: docs/REPORTS.md):
   curl -H \"authorization: Bearer $API_SECRET\" \"$EDGE/v1/reports/acme/events?from=2026-11-01\" > events.ndjson
   offer-edge evaluate --bundle candidate.json --events events.ndjson
   offer-edge train --bundle bundle.json --events events.ndjson -o bundle.trained.json
+
+Key rotation (docs/BUNDLES.md):
+  offer-edge rotate --trust trust.json --current keys/acme-2026.key --new keys/acme-2027.key -o keyset.signed.json --write-trust trust.next.json
 
 Partner-attested checkouts:
   offer-edge keygen --out-dir keys --keyid acme-checkout-1 --kind checkout
@@ -64,8 +72,14 @@ enum Command {
     Inspect(cmd_inspect::Args),
     /// Generate a realistic demo bundle.
     DemoBundle(cmd_demo_bundle::Args),
+    /// Check an unsigned draft (or a signed file's bundle): errors and lint warnings with paths and positions.
+    Validate(cmd_validate::Args),
+    /// Print the bundle document's JSON Schema (or its field reference with --markdown).
+    Schema(cmd_schema::Args),
     /// Write a trust config (trust.json) from public key files.
     Trust(cmd_trust::Args),
+    /// Sign a keyset update (key rotation), verified as hosts verify it.
+    Rotate(cmd_rotate::Args),
     /// Decide which offers a checkout context sees (and why, with --explain).
     Decide(cmd_decide::Args),
     /// Build audience membership filters (inclusion / suppression lists).
@@ -87,7 +101,10 @@ fn run(command: Command) -> offer_edge::Result<()> {
         Command::Verify(args) => cmd_verify::run(args),
         Command::Inspect(args) => cmd_inspect::run(args),
         Command::DemoBundle(args) => cmd_demo_bundle::run(args),
+        Command::Validate(args) => cmd_validate::run(args),
+        Command::Schema(args) => cmd_schema::run(args),
         Command::Trust(args) => cmd_trust::run(args),
+        Command::Rotate(args) => cmd_rotate::run(args),
         Command::Decide(args) => cmd_decide::run(args),
         Command::Audience(args) => audience_cmd::run(args),
         Command::CheckoutToken(args) => cmd_checkout_token::run(args),

@@ -138,7 +138,9 @@ impl WasmEngine {
     ///
     /// Throws an `OfferEdgeError` with `code` `KEY_INVALID`, `SEAL_FAILED`
     /// (wrong key, tampered, other partner), `EMAIL_MISMATCH` (not the
-    /// attested address) or `EVENT_INVALID`.
+    /// attested address) or `EVENT_INVALID`. `issuedCouponCode`: the code
+    /// the edge issued for this accept of a unique-coupon offer (the email's
+    /// `couponCode`).
     ///
     /// @example
     /// ```js
@@ -155,6 +157,7 @@ impl WasmEngine {
         #[wasm_bindgen(unchecked_param_type = "FulfilmentRequest")] request: JsValue,
         #[wasm_bindgen(js_name = acceptedAtMs)] accepted_at_ms: f64,
         #[wasm_bindgen(js_name = expectedEmailHash)] expected_email_hash: Option<String>,
+        #[wasm_bindgen(js_name = issuedCouponCode)] issued_coupon_code: Option<String>,
     ) -> JsResult<JsValue> {
         let engine = self.active()?;
         let key = FulfilmentPrivateKey::from_json(private_key_json)?;
@@ -168,6 +171,10 @@ impl WasmEngine {
         if let Some(expected) = &expected_email_hash {
             check_attested_email(engine.partner(), &opened.email, expected)?;
         }
-        to_js(&engine.confirmation_email(&opened, timestamp(accepted_at_ms)?)?)
+        to_js(&engine.confirmation_email_with_code(
+            &opened,
+            timestamp(accepted_at_ms)?,
+            issued_coupon_code.as_deref(),
+        )?)
     }
 }
