@@ -5,6 +5,7 @@
 //   GET  /                       JSON index (static files of www/ take precedence when present)
 //   GET  /v1/bundles/:partner    the partner's verified signed bundle (ETag, Cache-Control, X-Bundle-Version)
 //   GET  /v1/bundles/:partner/compiled  its compiled form, what the page build loads (same headers)
+//   GET  /v1/keysets/:partner    the applied chain of signed keyset updates (key rotation; edge/keysets.js)
 //   POST /v1/decide              {partner, placement?, attributes, checkoutToken?, shopperId? (partner backend only)}
 //                                → Decision with signed receipts
 //   POST /v1/events              {events: [...]} (JSON or text/plain, ≤ 64 KiB)
@@ -13,6 +14,8 @@
 //   GET  /v1/reports/:partner    aggregates of billable engagement (partner or advertiser secret; edge/reports.js)
 //   GET  /v1/reports/:partner/events  billable events as NDJSON or CSV (partner secret)
 //   DELETE /v1/shoppers/:partner  erase one shopper (partner secret; edge/erasure.js)
+//   POST|GET /v1/coupons/:partner/:pool  upload / count a coupon code pool (partner secret; edge/coupons.js)
+//   GET  /v1/coupons/:partner?code=  which accept a unique coupon code was issued to (partner secret)
 //   GET  /v1/status              per-partner bundle status (operators: ADMIN_TOKEN bearer)
 //   GET  /v1/trust/:partner      pinned trust config (only with EXPOSE_TRUST=1: the local demo)
 //   *    /demo/partner/…         the local demo's partner backend (only when the PARTNER_BACKEND
@@ -21,8 +24,10 @@ import { anyPartnerOrigin, checkDeployment, isAdmin, partnerOr404, partners } fr
 import { handleConversion } from "./edge/conversions.js";
 import { handleDecide } from "./edge/decide.js";
 import { handleErasure } from "./edge/erasure.js";
+import { handleCodeLookup, handlePool } from "./edge/coupons.js";
 import { bundleStatus, handleGetBundle, handleGetCompiled, oe } from "./edge/engine.js";
 import { handleEvents } from "./edge/events.js";
+import { handleGetKeysets } from "./edge/keysets.js";
 import { handleFault } from "./edge/fault.js";
 import { FulfilmentReminder, handleQueue } from "./edge/fulfilment.js";
 import { ShopperHistory } from "./edge/history.js";
@@ -36,10 +41,12 @@ export { FulfilmentReminder, ShopperHistory };
 
 // `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
 const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)(\/compiled)?$/;
+const KEYSETS_PATH = /^\/v1\/keysets\/([^/]+)$/;
 const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;
 const REPORT_PATH = /^\/v1\/reports\/([^/]+)(\/events)?$/;
 const SHOPPERS_PATH = /^\/v1\/shoppers\/([^/]+)$/;
 const FAULT_PATH = /^\/v1\/_fault\/trap\/([^/]+)$/;
+const COUPONS_PATH = /^\/v1\/coupons\/([^/]+)(?:\/([^/]+))?$/;
 
 function index(url) {
   const base = url.origin;
@@ -49,12 +56,14 @@ function index(url) {
     routes: {
       bundle: `GET ${base}/v1/bundles/{partner}`,
       compiled: `GET ${base}/v1/bundles/{partner}/compiled`,
+      keysets: `GET ${base}/v1/keysets/{partner}`,
       decide: `POST ${base}/v1/decide`,
       events: `POST ${base}/v1/events`,
       conversions: `POST ${base}/v1/conversions`,
       reports: `GET ${base}/v1/reports/{partner}`,
       export: `GET ${base}/v1/reports/{partner}/events`,
       erase: `DELETE ${base}/v1/shoppers/{partner}`,
+      coupons: `POST|GET ${base}/v1/coupons/{partner}/{pool}`,
       status: `GET ${base}/v1/status`,
     },
   };
@@ -81,6 +90,11 @@ async function route(request, env, url) {
     if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
     const partnerId = segment(bundle[1]);
     return bundle[2] ? handleGetCompiled(request, env, partnerId) : handleGetBundle(request, env, partnerId);
+  }
+  const keysets = KEYSETS_PATH.exec(pathname);
+  if (keysets) {
+    if (method !== "GET" && method !== "HEAD") throw methodNotAllowed("GET");
+    return handleGetKeysets(request, env, segment(keysets[1]));
   }
   const trust = TRUST_PATH.exec(pathname);
   if (trust && method === "GET" && env.EXPOSE_TRUST === "1") {
@@ -121,6 +135,14 @@ async function route(request, env, url) {
     await rateLimit(env, request, "shoppers");
     await ensureSchema(env);
     return handleErasure(request, env, segment(shoppers[1]));
+  }
+  const coupons = COUPONS_PATH.exec(pathname);
+  if (coupons) {
+    const pool = coupons[2] === undefined ? null : segment(coupons[2]);
+    if (method !== "GET" && !(pool !== null && method === "POST")) throw methodNotAllowed(pool === null ? "GET" : "GET, POST");
+    await rateLimit(env, request, "coupons");
+    const partnerId = segment(coupons[1]);
+    return pool === null ? handleCodeLookup(request, env, partnerId, url) : handlePool(request, env, partnerId, pool);
   }
   if (pathname === "/v1/status" && method === "GET") {
     // Operators only: versions, hashes and refusal messages of every partner.

@@ -38,10 +38,17 @@
 // upload in `bundle:` (which verifies against the floor) takes over. The
 // state is written before `good:`, so a write cut in half leaves the pair
 // inconsistent in the safe direction.
+//
+// Key rotation (edge/keysets.js): the partner's trust is its pinned trust
+// with the kept chain of keyset updates (`keysets:`) applied; the chain is
+// re-derived before `good:` loads, an upload (`keyset:`) is applied before
+// the bundle upload of the same refresh, and the state carries the keyset
+// version in force (`keysetVersion`, MACed) so the chain cannot be dropped.
 import * as oe from "../pkg/workerd.js";
 import { intSetting, partnerOr404 } from "./config.js";
 import { HttpError } from "./http.js";
 import { partnerKey } from "./keys.js";
+import { applyKeysetUpload, keysetRefusal, keysetStatus, newKeysets, readChain, restoreKeysets, retireKeys } from "./keysets.js";
 import { fromBase64, hmac, hmacVerify, sha256Hex, toBase64Url, utf8 } from "./util.js";
 
 /** partner id → entry; per isolate, for the current WebAssembly instance. */
@@ -151,10 +158,17 @@ function newEntry(partner) {
     lastError: null,
     checkedAt: 0,
     pending: null,
+    keysets: newKeysets(partner), // the keyset in force (edge/keysets.js)
   };
 }
 
 async function tryLoad(entry, bytes, sha, nowMs) {
+  const frozen = keysetRefusal(entry);
+  if (frozen) {
+    // Not remembered in `seen`: the same upload is tried again once the chain is restored.
+    entry.lastError = { code: frozen.code, message: frozen.message, sha256: sha, at: new Date(nowMs).toISOString() };
+    return false;
+  }
   if (quarantined(entry.partner, sha)) {
     entry.seen.set(sha, "BUNDLE_QUARANTINED");
     entry.lastError = { code: "BUNDLE_QUARANTINED", message: "this bundle made the engine trap; upload a new one", sha256: sha, at: new Date(nowMs).toISOString() };
@@ -242,18 +256,20 @@ function tryServed(entry, kind, bytes, sha, nowMs) {
 
 const STATE_DOMAIN = "offer-edge/bundle-state/v1";
 const stateKey = (env, partner) => partnerKey(env, partner, "v1", "state");
-const stateMessage = (s) => utf8(`${STATE_DOMAIN}\n${s.partner}\n${s.lastVersion}\n${s.sha256}`);
+// The keyset version in force is part of the message once a rotation applied (edge/keysets.js).
+const stateMessage = (s) => utf8(`${STATE_DOMAIN}\n${s.partner}\n${s.lastVersion}\n${s.sha256}${s.keysetVersion ? `\n${s.keysetVersion}` : ""}`);
 
-/** The MACed state record for `partner` at `lastVersion` with good bytes `sha256`. */
-async function signedState(env, partner, lastVersion, sha256) {
-  const state = { partner, lastVersion, sha256 };
+/** The MACed state record for `partner` at `lastVersion` with good bytes `sha256`, under keyset `keysetVersion`. */
+async function signedState(env, partner, lastVersion, sha256, keysetVersion = 0) {
+  const state = { partner, lastVersion, sha256, ...(keysetVersion ? { keysetVersion } : {}) };
   return { ...state, mac: toBase64Url(await hmac(stateKey(env, partner), stateMessage(state))) };
 }
 
 /** The state record if it is this partner's and its MAC verifies, else null. */
 async function verifiedState(env, partner, state) {
   if (!state || typeof state !== "object" || state.partner !== partner || !Number.isSafeInteger(state.lastVersion)
-    || typeof state.sha256 !== "string" || typeof state.mac !== "string") return null;
+    || typeof state.sha256 !== "string" || typeof state.mac !== "string"
+    || (state.keysetVersion !== undefined && !(Number.isSafeInteger(state.keysetVersion) && state.keysetVersion > 0))) return null;
   try {
     const mac = fromBase64(state.mac);
     return mac.length === 32 && (await hmacVerify(stateKey(env, partner), stateMessage(state), mac)) ? state : null;
@@ -275,24 +291,29 @@ const SERVED_KEYS = {
 
 async function coldStart(env, entry, nowMs) {
   const kv = env.BUNDLES;
-  const [state, good, goodPage, goodForm] = await Promise.all([
+  const [state, good, goodPage, goodForm, chain] = await Promise.all([
     kv.get(`state:${entry.partner}`, "json").catch(() => ({ unreadable: true })),
     kv.get(`good:${entry.partner}`, "arrayBuffer"),
     kv.get(`${SERVED_KEYS.page.good}:${entry.partner}`, "arrayBuffer"),
     kv.get(`${SERVED_KEYS.form.good}:${entry.partner}`, "arrayBuffer"),
+    readChain(env, entry.partner),
   ]);
+  // The keys first: `good:` must verify under the trust the kept chain derives from the pinned one.
+  const verified = state ? await verifiedState(env, entry.partner, state) : null;
+  await keysetCall(entry, () => restoreKeysets(env, entry, partnerOr404(env, entry.partner), chain, verified?.keysetVersion ?? 0, nowMs));
   if (state === null) {
     if (good) refuseStored(entry, "STALE_GOOD", "a last-good copy without its state: not served until an upload verifies", nowMs);
     return;
   }
-  const floor = await verifiedState(env, entry.partner, state);
+  const floor = verified;
   if (!floor) {
     refuseStored(entry, "STATE_INVALID", "the stored rollback state does not verify: not trusted, last-good copy not served", nowMs);
     return;
   }
   // The floor first: a `good:` below it can never load.
   entry.engine.importState({ partner: floor.partner, lastVersion: floor.lastVersion });
-  if (!good) return;
+  // A partner whose kept keyset chain was refused loads nothing (edge/keysets.js), the floor held.
+  if (!good || keysetRefusal(entry)) return;
   const bytes = new Uint8Array(good);
   const sha = await sha256Hex(bytes);
   if (sha !== floor.sha256) {
@@ -307,12 +328,17 @@ async function coldStart(env, entry, nowMs) {
 }
 
 async function refresh(env, entry, nowMs) {
-  const [upload, pageUpload, formUpload] = await Promise.all([
+  const [upload, pageUpload, formUpload, keysetUpload] = await Promise.all([
     env.BUNDLES.get(`bundle:${entry.partner}`, "arrayBuffer"),
     env.BUNDLES.get(`${SERVED_KEYS.page.upload}:${entry.partner}`, "arrayBuffer"),
     env.BUNDLES.get(`${SERVED_KEYS.form.upload}:${entry.partner}`, "arrayBuffer"),
+    env.BUNDLES.get(`keyset:${entry.partner}`, "arrayBuffer"),
   ]);
   entry.checkedAt = nowMs;
+  // Keys before the bundle: an upload of both (scripts/upload-bundle --keyset) swaps in one refresh.
+  if (keysetUpload && (await keysetCall(entry, () => applyKeysetUpload(env, entry, new Uint8Array(keysetUpload), nowMs)))) {
+    await keysetCall(entry, () => retireKeys(env, entry, partnerOr404(env, entry.partner), nowMs));
+  }
   if (upload) await refreshBundle(env, entry, new Uint8Array(upload), nowMs);
   // After the bundle, in this order: a page bundle is checked against the
   // active bundle, a compiled form against both.
@@ -325,6 +351,22 @@ async function refresh(env, entry, nowMs) {
   }
 }
 
+/** Runs a keyset step; an Engine call in it that threw something else than an OfferEdgeError is a trap (see `trapped`). */
+async function keysetCall(entry, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!e?.engineTrap) throw e; // a KV failure: bundleFor retries on the next call
+    trapped(entry, "keyset", e);
+    throw trapError(`${entry.partner}'s keyset`);
+  }
+}
+
+/** Writes the MACed bundle state: floor `lastVersion`, good bytes `sha`, the keyset version in force. */
+export async function putState(env, entry, lastVersion, sha) {
+  await env.BUNDLES.put(`state:${entry.partner}`, JSON.stringify(await signedState(env, entry.partner, lastVersion, sha, entry.keysets.version)));
+}
+
 async function refreshBundle(env, entry, bytes, nowMs) {
   const sha = await sha256Hex(bytes);
   // Each refused upload is verified once; bytes that were active before and
@@ -335,7 +377,7 @@ async function refreshBundle(env, entry, bytes, nowMs) {
     // isolate (awaited: a new bundle is rare, and losing it would let a
     // cold isolate fall back to an older one). State first: see the top.
     const { lastVersion } = entry.engine.exportState();
-    await env.BUNDLES.put(`state:${entry.partner}`, JSON.stringify(await signedState(env, entry.partner, lastVersion, sha)));
+    await putState(env, entry, lastVersion, sha);
     await env.BUNDLES.put(`good:${entry.partner}`, bytes);
   }
 }
@@ -474,6 +516,8 @@ function serveSigned(request, env, entry, served, contentType) {
     "x-bundle-version": String(entry.info.version),
     "x-bundle-sha256": served.bundleSha256,
     "x-bundle-edition": served.edition,
+    // A page whose keys are older fetches GET /v1/keysets/:partner (edge/keysets.js).
+    "offer-edge-keyset-version": String(entry.keysets.version),
   };
   const inm = request.headers.get("if-none-match");
   if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
@@ -500,5 +544,6 @@ export function bundleStatus(partnerId) {
     pageError: e.pageError,
     compiled: e.form ? { version: e.form.version, sha256: e.form.sha } : null,
     compiledError: e.formError,
+    keyset: keysetStatus(e),
   };
 }

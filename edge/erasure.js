@@ -5,7 +5,8 @@
 //   {"eh": "<the attested email hash of its checkout tokens>"}   (one or both)
 // Removes, for that identity and partner only: the shopper's Durable Object
 // history, its billable events, its decision records, the outbox rows,
-// fulfilment claims, failures and scheduled reminders of its decisions, and
+// fulfilment claims, failures and scheduled reminders of its decisions, the
+// unique coupon codes issued to its orders (edge/coupons.js), and
 // conversion postbacks of its events. Aggregates stay (they are counts, not
 // personal data); unverified events name nobody. Idempotent.
 import { partnerOr404 } from "./config.js";
@@ -74,6 +75,10 @@ export async function handleErasure(request, env, partnerId) {
     emails: await inChunks(db, "DELETE FROM outbox WHERE partner = ? AND decision_id IN (…)", [partner.id], decisions),
     fulfilmentFailures: await inChunks(db, "DELETE FROM fulfilment_failures WHERE partner = ? AND event_id IN (…)", [partner.id], eventIds),
     fulfilmentClaims: await inChunks(db, "DELETE FROM fulfilment_claims WHERE partner = ? AND order_ref IN (…)", [partner.id], orders),
+    // Unique coupon codes: who a code went to is erased; a pool code stays spent (never issued twice).
+    couponClaims: await inChunks(db, "DELETE FROM coupon_claims WHERE partner = ? AND order_ref IN (…)", [partner.id], orders)
+      + await inChunks(db, "DELETE FROM coupon_claims WHERE partner = ? AND decision_id IN (…)", [partner.id], decisions),
+    couponPoolLinks: await inChunks(db, "UPDATE coupon_pool SET claim_key = NULL, decision_id = NULL WHERE partner = ? AND decision_id IN (…)", [partner.id], decisions),
     reminders: 0,
     history: false,
   };

@@ -10,6 +10,7 @@ import { shopperKey } from "./decide.js";
 import { replay, withEngine } from "./engine.js";
 import { billableFacts, classify, decisionFacts } from "./attested.js";
 import { claimFulfilment, checkSealedEmail, enqueueFulfilment, releaseClaims } from "./fulfilment-intake.js";
+import { issueCoupons } from "./coupons.js";
 import { HttpError, json, mediaType, readBody, unwrap } from "./http.js";
 import { inserted } from "./sql.js";
 import { MAX_EVENT_BATCH_BYTES, parseBatch } from "./validate.js";
@@ -157,6 +158,10 @@ export async function handleEvents(request, env) {
   const duplicate = out.billable.length - fresh.length;
   const unverifiedStored = out.unverified.filter((_, i) => inserted(results[out.billable.length + i])).length;
 
+  // Unique coupon codes, before the emails that print them (edge/coupons.js):
+  // attested accepts only, resends read the same code back.
+  const coupons = await issueCoupons(env, out.billable, out.unverified, nowMs);
+
   // One confirmation per (partner, order, offer), at most the partner's cap per order.
   const fulfilment = { queued: 0, refused: [] };
   const jobs = [];
@@ -201,5 +206,6 @@ export async function handleEvents(request, env) {
     rejections: rejected.sort(byIndex).map(({ index, id, code }) => ({ index, id, code })),
     unverifiedReasons: out.unverified.map((u) => ({ index: u.index, id: u.v.event.id, code: u.c.code })).sort(byIndex),
     fulfilment,
+    ...(coupons.length ? { coupons } : {}),
   }, 200, headers);
 }

@@ -11,6 +11,7 @@ import { isOfferEdgeError, withEngine } from "./engine.js";
 import { HttpError } from "./http.js";
 import { ensureSchema } from "./schema.js";
 import { inserted } from "./sql.js";
+import { issuedCodeFor } from "./coupons.js";
 import { checkRecipient, mimeMessage, RecipientRefused } from "./mime.js";
 
 /** A failure that retrying cannot fix (recorded, then acknowledged). */
@@ -38,7 +39,9 @@ async function render(env, job) {
   // Defence in depth: intake already checked it, but a job without the
   // attested hash, or whose sealed email is not the attested one, never sends.
   if (typeof job.eh !== "string" || typeof job.order !== "string") throw new Permanent("ATTESTATION_REQUIRED", "job is not for an attested order");
-  return withEngine(env, job.partner, Date.now(), (engine) => engine.confirmationEmail(secret, job.request, job.acceptedAtMs, job.eh));
+  // A unique coupon's code is read from its claim, never carried in the job (docs/EDGE.md, "Unique coupon codes").
+  const code = await issuedCodeFor(env, job.partner, job.order, job.request?.offerId);
+  return withEngine(env, job.partner, Date.now(), (engine) => engine.confirmationEmail(secret, job.request, job.acceptedAtMs, job.eh, code ?? undefined));
 }
 
 // --- adapters --------------------------------------------------------------------

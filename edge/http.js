@@ -78,7 +78,7 @@ export function mediaType(request) {
 
 const CORS_METHODS = "GET, POST, OPTIONS";
 const CORS_HEADERS = "content-type, if-none-match";
-const CORS_EXPOSE = "etag, x-bundle-version, retry-after, server-timing";
+const CORS_EXPOSE = "etag, x-bundle-version, offer-edge-keyset-version, retry-after, server-timing";
 
 /**
  * CORS headers for `origin` when `allowed(origin)` is true, else none (the

@@ -7,6 +7,8 @@
 //   unverified events                                     30 d   investigation of forged traffic only
 //   event rejections (daily counts)                       90 d
 //   outbox (emails sent), fulfilment failures and claims  30 d   queue retries and reminders are long over
+//   coupon claims (who a unique code went to)            395 d   as the billable accept it was issued for (redemption
+//                                                                 checks, disputes); pool codes stay spent
 //   report rollups (aggregates, not personal)            790 d   25 months: two years side by side
 // Deletes go in chunks so one run's work is bounded; what is left goes next hour.
 import { intSetting } from "./config.js";
@@ -33,6 +35,7 @@ export const RETENTION = [
   { table: "outbox", column: "created_ms", setting: "RETENTION_OUTBOX_DAYS", days: 30 },
   { table: "fulfilment_failures", column: "created_ms", setting: "RETENTION_OUTBOX_DAYS", days: 30 },
   { table: "fulfilment_claims", column: "created_ms", setting: "RETENTION_OUTBOX_DAYS", days: 30 },
+  { table: "coupon_claims", column: "created_ms", setting: "RETENTION_EVENTS_DAYS", days: 395 },
   { table: "report_daily", column: "day", setting: "RETENTION_REPORTS_DAYS", days: 790 },
   { table: "report_unverified_daily", column: "day", setting: "RETENTION_REPORTS_DAYS", days: 790 },
 ];

@@ -7,6 +7,7 @@
 import init from "../migrations/0001_init.sql";
 import reports from "../migrations/0002_reports.sql";
 import privacy from "../migrations/0003_privacy.sql";
+import coupons from "../migrations/0004_coupons.sql";
 import { statements } from "./sql.js";
 
 /** Migration name → its statements, in the order they apply. */
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   ["0001_init.sql", statements(init)],
   ["0002_reports.sql", statements(reports)],
   ["0003_privacy.sql", statements(privacy)],
+  ["0004_coupons.sql", statements(coupons)],
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS d1_migrations (

@@ -29,7 +29,7 @@ test("wrangler.toml and the miniflare options declare the same bindings", () => 
 
 test("the worker applies migrations/ itself, in order, recorded where wrangler records them", needsEngine, async (t) => {
   const files = readdirSync(`${root}/migrations`).filter((f) => f.endsWith(".sql")).sort();
-  assert.deepEqual(files, ["0001_init.sql", "0002_reports.sql", "0003_privacy.sql"]);
+  assert.deepEqual(files, ["0001_init.sql", "0002_reports.sql", "0003_privacy.sql", "0004_coupons.sql"]);
   // Each file splits into whole statements (trigger bodies kept together).
   const reports = statements(readFileSync(`${root}/migrations/0002_reports.sql`, "utf8"));
   assert.ok(reports.some((s) => /^CREATE TRIGGER IF NOT EXISTS report_billable_insert[\s\S]*END$/.test(s)));
@@ -82,5 +82,5 @@ test("a database made before the reports migration is migrated in place, its eve
   assert.equal(res.status, 200, res.text);
   assert.deepEqual([res.body.totals.impressions, res.body.totals.accepts, res.body.unverified.impression], [1, 1, 1]);
   assert.deepEqual(res.body.rows.map((r) => r.offer), ["o1"]);
-  assert.deepEqual((await edge.sql("SELECT name FROM d1_migrations ORDER BY id")).map((r) => r.name), ["0001_init.sql", "0002_reports.sql", "0003_privacy.sql"]);
+  assert.deepEqual((await edge.sql("SELECT name FROM d1_migrations ORDER BY id")).map((r) => r.name), ["0001_init.sql", "0002_reports.sql", "0003_privacy.sql", "0004_coupons.sql"]);
 });

@@ -169,3 +169,36 @@ test("caps hold at the edge: 10 concurrent decides for one shopper show an offer
   assert.ok(offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "1 of 2 used: still shown");
   assert.ok(!offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "2 of 2 used: capped");
 });
+
+test("one attribute never costs the offers: unknown names and malformed values are left out with warnings; engine-sized limits still refuse", needsEngine, async (t) => {
+  const edge = await startEdge(t);
+  const attributes = { ...CONTEXT, billingzipcode: "94107", amount: "$10.00", age: "old", custom: { segment: "vip", "a.b": 1 } };
+  const res = await decide(edge, { partner: "acme", attributes });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(offersOf(res.body).length, 3);
+  assert.deepEqual(res.body.warnings.map(({ code, attribute }) => [code, attribute]).sort(), [
+    ["ATTRIBUTE_INVALID", "age"],
+    ["ATTRIBUTE_INVALID", "custom.a.b"],
+    ["ATTRIBUTE_UNKNOWN", "billingzipcode"],
+  ], "the money text is an amount; the rest is named, not refused");
+  assert.equal(res.body.warningsOmitted, undefined);
+
+  // A page that sends hundreds of names gets a bounded list and a count.
+  const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x${i}`, 1]));
+  const flood = await decide(edge, { partner: "acme", attributes: { ...CONTEXT, ...many } });
+  assert.equal(flood.status, 200, flood.text);
+  assert.equal(flood.body.warnings.length, 8);
+  assert.equal(flood.body.warningsOmitted, 292);
+  // A long or hostile name comes back cut and without control or direction characters.
+  const hostile = await decide(edge, { partner: "acme", attributes: { ...CONTEXT, [`\u202e${"n".repeat(500)}\n`]: 1 } });
+  const name = hostile.body.warnings[0].attribute;
+  assert.ok(name.length <= 65 && !/[\u202e\n]/.test(name), name);
+
+  // Limits that bound the engine's work refuse the whole context, with a code.
+  const custom = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]));
+  const deep = JSON.parse(`${"[".repeat(40)}1${"]".repeat(40)}`);
+  for (const [what, extra] of [["65 custom attributes", { custom }], ["nesting past the depth limit", { nested: deep }]]) {
+    const refused = await decide(edge, { partner: "acme", attributes: { ...CONTEXT, ...extra } });
+    assert.deepEqual([refused.status, refused.body.error?.code], [400, "LIMIT_EXCEEDED"], `${what}: ${refused.text}`);
+  }
+});
