@@ -13,7 +13,11 @@
 // ?hostEmail=0 (do not pass the email on accept: the placement asks for it),
 // ?config=/other-config.json, ?decideAt=auto|page|edge; the shopper's privacy
 // choices as a partner passes them (docs/BROWSER.md, "Consent and
-// forgetting"): ?usPrivacy=1YYN, ?gpp=…, ?personalization=0|1, ?measurement=0|1.
+// forgetting"): ?usPrivacy=1YYN, ?gpp=…, ?personalization=0|1, ?measurement=0|1;
+// the shopper's language and currency: ?locale=de-DE&currency=EUR (the
+// snippet's texts and the amounts, Intl); what the shop does on an accepted
+// addToCart (onAction, docs/BROWSER.md): ?action=fail (it throws) or
+// ?action=none (no onAction: the placement then claims nothing about the cart).
 //
 // Privacy: a "Do not sell or share" checkbox decides again with the US
 // Privacy opt-out (usPrivacy "1YYN"), a button forgets the shopper's offer
@@ -34,8 +38,12 @@ const PERSONAS = {
     paymenttype: "mastercard", customertype: "returning", items: [["2-person tent", 1, 259.25], ["Headlamp", 1, 51]] },
 };
 const PAYMENT_LABELS = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", paypal: "PayPal", applepay: "Apple Pay" };
-const money = (n) => `$${Number(n).toFixed(2)}`;
 const params = new URLSearchParams(location.search);
+// The shopper's locale and currency: the page's own amounts and the snippet's (it formats `amountformatted` alike).
+const LOCALE = params.get("locale") ?? "en-US";
+const CURRENCY = /^[A-Z]{3}$/.test(params.get("currency") ?? "") ? params.get("currency") : "USD";
+if (params.has("locale")) document.documentElement.lang = LOCALE;
+const money = (n) => new Intl.NumberFormat(LOCALE, { style: "currency", currency: CURRENCY }).format(Number(n));
 const hostGivesEmail = params.get("hostEmail") !== "0";
 
 const TOKEN_URL = "/demo/partner/checkout-token";
@@ -126,7 +134,7 @@ function attributes() {
     state: shopper.state,
     country: "US",
     amount: shopper.amount,
-    currency: "USD",
+    currency: CURRENCY,
     paymenttype: shopper.paymenttype,
     customertype: shopper.customertype,
     confirmationref: shopper.confirmationref,
@@ -162,10 +170,31 @@ async function showOffers(checkoutToken) {
       // Two-step PII: the email is handed over only now, after the shopper
       // accepted an offer that needs a confirmation email.
       if (offer.needsConfirmationEmail && hostGivesEmail) await decided.setAttributes({ email: shopper.email });
-      if (offer.action.type === "addToCart") status(`Added ${offer.fields.headline} to your order.`);
       if (offer.action.type === "link" && offer.action.url) status(`Offer saved: ${offer.fields.headline}`);
     })
-    .on("decline", (offer) => status(`Got it, we won't show “${offer.fields.headline}” again.`));
+    .on("decline", (offer) => status(`Got it, we won't show “${offer.fields.headline}” again.`))
+    // A unique coupon's code, issued by the edge after the (attested) accept.
+    .on("coupon", (offer) => offer.action.code && status(`Your ${offer.advertiser} code: ${offer.action.code}`));
+}
+
+/**
+ * What the shop does with an accepted offer's action (createLauncher's
+ * onAction): an addToCart adds a line to the order summary — and only then
+ * may the placement say "Added to your order". Other actions: not ours.
+ */
+async function onAction({ type, sku, offer }) {
+  if (type !== "addToCart") return { done: false };
+  if (params.get("action") === "fail") throw new Error(`the shop could not add ${sku}`);
+  const li = document.createElement("li");
+  li.dataset.sku = sku;
+  const label = document.createElement("span");
+  label.textContent = `${offer.fields.headline} × 1`;
+  const cost = document.createElement("span");
+  cost.textContent = "Added";
+  li.append(label, cost);
+  document.getElementById("items").append(li);
+  status(`Added ${offer.fields.headline} to your order.`);
+  return { done: true };
 }
 
 /** The line under the privacy controls: what this decision's privacy removed (data-privacy: the engine's object). */
@@ -274,7 +303,9 @@ async function main() {
     const { targets: configured, ...config } = await loadConfig();
     if (configured) targets = configured;
     const decideAt = params.get("decideAt");
-    launcher = await OfferEdge.createLauncher({ ...config, ...(decideAt ? { decideAt } : {}), ...statedPrivacy(), checkoutToken: token });
+    const actions = params.get("action") === "none" ? {} : { onAction };
+    launcher = await OfferEdge.createLauncher({ ...config, ...(decideAt ? { decideAt } : {}), ...statedPrivacy(), ...actions,
+      locale: LOCALE, checkoutToken: token });
     await showOffers();
     performance.mark("offers-shown"); // for tests and bench/: the first offers are in the page
   } catch {

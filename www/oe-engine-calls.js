@@ -11,6 +11,11 @@
 // available to workers: the rollback floor and the history blob come in as
 // arguments, and every call that loads a bundle answers `{info, state, kept,
 // warnings}` for the page to store and report.
+//
+// Key rotation (oe-worker-keysets.js, `hooks.Keys`): in the engine worker
+// only, so the snippet carries none of it; `init` re-applies the kept chain
+// from the pinned keys, `refresh` fetches a newer one, and the applied chain
+// comes back as `keysets` in the outcome for the page to keep.
 import { BundleCache } from "./oe-bundle-cache.js";
 import { codedError } from "./oe-log.js";
 
@@ -18,6 +23,9 @@ import { codedError } from "./oe-log.js";
 export function isTrap(e) {
   return e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /stale object/.test(e.message));
 }
+
+/** `Keys` (oe-worker-keysets.js), set by the worker's message loop: key rotation runs in the worker only. */
+export const hooks = { Keys: null };
 
 const codeOf = (e) => (e && typeof e.code === "string" ? e.code : "INTERNAL");
 
@@ -32,6 +40,7 @@ export function engineCalls(preloaded = null) {
   let o = null; // {partnerId, bundleUrl, maxBundleAgeMs, faultInjection}
   let cache = null;
   let kept = null; // {etag, storedAt} of the bundle in the cache, when it is the active one
+  let keys = null; // a hooks.Keys: the keyset in force (worker only)
   let warnings = [];
   const warn = (code, message) => warnings.push([code, message]);
   const active = () => {
@@ -41,6 +50,7 @@ export function engineCalls(preloaded = null) {
   /** What the page stores and reports after a call that may have loaded a bundle. */
   const outcome = (extra = {}) => {
     const out = { info: engine.info(), state: engine.exportState(), kept, warnings, ...extra };
+    if (keys?.changed) out.keysets = keys.take();
     warnings = [];
     return out;
   };
@@ -77,9 +87,11 @@ export function engineCalls(preloaded = null) {
     },
 
     /** Makes the Engine (booting first if needed), restoring the rollback floor. */
-    async init({ pkgUrl, trust, state, partnerId, bundleUrl, maxBundleAgeMs, faultInjection }) {
+    async init({ pkgUrl, trust, state, keysets, partnerId, bundleUrl, maxBundleAgeMs, faultInjection }) {
       oe = await boot(pkgUrl);
       engine = new oe.Engine(trust);
+      keys = hooks.Keys && new hooks.Keys(oe, trust, warn);
+      if (keys) engine = keys.restore(engine, keysets);
       o = { partnerId, bundleUrl, maxBundleAgeMs, faultInjection: faultInjection === true };
       cache = bundleUrl ? new BundleCache(partnerId, bundleUrl, warn) : null;
       if (state) {
@@ -120,6 +132,8 @@ export function engineCalls(preloaded = null) {
         warn("BUNDLE_FETCH_FAILED", `the bundle could not be fetched: ${e && e.message}`);
         return outcome();
       }
+      // Keys first: a bundle of rotated keys verifies only after the update.
+      await keys?.update(engine, res, o.bundleUrl);
       if (res.status === 304 && kept) {
         const cached = await cache.get();
         if (cached) {

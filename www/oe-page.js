@@ -193,7 +193,7 @@ export class PageEngine {
     this.info = null;
     const o = this.o;
     this.apply(await this.client.call("init", {
-      pkgUrl: o.pkgUrl, trust: o.trust, state: this.savedState(), partnerId: o.partnerId,
+      pkgUrl: o.pkgUrl, trust: o.trust, state: this.savedState(), keysets: this.store.get("keysets"), partnerId: o.partnerId,
       bundleUrl: o.bundleUrl, maxBundleAgeMs: o.maxBundleAgeMs, faultInjection: o.faultInjection,
     }));
     this.apply(await this.client.call("loadKept"));
@@ -216,11 +216,13 @@ export class PageEngine {
     }
   }
 
-  /** Takes in what a loading call answered: the active bundle, the rollback floor, what is kept, the warnings. */
-  apply({ info, state, kept, keptDropped, warnings }) {
+  /** Takes in what a loading call answered: the active bundle, the rollback floor, the keyset chain, what is kept, the warnings. */
+  apply({ info, state, keysets, kept, keptDropped, warnings }) {
     for (const [code, message] of warnings ?? []) warn(code, message);
     this.info = info ?? null;
     if (state) this.store.set("state", JSON.stringify(state));
+    // The applied keyset chain (JSON text; null: none), re-verified from the pinned keys on every start.
+    if (keysets !== undefined) this.store.set("keysets", keysets);
     // The marker `keptBundle()` reads: what the next visit will find in the cache.
     if (info && kept) this.store.set("kept", JSON.stringify({ version: info.version, expiresAt: info.expiresAt, storedAt: kept.storedAt }));
     else if (keptDropped || (info && !kept)) this.store.set("kept", null);

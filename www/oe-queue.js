@@ -147,7 +147,7 @@ export class EventQueue {
         if (answer.rejected) this.warn("EVENTS_REJECTED", `the collector rejected ${answer.rejected} event(s)`);
         this.acknowledge(events.map((e) => e.id));
         this.attempt = 0;
-        for (const f of this.listeners) f(answer);
+        for (const f of this.listeners) f(answer, events.map((e) => e.id));
         continue;
       }
       if (res && res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
@@ -160,6 +160,31 @@ export class EventQueue {
       this.schedule(delay);
       return;
     }
+  }
+
+  /**
+   * Sends now (fetch: a beacon has no answer) and resolves to the
+   * collector's `coupons` entry for event `id` (a unique coupon's code or
+   * its refusal), or null when the batch carrying it was answered without
+   * one, or nothing answered within `timeoutMs`. Never rejects.
+   */
+  answerFor(id, timeoutMs) {
+    return new Promise((resolve) => {
+      const on = (answer, ids) => {
+        const entry = Array.isArray(answer.coupons) ? answer.coupons.find((c) => c && c.id === id) : null;
+        if (entry || ids.includes(id)) done(entry ?? null);
+      };
+      const done = (value) => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((f) => f !== on);
+        resolve(value);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.listeners.push(on);
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.flush();
+    });
   }
 
   /** On page hide: hand everything to sendBeacon (kept until a later fetch is acknowledged). */

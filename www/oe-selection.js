@@ -6,8 +6,9 @@
 // impressions itself when it decided.
 import { codeOf, messageOf, warn } from "./oe-log.js";
 import { fillNames } from "./oe-edge.js";
+import { fill, hostText } from "./oe-strings.js";
 
-const TYPES = new Set(["accept", "decline", "close", "impression"]);
+const TYPES = new Set(["accept", "decline", "close", "impression", "coupon"]);
 
 /**
  * What host handlers see of a decided offer (no receipt internals needed);
@@ -28,13 +29,25 @@ function publicOffer(o, placement, measured) {
   };
 }
 
-function acceptedText(offer, unconfirmed) {
+/**
+ * What the placement says after an accept (texts `t`, oe-strings.js).
+ * `done`: the host's answer to onAction (`{done, message}`), or null when it
+ * has none: only a host that confirmed it may make an addToCart say
+ * "Added to your order"; otherwise the text promises nothing about the cart.
+ */
+function acceptedText(offer, unconfirmed, t, done = null) {
   const a = offer.action || {};
-  if (a.type === "coupon" && a.code) return `Your code: ${a.code}`;
-  if (unconfirmed) return "Accepted.";
-  if (a.type === "addToCart") return "Added to your order. Thank you!";
-  return "Thanks! Your offer is on its way.";
+  if (a.type === "coupon" && a.code) return fill(t.code ?? "{code}", { code: a.code });
+  // A unique coupon's code comes in the answer to its accept (revealCode): until then pending, or why none came.
+  if (a.unique) return a.refused ? (a.refused === "COUPON_POOL_EMPTY" && t.codeGone) || t.codeRefused : t.codePending;
+  // The host's own words come after a code (which must show) and before ours.
+  if (done && done.message) return done.message;
+  if (unconfirmed) return t.accepted;
+  if (a.type === "addToCart") return done && done.done ? t.added : t.addUnconfirmed;
+  return t.onItsWay;
 }
+
+const TIMED_OUT = Symbol("timed out");
 
 export class Selection {
   /** A selection with nothing in it (no bundle, no target, or a failure). */
@@ -60,6 +73,14 @@ export class Selection {
     this.impressed = new Set();
     this.accepted = new Set();
     this.pending = null; // an accept waiting for the shopper's email
+  }
+
+  /**
+   * The snippet's texts in the shopper's language (the launcher's; none when
+   * no table could load: the placement then says English or "✓", and claims nothing).
+   */
+  get strings() {
+    return this.launcher?.strings ?? {};
   }
 
   /** The offers shown, as host handlers see them. */
@@ -116,6 +137,7 @@ export class Selection {
       const view = renderPlacement(host, p, {
         focus: Boolean(this.request.focus),
         label: this.request.label,
+        strings: this.strings,
         onAccept: (id) => this.safely("accept", () => this.accept(id)),
         onDecline: (id) => this.safely("decline", () => this.decline(id)),
         onClose: () => this.safely("close", () => this.closePlacement(p.id)),
@@ -137,6 +159,8 @@ export class Selection {
   /** History at once (the page's, see Launcher.record), then the event into the queue; neither unless measured. */
   engage(type, offerId) {
     const entry = this.entries.get(offerId);
+    // No events without measurement consent, so no unique coupon code either (docs/EDGE.md).
+    if (entry && !this.measured && type === "accept" && entry.offer.action.unique) entry.offer.action = { ...entry.offer.action, refused: "NOT_MEASURED" };
     if (!entry || !this.launcher || !this.measured) return entry ?? null;
     this.launcher.record(type, offerId);
     if (type !== "accept" || !entry.offer.needsConfirmationEmail) this.send(type, entry.offer);
@@ -156,13 +180,33 @@ export class Selection {
       // launcher.forget() since: this engagement is forgotten too.
       if (l.forgotten !== forgotten) return;
       try {
-        l.queue.push(this.event(type, offer, fulfilment));
+        const e = this.event(type, offer, fulfilment);
+        l.queue.push(e);
+        if (type === "accept" && offer.action?.unique) this.revealCode(offer.offerId, e.id);
       } catch (e) {
         warn(codeOf(e), `event not queued: ${messageOf(e)}`);
       }
     };
     if (this.token.settled) queue();
     else Promise.race([this.token.promise, new Promise((resolve) => setTimeout(resolve, l.o.tokenWaitMs))]).then(queue);
+  }
+
+  /**
+   * A unique coupon (docs/EDGE.md, "Unique coupon codes"): its accept goes
+   * at once by fetch, and the collector's answer carries the code only for
+   * an attested accept. Shows it (or why there is none) and tells the host:
+   * `coupon` event, the offer with `action.code` or `action.refused`.
+   */
+  async revealCode(offerId, eventId) {
+    const c = await this.launcher.queue.answerFor(eventId, 15_000);
+    const entry = this.entries.get(offerId);
+    if (!entry) return;
+    const code = typeof c?.code === "string" ? c.code : null;
+    const refused = code ? null : (c?.refused ?? "NO_ANSWER");
+    entry.offer.action = { ...entry.offer.action, ...(code ? { code } : { refused }) };
+    const offer = this.public(entry);
+    this.views.get(entry.placement)?.markAccepted(offerId, acceptedText(offer, false, this.strings));
+    this.emit("coupon", offer);
   }
 
   /** The event, with the order's checkout token (if any). */
@@ -184,12 +228,19 @@ export class Selection {
     if (!entry) return;
     const view = this.views.get(entry.placement);
     const offer = this.public(entry);
+    const t = this.strings;
+    // The host's onAction runs alongside the accept handlers; its answer says what the placement may claim.
+    const acting = this.act(offer);
     if (!offer.needsConfirmationEmail) {
       // An offer whose confirmation cannot go (not measured): no promise of one.
-      view.markAccepted(offerId, acceptedText(offer, entry.offer.needsConfirmationEmail));
+      const unconfirmed = entry.offer.needsConfirmationEmail;
+      view.markAccepted(offerId, acting && offer.action.type === "addToCart" && !unconfirmed ? t.addPending : acceptedText(offer, unconfirmed, t));
       const hasHandler = (this.handlers.get("accept") ?? []).length > 0;
       await this.emit("accept", offer);
-      if (!hasHandler && offer.action.type === "link" && offer.action.url) {
+      const done = acting ? await acting : null;
+      // this.public(entry): a unique coupon's code may have come meanwhile (revealCode).
+      if (acting) view.markAccepted(offerId, acceptedText(this.public(entry), unconfirmed, t, done));
+      if (!hasHandler && !(done && done.done) && offer.action.type === "link" && offer.action.url) {
         window.open(offer.action.url, "_blank", "noopener,noreferrer");
       }
       return;
@@ -202,8 +253,8 @@ export class Selection {
       view.askEmail(offerId, {
         onSubmit: async (email) => ((await this.setAttributes({ email }))
           ? { ok: true }
-          : { ok: false, error: "Please check the email address." }),
-        onCancel: () => this.finishPending("Accepted. No email will be sent."),
+          : { ok: false, error: t.emailInvalid }),
+        onCancel: () => this.finishPending(t.acceptedNoEmail),
       });
     }
   }
@@ -226,7 +277,7 @@ export class Selection {
       if (this.pending !== pending) return false; // cancelled or sent meanwhile
       this.pending = null;
       this.send("accept", pending.entry.offer, fulfilment);
-      pending.view.markAccepted(pending.entry.offer.offerId, "Thanks! Your confirmation is on its way to your inbox.");
+      pending.view.markAccepted(pending.entry.offer.offerId, this.strings.emailSent);
       return true;
     } catch (e) {
       warn(codeOf(e), `email not used: ${messageOf(e)}`);
@@ -235,12 +286,35 @@ export class Selection {
   }
 
   /** An accept still waiting for an email is sent without one (cancel, page unload). */
-  finishPending(text = "Accepted.") {
+  finishPending(text = this.strings.accepted) {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
     this.send("accept", pending.entry.offer);
     pending.view.markAccepted(pending.entry.offer.offerId, text);
+  }
+
+  /**
+   * The host's `onAction({type, sku, url, offer})` for an accepted offer:
+   * resolves to `{done, message}` (`message`: its text, bounded, or null),
+   * or null when the host has none. A host that throws, rejects or takes
+   * longer than `actionTimeoutMs` counts as not done, reported with
+   * ACTION_FAILED / ACTION_TIMEOUT; never rejects.
+   */
+  act(offer) {
+    const o = this.launcher?.o;
+    if (!o || typeof o.onAction !== "function") return null;
+    const a = offer.action;
+    const call = Promise.resolve().then(() => o.onAction(Object.freeze({ type: a.type, sku: a.sku ?? null, url: a.url ?? null, offer })));
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(TIMED_OUT), o.actionTimeoutMs));
+    const failed = (code, why) => {
+      warn(code, `onAction ${why} (${a.type} of ${offer.offerId})`);
+      return { done: false, message: null };
+    };
+    return Promise.race([call, timeout]).then(
+      (r) => (r === TIMED_OUT ? failed("ACTION_TIMEOUT", `gave no answer in ${o.actionTimeoutMs} ms`) : { done: r?.done === true, message: hostText(r?.message) }),
+      (e) => failed("ACTION_FAILED", `threw: ${messageOf(e)}`),
+    );
   }
 
   decline(offerId) {

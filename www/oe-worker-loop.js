@@ -4,8 +4,12 @@
 //   worker → page  {id, ok: true, value} | {id, ok: false, error: {code, message, trap}}
 // After a trap the page terminates the worker and starts another: a trap is
 // fatal to its instance, never shared (DESIGN.md §9).
-import { isTrap } from "./oe-engine-calls.js";
+import { hooks, isTrap } from "./oe-engine-calls.js";
 import { codedError } from "./oe-log.js";
+import { Keys } from "./oe-worker-keysets.js";
+
+// Key rotation runs here, in the worker (the snippet's in-page fallback goes without it).
+hooks.Keys = Keys;
 
 /** Answers the page's messages with `calls` (an `engineCalls()` object). */
 export function serve(calls) {

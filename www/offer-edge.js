@@ -42,9 +42,10 @@ import { EventQueue } from "./oe-queue.js";
 import { KeyValue } from "./oe-storage.js";
 import { consentNow, measures, statedConsent } from "./oe-consent.js";
 import { Selection } from "./oe-selection.js";
-import { codeOf, codedError, messageOf, warn } from "./oe-log.js";
+import { codeOf, codedError, fail, listen, messageOf, warn } from "./oe-log.js";
 import { decideAtEdge, edgeContext, emailHash, offerEvent, uuidV4 } from "./oe-edge.js";
 import { PageEngine, discardEarly, startEarly, whenIdle } from "./oe-page.js";
+import { formatMoney, loadStrings, pageLocale } from "./oe-strings.js";
 
 /* global __OE_ENGINE_URL__ */
 // The engine's glue: content-hashed next to the built snippet (scripts/build-www), else pkg/ next to this file.
@@ -95,14 +96,21 @@ function within(promise, ms, fallback) {
 /**
  * The context to decide on: `email` replaced by `emailsha256` (the engine's
  * normalization; computed in JS where that is exact, else by `hashIn`, the
- * engine), empties dropped.
+ * engine), empties dropped, and `amountformatted` (the amount in its
+ * `currency` for the shopper's `locale`, Intl) unless the page gave one: the
+ * same text for page and edge decisions (templates' `amountFormatted`).
  */
-async function contextFrom(attributes, hashIn) {
+async function contextFrom(attributes, hashIn, locale = null) {
   const out = {};
   const given = attributes && typeof attributes === "object" ? attributes : {};
   for (const [k, v] of Object.entries(given)) {
     if (k === "email" || v === undefined || v === null || v === "") continue;
     out[k] = v;
+  }
+  if (typeof out.amountformatted === "string") out.amountformatted = out.amountformatted.slice(0, 64);
+  else if (locale) {
+    const formatted = formatMoney(given.amount, given.currency, locale);
+    if (formatted) out.amountformatted = formatted;
   }
   if (typeof given.email === "string" && given.email.trim() && !out.emailsha256) {
     try {
@@ -170,6 +178,8 @@ function options(o) {
       threshold: trustedKeys.threshold ?? 1,
       ...(trustedKeys.maxBundleBytes ? { maxBundleBytes: trustedKeys.maxBundleBytes } : {}),
       ...(trustedKeys.maxAgeSeconds ? { maxAgeSeconds: trustedKeys.maxAgeSeconds } : {}),
+      // A page that pins rotated keys (trust.next.json) names their keyset version: older kept updates are not re-applied.
+      ...(trustedKeys.keysetVersion ? { keysetVersion: trustedKeys.keysetVersion } : {}),
     },
     bundleUrl,
     decideUrl,
@@ -187,6 +197,14 @@ function options(o) {
     consent: statedConsent(o, warn),
     // How long a decision waits for the page's CMP to answer.
     cmpWaitMs: Number.isFinite(o.cmpWaitMs) ? o.cmpWaitMs : 150,
+    // The shopper's language (oe-strings.js): the snippet's texts and the money in templates.
+    locale: pageLocale(o.locale),
+    strings: o.strings,
+    // What the host did with an accepted offer's action (oe-selection.js, `act`), and how long it may take.
+    onAction: typeof o.onAction === "function" ? o.onAction : null,
+    actionTimeoutMs: Number.isFinite(o.actionTimeoutMs) ? o.actionTimeoutMs : 5000,
+    // The host's problem callback (oe-log.js): every failure that leaves a placement empty, and every warning.
+    onError: o.onError,
     // Tests only: lets the engine worker be made to trap (oe-engine-calls.js, `trap`).
     faultInjection: o.faultInjection === true,
   };
@@ -202,6 +220,10 @@ class Launcher {
     this.queue = new EventQueue({ store: this.store, url: o.collectorUrl, warn, flushDelayMs: o.flushDelayMs });
     this.page = new PageEngine(o, this.store);
     this.token = tokenCell(o.checkoutToken);
+    listen(o.onError);
+    /** The snippet's texts: English until the page language's table is in (loading from now, in parallel). */
+    this.strings = null;
+    this.stringsReady = loadStrings(o.locale, o.strings, warn).then((t) => (this.strings = t));
     this.selections = new Set();
     this.painted = false;
     /** This page view's session id: stored only once a decision lets the page measure. */
@@ -296,8 +318,8 @@ class Launcher {
     return consentNow({ ...this.o.consent, ...statedConsent(request, warn) }, this.o.cmpWaitMs, warn);
   }
 
-  /** Placement id → element, from `target` (selector/element, or `{placementId: selector}`); `first`: the default id. */
-  targets(target, placements, first) {
+  /** Placement id → element, from `target` (selector/element, or `{placementId: selector}`); `first`: the default id; `onError`: the call's. */
+  targets(target, placements, first, onError) {
     const find = (t) => (typeof t === "string" ? document.querySelector(t) : t instanceof Element ? t : null);
     const out = new Map();
     if (target && typeof target === "object" && !(target instanceof Element)) {
@@ -311,7 +333,7 @@ class Launcher {
     }
     for (const [id, element] of out) {
       if (!element) {
-        warn("TARGET_NOT_FOUND", `no element for placement ${id}`);
+        fail("TARGET_NOT_FOUND", `no element for placement ${id}`, { placement: id }, onError);
         out.delete(id);
       }
     }
@@ -323,9 +345,9 @@ class Launcher {
     const p = this.page;
     // Expiry is the engine's to judge (BUNDLE_EXPIRED, with the trust's grace).
     if (!p.info) throw codedError("NO_BUNDLE", "no verified bundle is active in the page");
-    const targets = this.targets(request.target, request.placements, p.info.placements[0].id);
+    const targets = this.targets(request.target, request.placements, p.info.placements[0].id, request.onError);
     if (!targets.size) return null;
-    const [context, consent] = await Promise.all([contextFrom(request.attributes, (email) => p.hash("email", email)), consentAsked]);
+    const [context, consent] = await Promise.all([contextFrom(request.attributes, (email) => p.hash("email", email), this.o.locale), consentAsked]);
     const options = { placements: [...targets.keys()], sessionId: this.sessionId() };
     if (consent) options.consent = consent;
     const { decision } = await p.decide(context, Date.now(), options);
@@ -341,7 +363,7 @@ class Launcher {
     const explicit = request.target && typeof request.target === "object" && !(request.target instanceof Element);
     const ids = request.placements && request.placements.length ? request.placements : explicit ? Object.keys(request.target) : null;
     const [context, checkout, consent] = await Promise.all([
-      contextFrom(request.attributes, (email) => this.engineHash(email)),
+      contextFrom(request.attributes, (email) => this.engineHash(email), this.o.locale),
       token.settled ? token.value : within(token.promise, this.o.tokenWaitMs, null),
       consentAsked,
     ]);
@@ -366,7 +388,7 @@ class Launcher {
       decision = await ask(null);
       refused = true;
     }
-    const targets = this.targets(request.target, ids, decision.placements[0] && decision.placements[0].id);
+    const targets = this.targets(request.target, ids, decision.placements[0] && decision.placements[0].id, request.onError);
     return { decision, targets, token: refused ? tokenCell(null) : null, consent };
   }
 
@@ -399,7 +421,7 @@ class Launcher {
       return await this.decideAtEdge(request, token, consent);
     } catch (e) {
       if (mode === "edge" || codeOf(e) !== "EDGE_UNAVAILABLE") throw e;
-      warn("EDGE_UNAVAILABLE", `${messageOf(e)}; deciding in the page`);
+      warn("EDGE_UNAVAILABLE", `${messageOf(e)}; deciding in the page`, null, request.onError);
       await this.page.warm();
       return inPage();
     }
@@ -411,16 +433,21 @@ class Launcher {
       const token = request.checkoutToken !== undefined ? tokenCell(request.checkoutToken) : this.token;
       const decided = await this.decide(request, token);
       if (!decided || !decided.targets.size) return Selection.empty();
-      for (const w of decided.decision.warnings ?? []) warn(w.code, w.message);
+      // Attributes left out (ATTRIBUTE_*), history or consent problems: the offers still show.
+      for (const w of decided.decision.warnings ?? []) warn(w.code, w.message, w.attribute ? { attribute: w.attribute } : null, request.onError);
       // `decided.token`: none when the edge refused the order's token.
       const measured = this.measured(decided.decision, decided.consent);
+      // The texts are in long before a decision; a table that is not yet is not waited for long.
+      await within(this.stringsReady, 1000, null);
       const selection = new Selection(this, decided.decision, request, decided.token ?? token, measured);
       this.selections.add(selection);
       selection.render(decided.targets, renderPlacement);
       this.afterPaint(measured);
       return selection;
     } catch (e) {
-      if (!this.page.recover(e)) warn(codeOf(e), `selectPlacements failed, showing nothing: ${messageOf(e)}`);
+      // A trap is warned by `recover` (ENGINE_TRAPPED); either way this selection shows nothing.
+      const code = this.page.recover(e) ? "ENGINE_TRAPPED" : codeOf(e);
+      fail(code, `selectPlacements failed, showing nothing: ${messageOf(e)}`, null, request && request.onError);
       return Selection.empty();
     }
   }
@@ -503,14 +530,24 @@ const inert = {
  * decideAt?, decideUrl?, bootstrapBundle?, maxBundleAgeMs?, pkgUrl?,
  * flushDelayMs?, checkoutToken?, tokenWaitMs?, warmWaitMs?,
  * consent?: {personalization?: boolean, measurement?: boolean},
- * usPrivacy?: string, gpp?: string, cmpWaitMs?}` → a launcher
+ * usPrivacy?: string, gpp?: string, cmpWaitMs?, locale?, strings?,
+ * onAction?, actionTimeoutMs?, onError?}` → a launcher
  * (`selectPlacements`, `bundleInfo`, `flush`, `forget`).
  * `bundleUrl` serves the partner's compiled form (the edge's
  * `/v1/bundles/<partner>/compiled`); `bootstrapBundle` is that form's bytes
  * inline (a Uint8Array), for a first render with no request. `consent`,
  * `usPrivacy` and `gpp` are the shopper's privacy signals (GPC and the
  * page's CMP are read per decision; docs/BROWSER.md, "Consent and
- * forgetting").
+ * forgetting"). `locale` (default: `<html lang>`, then the browser's) picks
+ * the snippet's texts and formats the amount (`amountformatted`); `strings`
+ * overrides texts; `onAction({type, sku, url, offer})` → `{done, message?}`
+ * (or a promise) says what the host did with an accepted offer's action, so
+ * the placement never claims more (docs/BROWSER.md, "Actions: onAction").
+ * `onError({code, level, message, attribute?, placement?})` hears every
+ * problem: `level` "error" when a placement stays empty (bundle, context,
+ * edge, engine, target), "warning" when the offers still show (an
+ * attribute left out: ATTRIBUTE_UNKNOWN / ATTRIBUTE_INVALID); called in a
+ * task of its own, never awaited (docs/BROWSER.md, "Problems: onError").
  * Never rejects: on any failure it warns and resolves to a launcher whose
  * selections are empty (and whose `forget()` still erases).
  *
@@ -527,7 +564,8 @@ async function createLauncher(opts) {
     await launcher.start();
     return launcher;
   } catch (e) {
-    warn(codeOf(e), `offers are disabled on this page: ${messageOf(e)}`);
+    // A launcher made already hears it through its own `onError`.
+    fail(codeOf(e), `offers are disabled on this page: ${messageOf(e)}`, null, launcher ? null : opts && opts.onError);
     if (launcher) return launcher;
     const partnerId = opts && opts.partnerId;
     // Forgetting still works for a partner whose options are wrong this time.

@@ -55,12 +55,16 @@ function el(tag, attrs = {}, text) {
  * - `onVisible(offerId)`: an offer became ≥ 50 % visible (once per offer).
  * - `focus`: move focus into the placement once it is shown.
  * - `label`: the region's accessible name; `stylesheet`: CSS URL.
+ * - `strings`: the snippet's texts in the shopper's language (oe-strings.js):
+ *   the region's name, the close buttons' label, the email form's texts
+ *   (English when absent).
  * Returns a view: `{root, region, announce(text), markAccepted(offerId, text),
  * askEmail(offerId, {onSubmit, onCancel}), removeOffer(offerId), remove(),
  * offerIds()}`.
  */
 export function renderPlacement(host, placement, handlers = {}) {
   const root = host.shadowRoot ?? host.attachShadow({ mode: "open" });
+  const t = handlers.strings ?? {};
   if (cleanups.has(root)) cleanups.get(root)();
   root.replaceChildren();
 
@@ -69,13 +73,15 @@ export function renderPlacement(host, placement, handlers = {}) {
   const region = el("div", {
     class: "oe-root",
     role: "region",
-    "aria-label": handlers.label ?? "Offers selected for you",
+    "aria-label": handlers.label ?? t.region ?? "Offers selected for you",
     tabindex: "-1",
     "data-placement": placement.id,
   });
   region.hidden = true; // until the stylesheet applies (no flash of unstyled offers)
   const content = el("div", { class: "oe-content" });
   content.innerHTML = trustedHTML(placement.html);
+  // The close control's name in the shopper's language (a layout's glyph, e.g. ×, says nothing).
+  if (t.close) for (const close of content.querySelectorAll('[data-action="close"]')) close.setAttribute("aria-label", t.close);
   const live = el("div", { class: "oe-live", role: "status", "aria-live": "polite" });
   region.append(content, live);
   if (adopted) root.adoptedStyleSheets = [adopted];
@@ -163,31 +169,42 @@ export function renderPlacement(host, placement, handlers = {}) {
     announce(text) {
       live.textContent = text;
     },
-    /** Replaces the offer's buttons with a confirmation line. */
-    markAccepted(offerId, text) {
+    /**
+     * Replaces the offer's buttons with a confirmation line (or updates the
+     * line already there), said to screen readers. Focus that was on the
+     * removed controls moves to the line, not to the page's start.
+     */
+    markAccepted(offerId, text = "✓") {
       const offer = offerElement(offerId);
-      const note = el("p", { class: "oe-accepted" }, text);
-      const actions = offer && offer.querySelector(".oe-email, .oe-actions");
-      if (actions) actions.replaceWith(note);
-      else if (offer) {
-        for (const b of offer.querySelectorAll("[data-action]")) b.remove();
-        offer.append(note);
+      const had = root.activeElement && offer && offer.contains(root.activeElement);
+      let note = offer && offer.querySelector(".oe-accepted");
+      if (note) note.textContent = text;
+      else {
+        note = el("p", { class: "oe-accepted", tabindex: "-1" }, text);
+        const actions = offer && offer.querySelector(".oe-email, .oe-actions");
+        if (actions) actions.replaceWith(note);
+        else if (offer) {
+          for (const b of offer.querySelectorAll("[data-action]")) b.remove();
+          offer.append(note);
+        }
       }
+      if (had && note.isConnected) note.focus();
       view.announce(text);
     },
     /**
      * Asks for the shopper's email inside the offer (two-step PII: called
      * only after an accept). `onSubmit(email)` resolves to `{ok, error?}`.
      */
-    askEmail(offerId, { onSubmit, onCancel, prompt = "Where should we send your confirmation?" }) {
+    askEmail(offerId, { onSubmit, onCancel, prompt = t.emailPrompt ?? "Where should we send your confirmation?" }) {
       const offer = offerElement(offerId) ?? content;
       const form = el("form", { class: "oe-email", novalidate: "" });
       const id = `oe-email-${offerId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
       const label = el("label", { for: id }, prompt);
-      const input = el("input", { id, type: "email", name: "email", autocomplete: "email", required: "", inputmode: "email" });
-      const error = el("p", { class: "oe-error", role: "alert" });
-      const send = el("button", { type: "submit", class: "oe-accept" }, "Send");
-      const cancel = el("button", { type: "button", class: "oe-decline" }, "Cancel");
+      // The error line describes the field, so a screen reader says it with the field too.
+      const input = el("input", { id, type: "email", name: "email", autocomplete: "email", required: "", inputmode: "email", "aria-describedby": `${id}-error` });
+      const error = el("p", { id: `${id}-error`, class: "oe-error", role: "alert" });
+      const send = el("button", { type: "submit", class: "oe-accept" }, t.send ?? "Send");
+      const cancel = el("button", { type: "button", class: "oe-decline" }, t.cancel ?? "Cancel");
       const row = el("div", { class: "oe-email-actions" });
       row.append(send, cancel);
       form.append(label, input, error, row);
@@ -205,7 +222,7 @@ export function renderPlacement(host, placement, handlers = {}) {
         }
         send.disabled = false;
         if (!(result && result.ok)) {
-          error.textContent = (result && result.error) || "Please check the email address.";
+          error.textContent = (result && result.error) || t.emailInvalid || "Please check the email address.";
           input.setAttribute("aria-invalid", "true");
           input.focus();
         }
@@ -217,11 +234,13 @@ export function renderPlacement(host, placement, handlers = {}) {
       input.focus();
       return form;
     },
-    /** Removes one offer; the whole placement when it was the last. */
+    /** Removes one offer; the whole placement when it was the last. Focus inside it goes to the region. */
     removeOffer(offerId) {
       const offer = offerElement(offerId);
+      const had = root.activeElement && offer && offer.contains(root.activeElement);
       if (offer) offer.remove();
       if (!content.querySelector("[data-offer-id]")) view.remove();
+      else if (had) region.focus();
     },
     /** Removes the placement (and its shadow content). */
     remove() {

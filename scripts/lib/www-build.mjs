@@ -7,7 +7,7 @@
 // offers are painted. www/checkout.html itself stays the unbuilt page
 // (source modules) for development.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -41,7 +41,9 @@ async function bundle(options) {
 
 /**
  * Builds www/oe/ from www/ sources and pkg/ (which must exist). Returns the
- * manifest `{snippet, worker, engine, wasm, css, demo, demoCss}` (file names in oe/).
+ * manifest `{snippet, worker, engine, wasm, css, demo, demoCss, strings}` (file
+ * names in oe/; `strings`: language → its texts' module, loaded only by pages
+ * in that language).
  */
 export async function buildAssets() {
   rmSync(out, { recursive: true, force: true });
@@ -77,6 +79,13 @@ serve(engineCalls({ pkgUrl: new URL("./${engine}", import.meta.url).href, module
     },
     logOverride: { "duplicate-object-key": "silent" },
   }));
+  // The snippet's texts in other languages (www/strings/<lang>.js): one
+  // small module each, imported by the snippet only on a page in that language.
+  const strings = {};
+  for (const file of readdirSync(join(www, "strings")).filter((f) => f.endsWith(".js")).sort()) {
+    const lang = file.slice(0, -3);
+    strings[lang] = emit(`strings-${lang}`, ".js", await bundle({ entryPoints: [join(www, "strings", file)] }));
+  }
   const snippet = emit("offer-edge", ".js", await bundle({
     entryPoints: [join(www, "offer-edge.js")],
     define: {
@@ -84,11 +93,12 @@ serve(engineCalls({ pkgUrl: new URL("./${engine}", import.meta.url).href, module
       __OE_STYLESHEET_URL__: JSON.stringify(`./${css}`),
       __OE_STYLESHEET_TEXT__: JSON.stringify(readFileSync(join(www, "offer-edge.css"), "utf8")),
       __OE_WORKER_URL__: JSON.stringify(`./${worker}`),
+      __OE_STRINGS_URLS__: JSON.stringify(Object.fromEntries(Object.entries(strings).map(([k, v]) => [k, `./${v}`]))),
     },
   }));
   const demo = emit("demo", ".js", await bundle({ entryPoints: [join(www, "demo.js")] }));
   const demoCss = emit("demo", ".css", readFileSync(join(www, "demo.css")));
-  const manifest = { snippet, worker, engine, wasm, css, demo, demoCss };
+  const manifest = { snippet, worker, engine, wasm, css, demo, demoCss, strings };
   writeFileSync(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -125,8 +135,13 @@ export function writeCheckoutPage({ dir = www, config = null } = {}) {
   writeFileSync(join(dir, "index.html"), html.replace("<!doctype html>", "<!doctype html>\n<!-- Generated from checkout.html by scripts/build-www: edit that file. -->"));
 }
 
-/** Gzip -9 sizes of the built files (bytes), for scripts/build-www's summary and the size check. */
+/**
+ * Gzip -9 sizes of the built files (bytes), for scripts/build-www's summary
+ * and the size check; `strings`: the largest language's texts (what one page loads).
+ */
 export function builtSizes(gzip) {
   const manifest = readManifest();
-  return Object.fromEntries(Object.entries(manifest).map(([k, name]) => [k, gzip(readFileSync(join(out, name)))]));
+  const size = (name) => gzip(readFileSync(join(out, name)));
+  return Object.fromEntries(Object.entries(manifest).map(([k, name]) => [k,
+    typeof name === "string" ? size(name) : Math.max(0, ...Object.values(name).map(size))]));
 }

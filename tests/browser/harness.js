@@ -82,7 +82,8 @@ export function seed() {
   run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-fulfilment`, "--kind", "fulfilment");
   run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-checkout`, "--kind", "checkout");
   run("trust", "--partner", PARTNER, "--pub", join(keys, `${PARTNER}-1.pub`), "-o", join(dir, "trust.json"));
-  const sign = (version, { issuedAt, expiresAt, transform = browserBundle } = {}) => {
+  // `key`: another signing key file (key rotation: tests/browser/rotation.test.js).
+  const sign = (version, { issuedAt, expiresAt, transform = browserBundle, key } = {}) => {
     const bundlePath = join(dir, `bundle.v${version}.json`);
     const args = ["demo-bundle", "--partner", PARTNER, "--offers", "12", "--seed", "3", "--bundle-version", String(version),
       "--fulfilment-pub", join(keys, `${PARTNER}-fulfilment.pub`), "-o", bundlePath];
@@ -94,7 +95,7 @@ export function seed() {
     const signedPath = join(dir, `bundle.v${version}.signed.json`);
     // What sign writes next to it is only ever this sign's (a version may be signed twice).
     for (const path of [pageBundleOf(signedPath), formOf(signedPath)]) if (path) rmSync(path);
-    run("sign", "--key", join(keys, `${PARTNER}-1.key`), bundlePath, "-o", signedPath);
+    run("sign", "--key", key ?? join(keys, `${PARTNER}-1.key`), bundlePath, "-o", signedPath);
     const page = pageBundleOf(signedPath);
     return { json: readFileSync(signedPath), page: page && readFileSync(page), form: readFileSync(formOf(signedPath)) };
   };
@@ -103,7 +104,7 @@ export function seed() {
   const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
   const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
   const checkoutPub = JSON.parse(readFileSync(join(keys, `${PARTNER}-checkout.pub`), "utf8"));
-  seeded = { dir, trust, sign, signed, draft, offers: { coupon, link, addToCart },
+  seeded = { dir, keys, run, trust, sign, signed, draft, offers: { coupon, link, addToCart },
     fulfilmentKey: readFileSync(join(keys, `${PARTNER}-fulfilment.key`), "utf8"),
     checkoutKeyPath: join(keys, `${PARTNER}-checkout.key`),
     checkoutKeys: { [checkoutPub.keyid]: checkoutPub.publicKey } };
@@ -189,6 +190,8 @@ async function startRealEdge(s) {
       const bytes = (b) => b && new Uint8Array(b);
       return uploadBundle(mf, partner, bytes(json), bytes(page), bytes(form));
     },
+    /** Uploads a signed keyset update (or a list of them) to `keyset:<partner>` (edge/keysets.js). */
+    setKeyset: async (partner, bytes) => (await mf.getKVNamespace("BUNDLES")).put(`keyset:${partner}`, new Uint8Array(bytes)),
     events: async () => [
       ...(await rows("SELECT id, type, offer_id, decision_id, order_ref, has_fulfilment FROM billable_events WHERE partner = ?"))
         .map((r) => ({ id: r.id, type: r.type, offerId: r.offer_id, decisionId: r.decision_id, order: r.order_ref,

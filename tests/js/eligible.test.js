@@ -63,12 +63,16 @@ test("a context object is held to the same byte limit as its JSON text, before i
   throwsCode(() => engine.eligibleOffers({ custom: { deep } }, null, now), "LIMIT_EXCEEDED");
   // A check's words reach the page whole: no reader position tacked on.
   try {
-    engine.eligibleOffers({ amount: "lots" }, null, now);
-    assert.fail("accepted a non-numeric amount");
+    engine.eligibleOffers({ custom: { deep } }, null, now);
+    assert.fail("accepted a context past the depth limit");
   } catch (e) {
-    assert.equal(e.code, "CONTEXT_INVALID");
-    assert.match(e.message, /amount must be a number, got "lots"$/);
+    assert.equal(e.code, "LIMIT_EXCEEDED");
+    assert.match(e.message, /context nests deeper than 32 levels$/);
   }
+  // One bad attribute is left out, not the context (docs/RULES.md): the decision names it, whole.
+  assert.ok(Array.isArray(engine.eligibleOffers({ amount: "lots" }, null, now)));
+  const { warnings } = engine.decide({ amount: "lots" }, null, now, { seed: 1 }).decision;
+  assert.deepEqual(warnings, [{ code: "ATTRIBUTE_INVALID", attribute: "amount", message: "amount has no digits" }]);
 });
 
 test("eligibleOffers follows the active bundle across loads", () => {
