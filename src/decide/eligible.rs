@@ -82,6 +82,8 @@ impl Env<'_> {
     }
 
     fn member(&self, audience: usize) -> bool {
+        // Audience indices come from the compiled bundle, which checks them.
+        debug_assert!(audience < self.engine.audiences.len());
         let (Some(cell), Some(a)) = (
             self.membership.get(audience),
             self.engine.audiences.get(audience),
@@ -229,6 +231,7 @@ impl Engine {
             while alive != 0 {
                 let i = word * 64 + alive.trailing_zeros() as usize;
                 alive &= alive - 1;
+                // The last word's bits past the last offer are alive too.
                 let Some(key) = keys.get(i) else { break };
                 if self.eligible_fast(i, key, &ctx, &env, false) {
                     out.push(i as u32);
@@ -299,11 +302,10 @@ impl Engine {
         if rule_done && env.history.is_empty() {
             // Nothing left but audiences: answered from the membership
             // memo, as `check` would, without building a reason.
-            return !key.has_audiences
-                || self
-                    .offers
-                    .get(i)
-                    .is_some_and(|offer| env.admits(&offer.include, &offer.exclude));
+            return !key.has_audiences || {
+                let offer = &self.offers[i];
+                env.admits(&offer.include, &offer.exclude)
+            };
         }
         self.check(i, ctx, env, ruled_out, false).is_ok()
     }

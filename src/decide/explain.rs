@@ -1,9 +1,11 @@
-//! Explanations: which part of a rule failed and what it saw, and a sentence
-//! for people per reason. Only runs with `explain` on (preview, CLI).
+//! Explanations: a verdict per offer and placement, which part of a rule
+//! failed and what it saw, and a sentence for people per reason. Only runs
+//! with `explain` on (preview, CLI).
 
-use super::decision::{Reason, Warning};
+use super::decision::{Explanation, Reason, Verdict, Warning};
 use super::eligible::Env;
 use super::engine::Engine;
+use super::placement::{OfferState, Ranking};
 use crate::consent::CohortBlock;
 use crate::context::{Context, Field, FieldValue};
 use crate::history::{scope_name, window_name};
@@ -13,17 +15,103 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+impl Engine {
+    /// Appends a verdict for every offer of the bundle in placement `p`
+    /// (an index into the engine's placements), from what the decision
+    /// learned of each offer before this placement's winners are marked
+    /// shown. An explained decision skips no offer: each one the placement
+    /// lists and no earlier placement showed is ineligible or a candidate.
+    pub(super) fn explain_placement(
+        &self,
+        p: usize,
+        states: &[OfferState],
+        ranking: &Ranking,
+        out: &mut Vec<Explanation>,
+    ) {
+        let placement = &self.placements[p];
+        let Ranking {
+            candidates, picks, ..
+        } = ranking;
+        let winners: Vec<u32> = ranking.winners().collect();
+        let mut listed = vec![false; self.offers.len()];
+        for &i in &placement.offers {
+            listed[i as usize] = true;
+        }
+        let mut candidate_of = vec![None; self.offers.len()];
+        for (c, cand) in candidates.iter().enumerate() {
+            candidate_of[cand.offer as usize] = Some(c);
+        }
+        let id = |offer: u32| self.bundle.offers[offer as usize].id.clone();
+        for (i, source) in self.bundle.offers.iter().enumerate() {
+            let excluded = match &states[i] {
+                _ if !listed[i] => Some(Reason::NotInPlacement),
+                OfferState::Shown { placement } => Some(Reason::ShownInOtherPlacement {
+                    placement: self.placements[*placement].id.clone(),
+                }),
+                OfferState::Ineligible(reason) => {
+                    debug_assert!(reason.is_some(), "an explained check keeps its reason");
+                    reason.clone()
+                }
+                OfferState::Unchecked | OfferState::Eligible | OfferState::Scored(_) => None,
+            };
+            let candidate = candidate_of[i];
+            let pick = candidate.and_then(|c| picks.iter().position(|p| p.candidate == c));
+            let (verdict, reason) = match (excluded, pick) {
+                (Some(reason), _) => (Verdict::Ineligible, reason),
+                (None, Some(rank)) => (
+                    Verdict::Shown,
+                    Reason::Shown {
+                        rank: rank as u32 + 1,
+                    },
+                ),
+                (None, None) => {
+                    let advertiser = self.offers[i].advertiser;
+                    let same = winners
+                        .iter()
+                        .find(|&&w| self.offers[w as usize].advertiser == advertiser);
+                    let reason = match (same, picks.last()) {
+                        (Some(&w), _) => Reason::AdvertiserAlreadyShown { by_offer: id(w) },
+                        (None, Some(last)) => {
+                            let c = candidates[last.candidate];
+                            Reason::Outranked {
+                                by_offer: id(c.offer),
+                                by_tier: c.tier,
+                                by_score: last.score,
+                            }
+                        }
+                        (None, None) => Reason::NoSlot,
+                    };
+                    (Verdict::Outranked, reason)
+                }
+            };
+            out.push(Explanation {
+                offer_id: source.id.clone(),
+                placement: placement.id.clone(),
+                tier: source.tier,
+                verdict,
+                message: message(&reason),
+                score: candidate.map(|c| candidates[c].expected),
+                propensity: pick.map(|p| picks[p].propensity),
+                reason,
+            });
+        }
+    }
+}
+
 /// The failing part of offer `i`'s rule: the first false conjunct of a
 /// top-level `and` (or the whole rule), with the context values it reads.
 /// Conjuncts are re-evaluated on the decision's budget: a conjunct that runs
 /// out of it is not the one reported.
 pub(crate) fn rule_detail(engine: &Engine, i: usize, ctx: &Context, env: &Env<'_>) -> Reason {
-    let source = engine.bundle.offers.get(i);
+    let source = &engine.bundle.offers[i];
+    // A compiled form carries the rule's source as text beside the compiled
+    // rule, unparsed: text that is not JSON explains as `null`.
     let rule = source
-        .and_then(|o| o.eligibility.as_ref())
+        .eligibility
+        .as_ref()
         .and_then(|text| text.to_value().ok())
         .unwrap_or(Value::Null);
-    let failing = failing_part(engine, source.map_or("", |o| o.id.as_str()), rule, ctx, env);
+    let failing = failing_part(engine, &source.id, rule, ctx, env);
     let mut seen = BTreeMap::new();
     collect_vars(&failing, ctx, &mut seen);
     // An attribute the rule saw as absent because reading dropped it: the

@@ -9,9 +9,12 @@ mod form;
 mod fulfil;
 mod index;
 mod info;
+mod placement;
 mod record;
 mod render;
 mod run;
+mod scoring;
+mod stored;
 mod wire;
 
 pub use decision::{
@@ -22,3 +25,4 @@ pub use engine::Engine;
 pub use info::{EdgeOnlyOffer, EngineInfo, OfferSummary, PlacementInfo};
 pub use record::Engagement;
 pub use run::DecideOptions;
+pub use stored::{StoredDecision, StoredHistory};

@@ -5,12 +5,16 @@
 //! hash, phone), card BIN, date of birth, age and gender never do, so no
 //! template can leak them into the page.
 
-use super::decision::{ActionView, DecidedOffer, RenderedFields};
-use super::engine::{CompiledOffer, CompiledPlacement};
+use super::decision::{ActionView, DecidedOffer, PlacementDecision, RenderedFields};
+use super::engine::{CompiledOffer, CompiledPlacement, Engine};
+use super::placement::Ranking;
 use crate::bundle::{Action, Coupon, CouponCode, Offer};
 use crate::context::{Context, Field, FieldValue};
 use crate::limits::{MAX_ID_LEN, MAX_TEMPLATE_ATTRIBUTE_BYTES};
+use crate::rank::sigmoid;
+use crate::receipt::Receipt;
 use crate::template::{Data, Datum, List, Shape, TextTemplate};
+use crate::time::Timestamp;
 
 /// Attributes templates may use.
 const TEMPLATE_FIELDS: [Field; 13] = [
@@ -162,11 +166,7 @@ fn render_opt(t: Option<&TextTemplate>, data: &dyn Data) -> Option<String> {
 }
 
 /// The creative fields of a winner, personalized.
-pub(crate) fn render_offer(
-    compiled: &CompiledOffer,
-    source: &Offer,
-    data: &dyn Data,
-) -> RenderedFields {
+fn render_offer(compiled: &CompiledOffer, source: &Offer, data: &dyn Data) -> RenderedFields {
     let f = &compiled.fields;
     RenderedFields {
         headline: f.headline.render(data),
@@ -213,8 +213,77 @@ pub(crate) fn action_view(action: &Action) -> ActionView {
     }
 }
 
+/// What every receipt of one decision shares.
+pub(super) struct ReceiptTerms<'a> {
+    /// The decision's id.
+    pub decision_id: &'a str,
+    /// The decision's `now`.
+    pub issued_at: Timestamp,
+    /// `now` plus the receipt TTL of the decide options.
+    pub expires_at: Timestamp,
+}
+
+impl Engine {
+    /// A placement's part of the decision: each winner of `ranking` with its
+    /// creative personalized and its receipt, then the layout around them
+    /// (nothing when there is no winner).
+    pub(super) fn render_placement(
+        &self,
+        placement: &CompiledPlacement,
+        ranking: Ranking,
+        logits: &[f64],
+        data: &ContextData<'_>,
+        terms: &ReceiptTerms<'_>,
+    ) -> PlacementDecision {
+        let mut offers = Vec::with_capacity(ranking.picks.len());
+        for (rank, pick) in (1..).zip(&ranking.picks) {
+            let c = ranking.candidates[pick.candidate];
+            let source = &self.bundle.offers[c.offer as usize];
+            let compiled = &self.offers[c.offer as usize];
+            offers.push(DecidedOffer {
+                offer_id: source.id.clone(),
+                creative_id: source.creative.id.clone(),
+                campaign: source.campaign.clone(),
+                advertiser: source.advertiser.clone(),
+                rank,
+                tier: c.tier,
+                score: pick.score,
+                predicted_engagement: sigmoid(logits[c.offer as usize]),
+                propensity: pick.propensity,
+                needs_confirmation_email: compiled.needs_confirmation,
+                action: action_view(&source.action),
+                fields: render_offer(compiled, source, data),
+                receipt: Receipt {
+                    decision_id: terms.decision_id.to_owned(),
+                    partner: self.bundle.partner.clone(),
+                    placement: placement.id.clone(),
+                    offer_id: source.id.clone(),
+                    creative_id: source.creative.id.clone(),
+                    bundle_sha256: self.sha256_hex.clone(),
+                    issued_at: terms.issued_at,
+                    expires_at: terms.expires_at,
+                    // The edge names its partner receipt key when it signs.
+                    kid: None,
+                },
+            });
+        }
+        let html = if offers.is_empty() {
+            String::new()
+        } else {
+            render_layout(placement, data, &offers)
+        };
+        PlacementDecision {
+            id: placement.id.clone(),
+            html,
+            offers,
+            #[cfg(feature = "explain")]
+            eligible: ranking.eligible,
+        }
+    }
+}
+
 /// The placement layout rendered around its winners.
-pub(crate) fn render_layout(
+fn render_layout(
     placement: &CompiledPlacement,
     data: &ContextData<'_>,
     offers: &[DecidedOffer],

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::bundle::{Bundle, FulfilmentKey};
-use crate::decide::Verdict;
+use crate::decide::{Reason, Verdict};
 use crate::demo::demo_bundle;
 use crate::events::EventType;
 use crate::rank::{FeatureName, FeatureValues};
