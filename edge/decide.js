@@ -34,7 +34,7 @@ const MAX_PLACEMENTS = 8;
  */
 const RAW_IDENTIFIERS = new Set(["email", "phone", "dob"]);
 
-/** Error codes of the core that mean "the caller sent something wrong". */
+/** Error codes of the core that mean the edge, not the caller, is at fault: never answered as a 400. */
 const SERVER_CODES = new Set(["NO_BUNDLE", "KEY_INVALID", "INTERNAL"]);
 
 function bad(message) {
@@ -117,7 +117,9 @@ export async function runDecision(env, input, historyBlob, nowMs) {
   // learningLog: the decision also names the model features it saw and each
   // placement's eligible offers, so `offer-edge evaluate` can re-score it
   // (docs/LEARNING.md); indexDecision keeps them with the decision.
-  const options = { receiptTtl: env.RECEIPT_TTL || "24h", learningLog: true };
+  const options = { learningLog: true };
+  // Unset: receipts last the engine's own default (24 h, DecideOptions).
+  if (env.RECEIPT_TTL) options.receiptTtl = env.RECEIPT_TTL;
   // Only the placements asked for: every offer a decision shows reserves its caps.
   if (input.placements) options.placements = input.placements;
   if (input.consent) options.consent = input.consent;

@@ -148,6 +148,49 @@ impl ErrorCode {
             Self::Io => "IO",
         }
     }
+
+    /// Every code, in declaration order: the one list the binding's
+    /// TypeScript union `ErrorCode` is checked against (tests/binding_names.rs).
+    pub const ALL: [Self; 38] = [
+        Self::BundleTooLarge,
+        Self::EnvelopeMalformed,
+        Self::UnknownKey,
+        Self::SignatureInvalid,
+        Self::ThresholdNotMet,
+        Self::PayloadMalformed,
+        Self::PartnerMismatch,
+        Self::BundleExpired,
+        Self::VersionRollback,
+        Self::DigestMismatch,
+        Self::PageBundleMismatch,
+        Self::SchemaInvalid,
+        Self::CreativeNotApproved,
+        Self::LimitExceeded,
+        Self::TrustInvalid,
+        Self::KeysetInvalid,
+        Self::RuleInvalid,
+        Self::RuleBudget,
+        Self::TemplateInvalid,
+        Self::AudienceInvalid,
+        Self::ContextInvalid,
+        Self::EventInvalid,
+        Self::ReceiptInvalid,
+        Self::ReceiptExpired,
+        Self::SealFailed,
+        Self::EmailInvalid,
+        Self::KeyInvalid,
+        Self::TokenInvalid,
+        Self::TokenExpired,
+        Self::TokenPartnerMismatch,
+        Self::TokenKeyUnknown,
+        Self::EmailMismatch,
+        Self::TimeZoneInvalid,
+        Self::TimeZoneMissing,
+        Self::TimeZoneUnknown,
+        Self::PlacementUnknown,
+        Self::NoBundle,
+        Self::Io,
+    ];
 }
 
 impl fmt::Display for ErrorCode {

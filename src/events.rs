@@ -49,6 +49,32 @@ impl EventType {
             Self::Conversion => "conversion",
         }
     }
+
+    /// Every event type, in declaration order.
+    pub const ALL: [Self; 5] = [
+        Self::Impression,
+        Self::Accept,
+        Self::Decline,
+        Self::Close,
+        Self::Conversion,
+    ];
+}
+
+/// The type named by its wire name (`"impression"`…), as hosts pass it.
+impl std::str::FromStr for EventType {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::EventInvalid,
+                    format!("unknown event type {name:?}"),
+                )
+            })
+    }
 }
 
 /// The decision receipt an event refers to, in either of its two forms.

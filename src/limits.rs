@@ -111,3 +111,7 @@ pub const MAX_RENDER_STEPS: usize = 65_536;
 /// Longest context attribute value a template prints, in bytes (a longer
 /// one is cut at a character boundary): what the worst-case size assumes.
 pub const MAX_TEMPLATE_ATTRIBUTE_BYTES: usize = 256;
+/// The largest whole number a JS number holds exactly
+/// (`Number.MAX_SAFE_INTEGER`, 2^53 - 1): the bound on whole numbers hosts
+/// pass as JS numbers (times in ms, seeds).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;

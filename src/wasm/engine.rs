@@ -4,16 +4,15 @@
 
 use super::decision::decision_to_js;
 use super::eligible::OfferIds;
-use super::{entropy, from_js, json_arg, timestamp, to_js, JsResult};
+use super::{entropy, from_js, json_arg, safe_integer, timestamp, to_js, JsResult};
 use crate::bundle::{is_form_file, BundleStore, LoadOutcome, StoreState, Trust, VerifiedBundle};
 use crate::consent::Consent;
 use crate::context::Context;
-use crate::decide::{DecideOptions, Engagement, Engine};
+use crate::decide::{DecideOptions, Engagement, Engine, StoredDecision, StoredHistory};
 use crate::error::{Error, ErrorCode};
 use crate::events::EventType;
-use crate::history::History;
 use crate::receipt::Receipt;
-use crate::time::{DurationMs, Timestamp, HOUR_MS};
+use crate::time::{DurationMs, Timestamp};
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -140,12 +139,9 @@ pub(super) fn bytes_of(value: &JsValue, code: ErrorCode, what: &str) -> Result<V
 /// Entropy for a decision: the `seed` as 8 little-endian bytes (as the
 /// native runner and CLI do), else 16 bytes from the host CSPRNG.
 fn decide_entropy(seed: Option<f64>) -> JsResult<Vec<u8>> {
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    match seed {
-        Some(s) if s.is_finite() && s.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&s) => {
-            Ok((s as u64).to_le_bytes().to_vec())
-        }
-        Some(_) => Err(Error::new(
+    match seed.map(|s| safe_integer(s).and_then(|s| u64::try_from(s).ok())) {
+        Some(Some(s)) => Ok(s.to_le_bytes().to_vec()),
+        Some(None) => Err(Error::new(
             ErrorCode::ContextInvalid,
             "seed must be a whole number from 0 to 2^53 - 1",
         )
@@ -407,12 +403,11 @@ impl WasmEngine {
                 seed,
             )
         };
+        let defaults = DecideOptions::default();
         let core_options = DecideOptions {
             placements: options.placements,
             explain: options.explain,
-            receipt_ttl: options
-                .receipt_ttl
-                .unwrap_or(DurationMs(24 * HOUR_MS as u64)),
+            receipt_ttl: options.receipt_ttl.unwrap_or(defaults.receipt_ttl),
             consent: options.consent,
             request_country: options.request_country,
             #[cfg(feature = "explain")]
@@ -420,22 +415,17 @@ impl WasmEngine {
         };
         let entropy = decide_entropy(seed)?;
         let blob = history_bytes.unwrap_or_default();
-        let (mut history, warning) = History::decode(&blob, engine.partner(), now);
-        // The session is applied for reading (session caps) either way.
-        if let Some(session) = &options.session_id {
-            history.set_session(session);
-        }
-        let mut decision = engine.decide(&context, &history, now, &entropy, &core_options)?;
-        decision.warnings.extend(warning);
+        let stored = StoredHistory {
+            blob: &blob,
+            session_id: options.session_id.as_deref(),
+        };
+        let StoredDecision {
+            decision,
+            history_blob,
+        } = engine.decide_stored(&context, stored, now, &entropy, &core_options)?;
         let out = js_sys::Object::new();
         js_sys::Reflect::set(&out, &"decision".into(), &decision_to_js(&decision)?)?;
-        // No history write without measurement: the stored bytes go back
-        // as they came, not even re-encoded.
-        let kept = if decision.privacy.measurement {
-            history.encode()
-        } else {
-            blob
-        };
+        let kept = history_blob.unwrap_or(blob);
         let bytes = js_sys::Uint8Array::from(kept.as_slice());
         js_sys::Reflect::set(&out, &"history".into(), &bytes)?;
         Ok(out.into())
@@ -466,16 +456,11 @@ impl WasmEngine {
         let now = timestamp(now_ms)?;
         let engagement: JsEngagement = from_js(&engagement, ErrorCode::EventInvalid, "engagement")?;
         let blob = history_bytes.unwrap_or_default();
-        let (mut history, _) = History::decode(&blob, engine.partner(), now);
-        engine.record(
-            &mut history,
-            Engagement {
-                kind: engagement.kind,
-                offer_id: &engagement.offer_id,
-            },
-            now,
-        )?;
-        Ok(history.encode())
+        let engagement = Engagement {
+            kind: engagement.kind,
+            offer_id: &engagement.offer_id,
+        };
+        Ok(engine.record_stored(&blob, engagement, now)?)
     }
 
     /// Seals the shopper's email to the active bundle's fulfilment key, bound

@@ -15,6 +15,7 @@
 //! `decide`, built as a JS object directly (`decision.rs`).
 
 use crate::error::{Error, ErrorCode};
+use crate::limits::MAX_SAFE_INTEGER;
 use crate::time::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -57,12 +58,49 @@ const TS_TYPES: &str = r#"
 /** Thrown by every offer-edge function; branch on `code`, never on `message`. */
 export interface OfferEdgeError extends Error {
   name: "OfferEdgeError";
-  /**
-   * Stable code, e.g. "RECEIPT_INVALID", "RECEIPT_EXPIRED", "EMAIL_INVALID", "EMAIL_MISMATCH",
-   * "TOKEN_INVALID", "TOKEN_EXPIRED", "TOKEN_PARTNER_MISMATCH", "TOKEN_KEY_UNKNOWN", "KEY_INVALID".
-   */
-  code: string;
+  /** Stable code, e.g. "RECEIPT_INVALID", "TOKEN_EXPIRED", "KEY_INVALID". */
+  code: ErrorCode;
 }
+/** Every stable error code (src/error.rs, `ErrorCode::ALL`; tests/binding_names.rs keeps them equal). */
+export type ErrorCode =
+  | "BUNDLE_TOO_LARGE"
+  | "ENVELOPE_MALFORMED"
+  | "UNKNOWN_KEY"
+  | "SIGNATURE_INVALID"
+  | "THRESHOLD_NOT_MET"
+  | "PAYLOAD_MALFORMED"
+  | "PARTNER_MISMATCH"
+  | "BUNDLE_EXPIRED"
+  | "VERSION_ROLLBACK"
+  | "DIGEST_MISMATCH"
+  | "PAGE_BUNDLE_MISMATCH"
+  | "SCHEMA_INVALID"
+  | "CREATIVE_NOT_APPROVED"
+  | "LIMIT_EXCEEDED"
+  | "TRUST_INVALID"
+  | "KEYSET_INVALID"
+  | "RULE_INVALID"
+  | "RULE_BUDGET"
+  | "TEMPLATE_INVALID"
+  | "AUDIENCE_INVALID"
+  | "CONTEXT_INVALID"
+  | "EVENT_INVALID"
+  | "RECEIPT_INVALID"
+  | "RECEIPT_EXPIRED"
+  | "SEAL_FAILED"
+  | "EMAIL_INVALID"
+  | "KEY_INVALID"
+  | "TOKEN_INVALID"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_PARTNER_MISMATCH"
+  | "TOKEN_KEY_UNKNOWN"
+  | "EMAIL_MISMATCH"
+  | "TIME_ZONE_INVALID"
+  | "TIME_ZONE_MISSING"
+  | "TIME_ZONE_UNKNOWN"
+  | "PLACEMENT_UNKNOWN"
+  | "NO_BUNDLE"
+  | "IO";
 /** What the engine showed: proof for engagement reporting. Instants are RFC 3339. */
 export interface Receipt {
   decisionId: string;
@@ -331,19 +369,22 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
     js_sys::JSON::parse(&text)
 }
 
+/// `n` as an integer if it is whole and exactly representable (at most
+/// [`MAX_SAFE_INTEGER`] in magnitude), else `None`.
+pub(crate) fn safe_integer(n: f64) -> Option<i64> {
+    (n.is_finite() && n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64).then_some(n as i64)
+}
+
 /// Milliseconds since the epoch from a JS number.
 pub(crate) fn timestamp(now_ms: f64) -> Result<Timestamp, Error> {
     // Integral and exactly representable: anything else is a host bug
     // (e.g. `Date.now` passed uncalled, or seconds as a fraction).
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    if now_ms.is_finite() && now_ms.fract() == 0.0 && now_ms.abs() <= MAX_SAFE {
-        Ok(Timestamp(now_ms as i64))
-    } else {
-        Err(Error::new(
+    safe_integer(now_ms).map(Timestamp).ok_or_else(|| {
+        Error::new(
             ErrorCode::ContextInvalid,
             "nowMs must be whole milliseconds since the epoch (Date.now())",
-        ))
-    }
+        )
+    })
 }
 
 /// The crate version, e.g. `"0.1.0"`.

@@ -6,7 +6,7 @@
 use super::{json_arg, Source, WasmEngine};
 use crate::attest::check_attested_email;
 use crate::decide::Engine;
-use crate::error::{Error, ErrorCode};
+use crate::error::ErrorCode;
 use crate::events::{Event, EventOffer, EventReceipt, EventType};
 use crate::receipt::Receipt;
 use crate::seal::{open_fulfilment, FulfilmentPrivateKey, FulfilmentRequest};
@@ -94,13 +94,7 @@ impl WasmEngine {
         )]
         options: JsValue,
     ) -> JsResult<JsValue> {
-        let kind: EventType =
-            serde_json::from_slice(format!("{kind:?}").as_bytes()).map_err(|_| {
-                Error::new(
-                    ErrorCode::EventInvalid,
-                    format!("unknown event type {kind:?}"),
-                )
-            })?;
+        let kind: EventType = kind.parse()?;
         let offer: JsDecidedOffer = from_js(&offer, ErrorCode::EventInvalid, "offer")?;
         let options: JsEventOptions = if options.is_undefined() || options.is_null() {
             JsEventOptions::default()
