@@ -39,7 +39,7 @@ import { ensureSchema } from "./edge/schema.js";
 
 export { FulfilmentReminder, ShopperHistory };
 
-// `/v1/bundle/:partner` (DESIGN.md's spelling) is an alias.
+// `/v1/bundle/:partner` (the singular spelling) is an alias.
 const BUNDLE_PATH = /^\/v1\/bundles?\/([^/]+)(\/compiled)?$/;
 const KEYSETS_PATH = /^\/v1\/keysets\/([^/]+)$/;
 const TRUST_PATH = /^\/v1\/trust\/([^/]+)$/;

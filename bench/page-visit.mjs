@@ -1,6 +1,6 @@
 // The demo checkout on a mid-range phone, in real headless Chromium against
 // the real local edge (worker.js in workerd), as a shopper meets it
-// (DESIGN.md §10; issue "Hybrid decisions and a fast snippet"):
+// (issue "Hybrid decisions and a fast snippet"):
 //   node bench/page-visit.mjs            (PAGE_SAMPLES=5 by default; PAGE_MODES=auto,page,edge)
 // Profile: CDP Network.emulateNetworkConditions 150 ms RTT, 1.6 Mbps down,
 // 750 kbps up; Emulation.setCPUThrottlingRate 4×. For each `decideAt` mode,

@@ -142,7 +142,7 @@ export function masterKey(env) {
 const ADAPTERS = new Set(["send_email", "http", "outbox"]);
 let checkedEnv;
 /**
- * Fails closed when the deployment is incomplete (DESIGN.md §9): no
+ * Fails closed when the deployment is incomplete (docs/EDGE.md, "Fail closed at start"): no
  * explicit EMAIL_ADAPTER, the `outbox` adapter (D1 rows instead of mail:
  * demo and tests only, DEMO_MODE=1) in production, no usable RECEIPT_KEY,
  * or a partner that can send emails (it has checkout keys) without its

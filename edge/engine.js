@@ -55,8 +55,8 @@ import { fromBase64, hmac, hmacVerify, sha256Hex, toBase64Url, utf8 } from "./ut
 const entries = new Map();
 
 // A trap is fatal to its instance, never shared with another partner
-// (DESIGN.md §9). All partners' Engines live in one WebAssembly instance per
-// isolate; after a trap (an error that is not an OfferEdgeError: a
+// (docs/EDGE.md, "A trap is fatal to its instance"). All partners' Engines
+// live in one WebAssembly instance per isolate; after a trap (an error that is not an OfferEdgeError: a
 // RuntimeError, a stack overflow) its memory and stack pointer can no longer
 // be trusted, so the worker throws the instance away at once
 // (`__wbg_reset_state`, a fresh instance of the same compiled module),
@@ -131,9 +131,6 @@ export async function withEngine(env, partnerId, nowMs, fn) {
     throw trapError(`${entry.partner}'s bundle`);
   }
 }
-
-/** Whether pkg/ exports the Engine (see notes/JS_API.md). */
-export const engineAvailable = () => typeof oe.Engine === "function";
 
 /** The re-exported binding, for callers that need free functions. */
 export { oe };
@@ -385,11 +382,10 @@ async function refreshBundle(env, entry, bytes, nowMs) {
 /**
  * The partner's entry `{engine, bytes, sha, info}` with the newest upload
  * that verifies, re-reading KV at most every BUNDLE_REFRESH_MS (default
- * 30 s). Throws 404 UNKNOWN_PARTNER, 503 ENGINE_UNAVAILABLE.
+ * 30 s). Throws 404 UNKNOWN_PARTNER.
  */
 export async function bundleFor(env, partnerId, nowMs = Date.now()) {
   const partner = partnerOr404(env, partnerId);
-  if (!engineAvailable()) throw new HttpError(503, "ENGINE_UNAVAILABLE", "this build of pkg/ has no Engine");
   let entry = entries.get(partner.id);
   const refreshMs = intSetting(env, "BUNDLE_REFRESH_MS", 30_000);
   if (entry && entry.generation !== generation) entry = null; // made in an instance that was reset

@@ -65,14 +65,3 @@ export async function hmacVerify(keyBytes, message, mac) {
   const key = await hmacKey(keyBytes);
   return crypto.subtle.verify("HMAC", key, mac, typeof message === "string" ? utf8(message) : message);
 }
-
-/** Concatenation of byte arrays. */
-export function concatBytes(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -50,11 +50,6 @@ impl SplitMix64 {
         out[8..].copy_from_slice(&self.next_u64().to_le_bytes());
         out
     }
-
-    /// An independent generator for a named sub-stream, leaving `self` as is.
-    pub fn fork(&self, stream: u64) -> Self {
-        Self::new(Self::new(self.state ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64())
-    }
 }
 
 #[cfg(test)]

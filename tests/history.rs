@@ -222,14 +222,7 @@ fn encode_decode_round_trip_keeps_every_count() {
     assert!(warning.is_none());
     for k in &offers {
         for key in [k.offer, k.campaign, k.advertiser] {
-            for w in [
-                CapWindow::Session,
-                CapWindow::Hour,
-                CapWindow::Day,
-                CapWindow::Week,
-                CapWindow::Month,
-                CapWindow::Lifetime,
-            ] {
+            for w in CapWindow::ALL {
                 for t in [now, later(now, 5 * HOUR_MS), later(now, 9 * DAY_MS)] {
                     assert_eq!(back.count(key, w, t), h.count(key, w, t), "{w:?} at {t}");
                 }

@@ -11,14 +11,6 @@ use proptest::prelude::*;
 
 const PARTNER: &str = "acme-shoes";
 const START: i64 = 1_795_000_000_000; // 2026-11-18
-const WINDOWS: [CapWindow; 6] = [
-    CapWindow::Session,
-    CapWindow::Hour,
-    CapWindow::Day,
-    CapWindow::Week,
-    CapWindow::Month,
-    CapWindow::Lifetime,
-];
 
 fn offer(i: usize) -> OfferKeys {
     // Offers 0..4 share two campaigns and one advertiser.
@@ -97,7 +89,7 @@ proptest! {
         let now = START + steps.last().map_or(0, |s| s.1) + ahead;
         for key in all_keys() {
             let times = times_of(&steps, key);
-            for w in WINDOWS {
+            for w in CapWindow::ALL {
                 let count = h.count(key, w, Timestamp(now));
                 prop_assert_eq!(count, naive(&times, w, now), "{:?}", w);
                 prop_assert!(count as usize <= times.len());
@@ -129,7 +121,7 @@ proptest! {
         let h = replay(&steps);
         for key in all_keys() {
             let recorded = times_of(&steps, key).len();
-            for w in WINDOWS {
+            for w in CapWindow::ALL {
                 prop_assert!(h.count(key, w, Timestamp(START + now)) as usize <= recorded);
             }
         }
@@ -149,7 +141,7 @@ proptest! {
         prop_assert!(warning.is_none());
         let now = Timestamp(last + ahead);
         for key in all_keys() {
-            for w in WINDOWS {
+            for w in CapWindow::ALL {
                 prop_assert_eq!(back.count(key, w, now), h.count(key, w, now), "{:?}", w);
             }
         }

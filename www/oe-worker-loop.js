@@ -3,7 +3,7 @@
 //   page → worker  {id, op, args}
 //   worker → page  {id, ok: true, value} | {id, ok: false, error: {code, message, trap}}
 // After a trap the page terminates the worker and starts another: a trap is
-// fatal to its instance, never shared (DESIGN.md §9).
+// fatal to its instance, never shared (docs/EDGE.md).
 import { hooks, isTrap } from "./oe-engine-calls.js";
 import { codedError } from "./oe-log.js";
 import { Keys } from "./oe-worker-keysets.js";

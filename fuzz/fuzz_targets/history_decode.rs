@@ -30,14 +30,7 @@ fn check(blob: &[u8], now: Timestamp) {
         assert!(history.is_empty());
     }
     let keys = OfferKeys::new("o", "c", "a");
-    for window in [
-        CapWindow::Session,
-        CapWindow::Hour,
-        CapWindow::Day,
-        CapWindow::Week,
-        CapWindow::Month,
-        CapWindow::Lifetime,
-    ] {
+    for window in CapWindow::ALL {
         let _ = history.count(keys.offer, window, now);
     }
     history.record(Engagement::new(EngagementKind::Impression, &keys), now);

@@ -1,4 +1,4 @@
-// The checkout page's production files (DESIGN.md §10): one minified
+// The checkout page's production files (docs/BROWSER.md, "Delivery"): one minified
 // snippet, the engine's glue and its WASM (the page build, pkg/page/), the stylesheet and the demo's own
 // script and styles, each under a content-hashed name in www/oe/ (served
 // `Cache-Control: immutable`, www/_headers), and www/index.html, the demo

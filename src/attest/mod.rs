@@ -3,7 +3,7 @@
 //! partner's pinned checkout public keys.
 //!
 //! Why: everything a checkout page sends is a claim the page could forge
-//! (see STYLE.md, "Trusting the client"). The partner's backend knows the
+//! (docs/EDGE.md, "Threat model"). The partner's backend knows the
 //! real order and shopper, so it signs them: the order id (`ord`), a hash of
 //! the shopper's email (`eh`, see [`attested_email_hash`]) and optionally
 //! its own shopper reference (`sub`). The edge can then bind engagement to a

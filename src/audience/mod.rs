@@ -84,7 +84,9 @@ impl IdentifierHash {
     /// The 64 lowercase hex digits.
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        let text = std::str::from_utf8(&self.0);
+        debug_assert!(text.is_ok(), "an identifier hash holds hex digits only");
+        text.unwrap_or_default()
     }
 }
 

@@ -14,7 +14,7 @@
 //!
 //! A page therefore runs no JSON parser over the bundle, no JSONLogic
 //! compiler and no HTML tokenizer: work done once at sign time instead of in
-//! every page view (DESIGN.md §10). Checks, in order, each with its code:
+//! every page view (ARCHITECTURE.md, "Compile at sign time"). Checks, in order, each with its code:
 //! size (`BUNDLE_TOO_LARGE`) → file shape and envelope
 //! (`ENVELOPE_MALFORMED`) → signatures → manifest (`PAYLOAD_MALFORMED`) →
 //! partner, freshness, version (as for JSON) → the manifest names a compiled

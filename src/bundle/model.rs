@@ -9,7 +9,9 @@ use crate::time::{DurationMs, Timestamp, ZoneOffsets};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod cap;
 mod coupon;
+pub use cap::{Cap, CapScope, CapWindow};
 pub use coupon::{CodeSource, Coupon, CouponCode};
 
 /// The only bundle schema this build understands.
@@ -268,51 +270,6 @@ pub struct OfferAudiences {
     /// The shopper must be in none of these.
     #[serde(default)]
     pub exclude: Vec<String>,
-}
-
-/// What a cap counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub enum CapScope {
-    /// Impressions of this offer.
-    Offer,
-    /// Impressions of any offer of the campaign.
-    Campaign,
-    /// Impressions of any offer of the advertiser.
-    Advertiser,
-}
-
-/// The window a cap counts over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub enum CapWindow {
-    /// The current session (as the host defines it).
-    Session,
-    /// The last hour.
-    Hour,
-    /// The last 24 hours.
-    Day,
-    /// The last 7 days.
-    Week,
-    /// The last 30 days.
-    Month,
-    /// Ever (as far as history remembers).
-    Lifetime,
-}
-
-/// A frequency cap: at most `max` impressions per `window` within `scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Cap {
-    /// What is counted.
-    pub scope: CapScope,
-    /// Impressions allowed in the window.
-    pub max: u32,
-    /// The window.
-    pub window: CapWindow,
 }
 
 /// Start and end of an offer's run.

@@ -3,7 +3,7 @@
 
 use super::engine::Engine;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{Event, EventType};
+use crate::events::EventType;
 use crate::history::{Engagement as HistoryEngagement, EngagementKind, History};
 use crate::time::Timestamp;
 
@@ -57,26 +57,5 @@ impl Engine {
             now,
         );
         Ok(())
-    }
-
-    /// Records a reported event (its type, offer and time) into `history`.
-    ///
-    /// # Errors
-    /// `EVENT_INVALID` for an event of another partner or an unknown offer.
-    pub fn record_event(&self, history: &mut History, event: &Event) -> Result<()> {
-        if event.partner != self.bundle.partner {
-            return Err(Error::new(
-                ErrorCode::EventInvalid,
-                "event is for another partner",
-            ));
-        }
-        self.record(
-            history,
-            Engagement {
-                kind: event.kind,
-                offer_id: &event.offer_id,
-            },
-            event.time,
-        )
     }
 }

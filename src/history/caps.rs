@@ -171,25 +171,14 @@ impl fmt::Display for Suppressed {
     }
 }
 
-/// The lower-case name of a scope as bundles spell it.
+/// The lower-case name of a scope as bundles spell it ([`CapScope::name`]).
 pub const fn scope_name(scope: CapScope) -> &'static str {
-    match scope {
-        CapScope::Offer => "offer",
-        CapScope::Campaign => "campaign",
-        CapScope::Advertiser => "advertiser",
-    }
+    scope.name()
 }
 
-/// The lower-case name of a window as bundles spell it.
+/// The lower-case name of a window as bundles spell it ([`CapWindow::name`]).
 pub const fn window_name(window: CapWindow) -> &'static str {
-    match window {
-        CapWindow::Session => "session",
-        CapWindow::Hour => "hour",
-        CapWindow::Day => "day",
-        CapWindow::Week => "week",
-        CapWindow::Month => "month",
-        CapWindow::Lifetime => "lifetime",
-    }
+    window.name()
 }
 
 #[cfg(test)]

@@ -134,6 +134,7 @@ pub fn evaluate(engine: &Engine, log: &EventLog) -> Result<Evaluation> {
         let pi = engine
             .shown_probabilities(&d.placement, &d.feature_values(), &ids)
             .map_err(|e| Error::new(e.code(), format!("line {}: {}", d.line, e.message())))?;
+        debug_assert_eq!(pi.len(), ids.len(), "one probability per eligible offer");
         let (mut yi, mut wi, mut ri) = (0.0, 0.0, 0.0);
         for shown in &d.shown {
             // The reader checked that every shown offer is in `eligible`.

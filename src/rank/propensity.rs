@@ -212,7 +212,10 @@ impl<'a> Rivals<'a> {
                 ceiling = ceiling.max(curve.high());
             }
         }
-        let own_floor = self.lows.pop().unwrap_or(f64::NEG_INFINITY);
+        // `lows` was resized to `own + 1` entries above: never empty.
+        let own_floor = self.lows.pop();
+        debug_assert!(own_floor.is_some());
+        let own_floor = own_floor.unwrap_or(f64::NEG_INFINITY);
         // The `free`-th highest: a few entries, so repeated maxima instead
         // of a slice sort (a sort instantiation costs KBs of WebAssembly).
         let mut others_floor = f64::NEG_INFINITY;

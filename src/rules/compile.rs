@@ -340,32 +340,20 @@ impl Compiler<'_> {
                 self.arity(op, a, 3, 3)?;
                 let scope_name =
                     self.const_str(a, 0, "\"offer\", \"campaign\" or \"advertiser\"")?;
-                let scope = match scope_name {
-                    "offer" => CapScope::Offer,
-                    "campaign" => CapScope::Campaign,
-                    "advertiser" => CapScope::Advertiser,
-                    other => {
-                        return Err(self.error(format!(
-                            "history scope must be \"offer\", \"campaign\" or \"advertiser\", got {other:?}"
-                        )))
-                    }
+                let Some(scope) = CapScope::from_name(scope_name) else {
+                    return Err(self.error(format!(
+                        "history scope must be \"offer\", \"campaign\" or \"advertiser\", got {scope_name:?}"
+                    )));
                 };
                 let id = self.const_str(a, 1, "an id")?;
                 if id.is_empty() || id.len() > MAX_ID_LEN {
                     return Err(self.error(format!("history id must be 1–{MAX_ID_LEN} bytes")));
                 }
-                let window = match self.const_str(a, 2, "a window")? {
-                    "session" => CapWindow::Session,
-                    "hour" => CapWindow::Hour,
-                    "day" => CapWindow::Day,
-                    "week" => CapWindow::Week,
-                    "month" => CapWindow::Month,
-                    "lifetime" => CapWindow::Lifetime,
-                    other => {
-                        return Err(self.error(format!(
-                            "history window must be session, hour, day, week, month or lifetime, got {other:?}"
-                        )))
-                    }
+                let window_name = self.const_str(a, 2, "a window")?;
+                let Some(window) = CapWindow::from_name(window_name) else {
+                    return Err(self.error(format!(
+                        "history window must be session, hour, day, week, month or lifetime, got {window_name:?}"
+                    )));
                 };
                 Node::HistoryCount {
                     scope,

@@ -11,6 +11,7 @@
 //! every loop breaks, so a stopped rule unwinds in a few steps per level.
 
 use super::budget::Meter;
+use super::jsnum::json_number;
 use super::node::{CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
 use super::value::{
     le, loose_eq, lt, scalar_compare, scalar_loose_eq, scalar_strict_eq, strict_eq, Scalar, Text,
@@ -151,7 +152,7 @@ fn scalar_operand<'a>(node: &'a Node, f: &Frame<'a, '_>) -> Option<Scalar<'a>> {
             [key] => match c.custom.get(&**key) {
                 None | Some(Value::Null) => Some(Scalar::Null),
                 Some(Value::Bool(b)) => Some(Scalar::Bool(*b)),
-                Some(Value::Number(n)) => Some(Scalar::Num(n.as_f64().unwrap_or(f64::NAN))),
+                Some(Value::Number(n)) => Some(Scalar::Num(json_number(n))),
                 Some(Value::String(s)) => Some(Scalar::Str(s)),
                 Some(Value::Array(_) | Value::Object(_)) => None,
             },

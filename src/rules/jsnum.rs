@@ -3,6 +3,15 @@
 //! `parseFloat` (used by `+` and `*`) and `Number.prototype.toString` (used by
 //! `cat`, `in` on strings and `var` with a numeric path).
 
+/// A JSON number as the JS number JSONLogic sees. `as_f64` is never `None`
+/// (serde_json's `arbitrary_precision` is off in every build); NaN, which no
+/// JSON text can spell, would stand in if that changed.
+pub(crate) fn json_number(n: &serde_json::Number) -> f64 {
+    let x = n.as_f64();
+    debug_assert!(x.is_some(), "JSON number {n} has no f64 value");
+    x.unwrap_or(f64::NAN)
+}
+
 /// JS `StrWhiteSpaceChar`: WhiteSpace and LineTerminator code points.
 fn is_js_space(c: char) -> bool {
     matches!(

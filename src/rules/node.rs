@@ -3,6 +3,7 @@
 //! checked, context paths are resolved to attribute slots, constant lists are
 //! pre-sorted sets.
 
+use super::jsnum::json_number;
 use crate::bundle::{CapScope, CapWindow};
 use crate::context::Field;
 use serde_json::Value;
@@ -185,7 +186,7 @@ impl Lit {
         Some(match v {
             Value::Null => Lit::Null,
             Value::Bool(b) => Lit::Bool(*b),
-            Value::Number(n) => Lit::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Number(n) => Lit::Num(json_number(n)),
             Value::String(s) => Lit::Str(s.as_str().into()),
             Value::Array(_) | Value::Object(_) => return None,
         })

@@ -13,7 +13,7 @@
 //! use `parseFloat`, the rest `ToNumber`; `undefined` (an empty `and`/`or`)
 //! is kept apart from `null` because JavaScript coerces them differently.
 
-use super::jsnum::{parse_float, string_to_number, write_number};
+use super::jsnum::{json_number, parse_float, string_to_number, write_number};
 use crate::context::Context;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -91,7 +91,7 @@ impl<'a> Val<'a> {
         match v {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
-            Value::Number(n) => Val::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Number(n) => Val::Num(json_number(n)),
             Value::String(s) => Val::Str(Text::Borrowed(s)),
             Value::Array(_) | Value::Object(_) => Val::Json(v),
         }

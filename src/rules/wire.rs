@@ -25,6 +25,7 @@
 //! `compile` does.
 
 use super::cost;
+use super::jsnum::json_number;
 use super::node::{ArithOp, CmpOp, ConstSet, EqOp, IterOp, Lit, Node, VarPath};
 use super::CompiledRule;
 use crate::bundle::{CapScope, CapWindow};
@@ -246,10 +247,10 @@ fn put_value(w: &mut Writer, v: &Value) {
                 w.byte(4);
                 i.put(w);
             } else {
-                // Always `Some` (no arbitrary precision); a NaN would be
-                // refused on read, never loaded as another number.
+                // A NaN (never, see `json_number`) would be refused on
+                // read, never loaded as another number.
                 w.byte(5);
-                n.as_f64().unwrap_or(f64::NAN).put(w);
+                json_number(n).put(w);
             }
         }
         Value::String(s) => {

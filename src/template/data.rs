@@ -110,7 +110,7 @@ pub fn json_datum(value: &Value) -> Datum<'_> {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => Datum::Int(i),
             (None, Some(u)) => Datum::Uint(u),
-            (None, None) => Datum::Number(n.as_f64().unwrap_or(0.0)),
+            (None, None) => Datum::Number(crate::rules::jsnum::json_number(n)),
         },
         Value::Array(items) => Datum::List(items),
         Value::Object(map) => Datum::Map(map),

@@ -1,6 +1,6 @@
 //! The compiled form's byte codec: what `sign` writes next to a bundle's JSON
-//! and pages load instead of it (DESIGN.md §10: work done once at sign time
-//! is not done in every page view).
+//! and pages load instead of it (ARCHITECTURE.md, "Compile at sign time":
+//! work done once at sign time is not done in every page view).
 //!
 //! Each compiled structure implements [`Wire`]: `put` appends it to a
 //! [`Writer`], `take` reads it back from a [`Reader`]. The encoding is plain

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { API_SECRETS, needsEngine, partnersConfig, poll, seed, startEdge, testBundle, uploadBundle } from "../edge/harness.js";
+import { API_SECRETS, partnersConfig, poll, seed, startEdge, testBundle, uploadBundle } from "../edge/harness.js";
 import { ARTIFACTS, closeBrowser, newContext, root } from "./harness.js";
 import { advertiserApiSecretName, advertiserPostbackKeyName } from "../../edge/config.js";
 import { apiSecretName, seedPartner } from "../../scripts/lib/edge.mjs";
@@ -136,7 +136,7 @@ async function openReport(page, url, fragment) {
   return page.evaluate(() => document.documentElement.dataset.report);
 }
 
-test("the report page shows a load run's figures, equal to a direct count over the raw billable events", needsEngine, async (t) => {
+test("the report page shows a load run's figures, equal to a direct count over the raw billable events", async (t) => {
   const s = seed();
   const dir = mkdtempSync(join(tmpdir(), "offer-edge-report-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  answer, backend, checkoutToken, engagement, event, needsEngine, oe, poll, receipt, seed, startEdge,
+  answer, backend, checkoutToken, engagement, event, oe, poll, receipt, seed, startEdge,
 } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
@@ -50,7 +50,7 @@ async function drain(edge) {
   await poll(async () => count(edge, "SELECT COUNT(*) AS n FROM outbox WHERE decision_id = ?", coupon.receipt.decisionId), "the marker email");
 }
 
-test("open relay: a fabricated accept sealed to any address sends nothing, whatever receipt it carries", needsEngine, async (t) => {
+test("open relay: a fabricated accept sealed to any address sends nothing, whatever receipt it carries", async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000" } });
   // (a) A plain receipt the attacker wrote, email sealed to the bundle's public key, no token.
   const shown = couponOf(await decide(edge, {}));
@@ -69,7 +69,7 @@ test("open relay: a fabricated accept sealed to any address sends nothing, whate
   assert.equal(await count(edge, "SELECT COUNT(*) AS n FROM billable_events WHERE id = ?", plain.id), 0);
 });
 
-test("open relay: a valid token cannot send to another address, nor more than once per (order, offer)", needsEngine, async (t) => {
+test("open relay: a valid token cannot send to another address, nor more than once per (order, offer)", async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000" } });
   const order = `ORD-${randomBytes(4).toString("hex")}`;
   const token = checkoutToken("acme", { order, email: SHOPPER_EMAIL });
@@ -95,7 +95,7 @@ test("open relay: a valid token cannot send to another address, nor more than on
   assert.equal(await emails(edge), 2, "the order's one email and the marker's");
 });
 
-test("the per-order cap bounds confirmations across offers", needsEngine, async (t) => {
+test("the per-order cap bounds confirmations across offers", async (t) => {
   const s = seed();
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000" }, partners: {
     acme: { trust: s.acme.trust, checkoutKeys: s.acme.checkoutKeys, maxConfirmationsPerOrder: 1 },
@@ -113,7 +113,7 @@ test("the per-order cap bounds confirmations across offers", needsEngine, async 
   assert.deepEqual(res.body.fulfilment.refused.map((r) => r.code), ["ORDER_CAP_REACHED"]);
 });
 
-test("forgeable billing: one receipt is one engagement per type, facts come from the edge, conversions and expired receipts are refused", needsEngine, async (t) => {
+test("forgeable billing: one receipt is one engagement per type, facts come from the edge, conversions and expired receipts are refused", async (t) => {
   const edge = await startEdge(t);
   const offer = offersOf(await decide(edge, {}))[0];
   const lies = { campaign: "someone-else", advertiser: "rival-advertiser", propensity: 1e-9, time: "2001-01-01T00:00:00Z" };
@@ -140,7 +140,7 @@ test("forgeable billing: one receipt is one engagement per type, facts come from
   assert.equal(await billable(edge), 2);
 });
 
-test("shopperId is no bearer handle: a page cannot read or decline another shopper's offers", needsEngine, async (t) => {
+test("shopperId is no bearer handle: a page cannot read or decline another shopper's offers", async (t) => {
   const edge = await startEdge(t);
   for (const headers of [{}, { authorization: "Bearer guess" }, backend("globex")]) {
     const res = await answer(await edge.post("/v1/decide", { partner: "acme", attributes: CONTEXT, shopperId: "customer-1001" }, headers));
@@ -176,7 +176,7 @@ test("one seal, one recipient: lists and display names are refused before sealin
   assert.match(mimeMessage({ ...mail, to: "ada@example.com" }), /^To: ada@example\.com\r$/m);
 });
 
-test("checkout tokens: a jose-minted token verifies at the edge; another partner's, an expired one and an unknown kid are refused with their own codes", needsEngine, async (t) => {
+test("checkout tokens: a jose-minted token verifies at the edge; another partner's, an expired one and an unknown kid are refused with their own codes", async (t) => {
   const { SignJWT, importJWK } = await import("jose");
   const edge = await startEdge(t);
   const s = seed();
@@ -215,7 +215,7 @@ test("checkout tokens: a jose-minted token verifies at the edge; another partner
   assert.deepEqual(res.body.rejections.map((r) => r.code), ["TOKEN_EXPIRED"]);
 });
 
-test("receipt keys are per partner and rotate with an overlap window", needsEngine, async (t) => {
+test("receipt keys are per partner and rotate with an overlap window", async (t) => {
   const s = seed();
   const conf = (acme) => ({ acme: { trust: s.acme.trust, checkoutKeys: s.acme.checkoutKeys, ...acme }, globex: { trust: s.globex.trust } });
   const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-rotation-"));

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { admin, answer, needsEngine, seed, startEdge, uploadBundle } from "./harness.js";
+import { admin, answer, seed, startEdge, uploadBundle } from "./harness.js";
 
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
@@ -26,7 +26,7 @@ async function served(edge, partner = "acme") {
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
-test("the verified bundle is served with ETag, Cache-Control and version; If-None-Match gives 304", needsEngine, async (t) => {
+test("the verified bundle is served with ETag, Cache-Control and version; If-None-Match gives 304", async (t) => {
   const s = seed();
   const edge = await startEdge(t);
   const res = await served(edge);
@@ -41,7 +41,7 @@ test("the verified bundle is served with ETag, Cache-Control and version; If-Non
   assert.equal(again.headers.get("etag"), res.headers.get("etag"));
 });
 
-test("unknown partner → 404 UNKNOWN_PARTNER; a partner with nothing uploaded → 404 NO_BUNDLE", needsEngine, async (t) => {
+test("unknown partner → 404 UNKNOWN_PARTNER; a partner with nothing uploaded → 404 NO_BUNDLE", async (t) => {
   const edge = await startEdge(t, { upload: false });
   const unknown = await answer(await edge.fetch("/v1/bundles/initech"));
   assert.deepEqual([unknown.status, unknown.body.error.code], [404, "UNKNOWN_PARTNER"]);
@@ -49,7 +49,7 @@ test("unknown partner → 404 UNKNOWN_PARTNER; a partner with nothing uploaded �
   assert.deepEqual([none.status, none.body.error.code], [404, "NO_BUNDLE"]);
 });
 
-test("a tampered upload, a rollback and another partner's bundle never replace the served bundle, even after a restart", needsEngine, async (t) => {
+test("a tampered upload, a rollback and another partner's bundle never replace the served bundle, even after a restart", async (t) => {
   const s = seed();
   const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-state-"));
   t.after(() => rmSync(persistRoot, { recursive: true, force: true }));
@@ -92,7 +92,7 @@ test("a tampered upload, a rollback and another partner's bundle never replace t
   assert.deepEqual((await served(second, "globex")).status, 404, "globex has no upload of its own");
 });
 
-test("the singular /v1/bundle/:partner is an alias; the trust route exists only when the demo exposes it", needsEngine, async (t) => {
+test("the singular /v1/bundle/:partner is an alias; the trust route exists only when the demo exposes it", async (t) => {
   const s = seed();
   const edge = await startEdge(t);
   assert.deepEqual((await served(edge, "acme")).bytes, s.acme.signed);
@@ -117,7 +117,7 @@ async function accepted(t, persistRoot, ...versions) {
 
 const statusOf = async (edge) => (await answer(await edge.fetch("/v1/status", { headers: admin }))).body.partners.acme;
 
-test("a forged rollback floor is refused: it neither freezes the partner nor lets an old copy be served", needsEngine, async (t) => {
+test("a forged rollback floor is refused: it neither freezes the partner nor lets an old copy be served", async (t) => {
   const s = seed();
   const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-floor-"));
   t.after(() => rmSync(persistRoot, { recursive: true, force: true }));
@@ -143,7 +143,7 @@ test("a forged rollback floor is refused: it neither freezes the partner nor let
   assert.deepEqual(after.bytes, v3);
 });
 
-test("a stale last-good copy under a higher floor (or a half-done write) is refused and reported; the upload takes over", needsEngine, async (t) => {
+test("a stale last-good copy under a higher floor (or a half-done write) is refused and reported; the upload takes over", async (t) => {
   const s = seed();
   const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-stale-"));
   t.after(() => rmSync(persistRoot, { recursive: true, force: true }));
@@ -172,7 +172,7 @@ test("a stale last-good copy under a higher floor (or a half-done write) is refu
   assert.deepEqual((await served(third)).bytes, v2);
 });
 
-test("GET /v1/status is for operators only", needsEngine, async (t) => {
+test("GET /v1/status is for operators only", async (t) => {
   const edge = await startEdge(t);
   await served(edge);
   for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: "Basic x" }]) {
@@ -185,7 +185,7 @@ test("GET /v1/status is for operators only", needsEngine, async (t) => {
   assert.equal(ok.body.partners.acme.version, 1);
 });
 
-test("a bundle that expires after it was loaded stops deciding: 503 BUNDLE_EXPIRED, past the trust config's grace", needsEngine, async (t) => {
+test("a bundle that expires after it was loaded stops deciding: 503 BUNDLE_EXPIRED, past the trust config's grace", async (t) => {
   const s = seed();
   const soon = (ms) => new Date(Date.now() + ms).toISOString();
   const shortLived = s.acme.sign(7, { issuedAt: new Date(Date.now() - 60_000).toISOString(), expiresAt: soon(1500) });

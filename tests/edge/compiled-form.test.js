@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as page from "../../pkg/page/offer_edge.js";
-import { admin, answer, keepOffers, needsEngine, seed, startEdge, uploadBundle } from "./harness.js";
+import { admin, answer, keepOffers, seed, startEdge, uploadBundle } from "./harness.js";
 import { cli, root, seedPartner } from "../../scripts/lib/edge.mjs";
 import { replaceInBody, resignForm, splitForm, tamperBody } from "../js/form.js";
 
@@ -59,7 +59,7 @@ function pageDecides(trust, form) {
   }
 }
 
-test("the compiled form is served with its ETag, content type and version, 304 on a match; 404 NO_COMPILED_FORM until one verified", needsEngine, async (t) => {
+test("the compiled form is served with its ETag, content type and version, 304 on a match; 404 NO_COMPILED_FORM until one verified", async (t) => {
   const s = seed();
   const edge = await startEdge(t, { upload: false });
   const unknown = await compiled(edge, "initech");
@@ -94,7 +94,7 @@ test("the compiled form is served with its ETag, content type and version, 304 o
     edgeDecision.body.placements.flatMap((p) => p.offers.map((o) => o.offerId)).sort());
 });
 
-test("refused and never served: an altered body, another version's or partner's form, an unknown signer, JSON, a re-signed body the edge did not compile", needsEngine, async (t) => {
+test("refused and never served: an altered body, another version's or partner's form, an unknown signer, JSON, a re-signed body the edge did not compile", async (t) => {
   const s = seed();
   const dir = scratch(t);
   const edge = await startEdge(t, { upload: false });
@@ -184,7 +184,7 @@ function traces(bytes, list) {
   return found;
 }
 
-test("a form carrying a confidential list never reaches pages: only the page edition's form is served", needsEngine, async (t) => {
+test("a form carrying a confidential list never reaches pages: only the page edition's form is served", async (t) => {
   const h = hooli(scratch(t));
   assert.ok(h.list.confidential, "the demo's suppression list is confidential");
   assert.ok(h.page && h.form, "sign wrote a page bundle and its form");
@@ -214,7 +214,7 @@ test("a form carrying a confidential list never reaches pages: only the page edi
   engine.free();
 });
 
-test("a cold isolate serves the last good form again; a new version is served only with its own form", needsEngine, async (t) => {
+test("a cold isolate serves the last good form again; a new version is served only with its own form", async (t) => {
   const s = seed();
   const persistRoot = scratch(t);
   const v3 = s.acme.sign(3);

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { admin, answer, keepOffers, needsEngine, oe, seed, startEdge, uploadBundle } from "./harness.js";
+import { admin, answer, keepOffers, oe, seed, startEdge, uploadBundle } from "./harness.js";
 import { seedPartner } from "../../scripts/lib/edge.mjs";
 
 const PARTNER = "umbrella";
@@ -58,7 +58,7 @@ async function shown(edge, emailsha256) {
 const status = async (edge) => (await answer(await edge.fetch("/v1/status", { headers: admin }))).body.partners[PARTNER];
 const text = (bytes) => Buffer.from(bytes).toString("utf8");
 
-test("the public bundle is the page bundle: no filter, no salt, the same answer for every email; the edge still applies the list", needsEngine, async (t) => {
+test("the public bundle is the page bundle: no filter, no salt, the same answer for every email; the edge still applies the list", async (t) => {
   const u = umbrella();
   assert.ok(u.list.confidential && u.page, "the demo's suppression list is confidential, so sign wrote a page bundle");
   const edge = await edgeFor(t);
@@ -92,7 +92,7 @@ test("the public bundle is the page bundle: no filter, no salt, the same answer 
   assert.deepEqual([st.edition, st.served, st.confidentialAudiences, st.page.version], ["full", "page", [LIST], 1]);
 });
 
-test("never the full bundle, never a stale or foreign page bundle; the pair survives a restart", needsEngine, async (t) => {
+test("never the full bundle, never a stale or foreign page bundle; the pair survives a restart", async (t) => {
   const u = umbrella();
   const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-confidential-"));
   t.after(() => rmSync(persistRoot, { recursive: true, force: true }));

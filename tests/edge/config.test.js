@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
 import { statements } from "../../edge/sql.js";
 import { edgeOptions, fulfilmentSecretName, QUEUE, root } from "../../scripts/lib/edge.mjs";
-import { answer, needsEngine, partnersConfig, seed, startEdge } from "./harness.js";
+import { answer, partnersConfig, seed, startEdge } from "./harness.js";
 
 test("wrangler.toml and the miniflare options declare the same bindings", () => {
   const config = unstable_readConfig({ config: `${root}/wrangler.toml` }, { hideWarnings: true });
@@ -27,7 +27,7 @@ test("wrangler.toml and the miniflare options declare the same bindings", () => 
   assert.ok(config.rules.some((r) => r.type === "CompiledWasm"), "the .wasm import is a CompiledWasm module");
 });
 
-test("the worker applies migrations/ itself, in order, recorded where wrangler records them", needsEngine, async (t) => {
+test("the worker applies migrations/ itself, in order, recorded where wrangler records them", async (t) => {
   const files = readdirSync(`${root}/migrations`).filter((f) => f.endsWith(".sql")).sort();
   assert.deepEqual(files, ["0001_init.sql", "0002_reports.sql", "0003_privacy.sql", "0004_coupons.sql"]);
   // Each file splits into whole statements (trigger bodies kept together).
@@ -43,7 +43,7 @@ test("the worker applies migrations/ itself, in order, recorded where wrangler r
   }
 });
 
-test("an incomplete deployment fails closed: every route answers 503 CONFIG_INVALID", needsEngine, async (t) => {
+test("an incomplete deployment fails closed: every route answers 503 CONFIG_INVALID", async (t) => {
   const s = seed();
   const cases = [
     ["no EMAIL_ADAPTER", { EMAIL_ADAPTER: "" }],
@@ -66,7 +66,7 @@ test("an incomplete deployment fails closed: every route answers 503 CONFIG_INVA
   assert.ok(s.acme);
 });
 
-test("a database made before the reports migration is migrated in place, its events backfilled into the aggregates", needsEngine, async (t) => {
+test("a database made before the reports migration is migrated in place, its events backfilled into the aggregates", async (t) => {
   const edge = await startEdge(t);
   // The state an older worker left: 0001's tables, events, no migration ledger.
   for (const sql of statements(readFileSync(`${root}/migrations/0001_init.sql`, "utf8"))) await edge.db.prepare(sql).run();

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { seedPartner } from "../../scripts/lib/edge.mjs";
-import { answer, backend, engagement, keepOffers, needsEngine, seed, startEdge, uploadBundle } from "./harness.js";
+import { answer, backend, engagement, keepOffers, seed, startEdge, uploadBundle } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const GPC = { "sec-gpc": "1" };
@@ -26,7 +26,7 @@ const history = async (edge, partner, ref) => {
   return { partner: owner, bytes };
 };
 
-test("Sec-GPC: an opted-out decision writes no history, links no shopper, logs nothing for learning; its events stay aggregate", needsEngine, async (t) => {
+test("Sec-GPC: an opted-out decision writes no history, links no shopper, logs nothing for learning; its events stay aggregate", async (t) => {
   const edge = await startEdge(t);
   // A body cannot switch the header off.
   const res = await decide(edge, { partner: "acme", placement: "confirmation", attributes: CONTEXT, shopperId: "shopper-1", consent: { gpc: false } },
@@ -57,7 +57,7 @@ test("Sec-GPC: an opted-out decision writes no history, links no shopper, logs n
   assert.ok((await history(edge, "acme", "shopper-1")).bytes > 0);
 });
 
-test("explicit consent: measurement off keeps the cookie unwritten; personalization off keeps history but no lookalike", needsEngine, async (t) => {
+test("explicit consent: measurement off keeps the cookie unwritten; personalization off keeps history but no lookalike", async (t) => {
   const edge = await startEdge(t);
   const off = await decide(edge, { partner: "acme", placement: "confirmation", attributes: CONTEXT, consent: { measurement: false } });
   assert.deepEqual([off.body.privacy.saleOptOut, off.body.privacy.measurement, off.headers.get("set-cookie")], [false, false, null]);
@@ -83,7 +83,7 @@ function travellers() {
   return { ...cohort, gated: source.offers[0].id };
 }
 
-test("a licensed cohort never matches a shopper in the EU or the UK, by the page's country or the request's", needsEngine, async (t) => {
+test("a licensed cohort never matches a shopper in the EU or the UK, by the page's country or the request's", async (t) => {
   const w = travellers();
   const edge = await startEdge(t, { partners: { wanderlust: { trust: w.trust, origins: [] } }, upload: false });
   await uploadBundle(edge.mf, "wanderlust", w.signed, w.page, w.form);

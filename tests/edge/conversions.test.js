@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { acmeAdvertisers, answer, backend, engagement, needsEngine, partnersConfig, seed, startEdge } from "./harness.js";
+import { acmeAdvertisers, answer, backend, engagement, partnersConfig, seed, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const KEYS = {};
@@ -43,7 +43,7 @@ function postback(edge, advertiser, body, { key = KEYS[advertiser], timestamp = 
 const conversions = async (edge) => (await edge.sql("SELECT COUNT(*) AS n FROM billable_events WHERE type = 'conversion'"))[0].n;
 const reported = async (edge) => (await answer(await edge.fetch("/v1/reports/acme?groupBy=", { headers: backend("acme") }))).body.totals.conversions;
 
-test("a conversion posted twice counts once; a second id for the same accept is a duplicate; one id cannot name two accepts", needsEngine, async (t) => {
+test("a conversion posted twice counts once; a second id for the same accept is a duplicate; one id cannot name two accepts", async (t) => {
   const { edge, a } = await edgeWithAdvertisers(t);
   const offers = await accepted(edge);
   const mine = offers.find((o) => o.advertiser === a);
@@ -70,7 +70,7 @@ test("a conversion posted twice counts once; a second id for the same accept is 
   assert.equal(await conversions(edge), 1);
 });
 
-test("forged, tampered, late, unbound and other-advertiser postbacks are refused with a code and count nothing", needsEngine, async (t) => {
+test("forged, tampered, late, unbound and other-advertiser postbacks are refused with a code and count nothing", async (t) => {
   const { edge, a, b, c } = await edgeWithAdvertisers(t);
   const offers = await accepted(edge);
   const of = (adv) => offers.find((o) => o.advertiser === adv);

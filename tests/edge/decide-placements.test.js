@@ -4,12 +4,12 @@
 // spend a shopper's caps on offers never seen).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, needsEngine, startEdge } from "./harness.js";
+import { answer, startEdge } from "./harness.js";
 
 const CONTEXT = { state: "NY", country: "US", amount: "120.00" };
 const decide = async (edge, body) => answer(await edge.post("/v1/decide", { partner: "acme", attributes: CONTEXT, ...body }));
 
-test("placements: a list of 1 to 8 distinct ids, not with placement; refused otherwise with DECIDE_INVALID", needsEngine, async (t) => {
+test("placements: a list of 1 to 8 distinct ids, not with placement; refused otherwise with DECIDE_INVALID", async (t) => {
   const edge = await startEdge(t);
   const cases = [
     ["not a list", { placements: "confirmation" }],
@@ -28,7 +28,7 @@ test("placements: a list of 1 to 8 distinct ids, not with placement; refused oth
   assert.deepEqual([unknown.status, unknown.body.error?.code], [400, "PLACEMENT_UNKNOWN"], unknown.text);
 });
 
-test("placements decides exactly the placements asked for, as placement does for one", needsEngine, async (t) => {
+test("placements decides exactly the placements asked for, as placement does for one", async (t) => {
   const edge = await startEdge(t);
   const one = await decide(edge, { placement: "confirmation" });
   const list = await decide(edge, { placements: ["confirmation"] });

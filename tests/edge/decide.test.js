@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { answer, backend, engagement, needsEngine, oe, ORIGINS, receiptKeyOf, seed, startEdge, testBundle, uploadBundle } from "./harness.js";
+import { answer, backend, engagement, oe, ORIGINS, receiptKeyOf, seed, startEdge, testBundle, uploadBundle } from "./harness.js";
 import { seedPartner } from "../../scripts/lib/edge.mjs";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00", currency: "USD", age: "34" };
@@ -18,7 +18,7 @@ async function decide(edge, body, headers = {}) {
 const offersOf = (decision) => decision.placements.flatMap((p) => p.offers);
 const couponOf = (decision) => offersOf(decision).find((o) => o.action.type === "coupon");
 
-test("a decision carries rendered HTML and receipts signed with the edge key", needsEngine, async (t) => {
+test("a decision carries rendered HTML and receipts signed with the edge key", async (t) => {
   const edge = await startEdge(t);
   const res = await decide(edge, { partner: "acme" });
   assert.equal(res.status, 200, res.text);
@@ -44,7 +44,7 @@ test("a decision carries rendered HTML and receipts signed with the edge key", n
     .sort((a, b) => a.offer_id.localeCompare(b.offer_id)), "what was shown, as the edge decided it");
 });
 
-test("decide refuses bad requests with a code", needsEngine, async (t) => {
+test("decide refuses bad requests with a code", async (t) => {
   const edge = await startEdge(t);
   const cases = [
     ["unknown partner", { partner: "initech" }, 404, "UNKNOWN_PARTNER"],
@@ -79,7 +79,7 @@ test("decide refuses bad requests with a code", needsEngine, async (t) => {
   assert.equal(ownPage.headers.get("access-control-allow-origin"), ORIGINS.acme);
 });
 
-test("with the partner backend's shopperId the Durable Object holds the history: a capped offer stays capped without any cookie", needsEngine, async (t) => {
+test("with the partner backend's shopperId the Durable Object holds the history: a capped offer stays capped without any cookie", async (t) => {
   const edge = await startEdge(t);
   const first = await decide(edge, { partner: "acme", shopperId: "shopper-1" }, backend("acme"));
   assert.equal(first.status, 200, first.text);
@@ -102,7 +102,7 @@ test("with the partner backend's shopperId the Durable Object holds the history:
   assert.ok(couponOf(globex.body), "the same shopper id at another partner is another history");
 });
 
-test("without a shopperId the signed cookie carries the history; tampered or foreign cookies are discarded", needsEngine, async (t) => {
+test("without a shopperId the signed cookie carries the history; tampered or foreign cookies are discarded", async (t) => {
   const edge = await startEdge(t);
   const first = await decide(edge, { partner: "acme" });
   const cookie1 = first.headers.get("set-cookie").split(";")[0];
@@ -132,7 +132,7 @@ test("without a shopperId the signed cookie carries the history; tampered or for
   assert.match(secure.headers.get("set-cookie"), /; HttpOnly; SameSite=None; Secure; Partitioned$/);
 });
 
-test("the hourly cron forgets decision index rows once their receipts can no longer be used", needsEngine, async (t) => {
+test("the hourly cron forgets decision index rows once their receipts can no longer be used", async (t) => {
   const edge = await startEdge(t, { vars: { DECISION_INDEX_TTL_MS: "0" } });
   const res = await decide(edge, { partner: "acme" });
   assert.equal((await edge.sql("SELECT decision_id FROM decision_records")).length, 1);
@@ -143,7 +143,7 @@ test("the hourly cron forgets decision index rows once their receipts can no lon
   assert.deepEqual(await edge.sql("SELECT decision_id FROM decision_offers"), []);
 });
 
-test("caps hold at the edge: 10 concurrent decides for one shopper show an offer capped at 2 at most twice; its impression events are not counted again", needsEngine, async (t) => {
+test("caps hold at the edge: 10 concurrent decides for one shopper show an offer capped at 2 at most twice; its impression events are not counted again", async (t) => {
   const s = seed();
   const capTwo = seedPartner(s.dir, "initech", { seed: 5, transform: (b) => {
     const bundle = testBundle(b);
@@ -170,7 +170,7 @@ test("caps hold at the edge: 10 concurrent decides for one shopper show an offer
   assert.ok(!offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "2 of 2 used: capped");
 });
 
-test("one attribute never costs the offers: unknown names and malformed values are left out with warnings; engine-sized limits still refuse", needsEngine, async (t) => {
+test("one attribute never costs the offers: unknown names and malformed values are left out with warnings; engine-sized limits still refuse", async (t) => {
   const edge = await startEdge(t);
   const attributes = { ...CONTEXT, billingzipcode: "94107", amount: "$10.00", age: "old", custom: { segment: "vip", "a.b": 1 } };
   const res = await decide(edge, { partner: "acme", attributes });

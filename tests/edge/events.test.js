@@ -5,7 +5,7 @@
 // sendBeacon bodies, CORS and the rate limit.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, b64url, engagement, event, needsEngine, ORIGINS, partnersConfig, receipt, RECEIPT_KEY, startEdge } from "./harness.js";
+import { answer, b64url, engagement, event, ORIGINS, partnersConfig, receipt, RECEIPT_KEY, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const billable = async (edge, partner) => (await edge.sql("SELECT COUNT(*) AS n FROM billable_events WHERE partner = ?", partner))[0]?.n ?? 0;
@@ -17,7 +17,7 @@ async function decided(edge, partner = "acme") {
   return res.body.placements.flatMap((p) => p.offers);
 }
 
-test("billable events are stored once per (decision, offer, type): resends, repeats and new ids for the same engagement are duplicates", needsEngine, async (t) => {
+test("billable events are stored once per (decision, offer, type): resends, repeats and new ids for the same engagement are duplicates", async (t) => {
   const edge = await startEdge(t);
   const offers = await decided(edge);
   const events = offers.map((o) => engagement("impression", o));
@@ -35,7 +35,7 @@ test("billable events are stored once per (decision, offer, type): resends, repe
   assert.ok(rows.every((r) => r.receipt_signed === 1 && r.binding === `decision:${offers[0].receipt.decisionId}`));
 });
 
-test("forged, altered, expired, other-partner and unknown-key receipts are rejected and counted; nothing of them is stored", needsEngine, async (t) => {
+test("forged, altered, expired, other-partner and unknown-key receipts are rejected and counted; nothing of them is stored", async (t) => {
   const edge = await startEdge(t);
   const [good] = await decided(edge);
   const forged = event("impression", receipt("acme", "offer-2"), { key: new Uint8Array(32).fill(9) });
@@ -82,7 +82,7 @@ test("an unaltered receipt of partner A inside an event for partner B is refused
   assert.equal(await billable(edge, "globex"), 0);
 });
 
-test("sendBeacon text/plain bodies are accepted; other media types are refused", needsEngine, async (t) => {
+test("sendBeacon text/plain bodies are accepted; other media types are refused", async (t) => {
   const edge = await startEdge(t);
   const [offer] = await decided(edge);
   const body = JSON.stringify({ events: [engagement("close", offer)] });
@@ -94,7 +94,7 @@ test("sendBeacon text/plain bodies are accepted; other media types are refused",
   assert.equal(form.body.error.code, "UNSUPPORTED_MEDIA_TYPE");
 });
 
-test("malformed and oversize batches are refused with a code and store nothing", needsEngine, async (t) => {
+test("malformed and oversize batches are refused with a code and store nothing", async (t) => {
   const edge = await startEdge(t);
   const [offer] = await decided(edge);
   const stored = engagement("impression", offer);
@@ -129,7 +129,7 @@ test("malformed and oversize batches are refused with a code and store nothing",
   assert.deepEqual(await edge.sql("SELECT id FROM unverified_events"), []);
 });
 
-test("page events without attestation are counted in the unverified stream, never billable; expired plain receipts and unknown partners are refused", needsEngine, async (t) => {
+test("page events without attestation are counted in the unverified stream, never billable; expired plain receipts and unknown partners are refused", async (t) => {
   const edge = await startEdge(t, { partners: partnersConfig(undefined, { globex: { requireAttestation: true } }) });
   const acme = event("impression", receipt("acme", "offer-1"), { signed: false });
   const globexOffers = await decided(edge, "globex");
@@ -149,7 +149,7 @@ test("page events without attestation are counted in the unverified stream, neve
   assert.equal(await billable(edge, "acme") + await billable(edge, "globex"), 0);
 });
 
-test("CORS: partner origins only; an event from another partner's page is rejected", needsEngine, async (t) => {
+test("CORS: partner origins only; an event from another partner's page is rejected", async (t) => {
   const edge = await startEdge(t);
   const pre = await edge.fetch("/v1/events", { method: "OPTIONS", headers: { origin: ORIGINS.acme, "access-control-request-method": "POST" } });
   assert.equal(pre.status, 204);

@@ -11,9 +11,6 @@ import * as oe from "../../pkg/node.js";
 import { edgeOptions, fulfilmentSecretName, seedPartner, uploadBundle } from "../../scripts/lib/edge.mjs";
 
 export { oe, uploadBundle };
-/** Whether pkg/ exports the Engine yet (notes/JS_API.md); Engine-backed tests skip until it does. */
-export const hasEngine = typeof oe.Engine === "function";
-export const needsEngine = hasEngine ? {} : { skip: "pkg/ has no Engine yet" };
 
 /** The test edge's master secret (public knowledge, tests only). */
 export const RECEIPT_KEY = new Uint8Array(32).fill(7);
@@ -128,7 +125,7 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
   const dispose = () => (disposed ??= mf.dispose());
   t.after(dispose);
   await mf.ready;
-  if (upload && hasEngine) {
+  if (upload) {
     await uploadBundle(mf, "acme", s.acme.signed, s.acme.page, s.acme.form);
     await uploadBundle(mf, "globex", s.globex.signed, s.globex.page, s.globex.form);
   }

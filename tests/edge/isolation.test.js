@@ -1,4 +1,4 @@
-// One partner's bundle cannot take down the others (DESIGN.md §9: a trap is
+// One partner's bundle cannot take down the others (docs/EDGE.md: a trap is
 // fatal to its instance, never shared with another partner). In real
 // workerd: a hostile bundle of globex (a layout nesting 32 sections, signed
 // with globex's own key, bypassing `sign`'s checks) and 1,000 hostile
@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createPrivateKey, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { admin, answer, checkoutToken, engagement, needsEngine, oe, poll, seed, startEdge, uploadBundle } from "./harness.js";
+import { admin, answer, checkoutToken, engagement, oe, poll, seed, startEdge, uploadBundle } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const EMAIL = "ada.lovelace@example.com";
@@ -53,7 +53,7 @@ function acmeSealer() {
   return engine;
 }
 
-test("a hostile bundle and 1,000 hostile decides of one partner: every decide and email of another partner succeeds", needsEngine, async (t) => {
+test("a hostile bundle and 1,000 hostile decides of one partner: every decide and email of another partner succeeds", async (t) => {
   const s = seed();
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000" } });
   const hostile = JSON.parse(readFileSync(s.globex.bundlePath(1), "utf8"));
@@ -84,7 +84,7 @@ test("a hostile bundle and 1,000 hostile decides of one partner: every decide an
   await acmeSendsEmail(edge, engine);
 });
 
-test("a trap resets the shared instance: the partner that trapped is quarantined after 3, the others never notice", needsEngine, async (t) => {
+test("a trap resets the shared instance: the partner that trapped is quarantined after 3, the others never notice", async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000", FAULT_INJECTION: "1" } });
   const engine = acmeSealer();
   assert.equal((await decide(edge, "globex")).status, 200);

@@ -11,12 +11,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli } from "../../scripts/lib/edge.mjs";
-import { answer, backend, engagement, needsEngine, seed, startEdge } from "./harness.js";
+import { answer, backend, engagement, seed, startEdge } from "./harness.js";
 
 const STATES = ["NY", "CA", "TX", "WA"];
 const DEVICES = ["mobile", "desktop"];
 
-test("edge decisions log their features and eligible sets; evaluate re-scores the export; train fits from it", needsEngine, async (t) => {
+test("edge decisions log their features and eligible sets; evaluate re-scores the export; train fits from it", async (t) => {
   const edge = await startEdge(t);
   for (let i = 0; i < 24; i++) {
     const attributes = { firstname: "Ada", state: STATES[i % 4], country: "US", amount: `${40 + i * 9}.00`, device: DEVICES[i % 2] };

@@ -4,7 +4,7 @@
 // events, decisions, emails, reminders) and nothing of anyone else's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answer, backend, checkoutToken, engagement, hostEngine, needsEngine, oe, poll, startEdge } from "./harness.js";
+import { answer, backend, checkoutToken, engagement, hostEngine, oe, poll, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const DAY = 86_400_000;
@@ -43,7 +43,7 @@ async function checkout(edge, partner, sub, email) {
   return { decisionId: coupon.receipt.decisionId, coupon };
 }
 
-test("erasure needs the partner's secret and a well-formed identity", needsEngine, async (t) => {
+test("erasure needs the partner's secret and a well-formed identity", async (t) => {
   const edge = await startEdge(t);
   for (const [what, headers] of [["no secret", {}], ["another partner's secret", backend("globex")]]) {
     const res = await erase(edge, "acme", { shopperRef: "ada" }, headers);
@@ -57,7 +57,7 @@ test("erasure needs the partner's secret and a well-formed identity", needsEngin
   assert.equal(get.status, 405);
 });
 
-test("erasing one shopper removes its history, events, decisions, emails and reminder, and nothing of anyone else", needsEngine, async (t) => {
+test("erasing one shopper removes its history, events, decisions, emails and reminder, and nothing of anyone else", async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "3600000" } });
   const ada = await checkout(edge, "acme", "shopper-ada", "ada.lovelace@example.com");
   const grace = await checkout(edge, "acme", "shopper-grace", "grace.hopper@example.com");
@@ -98,7 +98,7 @@ test("erasing one shopper removes its history, events, decisions, emails and rem
   assert.equal((await counts(edge)).billable_events, 0);
 });
 
-test("the cron removes rows past their time to live, and nothing younger; the report keeps its counts", needsEngine, async (t) => {
+test("the cron removes rows past their time to live, and nothing younger; the report keeps its counts", async (t) => {
   const edge = await startEdge(t);
   await edge.post("/v1/decide", { partner: "acme", placement: "confirmation", attributes: CONTEXT }); // applies the schema
   const now = Date.now();

@@ -4,7 +4,7 @@
 // direct count over the raw billable events (D1) whatever the grouping.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { acmeAdvertisers, answer, API_SECRETS, backend, checkoutToken, engagement, event, hostEngine, needsEngine, partnersConfig, poll, receipt, seed, startEdge } from "./harness.js";
+import { acmeAdvertisers, answer, API_SECRETS, backend, checkoutToken, engagement, event, hostEngine, partnersConfig, poll, receipt, seed, startEdge } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const ADVERTISER_SECRET = "freshbox-report-secret-0123456789";
@@ -47,7 +47,7 @@ function direct(rows, key) {
   return out;
 }
 
-test("reports answer only to the partner's secret, an operator, or a listed advertiser's own secret", needsEngine, async (t) => {
+test("reports answer only to the partner's secret, an operator, or a listed advertiser's own secret", async (t) => {
   const advertisers = acmeAdvertisers();
   const s = seed();
   const edge = await startEdge(t, {
@@ -80,7 +80,7 @@ test("reports answer only to the partner's secret, an operator, or a listed adve
   assert.equal(post.status, 405);
 });
 
-test("bad report queries are refused with REPORT_INVALID, never run", needsEngine, async (t) => {
+test("bad report queries are refused with REPORT_INVALID, never run", async (t) => {
   const edge = await startEdge(t);
   for (const query of ["?from=2026-13-01", "?from=2026-02-30", "?to=yesterday", "?from=2026-12-05&to=2026-12-01",
     "?from=2024-01-01&to=2026-01-01", "?groupBy=day;DROP TABLE billable_events", "?groupBy=offer,offer",
@@ -96,7 +96,7 @@ test("bad report queries are refused with REPORT_INVALID, never run", needsEngin
   assert.ok((await edge.sql("SELECT name FROM sqlite_master WHERE name = 'billable_events'")).length);
 });
 
-test("report figures equal a direct count over the raw billable events, per day, offer and advertiser", needsEngine, async (t) => {
+test("report figures equal a direct count over the raw billable events, per day, offer and advertiser", async (t) => {
   const advertisers = acmeAdvertisers();
   const edge = await startEdge(t, {
     partners: partnersConfig(seed(), { acme: { advertisers } }),
@@ -148,7 +148,7 @@ test("report figures equal a direct count over the raw billable events, per day,
   assert.equal(globex.body.totals.impressions, 1);
 });
 
-test("the export streams every billable event of the range as NDJSON and as CSV", needsEngine, async (t) => {
+test("the export streams every billable event of the range as NDJSON and as CSV", async (t) => {
   const edge = await startEdge(t);
   await traffic(edge);
   const raw = await edge.sql("SELECT id, type, offer_id, propensity FROM billable_events WHERE partner = 'acme' ORDER BY time_ms, id");
@@ -171,7 +171,7 @@ test("the export streams every billable event of the range as NDJSON and as CSV"
   assert.equal(await empty.text(), "");
 });
 
-test("confirmations and reminders count when sent, against the accept they follow", needsEngine, async (t) => {
+test("confirmations and reminders count when sent, against the accept they follow", async (t) => {
   const edge = await startEdge(t, { vars: { REMINDER_DELAY_MS: "0" } });
   const host = hostEngine("acme");
   const email = "ada.lovelace@example.com";

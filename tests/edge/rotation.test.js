@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli, root } from "../../scripts/lib/edge.mjs";
-import { admin, answer, needsEngine, ORIGINS, partnersConfig, seed, startEdge, uploadBundle } from "./harness.js";
+import { admin, answer, ORIGINS, partnersConfig, seed, startEdge, uploadBundle } from "./harness.js";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
 const run = (...args) => execFileSync(cli(), args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] }).toString("utf8");
@@ -72,7 +72,7 @@ const status = async (edge, partner = "acme") => (await answer(await edge.fetch(
 const keysets = async (edge, partner = "acme") => answer(await edge.fetch(`/v1/keysets/${partner}`));
 const decide = async (edge) => answer(await edge.post("/v1/decide", { partner: "acme", placement: "confirmation", attributes: CONTEXT }));
 
-test("a rotation moves acme to the new keys: a new-key bundle serves and decides, an old-key one is refused", needsEngine, async (t) => {
+test("a rotation moves acme to the new keys: a new-key bundle serves and decides, an old-key one is refused", async (t) => {
   const r = rotations();
   const edge = await startEdge(t);
   assert.deepEqual(await served(edge).then((x) => [x.status, x.version, x.keyset]), [200, "1", "0"]);
@@ -118,7 +118,7 @@ test("a rotation moves acme to the new keys: a new-key bundle serves and decides
   assert.equal((await keysets(edge)).body.keysets.length, 2);
 });
 
-test("refused rotations change nothing: old keys only, new keys only, another partner, older, oversized, not JSON", needsEngine, async (t) => {
+test("refused rotations change nothing: old keys only, new keys only, another partner, older, oversized, not JSON", async (t) => {
   const r = rotations();
   const edge = await startEdge(t);
   const cases = [
@@ -170,7 +170,7 @@ async function rotatedAndStopped(t, persistRoot) {
   await first.dispose();
 }
 
-test("the rotation persists: a restarted edge re-derives the keys from the pinned ones and the kept chain", needsEngine, async (t) => {
+test("the rotation persists: a restarted edge re-derives the keys from the pinned ones and the kept chain", async (t) => {
   const r = rotations();
   const persistRoot = mkdtempSync(join(tmpdir(), "offer-edge-rotation-state-"));
   t.after(() => rmSync(persistRoot, { recursive: true, force: true }));
@@ -185,7 +185,7 @@ test("the rotation persists: a restarted edge re-derives the keys from the pinne
   assert.equal((await status(second)).lastError.code, "UNKNOWN_KEY");
 });
 
-test("a tampered or dropped kept chain is refused: nothing is served rather than the retired keys trusted, until the chain is uploaded again", needsEngine, async (t) => {
+test("a tampered or dropped kept chain is refused: nothing is served rather than the retired keys trusted, until the chain is uploaded again", async (t) => {
   const r = rotations();
   const tampers = [
     ["a forged MAC", "KEYSET_STATE_INVALID", (kv, chain) => kv.put("keysets:acme", JSON.stringify({ ...chain, mac: chain.mac.replace(/^./, (c) => (c === "A" ? "B" : "A")) }))],
@@ -230,7 +230,7 @@ test("a tampered or dropped kept chain is refused: nothing is served rather than
   }
 });
 
-test("acme's rotation does not touch globex", needsEngine, async (t) => {
+test("acme's rotation does not touch globex", async (t) => {
   const r = rotations();
   const s = seed();
   const edge = await startEdge(t);
@@ -249,7 +249,7 @@ test("acme's rotation does not touch globex", needsEngine, async (t) => {
   assert.equal((await served(edge, "globex")).version, "2");
 });
 
-test("a deployment that pins the rotated trust supersedes the updates it covers", needsEngine, async (t) => {
+test("a deployment that pins the rotated trust supersedes the updates it covers", async (t) => {
   const r = rotations();
   const s = seed();
   const rotatedTrust = JSON.parse(readFileSync(join(r.dir, "trust1.json"), "utf8"));
@@ -267,7 +267,7 @@ test("a deployment that pins the rotated trust supersedes the updates it covers"
   assert.deepEqual(await served(edge).then((x) => [x.version, x.keyset]), ["3", "2"]);
 });
 
-test("scripts/upload-bundle --keyset writes the update before the bundle, and --trust refuses what the rotated keys refuse", needsEngine, async (t) => {
+test("scripts/upload-bundle --keyset writes the update before the bundle, and --trust refuses what the rotated keys refuse", async (t) => {
   const r = rotations();
   const s = seed();
   const state = mkdtempSync(join(tmpdir(), "offer-edge-upload-"));
