@@ -8,7 +8,6 @@ use super::engine::Engine;
 use super::placement::{OfferState, Ranking};
 use crate::consent::CohortBlock;
 use crate::context::{Context, Field, FieldValue};
-use crate::history::{scope_name, window_name};
 #[cfg(feature = "explain")]
 use crate::rules::{compile, CompileEnv};
 use serde_json::Value;
@@ -285,8 +284,8 @@ pub(crate) fn message(reason: &Reason) -> String {
         } => {
             format!(
                 "capped by {} {max}/{} (seen {count})",
-                scope_name(*scope),
-                window_name(*window)
+                scope.name(),
+                window.name()
             )
         }
         Reason::ShownInOtherPlacement { placement } => {

@@ -192,29 +192,6 @@ impl Engine {
         }
     }
 
-    /// Like [`decide`](Self::decide), reading the host's stored history blob:
-    /// a corrupt or foreign blob is discarded with a warning in the decision.
-    /// The history returned is the blob's, as read: `decide` writes nothing
-    /// into it. When `decision.privacy.measurement` is off the host stores
-    /// nothing back (it keeps `history_blob` as it was) and records no
-    /// engagement under this decision (docs/PRIVACY.md).
-    ///
-    /// # Errors
-    /// As [`decide`](Self::decide).
-    pub fn decide_with_blob(
-        &self,
-        context: &Context,
-        history_blob: &[u8],
-        now: Timestamp,
-        entropy: &[u8],
-        options: &DecideOptions,
-    ) -> Result<(Decision, History)> {
-        let (history, warning) = History::decode(history_blob, &self.bundle.partner, now);
-        let mut decision = self.decide(context, &history, now, entropy, options)?;
-        decision.warnings.extend(warning);
-        Ok((decision, history))
-    }
-
     /// The engine's indices of the placements `wanted` names, in order;
     /// every placement when it names none.
     pub(super) fn requested_placements(&self, wanted: &[String]) -> Result<Vec<usize>> {

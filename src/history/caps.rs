@@ -93,9 +93,9 @@ impl fmt::Display for CapHit {
         write!(
             f,
             "capped by {} {}/{} (seen {})",
-            scope_name(self.scope),
+            self.scope.name(),
             self.max,
-            window_name(self.window),
+            self.window.name(),
             self.count
         )
     }
@@ -169,16 +169,6 @@ impl fmt::Display for Suppressed {
             None => f.write_str(" (for good)"),
         }
     }
-}
-
-/// The lower-case name of a scope as bundles spell it ([`CapScope::name`]).
-pub const fn scope_name(scope: CapScope) -> &'static str {
-    scope.name()
-}
-
-/// The lower-case name of a window as bundles spell it ([`CapWindow::name`]).
-pub const fn window_name(window: CapWindow) -> &'static str {
-    window.name()
 }
 
 #[cfg(test)]

@@ -40,9 +40,7 @@ mod caps;
 pub mod codec;
 mod counters;
 
-pub use caps::{
-    cap_allows, history_key, scope_name, window_name, CapCheck, CapHit, OfferKeys, Suppressed,
-};
+pub use caps::{cap_allows, history_key, CapCheck, CapHit, OfferKeys, Suppressed};
 
 use crate::bundle::{Cap, CapWindow};
 use crate::time::{DurationMs, Timestamp};

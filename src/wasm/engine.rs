@@ -34,7 +34,7 @@ enum Source {
 
 /// The compile step of JSON bundles: the edge and preview build compiles
 /// them. The page build loads compiled forms only, so it links no JSON
-/// bundle reader, rule compiler or HTML tokenizer (DESIGN.md §10).
+/// bundle reader, rule compiler or HTML tokenizer (ARCHITECTURE.md, "Compile at sign time").
 #[cfg(feature = "full")]
 fn compile_json(verified: VerifiedBundle) -> Result<Engine, Error> {
     Engine::from_verified(verified)

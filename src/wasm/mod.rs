@@ -5,7 +5,7 @@
 //! evaluator; this file the conversions, errors, entropy and the other free
 //! functions.
 //!
-//! Thin by design (see STYLE.md): it converts JS values to core types and
+//! Thin by design (ARCHITECTURE.md, "Who owns what"): it converts JS values to core types and
 //! back, turns core errors into real JS `Error`s with a stable `code`, and
 //! supplies entropy from `crypto.getRandomValues`. No decision logic lives here.
 //!

@@ -4,8 +4,7 @@ use crate::io::{instant, read};
 use offer_edge::bundle::{Bundle, BundleStore, Trust};
 use offer_edge::consent::Consent;
 use offer_edge::context::Context;
-use offer_edge::decide::{DecideOptions, Decision, Engine, Verdict};
-use offer_edge::history::History;
+use offer_edge::decide::{DecideOptions, Decision, Engine, StoredHistory, Verdict};
 use offer_edge::{Error, ErrorCode, Result};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -165,8 +164,13 @@ pub fn run(args: Args) -> Result<()> {
         request_country: args.request_country.clone(),
         ..DecideOptions::default()
     };
-    let (decision, _history): (Decision, History) =
-        engine.decide_with_blob(&context, &blob, now, &seed.to_le_bytes(), &options)?;
+    let stored = StoredHistory {
+        blob: &blob,
+        session_id: None,
+    };
+    let decision = engine
+        .decide_stored(&context, stored, now, &seed.to_le_bytes(), &options)?
+        .decision;
     if args.json {
         let text = serde_json::to_string_pretty(&decision)
             .map_err(|e| Error::new(ErrorCode::Io, format!("cannot print decision: {e}")))?;

@@ -1,7 +1,7 @@
 //! `Engine` methods of the edge and preview build (feature "full"): drafts
 //! for authoring previews, engagement events built in WASM (the snippet
 //! builds its own: www/oe-edge.js), and confirmation emails opened at the
-//! edge. The page build leaves them out (DESIGN.md §10).
+//! edge. The page build leaves them out (ARCHITECTURE.md, "Compile at sign time").
 
 use super::{json_arg, Source, WasmEngine};
 use crate::attest::check_attested_email;
