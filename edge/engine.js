@@ -46,7 +46,7 @@
 // version in force (`keysetVersion`, MACed) so the chain cannot be dropped.
 import * as oe from "../pkg/workerd.js";
 import { intSetting, partnerOr404 } from "./config.js";
-import { HttpError } from "./http.js";
+import { HttpError, cacheable } from "./http.js";
 import { partnerKey } from "./keys.js";
 import { applyKeysetUpload, keysetRefusal, keysetStatus, newKeysets, readChain, restoreKeysets, retireKeys } from "./keysets.js";
 import { fromBase64, hmac, hmacVerify, sha256Hex, toBase64Url, utf8 } from "./util.js";
@@ -504,22 +504,14 @@ export async function handleGetCompiled(request, env, partnerId) {
 
 /** A verified file `{bytes, sha, bundleSha256, edition}` with its ETag, cacheable; 304 on a match. */
 function serveSigned(request, env, entry, served, contentType) {
-  const etag = `"${served.sha}"`;
-  const maxAge = intSetting(env, "BUNDLE_MAX_AGE_S", 60);
   const headers = {
-    etag,
-    "cache-control": `public, max-age=${maxAge}, stale-while-revalidate=${maxAge * 5}`,
     "x-bundle-version": String(entry.info.version),
     "x-bundle-sha256": served.bundleSha256,
     "x-bundle-edition": served.edition,
     // A page whose keys are older fetches GET /v1/keysets/:partner (edge/keysets.js).
     "offer-edge-keyset-version": String(entry.keysets.version),
   };
-  const inm = request.headers.get("if-none-match");
-  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
-    return new Response(null, { status: 304, headers });
-  }
-  return new Response(served.bytes, { headers: { ...headers, "content-type": contentType } });
+  return cacheable(request, `"${served.sha}"`, intSetting(env, "BUNDLE_MAX_AGE_S", 60), headers, served.bytes, contentType);
 }
 
 /** Status of every configured partner's bundle (for GET /v1/status). */

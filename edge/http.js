@@ -62,6 +62,20 @@ export async function readBody(request, limit) {
   return out;
 }
 
+/**
+ * A public, cacheable answer (`cache-control` from `maxAgeS`, with
+ * stale-while-revalidate) under `etag` (a quoted strong tag), or 304 when
+ * the request's If-None-Match names it (weak or strong).
+ */
+export function cacheable(request, etag, maxAgeS, headers, body, contentType) {
+  const all = { ...headers, etag, "cache-control": `public, max-age=${maxAgeS}, stale-while-revalidate=${maxAgeS * 5}` };
+  const inm = request.headers.get("if-none-match");
+  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+    return new Response(null, { status: 304, headers: all });
+  }
+  return new Response(body, { headers: { ...all, "content-type": contentType } });
+}
+
 /** Parses a JSON body (bytes) or throws 400 with `code`. */
 export function parseJson(bytes, code = "BAD_REQUEST") {
   try {

@@ -25,9 +25,9 @@
 // keys and the active bundle stay. An applied rotation retires the old keys
 // at once (`retireKeys`): a bundle signed only by them is no longer served.
 import * as oe from "../pkg/workerd.js";
-import { bundleFor, putState } from "./engine.js";
+import { bundleFor, isOfferEdgeError, putState } from "./engine.js";
 import { intSetting } from "./config.js";
-import { HttpError } from "./http.js";
+import { HttpError, cacheable } from "./http.js";
 import { partnerKey } from "./keys.js";
 import { fromBase64, fromUtf8, hmac, hmacVerify, sha256Hex, toBase64Url, utf8 } from "./util.js";
 
@@ -39,7 +39,6 @@ export const MAX_KEYSET_CHAIN = 32;
 const KEYSET_DOMAIN = "offer-edge/keyset-chain/v1";
 const chainMacKey = (env, partner) => partnerKey(env, partner, "v1", "state");
 const chainMessage = (partner, version, chainSha) => utf8(`${KEYSET_DOMAIN}\n${partner}\n${version}\n${chainSha}`);
-const isOfferEdgeError = (e) => e instanceof Error && e.name === "OfferEdgeError" && typeof e.code === "string";
 /** Rethrows what an Engine call threw; anything but an OfferEdgeError is marked a trap (edge/engine.js resets the instance). */
 export function engineThrew(e) {
   if (!isOfferEdgeError(e) && e && typeof e === "object") e.engineTrap = true;
@@ -287,13 +286,6 @@ export async function handleGetKeysets(request, env, partnerId) {
   if (ks.frozen) throw new HttpError(503, ks.frozen.code, ks.frozen.message, { "retry-after": "30" });
   const body = JSON.stringify({ partner: entry.partner, keysetVersion: ks.version, keysets: ks.chain.map((t) => JSON.parse(t)) });
   const etag = `"${await sha256Hex(body)}"`;
-  const maxAge = intSetting(env, "BUNDLE_MAX_AGE_S", 60);
-  const headers = {
-    etag,
-    "cache-control": `public, max-age=${maxAge}, stale-while-revalidate=${maxAge * 5}`,
-    "offer-edge-keyset-version": String(ks.version),
-  };
-  const inm = request.headers.get("if-none-match");
-  if (inm && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) return new Response(null, { status: 304, headers });
-  return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
+  const headers = { "offer-edge-keyset-version": String(ks.version) };
+  return cacheable(request, etag, intSetting(env, "BUNDLE_MAX_AGE_S", 60), headers, body, "application/json");
 }
