@@ -27,7 +27,8 @@ export function isTrap(e) {
 /** `Keys` (oe-worker-keysets.js), set by the worker's message loop: key rotation runs in the worker only. */
 export const hooks = { Keys: null };
 
-const codeOf = (e) => (e && typeof e.code === "string" ? e.code : "INTERNAL");
+/** The stable code of what an engine call threw (INTERNAL when it has none). */
+export const codeOf = (e) => (e && typeof e.code === "string" ? e.code : "INTERNAL");
 
 /**
  * The calls, over a fresh state: `init` first. `preloaded`: `{pkgUrl,

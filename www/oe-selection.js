@@ -49,6 +49,11 @@ function acceptedText(offer, unconfirmed, t, done = null) {
 
 const TIMED_OUT = Symbol("timed out");
 
+/** Resolves with `promise`'s value, or `fallback` after `ms`. */
+export function within(promise, ms, fallback) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
+}
+
 export class Selection {
   /** A selection with nothing in it (no bundle, no target, or a failure). */
   static empty() {
@@ -188,7 +193,7 @@ export class Selection {
       }
     };
     if (this.token.settled) queue();
-    else Promise.race([this.token.promise, new Promise((resolve) => setTimeout(resolve, l.o.tokenWaitMs))]).then(queue);
+    else within(this.token.promise, l.o.tokenWaitMs, undefined).then(queue);
   }
 
   /**
@@ -306,12 +311,11 @@ export class Selection {
     if (!o || typeof o.onAction !== "function") return null;
     const a = offer.action;
     const call = Promise.resolve().then(() => o.onAction(Object.freeze({ type: a.type, sku: a.sku ?? null, url: a.url ?? null, offer })));
-    const timeout = new Promise((resolve) => setTimeout(() => resolve(TIMED_OUT), o.actionTimeoutMs));
     const failed = (code, why) => {
       warn(code, `onAction ${why} (${a.type} of ${offer.offerId})`);
       return { done: false, message: null };
     };
-    return Promise.race([call, timeout]).then(
+    return within(call, o.actionTimeoutMs, TIMED_OUT).then(
       (r) => (r === TIMED_OUT ? failed("ACTION_TIMEOUT", `gave no answer in ${o.actionTimeoutMs} ms`) : { done: r?.done === true, message: hostText(r?.message) }),
       (e) => failed("ACTION_FAILED", `threw: ${messageOf(e)}`),
     );

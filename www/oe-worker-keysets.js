@@ -11,9 +11,8 @@
 // to `restore` on the next visit, which re-applies it from the pinned keys
 // before the kept bundle loads: a stored key that does not verify from the
 // pinned ones is never trusted, and a tampered chain is dropped.
-import { isTrap } from "./oe-engine-calls.js";
+import { codeOf, isTrap } from "./oe-engine-calls.js";
 
-const codeOf = (e) => (e && typeof e.code === "string" ? e.code : "INTERNAL");
 /** Updates taken from one answer (the edge keeps at most 32). */
 const MAX_CHAIN = 32;
 

@@ -41,7 +41,7 @@ import { renderPlacement } from "./placement.js";
 import { EventQueue } from "./oe-queue.js";
 import { KeyValue } from "./oe-storage.js";
 import { consentNow, measures, statedConsent } from "./oe-consent.js";
-import { Selection } from "./oe-selection.js";
+import { Selection, within } from "./oe-selection.js";
 import { codeOf, codedError, fail, listen, messageOf, warn } from "./oe-log.js";
 import { decideAtEdge, edgeContext, emailHash, offerEvent, uuidV4 } from "./oe-edge.js";
 import { PageEngine, discardEarly, startEarly, whenIdle } from "./oe-page.js";
@@ -86,11 +86,6 @@ function tokenCell(given) {
     cell.promise = Promise.resolve(cell.value);
   }
   return cell;
-}
-
-/** Resolves with `promise`'s value, or `fallback` after `ms`. */
-function within(promise, ms, fallback) {
-  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
 }
 
 /**
