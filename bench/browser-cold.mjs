@@ -15,13 +15,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { CHROMIUM_PATH, openProfile } from "../tests/harness/chromium.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const dir = process.argv[2];
 const SAMPLES = Number(process.env.COLD_SAMPLES ?? 9);
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 
 const PAGE = `<!doctype html><meta charset=utf-8><title>cold start</title>
 <script type=module>
@@ -64,7 +62,7 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 
 /** One page visit in a new Chromium process on profile `profile`. */
 async function visit(profile) {
-  const context = await chromium.launchPersistentContext(profile, { executablePath: "/usr/bin/chromium", headless: true, args: FLAGS });
+  const { context } = await openProfile({ profile });
   try {
     const page = await context.newPage();
     const errors = [];
@@ -96,7 +94,7 @@ for (let s = 0; s < SAMPLES; s++) {
 server.close();
 
 const version = (() => {
-  try { return execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(" built")[0].trim(); } catch { return undefined; }
+  try { return execFileSync(CHROMIUM_PATH, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(" built")[0].trim(); } catch { return undefined; }
 })();
 console.log(`\n### Cold start in ${version ?? "Chromium"} (median of ${SAMPLES}, ${new Date().toISOString().slice(0, 10)})\n`);
 console.log("| visit | import + instantiate | load (100 offers, compiled form) | first decide | total (goal ≤ 50 ms) |");

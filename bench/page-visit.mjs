@@ -17,11 +17,11 @@
 // rest of such a task is the host page's layout and scripts). Prints
 // Markdown for BENCHMARKS.md.
 import { execFileSync } from "node:child_process";
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { root, startBackend } from "../tests/browser/harness.js";
+import { CHROMIUM_PATH, openProfile } from "../tests/harness/chromium.js";
 import { readManifest } from "../scripts/lib/www-build.mjs";
 import { longTasks, markTime, startTrace } from "./lib/main-thread.mjs";
 
@@ -29,8 +29,6 @@ const SAMPLES = Number(process.env.PAGE_SAMPLES ?? 5);
 const MODES = (process.env.PAGE_MODES ?? "auto,page,edge").split(",");
 /** After the paint, how long the visit is watched for long tasks (the engine's warm-up). */
 const WATCH_AFTER_PAINT_MS = 4000;
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 const PHONE = { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 };
 
 // Runs in the page before its own scripts: marks DOMContentLoaded and the
@@ -103,7 +101,7 @@ try {
   for (let s = 0; s <= SAMPLES; s++) {
     const traced = s === SAMPLES;
     for (const mode of MODES) {
-      const context = await chromium.launchPersistentContext("", { executablePath: "/usr/bin/chromium", headless: true, args: FLAGS });
+      const { context, close } = await openProfile();
       try {
         const page = await context.newPage();
         await page.exposeFunction("__oePainted", () => page.__onPainted && page.__onPainted());
@@ -112,7 +110,7 @@ try {
         runs[mode][traced ? "tracedFirst" : "first"].push(await visit(page, url, { traced }));
         runs[mode][traced ? "tracedRepeat" : "repeat"].push(await visit(page, url, { traced }));
       } finally {
-        await context.close();
+        await close();
       }
     }
   }
@@ -121,7 +119,7 @@ try {
 }
 
 const version = (() => {
-  try { return execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8" }).split(" built")[0].trim(); } catch { return "Chromium"; }
+  try { return execFileSync(CHROMIUM_PATH, ["--version"], { encoding: "utf8" }).split(" built")[0].trim(); } catch { return "Chromium"; }
 })();
 const task = (ms) => (ms > 0 ? `${ms.toFixed(0)} ms` : "< 50 ms");
 const manifest = readManifest();

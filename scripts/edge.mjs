@@ -21,10 +21,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Miniflare } from "miniflare";
 import { advertiserApiSecretName, advertiserPostbackKeyName } from "../edge/config.js";
 import { apiSecretName, edgeOptions, formOf, fulfilmentSecretName, pageBundleOf, root, uploadKeys } from "./lib/edge.mjs";
 import { partnerBackend } from "./lib/partner-backend.mjs";
+import { startWorkerd } from "./lib/workerd.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -123,10 +123,10 @@ if (demoPartner && existsSync(checkoutKeyOf(demoPartner))) {
 } else if (demoPartner) {
   console.error(`no checkout key ${checkoutKeyOf(demoPartner)}: the demo checkout gets no checkout tokens (events stay unverified)`);
 }
-const mf = new Miniflare(options);
+let mf;
 let url;
 try {
-  url = await mf.ready;
+  ({ mf, url } = await startWorkerd(options));
 } catch (e) {
   console.error(`could not start workerd on ${args.host}:${port}: ${e.message}`);
   process.exit(1);

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerModules } from "./workerd.mjs";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const QUEUE = "offer-edge-fulfilment";
@@ -38,16 +39,8 @@ export function edgeOptions({ persistRoot, vars = {}, partners = {}, host, port,
   const www = join(root, "www");
   const options = {
     name: "offer-edge",
-    modules: true,
-    modulesRoot: root,
-    scriptPath: join(root, "worker.js"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-      // edge/schema.js imports the D1 migrations as text.
-      { type: "Text", include: ["**/*.sql"] },
-    ],
-    compatibilityDate: "2026-04-20",
+    // edge/schema.js imports the D1 migrations as text.
+    ...workerModules(join(root, "worker.js"), { rules: [{ type: "Text", include: ["**/*.sql"] }] }),
     kvNamespaces: { BUNDLES: "bundles" },
     d1Databases: { DB: "offer-edge" },
     durableObjects: {

@@ -11,7 +11,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { click, closeBrowser, newContext, openDemo, seed, startBackend, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, openShop, seed } from "./harness.js";
 
 after(closeBrowser);
 
@@ -39,12 +39,8 @@ const shadowText = (page, selector) => page.locator(`${placement} >> ${selector}
 
 for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   test(`${name}: no serious or critical violations shown, accepted, declined and closed`, async (t) => {
-    const edge = await startBackend(t);
+    const { edge, record, page } = await openShop(t, { query: "?hostEmail=0", viewport });
     const { offers } = seed();
-    const { record, newPage } = await newContext(t, { viewport });
-    const page = await newPage();
-    await openDemo(page, edge.url, "?hostEmail=0");
-    await waitForPlacement(page);
     // The audit must see inside the placement: it has content there to judge.
     assert.equal(await page.evaluate(() => document.querySelector("#offers [data-offer-edge-placement]").shadowRoot.mode), "open");
     await audit(page, `${name}, offers shown`);
@@ -79,12 +75,8 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
 }
 
 test("keyboard: Tab reaches every control in order, Enter accepts, the live region says it, Escape closes", async (t) => {
-  const edge = await startBackend(t);
+  const { edge, record, page } = await openShop(t, { viewport: VIEWPORTS.desktop });
   const { offers } = seed();
-  const { record, newPage } = await newContext(t, { viewport: VIEWPORTS.desktop });
-  const page = await newPage();
-  await openDemo(page, edge.url);
-  await waitForPlacement(page);
   // The focused element, seen through the placement's shadow root.
   const focused = () => page.evaluate(() => {
     let el = document.activeElement;

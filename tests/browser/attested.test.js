@@ -12,7 +12,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import * as oe from "../../pkg/node.js";
-import { click, closeBrowser, newContext, openDemo, poll, queueDrained, seed, startBackend, storageDump, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, newContext, openDemo, openShop, poll, queueDrained, seed, startBackend, storageDump, waitForPlacement } from "./harness.js";
 
 after(closeBrowser);
 await oe.ready;
@@ -71,11 +71,7 @@ async function barrier(t, edge) {
 }
 
 test("an attested order: exactly one confirmation, to the attested address; a forged second accept sends nothing", async (t) => {
-  const edge = await startBackend(t);
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url);
-  await waitForPlacement(page);
+  const { edge, record, page } = await openShop(t);
   const order = await orderRef(page);
   const { accept, answer } = await acceptCoupon(page);
   assert.deepEqual(answer.rejections, []);
@@ -119,11 +115,7 @@ test("an attested order: exactly one confirmation, to the attested address; a fo
 });
 
 test("an accept whose sealed email is not the attested one: EMAIL_MISMATCH, nothing sent", async (t) => {
-  const edge = await startBackend(t);
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url, "?hostEmail=0"); // the placement asks the shopper
-  await waitForPlacement(page);
+  const { edge, record, page } = await openShop(t, { query: "?hostEmail=0" }); // the placement asks the shopper
   const { accept, index, answer } = await acceptCoupon(page, "mallory@example.com");
   assert.ok(accept.fulfilment && accept.checkout);
   assert.deepEqual(answer.rejections, [{ index, id: accept.id, code: "EMAIL_MISMATCH" }]);

@@ -3,16 +3,12 @@
 // history (declines, caps) holds across page views.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { click, closeBrowser, newContext, openDemo, poll, queueDrained, seed, shownOffers, startBackend, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, newContext, openDemo, openShop, poll, queueDrained, seed, shownOffers, startBackend, waitForPlacement } from "./harness.js";
 
 after(closeBrowser);
 
 test("the offer renders with the shopper's first name; no console errors", async (t) => {
-  const edge = await startBackend(t);
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url);
-  await waitForPlacement(page);
+  const { edge, record, page } = await openShop(t);
   const title = await page.locator("#offers [data-offer-edge-placement] >> .oe-title").textContent();
   assert.match(title, /^Ada, here are some extra perks/);
   assert.equal((await shownOffers(page)).length, 3);
@@ -25,12 +21,8 @@ test("the offer renders with the shopper's first name; no console errors", async
 });
 
 test("accept → the collector stores exactly one accept with the decision's receipt", async (t) => {
-  const edge = await startBackend(t);
+  const { edge, record, page } = await openShop(t);
   const { offers } = seed();
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url);
-  await waitForPlacement(page);
   await click(page, "accept", offers.addToCart);
   await page.waitForSelector("#track-status:has-text('Added')");
   // "Exactly one" needs everything the page queued to be acknowledged, not the first accept to arrive.
@@ -49,12 +41,8 @@ test("accept → the collector stores exactly one accept with the decision's rec
 });
 
 test("an offer needing confirmation asks for the email only after accept, then sends it sealed", async (t) => {
-  const edge = await startBackend(t);
+  const { edge, record, page } = await openShop(t, { query: "?hostEmail=0" });
   const { offers } = seed();
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url, "?hostEmail=0");
-  await waitForPlacement(page);
   const emailInputs = () => page.locator("#offers [data-offer-edge-placement] >> input[type=email]").count();
   assert.equal(await emailInputs(), 0, "no email field before the accept");
   await click(page, "accept", offers.coupon);

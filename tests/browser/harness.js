@@ -2,25 +2,22 @@
 // (real keys, real signed bundles, a checkout key), the backend serving www/,
 // collecting events and minting checkout tokens (the partner's backend), and
 // headless Chromium (playwright-core) with every request, console message and
-// dialog recorded.
+// dialog recorded. What the edge, browser and preview suites share is in
+// tests/harness/.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createHash, randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { cli, formOf, pageBundleOf } from "../../scripts/lib/edge.mjs";
+import { fulfilmentSecretName, formOf, pageBundleOf, uploadBundle } from "../../scripts/lib/edge.mjs";
 import { writeCheckoutPage } from "../../scripts/lib/www-build.mjs";
 import { partnerBackend } from "../../scripts/lib/partner-backend.mjs";
+import { cliWorkspace, threeOffers } from "../harness/bundles.js";
+import { launchChromium } from "../harness/chromium.js";
+import { copyOfWww, d1Rows, startServingEdge } from "../harness/edge.js";
+import { poll, root } from "../harness/util.js";
 
-export const root = fileURLToPath(new URL("../../", import.meta.url));
+export { ARTIFACTS, poll, root } from "../harness/util.js";
 export const PARTNER = "acme";
-export const ARTIFACTS = join(root, "test-artifacts");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-  "--disable-component-update", "--no-first-run"];
 
 /**
  * The test bundle: three always-eligible offers of different advertisers in
@@ -29,35 +26,11 @@ const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm
  * Declines suppress for 30 days. Images point at www/img/ (same origin).
  */
 export function browserBundle(b) {
-  const pick = (type) => b.offers.find((o) => o.action.type === type);
-  const offers = [pick("coupon"), pick("link"), pick("addToCart")];
-  for (const o of offers) {
-    o.eligibility = null;
-    o.audiences = { include: [], exclude: [] };
-    o.schedule = { start: null, end: null };
-    o.placements = ["confirmation"];
-    o.caps = [];
-    o.suppressAfterDecline = "30d";
-    o.creative.confirmationEmail = null;
-  }
-  const [coupon, link] = offers;
-  link.caps = [{ scope: "offer", max: 2, window: "day" }];
-  coupon.creative.confirmationEmail = {
-    required: true,
-    subject: "{{firstname|there}}, your code is inside",
-    html: "<p>Hi {{firstname|there}}, your code is <b>{{couponCode}}</b>.</p>",
-    text: "Your code is {{couponCode}}.",
-    reminderAfter: "1d",
-  };
-  const ids = new Set(offers.map((o) => o.id));
-  b.offers = offers;
   // None of the three names an audience: no lists (and so no page edition of the bundle).
-  b.audiences = [];
-  b.placements = b.placements.filter((p) => p.id === "confirmation").map((p) => ({ ...p, maxOffers: 3 }));
-  b.model.offers = Object.fromEntries(Object.entries(b.model.offers ?? {}).filter(([id]) => ids.has(id)));
-  if (b.model.exploration?.priors) {
-    b.model.exploration.priors = Object.fromEntries(Object.entries(b.model.exploration.priors).filter(([id]) => ids.has(id)));
-  }
+  const offers = threeOffers(b, { subject: "{{firstname|there}}, your code is inside",
+    html: "<p>Hi {{firstname|there}}, your code is <b>{{couponCode}}</b>.</p>" });
+  for (const o of offers) o.suppressAfterDecline = "30d";
+  offers[1].caps = [{ scope: "offer", max: 2, window: "day" }];
   return b;
 }
 
@@ -72,16 +45,12 @@ let seeded;
  */
 export function seed() {
   if (seeded) return seeded;
-  const dir = mkdtempSync(join(tmpdir(), "offer-edge-www-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const bin = cli();
-  const run = (...args) => execFileSync(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  const keys = join(dir, "keys");
-  mkdirSync(keys);
-  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-1`);
-  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-fulfilment`, "--kind", "fulfilment");
-  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-checkout`, "--kind", "checkout");
-  run("trust", "--partner", PARTNER, "--pub", join(keys, `${PARTNER}-1.pub`), "-o", join(dir, "trust.json"));
+  const { dir, keys, run, keygen, trust: pinTrust } = cliWorkspace("offer-edge-www-");
+  keygen(`${PARTNER}-1`);
+  keygen(`${PARTNER}-fulfilment`, "fulfilment");
+  keygen(`${PARTNER}-checkout`, "checkout");
+  // trust.json in `dir`: tests/browser/rotation.test.js rotates from it.
+  const trust = pinTrust(PARTNER, [`${PARTNER}-1`]);
   // `key`: another signing key file (key rotation: tests/browser/rotation.test.js).
   const sign = (version, { issuedAt, expiresAt, transform = browserBundle, key } = {}) => {
     const bundlePath = join(dir, `bundle.v${version}.json`);
@@ -99,7 +68,6 @@ export function seed() {
     const page = pageBundleOf(signedPath);
     return { json: readFileSync(signedPath), page: page && readFileSync(page), form: readFileSync(formOf(signedPath)) };
   };
-  const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
   const signed = sign(1);
   const draft = JSON.parse(readFileSync(join(dir, "bundle.v1.json"), "utf8"));
   const [coupon, link, addToCart] = draft.offers.map((o) => o.id);
@@ -152,40 +120,21 @@ export async function startBackend(t, { bundle } = {}) {
 
 /** worker.js in workerd, serving a copy of www/ (+ the test pages and the page config) as its static assets. */
 async function startRealEdge(s) {
-  const { edgeOptions, fulfilmentSecretName, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
-  const { Miniflare } = await import("miniflare");
-  const assets = mkdtempSync(join(tmpdir(), "offer-edge-assets-"));
-  cpSync(join(root, "www"), assets, { recursive: true, dereference: true });
+  const assets = copyOfWww("offer-edge-assets-");
   cpSync(join(root, "tests/browser/pages"), join(assets, "__test__"), { recursive: true });
   writeFileSync(join(assets, "demo-config.json"), JSON.stringify(pageConfig(s)));
   // The served checkout (index.html) with this partner's config inline, as scripts/demo writes the demo's.
   writeCheckoutPage({ dir: assets, config: pageConfig(s) });
-  const options = edgeOptions({
-    host: "127.0.0.1",
-    port: 0,
-    rateLimit: 100_000,
+  const { mf, url, close } = await startServingEdge({
+    assets,
     partners: { [PARTNER]: { trust: s.trust, origins: [], checkoutKeys: s.checkoutKeys } },
-    vars: {
-      RECEIPT_KEY: randomBytes(32).toString("base64"),
-      [fulfilmentSecretName(PARTNER)]: s.fulfilmentKey,
-      BUNDLE_REFRESH_MS: "0",
-    },
+    vars: { [fulfilmentSecretName(PARTNER)]: s.fulfilmentKey },
+    serviceBindings: { PARTNER_BACKEND: partnerBackend({ partner: PARTNER, keyPath: s.checkoutKeyPath }) },
   });
-  options.assets = { ...options.assets, directory: assets };
-  options.serviceBindings = { ...options.serviceBindings, PARTNER_BACKEND: partnerBackend({ partner: PARTNER, keyPath: s.checkoutKeyPath }) };
-  const mf = new Miniflare(options);
-  const url = await mf.ready;
   const db = await mf.getD1Database("DB");
-  const rows = async (query) => {
-    try {
-      return (await db.prepare(query).bind(PARTNER).all()).results;
-    } catch (e) {
-      if (/no such table/.test(String(e))) return [];
-      throw e;
-    }
-  };
+  const rows = (query) => d1Rows(db, query, PARTNER);
   return {
-    url: url.origin,
+    url,
     setBundle: (partner, { json, page = null, form = null }) => {
       const bytes = (b) => b && new Uint8Array(b);
       return uploadBundle(mf, partner, bytes(json), bytes(page), bytes(form));
@@ -202,10 +151,7 @@ async function startRealEdge(s) {
     ],
     outbox: async () => (await rows("SELECT to_addr, subject, kind, decision_id, offer_id FROM outbox WHERE partner = ?"))
       .map((r) => ({ to: r.to_addr, subject: r.subject, kind: r.kind, decisionId: r.decision_id, offerId: r.offer_id })),
-    close: async () => {
-      await mf.dispose();
-      rmSync(assets, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
@@ -253,7 +199,7 @@ let browser;
 /** One headless Chromium per test file (fresh temporary profile); a new context per test. */
 export async function newContext(t, options = {}) {
   if (!browser) {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser = await launchChromium();
     process.on("beforeExit", () => browser && browser.close().then(() => (browser = null)));
   }
   const context = await browser.newContext({ viewport: { width: 1280, height: 1600 }, ...options });
@@ -290,6 +236,20 @@ export async function openDemo(page, base, query = "") {
   await page.waitForSelector("html[data-offers-ready]", { timeout: 30_000 });
 }
 
+/**
+ * The start most tests share: the backend (with `bundle`, as `startBackend`),
+ * a context (`contextOptions`, as `newContext`), a page on the demo (`query`)
+ * with its placement shown. Returns `{edge, context, record, page}`.
+ */
+export async function openShop(t, { query = "", bundle, ...contextOptions } = {}) {
+  const edge = await startBackend(t, { bundle });
+  const { context, record, newPage } = await newContext(t, contextOptions);
+  const page = await newPage();
+  await openDemo(page, edge.url, query);
+  await waitForPlacement(page);
+  return { edge, context, record, page };
+}
+
 /** Offer ids rendered in the confirmation placement (shadow DOM). */
 export function shownOffers(page) {
   return page.evaluate(() => {
@@ -310,17 +270,6 @@ export async function waitForPlacement(page) {
 /** Waits until the page's event queue is empty: every event it queued was acknowledged by the collector. */
 export function queueDrained(page) {
   return poll(async () => (await page.evaluate((p) => localStorage.getItem(`offer-edge:${p}:queue`), PARTNER)) === null, "the event queue drained");
-}
-
-/** Polls `fn` until truthy. */
-export async function poll(fn, what, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Clicks a control (`accept` | `decline` | `close`) of an offer inside the placement. */

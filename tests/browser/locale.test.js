@@ -8,7 +8,7 @@
 // own message is shown as text, never as HTML.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { browserBundle, closeBrowser, newContext, openDemo, poll, seed, startBackend, waitForPlacement } from "./harness.js";
+import { browserBundle, closeBrowser, newContext, openDemo, openShop, poll, seed, startBackend, waitForPlacement } from "./harness.js";
 
 after(closeBrowser);
 
@@ -68,12 +68,8 @@ const spaces = (s) => s.replace(/[\u00a0\u202f]/g, " ");
 
 for (const decideAt of ["edge", "page"]) {
   test(`de-DE/EUR: the total shows as "120,00 €" and the snippet speaks German (decided at the ${decideAt})`, async (t) => {
-    const edge = await startBackend(t, { bundle: moneyBundle() });
+    const { edge, record, page } = await openShop(t, { query: `?locale=de-DE&currency=EUR&decideAt=${decideAt}`, bundle: moneyBundle() });
     const { offers } = seed();
-    const { record, newPage } = await newContext(t);
-    const page = await newPage();
-    await openDemo(page, edge.url, `?locale=de-DE&currency=EUR&decideAt=${decideAt}`);
-    await waitForPlacement(page);
     await order(page, "120");
     const shown = await bodies(page);
     assert.ok(shown.length > 0);
@@ -90,11 +86,7 @@ for (const decideAt of ["edge", "page"]) {
 }
 
 test("en-US/USD shows $120.00; a language without a table (sv) falls back to English; fr-CA gets the French table", async (t) => {
-  const edge = await startBackend(t, { bundle: moneyBundle() });
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url, "?locale=en-US&currency=USD");
-  await waitForPlacement(page);
+  const { edge, record, page } = await openShop(t, { query: "?locale=en-US&currency=USD", bundle: moneyBundle() });
   await order(page, "120");
   for (const body of await bodies(page)) assert.equal(body, "Your total: $120.00");
 

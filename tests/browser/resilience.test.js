@@ -2,7 +2,8 @@
 // break the checkout page, and nothing is lost or double-counted.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { click, closeBrowser, newContext, openDemo, poll, seed, serveAtBundleUrl, shownOffers, signExpiringIn, startBackend, unserveBundleUrl, waitForPlacement } from "./harness.js";
+import { click, closeBrowser, newContext, openDemo, openShop, poll, seed, serveAtBundleUrl, shownOffers, signExpiringIn, startBackend,
+  unserveBundleUrl } from "./harness.js";
 import { tamperBody } from "../js/form.js";
 
 after(closeBrowser);
@@ -90,12 +91,8 @@ test("a tampered update keeps the last good bundle (re-verified from the cache)"
 });
 
 test("offline while accepting → queued (survives reload), delivered after reconnect, counted once", async (t) => {
-  const edge = await startBackend(t);
+  const { edge, context, record, page } = await openShop(t);
   const { offers } = seed();
-  const { context, record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url);
-  await waitForPlacement(page);
   await poll(async () => (await edge.events()).filter((e) => e.type === "impression").length === 3, "impressions");
   await context.setOffline(true);
   await click(page, "accept", offers.addToCart);

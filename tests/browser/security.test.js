@@ -7,8 +7,8 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { allRecords, assertNoPlaintext, click, closeBrowser, newContext, openDemo, pageConfig, poll, root, seed, shownOffers,
-  startBackend, storageDump, waitForPlacement } from "./harness.js";
+import { allRecords, assertNoPlaintext, click, closeBrowser, newContext, openDemo, openShop, pageConfig, poll, root, seed,
+  shownOffers, startBackend, storageDump, waitForPlacement } from "./harness.js";
 
 after(closeBrowser);
 
@@ -51,12 +51,8 @@ test("the demo works under CSP script-src 'self' 'wasm-unsafe-eval'; style-src '
 });
 
 test("no request, URL or storage entry carries the plaintext email or name", async (t) => {
-  const edge = await startBackend(t);
+  const { edge, record, page } = await openShop(t);
   const { offers } = seed();
-  const { record, newPage } = await newContext(t);
-  const page = await newPage();
-  await openDemo(page, edge.url);
-  await waitForPlacement(page);
   await click(page, "accept", offers.coupon); // the host hands over the email: sealed
   await click(page, "decline", offers.link);
   await poll(async () => (await edge.events()).some((e) => e.type === "accept" && e.hasFulfilment), "the sealed accept");

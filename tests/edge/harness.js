@@ -1,16 +1,17 @@
 // Shared harness of the edge suites: worker.js in real workerd (miniflare)
 // with the bindings of wrangler.toml, test partners seeded with the CLI
 // (real keys, real signed bundles), and builders for events and receipts.
-import assert from "node:assert/strict";
+// What the edge, browser and preview suites share is in tests/harness/.
 import { randomUUID, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Miniflare } from "miniflare";
 import * as oe from "../../pkg/node.js";
 import { edgeOptions, fulfilmentSecretName, seedPartner, uploadBundle } from "../../scripts/lib/edge.mjs";
+import { startWorkerd } from "../../scripts/lib/workerd.mjs";
+import { keepOffers, threeOffers } from "../harness/bundles.js";
+import { d1Rows } from "../harness/edge.js";
+import { scratchDir } from "../harness/util.js";
 
-export { oe, uploadBundle };
+export { oe, uploadBundle, keepOffers };
+export { answer, poll } from "../harness/util.js";
 
 /** The test edge's master secret (public knowledge, tests only). */
 export const RECEIPT_KEY = new Uint8Array(32).fill(7);
@@ -32,44 +33,9 @@ export const BASE = "http://edge.test";
  * capped at 1 impression a day and sends a confirmation email with its code.
  */
 export function testBundle(b) {
-  const pick = (type) => b.offers.find((o) => o.action.type === type);
-  const offers = [pick("coupon"), pick("link"), pick("addToCart")];
-  for (const o of offers) o.audiences = { include: [], exclude: [] };
-  keepOffers(b, offers);
-  // No offer names an audience: none ships, so there is no page bundle and
-  // GET /v1/bundles serves this bundle itself (confidential.test.js has both).
-  b.audiences = [];
-  const [coupon] = offers;
+  // No page bundle: GET /v1/bundles serves this bundle itself (confidential.test.js has both).
+  const [coupon] = threeOffers(b, { subject: "{{advertiser}}: your code", html: "<p>Your code is <b>{{couponCode}}</b>.</p>" });
   coupon.caps = [{ scope: "offer", max: 1, window: "day" }];
-  coupon.creative.confirmationEmail = {
-    required: true,
-    subject: "{{advertiser}}: your code",
-    html: "<p>Your code is <b>{{couponCode}}</b>.</p>",
-    text: "Your code is {{couponCode}}.",
-    reminderAfter: "1d",
-  };
-  return b;
-}
-
-/**
- * Keeps only `offers` (always eligible, uncapped, no email, all in the
- * confirmation placement, which shows up to 3) and the model entries for them.
- */
-export function keepOffers(b, offers) {
-  for (const o of offers) {
-    o.eligibility = null;
-    o.schedule = { start: null, end: null };
-    o.placements = ["confirmation"];
-    o.caps = [];
-    o.creative.confirmationEmail = null;
-  }
-  const ids = new Set(offers.map((o) => o.id));
-  b.offers = offers;
-  b.placements = b.placements.filter((p) => p.id === "confirmation").map((p) => ({ ...p, maxOffers: 3 }));
-  b.model.offers = Object.fromEntries(Object.entries(b.model.offers ?? {}).filter(([id]) => ids.has(id)));
-  if (b.model.exploration?.priors) {
-    b.model.exploration.priors = Object.fromEntries(Object.entries(b.model.exploration.priors).filter(([id]) => ids.has(id)));
-  }
   return b;
 }
 
@@ -77,8 +43,7 @@ let seeded;
 /** acme and globex: keys, trust, signed test bundles (seeded once per process). */
 export function seed() {
   if (!seeded) {
-    const dir = mkdtempSync(join(tmpdir(), "offer-edge-seed-"));
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir("offer-edge-seed-");
     seeded = {
       dir,
       acme: seedPartner(dir, "acme", { transform: testBundle, seed: 3 }),
@@ -103,28 +68,27 @@ export function partnersConfig(s = seed(), extra = {}) {
  */
 export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, persistRoot, upload = true, extra = {} } = {}) {
   const s = seed();
-  const mf = new Miniflare({
+  const { mf } = await startWorkerd({
     ...edgeOptions({
-    persistRoot,
-    rateLimit,
-    assets: false,
-    partners: partners ?? partnersConfig(s),
-    vars: {
-      RECEIPT_KEY: Buffer.from(RECEIPT_KEY).toString("base64"),
-      [fulfilmentSecretName("acme")]: s.acme.fulfilmentKey,
-      [fulfilmentSecretName("globex")]: s.globex.fulfilmentKey,
-      ADMIN_TOKEN,
-      API_SECRET_ACME: API_SECRETS.acme,
-      API_SECRET_GLOBEX: API_SECRETS.globex,
-      ...vars,
-    },
-  }),
+      persistRoot,
+      rateLimit,
+      assets: false,
+      partners: partners ?? partnersConfig(s),
+      vars: {
+        RECEIPT_KEY: Buffer.from(RECEIPT_KEY).toString("base64"),
+        [fulfilmentSecretName("acme")]: s.acme.fulfilmentKey,
+        [fulfilmentSecretName("globex")]: s.globex.fulfilmentKey,
+        ADMIN_TOKEN,
+        API_SECRET_ACME: API_SECRETS.acme,
+        API_SECRET_GLOBEX: API_SECRETS.globex,
+        ...vars,
+      },
+    }),
     ...extra,
   });
   let disposed;
   const dispose = () => (disposed ??= mf.dispose());
   t.after(dispose);
-  await mf.ready;
   if (upload) {
     await uploadBundle(mf, "acme", s.acme.signed, s.acme.page, s.acme.form);
     await uploadBundle(mf, "globex", s.globex.signed, s.globex.page, s.globex.form);
@@ -141,14 +105,7 @@ export async function startEdge(t, { partners, vars = {}, rateLimit = 100_000, p
       headers: { "content-type": "application/json", ...headers },
       body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
     }),
-    async sql(query, ...binds) {
-      try {
-        return (await db.prepare(query).bind(...binds).all()).results;
-      } catch (e) {
-        if (/no such table/.test(String(e))) return [];
-        throw e;
-      }
-    },
+    sql: (query, ...binds) => d1Rows(db, query, ...binds),
   };
   return edge;
 }
@@ -206,29 +163,6 @@ export function hostEngine(partner) {
 export function acmeAdvertisers() {
   const context = { firstname: "Ada", state: "NY", country: "US", amount: "120.00" };
   return hostEngine("acme").decide(context, null, Date.now(), {}).decision.placements[0].offers.map((o) => o.advertiser);
-}
-
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function poll(fn, what, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Response body as JSON plus status, for assertions with context. */
-export async function answer(res) {
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return { status: res.status, body, headers: res.headers, text };
 }
 
 /** base64url (no padding) of UTF-8 text. */

@@ -1,14 +1,6 @@
 // Loaded by chromium.test.js's page: the way a checkout page uses pkg/.
 import * as oe from "/pkg/browser.js";
-
-const codeOf = (fn) => {
-  try {
-    fn();
-    return "ok";
-  } catch (e) {
-    return `${e.name}/${e.code}`;
-  }
-};
+import { codeOf } from "./code-of.js";
 
 try {
   const { receipt, key, now, fulfilmentKey, draft, decideNow } = await window.testInput();

@@ -6,40 +6,26 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
+import { openProfile, recordProblems } from "../harness/chromium.js";
 import { cargoVersion, fixtures, pkgDir, root } from "./helpers.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".html": "text/html" };
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src data:";
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>offer-edge</title></head>
-<body><script type="module" src="/page.js"></script></body></html>`;
+<body><script type="module" src="/js/chromium-page.js"></script></body></html>`;
 
-/** Serves `/` (the page), `/page.js` (the test module) and `/pkg/*`. */
+/** Serves `/` (the page), `/js/*.js` (tests/js/: the test module and what it imports) and `/pkg/*`. */
 function serve() {
-  const pageJs = new URL("tests/js/chromium-page.js", root);
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     let body;
     let type = "text/html";
     try {
       if (path === "/") body = PAGE;
-      else if (path === "/page.js") [body, type] = [await readFile(pageJs), TYPES[".js"]];
+      else if (/^\/js\/[\w-]+\.js$/.test(path)) [body, type] = [await readFile(new URL(`tests${path}`, root)), TYPES[".js"]];
       else if (path.startsWith("/pkg/") && !path.includes("..")) {
         body = await readFile(new URL(path.slice("/pkg/".length), pkgDir));
         type = TYPES[path.slice(path.lastIndexOf("."))] ?? "application/octet-stream";
@@ -60,19 +46,10 @@ function serve() {
 test("pkg/browser.js imports and runs in headless Chromium", async (t) => {
   const server = await serve();
   t.after(() => server.close());
-  const profile = mkdtempSync(join(tmpdir(), "offer-edge-chromium-"));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-  });
-  t.after(() => context.close());
+  const { context, close } = await openProfile();
+  t.after(close);
   const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()}`));
+  const problems = recordProblems(page);
 
   const [, suite] = fixtures("receipts")[0];
   const [, kat] = fixtures("hpke")[0];

@@ -1,20 +1,13 @@
 // A tiny Worker for workerd.test.js: imports the pkg/ workerd entry (the
 // .wasm arrives as a static CompiledWasm import) and answers by calling the API.
 import * as oe from "../../pkg/workerd.js";
+import { codeOf } from "./code-of.js";
 
 export default {
   async fetch(request) {
     if (new URL(request.url).pathname === "/decide") return decide(await request.json());
     const { receipt, key, now, fulfilmentKey } = await request.json();
     const keyBytes = new TextEncoder().encode(key);
-    const codeOf = (fn) => {
-      try {
-        fn();
-        return "ok";
-      } catch (e) {
-        return `${e.name}/${e.code}`;
-      }
-    };
     const compact = oe.signReceipt(receipt, keyBytes);
     const sealed = oe.sealForFulfilment(fulfilmentKey, receipt, "ada@example.com");
     return Response.json({
@@ -34,12 +27,7 @@ export default {
 function decide({ trust, signed, tampered, context, now }) {
   const engine = new oe.Engine(trust);
   const loaded = engine.load(new TextEncoder().encode(signed), now);
-  let refused;
-  try {
-    engine.load(tampered, now);
-  } catch (e) {
-    refused = `${e.name}/${e.code}`;
-  }
+  const refused = codeOf(() => engine.load(tampered, now));
   const { decision, history } = engine.decide(context, null, now, { explain: true });
   return Response.json({ loaded, refused, decision, historyBytes: history.length, info: engine.info() });
 }

@@ -4,27 +4,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import { readFileSync } from "node:fs";
+import { startWorkerd, workerModules } from "../../scripts/lib/workerd.mjs";
 import { cargoVersion, fixtures, root } from "./helpers.js";
 
-/** A Miniflare running tests/js/workerd-worker.js over pkg/workerd.js. */
-function worker() {
-  return new Miniflare({
-    modules: true,
-    modulesRoot: fileURLToPath(root),
-    scriptPath: fileURLToPath(new URL("tests/js/workerd-worker.js", root)),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2026-05-03",
-  });
+/** workerd running tests/js/workerd-worker.js over pkg/workerd.js, disposed after test `t`. */
+async function worker(t) {
+  const { mf } = await startWorkerd(workerModules(fileURLToPath(new URL("tests/js/workerd-worker.js", root))));
+  t.after(() => mf.dispose());
+  return mf;
 }
 
 test("a Worker loads a signed fixture bundle and decides in workerd", async (t) => {
-  const mf = worker();
-  t.after(() => mf.dispose());
+  const mf = await worker(t);
   const file = (name) => readFileSync(new URL(`tests/fixtures/bundles/${name}`, root), "utf8");
   const res = await mf.dispatchFetch("http://worker.test/decide", {
     method: "POST",
@@ -52,8 +44,7 @@ test("a Worker loads a signed fixture bundle and decides in workerd", async (t) 
 });
 
 test("a Worker importing pkg/workerd.js signs, verifies and seals in workerd", async (t) => {
-  const mf = worker();
-  t.after(() => mf.dispose());
+  const mf = await worker(t);
 
   const [, suite] = fixtures("receipts")[0];
   const [, kat] = fixtures("hpke")[0];

@@ -2,27 +2,23 @@
 // (real keys, a real signed demo bundle, tampered and expired copies), the
 // real local edge serving the page with the site's strict CSP, and headless
 // Chromium (playwright-core) with every console error, page error and failed
-// request recorded.
+// request recorded. What the edge, browser and preview suites share is in
+// tests/harness/.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { cli } from "../../scripts/lib/edge.mjs";
+import { uploadBundle } from "../../scripts/lib/edge.mjs";
+import { cliWorkspace } from "../harness/bundles.js";
+import { openProfile, recordProblems } from "../harness/chromium.js";
+import { copyOfWww, startServingEdge } from "../harness/edge.js";
+import { root } from "../harness/util.js";
 
-export const root = fileURLToPath(new URL("../../", import.meta.url));
-export const ARTIFACTS = join(root, "test-artifacts");
+export { ARTIFACTS, root } from "../harness/util.js";
 export const PARTNER = "demo-outfitters";
 export const ISSUED_AT = "2026-05-25T00:00:00Z";
 export const EXPIRES_AT = "2099-01-01T00:00:00Z";
 /** The simulated "now" of the tests (?now=): 15:00 UTC, 10:00 in the bundle's UTC-5. */
 export const FIXED_NOW = "2026-06-01T15:00:00Z";
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-  "--disable-component-update", "--no-first-run"];
 
 let seeded;
 /**
@@ -34,16 +30,10 @@ let seeded;
  */
 export function seed() {
   if (seeded) return seeded;
-  const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const bin = cli();
-  const run = (...args) => execFileSync(bin, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  const keys = join(dir, "keys");
-  mkdirSync(keys);
-  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-1`);
-  run("keygen", "--out-dir", keys, "--keyid", `${PARTNER}-2`);
-  run("trust", "--partner", PARTNER, "--threshold", "2", "--pub", join(keys, `${PARTNER}-1.pub`), "--pub", join(keys, `${PARTNER}-2.pub`),
-    "-o", join(dir, "trust.json"));
+  const { dir, keys, run, keygen, trust: pinTrust } = cliWorkspace("offer-edge-preview-");
+  keygen(`${PARTNER}-1`);
+  keygen(`${PARTNER}-2`);
+  const trust = pinTrust(PARTNER, [`${PARTNER}-1`, `${PARTNER}-2`], { threshold: 2 });
   const bundlePath = join(dir, "bundle.json");
   // Fixed times: the same bundle bytes every run, decided at FIXED_NOW (rules and the model read the local hour).
   run("demo-bundle", "--partner", PARTNER, "--offers", "60", "--seed", "1", "--issued-at", ISSUED_AT, "--expires-at", EXPIRES_AT, "-o", bundlePath);
@@ -65,7 +55,6 @@ export function seed() {
     "--expires-at", iso(Date.now() - 3 * 3_600_000), "-o", expiredPath);
   run("sign", "--key", join(keys, `${PARTNER}-1.key`), "--key", join(keys, `${PARTNER}-2.key`), expiredPath, "-o", join(dir, "expired.signed.json"));
   const expired = readFileSync(join(dir, "expired.signed.json"));
-  const trust = JSON.parse(readFileSync(join(dir, "trust.json"), "utf8"));
   seeded = { dir, trust, signed, pageBundle, tampered, expired, draft: readFileSync(bundlePath), bundle };
   return seeded;
 }
@@ -84,27 +73,15 @@ export function pageConfig(s = seed()) {
  */
 export async function startServer(t, { files = {} } = {}) {
   const s = seed();
-  const { edgeOptions, uploadBundle } = await import(join(root, "scripts/lib/edge.mjs"));
-  const { Miniflare } = await import("miniflare");
-  const assets = assetsDir(files);
-  const options = edgeOptions({ host: "127.0.0.1", port: 0, rateLimit: 100_000,
-    partners: { [PARTNER]: { trust: s.trust, origins: [] } },
-    vars: { RECEIPT_KEY: randomBytes(32).toString("base64"), BUNDLE_REFRESH_MS: "0" } });
-  options.assets = { ...options.assets, directory: assets };
-  const mf = new Miniflare(options);
-  t.after(async () => {
-    await mf.dispose();
-    rmSync(assets, { recursive: true, force: true });
-  });
-  const url = await mf.ready;
+  const { mf, url, close } = await startServingEdge({ assets: assetsDir(files), partners: { [PARTNER]: { trust: s.trust, origins: [] } } });
+  t.after(close);
   await uploadBundle(mf, PARTNER, new Uint8Array(s.signed), new Uint8Array(s.pageBundle));
-  return { url: url.origin };
+  return { url };
 }
 
 /** A copy of www/ (with pkg/, /demo-config.json and the test files) for the edge to serve. */
 function assetsDir(files) {
-  const dir = mkdtempSync(join(tmpdir(), "offer-edge-preview-assets-"));
-  cpSync(join(root, "www"), dir, { recursive: true, dereference: true });
+  const dir = copyOfWww("offer-edge-preview-assets-");
   if (!existsSync(join(dir, "pkg"))) {
     mkdirSync(join(dir, "pkg"));
     for (const f of ["browser.js", "offer_edge.js", "offer_edge_bg.wasm"]) cpSync(join(root, "pkg", f), join(dir, "pkg", f));
@@ -118,18 +95,10 @@ function assetsDir(files) {
 
 /** A fresh Chromium profile per test; `problems` collects console errors, page errors and failed requests. */
 export async function openPreview(t, baseUrl, { viewport = { width: 1280, height: 900 }, query = "", now = FIXED_NOW } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), "offer-edge-preview-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport,
-    timezoneId: "UTC", locale: "en-US" });
-  t.after(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
+  const { context, close } = await openProfile({ viewport, timezoneId: "UTC", locale: "en-US" });
+  t.after(close);
   const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  const problems = recordProblems(page);
   const params = new URLSearchParams(query);
   if (now) params.set("now", now);
   await page.goto(`${baseUrl}/preview.html?${params}`);
