@@ -7,12 +7,15 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ed25519_dalek::SigningKey;
 use offer_edge::bundle::manifest::sign_bundle;
-use offer_edge::bundle::{
-    verify_bundle, Envelope, FulfilmentKey, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
-};
+use offer_edge::bundle::{verify_bundle, Envelope, FulfilmentKey, BUNDLE_PAYLOAD_TYPE};
 use offer_edge::demo::demo_bundle;
 use offer_edge::time::Timestamp;
 use std::hint::black_box;
+
+// The tests' fixture key k1 and the trust pinning it (the fuzz target
+// verifies under the same one).
+#[path = "../tests/common/fixture_keys.rs"]
+mod fixture_keys;
 
 const ISSUED: Timestamp = Timestamp(1_767_225_600_000); // 2026-01-01
 const NOW: Timestamp = Timestamp(1_767_312_000_000); // a day later
@@ -38,22 +41,8 @@ fn signed_manifest(offers: usize, key: &SigningKey) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    use base64::Engine as _;
-    let key = SigningKey::from_bytes(&[1; 32]);
-    let trust = Trust::from_doc(TrustDoc {
-        partner: "acme".into(),
-        keys: [(
-            "k1".to_owned(),
-            base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes()),
-        )]
-        .into(),
-        threshold: 1,
-        max_bundle_bytes: None,
-        max_age_seconds: None,
-        keyset_version: None,
-        decide_grace_seconds: None,
-    })
-    .unwrap();
+    let key = fixture_keys::key("k1");
+    let trust = fixture_keys::trust(&["k1"], 1);
     let small = signed(100, &key);
     // Scale the offer count so the v1 envelope lands at ~1 MB.
     let offers_1mb = 100 * 1_050_000 / small.len() + 1;

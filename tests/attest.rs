@@ -24,6 +24,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+#[path = "common/checkout_cases.rs"]
+mod checkout_cases;
+use checkout_cases::EmailCase;
+
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/checkout");
 const REGENERATE: &str = "cargo test --test attest -- --ignored write_fixtures";
 
@@ -119,16 +123,8 @@ fn flip_payload_char(token: &str) -> String {
     panic!("no flippable payload character");
 }
 
-/// One fixture case.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Case {
-    description: String,
-    token: String,
-    partner: String,
-    now_ms: i64,
-    expect: Expect,
-}
+/// One token case of the fixtures, as written.
+type Case = checkout_cases::Case<Expect>;
 
 /// The verified claims (with `kid`), or the error code.
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -136,14 +132,6 @@ struct Case {
 enum Expect {
     Error { error: String },
     Claims(VerifiedCheckout),
-}
-
-/// One attested email hash vector.
-#[derive(Serialize, Deserialize)]
-struct EmailCase {
-    partner: String,
-    email: String,
-    eh: String,
 }
 
 #[derive(Serialize)]

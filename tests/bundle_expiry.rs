@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::cli::{fails, ok, round_trip};
+use common::cli::{decide_args, fails, ok, round_trip, with};
 use common::*;
 use offer_edge::bundle::{BundleStore, Trust, TrustDoc};
 use offer_edge::context::Context;
@@ -122,39 +122,19 @@ fn a_draft_has_no_expiry_policy() {
 fn the_cli_refuses_to_decide_on_an_expired_bundle() {
     let dir = round_trip("cli-decide-expired", "6");
     std::fs::write(dir.join("ctx.json"), r#"{"state":"NY","amount":"64.50"}"#).unwrap();
-    let base = [
-        "decide",
-        "--bundle",
-        "signed.json",
-        "--trust",
-        "trust.json",
-        "--context",
-        "ctx.json",
-        "--seed",
-        "1",
-    ];
+    let decide = |trust: &'static str, now: &'static str| {
+        let args = decide_args("signed.json", trust, "ctx.json");
+        with(args, &["--seed", "1", "--now", now])
+    };
     // The demo bundle expires 2099-01-01.
-    ok(
-        &dir,
-        &[&base[..], &["--now", "2098-12-31T23:59:59Z"]].concat(),
-    );
-    let after = [&base[..], &["--now", "2099-01-01T00:00:00Z"]].concat();
-    fails(&dir, &after, "BUNDLE_EXPIRED");
+    ok(&dir, &decide("trust.json", "2098-12-31T23:59:59Z"));
+    let after = "2099-01-01T00:00:00Z";
+    fails(&dir, &decide("trust.json", after), "BUNDLE_EXPIRED");
     // A grace in the trust config does not make an expired file loadable.
     let trust: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("trust.json")).unwrap()).unwrap();
     let mut graced = trust.clone();
     graced["decideGraceSeconds"] = 86_400.into();
     std::fs::write(dir.join("trust-grace.json"), graced.to_string()).unwrap();
-    let graced_args: Vec<&str> = after
-        .iter()
-        .map(|a| {
-            if *a == "trust.json" {
-                "trust-grace.json"
-            } else {
-                a
-            }
-        })
-        .collect();
-    fails(&dir, &graced_args, "BUNDLE_EXPIRED");
+    fails(&dir, &decide("trust-grace.json", after), "BUNDLE_EXPIRED");
 }

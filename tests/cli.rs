@@ -5,12 +5,24 @@
 
 mod common;
 
-use common::cli::{fails, ok, round_trip, run};
+use common::cli::{
+    demo_bundle_args, fails, keygen_args, ok, round_trip, run, sign_args, trust_args, verify_args,
+    with,
+};
 
 use offer_edge::bundle::{verify_bundle, Trust};
 use offer_edge::time::Timestamp;
 
 const NOW: &str = "2026-06-01T00:00:00Z";
+const KEY: &str = "keys/acme-2026.key";
+
+/// `verify` of `file` with `trust.json` at [`NOW`], keeping `state.json`.
+fn verify_with_state(file: &str) -> Vec<&str> {
+    with(
+        verify_args("trust.json", NOW, file),
+        &["--state", "state.json"],
+    )
+}
 
 #[test]
 fn keygen_demo_sign_verify_round_trips() {
@@ -24,35 +36,13 @@ fn keygen_demo_sign_verify_round_trips() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let line = ok(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--state",
-            "state.json",
-            "--now",
-            NOW,
-            "signed.json",
-        ],
-    );
+    let line = ok(&dir, &verify_with_state("signed.json"));
     assert_eq!(
         line,
         "verified: partner acme version 1, 40 offers, expires 2099-01-01T00:00:00Z, signed by acme-2026 (format v2, manifest); \
          full bundle with confidential audiences existing-subscribers (edge only: pages get its page bundle)\n"
     );
-    let v1 = ok(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--now",
-            NOW,
-            "signed-v1.json",
-        ],
-    );
+    let v1 = ok(&dir, &verify_args("trust.json", NOW, "signed-v1.json"));
     assert!(
         v1.contains("signed by acme-2026 (format v1, dsse); full bundle"),
         "{v1}"
@@ -61,19 +51,7 @@ fn keygen_demo_sign_verify_round_trips() {
     assert!(state.contains("\"lastVersion\": 1"), "{state}");
     // Equal version again with the saved state: the CLI holds no active
     // bundle, so the file is verified in full again (not skipped).
-    let line = ok(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--state",
-            "state.json",
-            "--now",
-            NOW,
-            "signed.json",
-        ],
-    );
+    let line = ok(&dir, &verify_with_state("signed.json"));
     assert!(
         line.starts_with("verified: partner acme version 1"),
         "{line}"
@@ -81,71 +59,15 @@ fn keygen_demo_sign_verify_round_trips() {
     // A v2 moves the state; v1 is then a rollback.
     ok(
         &dir,
-        &[
-            "demo-bundle",
-            "--partner",
-            "acme",
-            "--offers",
-            "5",
-            "--bundle-version",
-            "2",
-            "--issued-at",
-            "2026-01-01T00:00:00Z",
-            "--expires-at",
-            "2099-01-01T00:00:00Z",
-            "-o",
-            "b2.json",
-        ],
+        &with(demo_bundle_args("5", "b2.json"), &["--bundle-version", "2"]),
     );
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "b2.json",
-            "-o",
-            "s2.json",
-        ],
-    );
-    ok(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--state",
-            "state.json",
-            "--now",
-            NOW,
-            "s2.json",
-        ],
-    );
-    fails(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--state",
-            "state.json",
-            "--now",
-            NOW,
-            "signed.json",
-        ],
-        "VERSION_ROLLBACK",
-    );
+    ok(&dir, &sign_args(KEY, "b2.json", "s2.json"));
+    ok(&dir, &verify_with_state("s2.json"));
+    fails(&dir, &verify_with_state("signed.json"), "VERSION_ROLLBACK");
     // Expired one second after expiry.
     fails(
         &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--now",
-            "2099-01-01T00:00:01Z",
-            "signed.json",
-        ],
+        &verify_args("trust.json", "2099-01-01T00:00:01Z", "signed.json"),
         "BUNDLE_EXPIRED",
     );
 
@@ -182,16 +104,10 @@ fn keygen_demo_sign_verify_round_trips() {
     std::fs::write(dir.join("trimmed.json"), trimmed).unwrap();
     ok(
         &dir,
-        &[
-            "sign",
-            "--format",
-            "dsse",
-            "--key",
-            "keys/acme-2026.key",
-            "trimmed.json",
-            "-o",
-            "trimmed-v1.json",
-        ],
+        &with(
+            sign_args(KEY, "trimmed.json", "trimmed-v1.json"),
+            &["--format", "dsse"],
+        ),
     );
     assert_eq!(sha("signed.json"), sha("trimmed-v1.json"));
 }
@@ -205,123 +121,60 @@ fn sign_refuses_unapproved_and_invalid_bundles() {
     std::fs::write(dir.join("pending.json"), pending).unwrap();
     fails(
         &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "pending.json",
-            "-o",
-            "x.json",
-        ],
+        &sign_args(KEY, "pending.json", "x.json"),
         "CREATIVE_NOT_APPROVED",
     );
     assert!(!dir.join("x.json").exists());
     std::fs::write(dir.join("broken.json"), &text[..text.len() / 2]).unwrap();
     fails(
         &dir,
-        &["sign", "--key", "keys/acme-2026.key", "broken.json"],
+        &["sign", "--key", KEY, "broken.json"],
         "PAYLOAD_MALFORMED",
     );
     let http = text.replacen("https://www.", "http://www.", 1);
     std::fs::write(dir.join("http.json"), http).unwrap();
-    fails(
-        &dir,
-        &["sign", "--key", "keys/acme-2026.key", "http.json"],
-        "SCHEMA_INVALID",
-    );
+    fails(&dir, &["sign", "--key", KEY, "http.json"], "SCHEMA_INVALID");
     // A key written to a bundle's trust must not be reused by keygen.
-    fails(
-        &dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
-        "IO",
-    );
-    fails(
-        &dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "../evil"],
-        "KEY_INVALID",
-    );
+    fails(&dir, &keygen_args("acme-2026"), "IO");
+    fails(&dir, &keygen_args("../evil"), "KEY_INVALID");
 }
 
 #[test]
 fn multi_key_signing_meets_a_threshold() {
     let dir = round_trip("multi-key", "3");
-    ok(&dir, &["keygen", "--out-dir", "keys", "--keyid", "acme-b"]);
+    ok(&dir, &keygen_args("acme-b"));
     ok(
         &dir,
-        &[
-            "trust",
-            "--partner",
+        &trust_args(
             "acme",
-            "--pub",
-            "keys/acme-2026.pub",
-            "--pub",
-            "keys/acme-b.pub",
-            "-o",
+            &["keys/acme-2026.pub", "keys/acme-b.pub"],
             "trust2.json",
-        ],
+        ),
     );
     fails(
         &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust2.json",
-            "--now",
-            NOW,
-            "signed.json",
-        ],
+        &verify_args("trust2.json", NOW, "signed.json"),
         "THRESHOLD_NOT_MET",
     );
     ok(
         &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "--key",
-            "keys/acme-b.key",
-            "bundle.json",
-            "-o",
-            "both.json",
-        ],
+        &with(
+            sign_args(KEY, "bundle.json", "both.json"),
+            &["--key", "keys/acme-b.key"],
+        ),
     );
-    let line = ok(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust2.json",
-            "--now",
-            NOW,
-            "both.json",
-        ],
-    );
+    let line = ok(&dir, &verify_args("trust2.json", NOW, "both.json"));
     assert!(
         line.contains("signed by acme-2026,acme-b (format v2, manifest); full bundle"),
         "{line}"
     );
     ok(
         &dir,
-        &[
-            "trust",
-            "--partner",
-            "globex",
-            "--pub",
-            "keys/acme-2026.pub",
-            "-o",
-            "globex.json",
-        ],
+        &trust_args("globex", &["keys/acme-2026.pub"], "globex.json"),
     );
     fails(
         &dir,
-        &[
-            "verify",
-            "--trust",
-            "globex.json",
-            "--now",
-            NOW,
-            "signed.json",
-        ],
+        &verify_args("globex.json", NOW, "signed.json"),
         "PARTNER_MISMATCH",
     );
 }
@@ -405,10 +258,7 @@ fn single_byte_changes_fail(dir: &std::path::Path, file: &str) {
                     let mut bad = signed.clone();
                     bad[i] = mutate(bad[i]);
                     std::fs::write(dir.join(&file), &bad).unwrap();
-                    let out = run(
-                        dir,
-                        &["verify", "--trust", "trust.json", "--now", NOW, &file],
-                    );
+                    let out = run(dir, &verify_args("trust.json", NOW, &file));
                     let stderr = String::from_utf8_lossy(&out.stderr);
                     assert!(
                         !out.status.success()
@@ -428,15 +278,10 @@ fn sign_minify_ships_the_same_bundle_in_fewer_bytes_and_refuses_what_only_minify
     let dir = round_trip("sign-minify", "20");
     ok(
         &dir,
-        &[
-            "sign",
-            "--minify",
-            "--key",
-            "keys/acme-2026.key",
-            "bundle.json",
-            "-o",
-            "signed-min.json",
-        ],
+        &with(
+            sign_args(KEY, "bundle.json", "signed-min.json"),
+            &["--minify"],
+        ),
     );
     let pretty = std::fs::read(dir.join("signed.json")).unwrap();
     let min = std::fs::read(dir.join("signed-min.json")).unwrap();
@@ -446,17 +291,7 @@ fn sign_minify_ships_the_same_bundle_in_fewer_bytes_and_refuses_what_only_minify
         min.len(),
         pretty.len()
     );
-    let line = ok(
-        &dir,
-        &[
-            "verify",
-            "--trust",
-            "trust.json",
-            "--now",
-            NOW,
-            "signed-min.json",
-        ],
-    );
+    let line = ok(&dir, &verify_args("trust.json", NOW, "signed-min.json"));
     assert!(
         line.starts_with("verified: partner acme version 1, 20 offers"),
         "{line}"
@@ -478,13 +313,7 @@ fn sign_minify_ships_the_same_bundle_in_fewer_bytes_and_refuses_what_only_minify
     std::fs::write(dir.join("broken.json"), broken).unwrap();
     fails(
         &dir,
-        &[
-            "sign",
-            "--minify",
-            "--key",
-            "keys/acme-2026.key",
-            "broken.json",
-        ],
+        &["sign", "--minify", "--key", KEY, "broken.json"],
         "PAYLOAD_MALFORMED",
     );
 }

@@ -4,7 +4,7 @@
 //! and bundle signing keys cannot stand in for each other.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use common::cli::{fails, ok, tempdir};
+use common::cli::{demo_bundle_args, fails, keygen_args, ok, sign_args, tempdir, with};
 use offer_edge::attest::{attested_email_hash, verify_checkout_token, CheckoutKeys};
 use offer_edge::events::is_uuid_v4;
 use offer_edge::time::Timestamp;
@@ -20,18 +20,8 @@ fn read_json(path: &Path) -> Value {
 
 /// A checkout key `acme-checkout-1` in `dir/keys`, and the pinned keys file.
 fn checkout_key(dir: &Path) -> CheckoutKeys {
-    ok(
-        dir,
-        &[
-            "keygen",
-            "--out-dir",
-            "keys",
-            "--keyid",
-            "acme-checkout-1",
-            "--kind",
-            "checkout",
-        ],
-    );
+    let keygen = keygen_args("acme-checkout-1");
+    ok(dir, &with(keygen, &["--kind", "checkout"]));
     let secret = read_json(&dir.join("keys/acme-checkout-1.key"));
     let public = read_json(&dir.join("keys/acme-checkout-1.pub"));
     assert_eq!(secret["kind"], "checkout");
@@ -52,23 +42,41 @@ fn checkout_key(dir: &Path) -> CheckoutKeys {
 const NOW: &str = "2026-11-29T12:00:00Z";
 const NOW_MS: i64 = 1_795_953_600_000;
 
+/// `checkout-token --key <key> --partner acme`.
+fn mint_args(key: &str) -> Vec<&str> {
+    vec!["checkout-token", "--key", key, "--partner", "acme"]
+}
+
+/// `verify-checkout-token` of `token` for `partner` at `now`, against the
+/// pinned `checkout-keys.json`.
+fn verify_token_args<'a>(partner: &'a str, now: &'a str, token: &'a str) -> Vec<&'a str> {
+    vec![
+        "verify-checkout-token",
+        "--keys",
+        "checkout-keys.json",
+        "--partner",
+        partner,
+        "--now",
+        now,
+        token,
+    ]
+}
+
 #[test]
 fn a_minted_token_verifies_with_the_core() {
     let dir = tempdir("cli-checkout");
     let keys = checkout_key(&dir);
-    let mint = [
-        "checkout-token",
-        "--key",
-        "keys/acme-checkout-1.key",
-        "--partner",
-        "acme",
-        "--order",
-        "ORD-1001",
-        "--email",
-        " Ada@Example.com ",
-        "--now",
-        NOW,
-    ];
+    let mint = with(
+        mint_args("keys/acme-checkout-1.key"),
+        &[
+            "--order",
+            "ORD-1001",
+            "--email",
+            " Ada@Example.com ",
+            "--now",
+            NOW,
+        ],
+    );
     let token = ok(&dir, &mint);
     assert!(token.ends_with('\n'));
     let token = token.trim();
@@ -103,20 +111,8 @@ fn a_minted_token_verifies_with_the_core() {
         ]
         .concat(),
     );
-    let printed: Value = serde_json::from_str(&ok(
-        &dir,
-        &[
-            "verify-checkout-token",
-            "--keys",
-            "checkout-keys.json",
-            "--partner",
-            "acme",
-            "--now",
-            NOW,
-            token.trim(),
-        ],
-    ))
-    .unwrap();
+    let printed: Value =
+        serde_json::from_str(&ok(&dir, &verify_token_args("acme", NOW, token.trim()))).unwrap();
     assert_eq!(printed["kid"], "acme-checkout-1");
     assert_eq!(printed["sub"], "shopper-42");
     assert_eq!(printed["jti"], "order-1001-a");
@@ -125,20 +121,7 @@ fn a_minted_token_verifies_with_the_core() {
         3600
     );
     let verify_as = |partner: &str, now: &str, code: &str| {
-        fails(
-            &dir,
-            &[
-                "verify-checkout-token",
-                "--keys",
-                "checkout-keys.json",
-                "--partner",
-                partner,
-                "--now",
-                now,
-                token.trim(),
-            ],
-            code,
-        );
+        fails(&dir, &verify_token_args(partner, now, token.trim()), code);
     };
     verify_as("globex", NOW, "TOKEN_PARTNER_MISMATCH");
     verify_as("acme", "2026-11-29T13:01:00Z", "TOKEN_EXPIRED");
@@ -149,16 +132,8 @@ fn lifetimes_over_an_hour_and_bad_input_are_refused() {
     let dir = tempdir("cli-checkout-refused");
     checkout_key(&dir);
     let mint = |extra: &[&str], code: &str| {
-        let base = [
-            "checkout-token",
-            "--key",
-            "keys/acme-checkout-1.key",
-            "--partner",
-            "acme",
-            "--now",
-            NOW,
-        ];
-        fails(&dir, &[&base[..], extra].concat(), code);
+        let base = with(mint_args("keys/acme-checkout-1.key"), &["--now", NOW]);
+        fails(&dir, &with(base, extra), code);
     };
     let ada = ["--order", "ORD-1001", "--email", "ada@example.com"];
     mint(&[&ada[..], &["--ttl", "2h"]].concat(), "TOKEN_INVALID");
@@ -178,47 +153,19 @@ fn lifetimes_over_an_hour_and_bad_input_are_refused() {
 fn checkout_and_bundle_keys_do_not_mix() {
     let dir = tempdir("cli-checkout-kinds");
     checkout_key(&dir);
-    ok(
-        &dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
-    );
+    ok(&dir, &keygen_args("acme-2026"));
     fails(
         &dir,
-        &[
-            "checkout-token",
-            "--key",
-            "keys/acme-2026.key",
-            "--partner",
-            "acme",
-            "--order",
-            "ORD-1",
-            "--email",
-            "ada@example.com",
-        ],
+        &with(
+            mint_args("keys/acme-2026.key"),
+            &["--order", "ORD-1", "--email", "ada@example.com"],
+        ),
         "KEY_INVALID",
     );
-    ok(
-        &dir,
-        &[
-            "demo-bundle",
-            "--partner",
-            "acme",
-            "--offers",
-            "3",
-            "-o",
-            "bundle.json",
-        ],
-    );
+    ok(&dir, &demo_bundle_args("3", "bundle.json"));
     fails(
         &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-checkout-1.key",
-            "bundle.json",
-            "-o",
-            "signed.json",
-        ],
+        &sign_args("keys/acme-checkout-1.key", "bundle.json", "signed.json"),
         "KEY_INVALID",
     );
 }

@@ -4,7 +4,7 @@
 //! what the engine sealed to the bundle's fulfilment key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use common::cli::{ok, round_trip, run};
+use common::cli::{decide_args, ok, round_trip, run, sign_args, with};
 use offer_edge::attest::{attested_email_hash, check_attested_email};
 use offer_edge::bundle::Bundle;
 use offer_edge::decide::Engine;
@@ -28,24 +28,17 @@ fn setup(name: &str) -> PathBuf {
     dir
 }
 
+/// `decide` of the signed bundle for `context` at a fixed instant and seed,
+/// so two runs decide alike.
+fn seeded_decide(context: &str) -> Vec<&str> {
+    let args = decide_args("signed.json", "trust.json", context);
+    with(args, &["--now", "2026-11-29T17:00:00Z", "--seed", "9"])
+}
+
 #[test]
 fn decide_explain_shows_winners_and_a_reason_for_every_loser() {
     let dir = setup("cli-decide");
-    let base = [
-        "decide",
-        "--bundle",
-        "signed.json",
-        "--trust",
-        "trust.json",
-        "--context",
-        "ctx.json",
-    ];
-    let args = [
-        &base[..],
-        &["--now", "2026-11-29T17:00:00Z", "--seed", "9", "--explain"],
-    ]
-    .concat();
-    let text = ok(&dir, &args);
+    let text = ok(&dir, &with(seeded_decide("ctx.json"), &["--explain"]));
     let bundle: Bundle =
         serde_json::from_slice(&std::fs::read(dir.join("bundle.json")).unwrap()).unwrap();
     assert!(text.contains("placement confirmation"), "{text}");
@@ -66,11 +59,7 @@ fn decide_explain_shows_winners_and_a_reason_for_every_loser() {
     assert!(text.contains(r#"(saw state="NY")"#), "{text}");
 
     // --json is the Decision; the same seed gives the same decision.
-    let json_args = [
-        &base[..],
-        &["--now", "2026-11-29T17:00:00Z", "--seed", "9", "--json"],
-    ]
-    .concat();
+    let json_args = with(seeded_decide("ctx.json"), &["--json"]);
     let a: serde_json::Value = serde_json::from_str(&ok(&dir, &json_args)).unwrap();
     let b: serde_json::Value = serde_json::from_str(&ok(&dir, &json_args)).unwrap();
     assert_eq!(a, b);
@@ -81,7 +70,8 @@ fn decide_explain_shows_winners_and_a_reason_for_every_loser() {
         .contains("Ada, here are some extra perks selected just for you"));
 
     // An unknown placement is an error with its code.
-    let out = run(&dir, &[&base[..], &["--placement", "footer"]].concat());
+    let base = decide_args("signed.json", "trust.json", "ctx.json");
+    let out = run(&dir, &with(base, &["--placement", "footer"]));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[PLACEMENT_UNKNOWN]"));
 }
 
@@ -113,14 +103,7 @@ fn sign_refuses_unsafe_templates_and_broken_rules() {
         std::fs::write(dir.join("bad.json"), serde_json::to_vec(&bundle).unwrap()).unwrap();
         let out = run(
             &dir,
-            &[
-                "sign",
-                "--key",
-                "keys/acme-2026.key",
-                "bad.json",
-                "-o",
-                "bad.signed.json",
-            ],
+            &sign_args("keys/acme-2026.key", "bad.json", "bad.signed.json"),
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -216,21 +199,7 @@ fn decide_goes_on_without_an_unknown_or_malformed_attribute_and_says_so() {
         r#"{"firstname":"Ada","state":"NY","country":"US","billingzipcode":"10001","amount":"12,34.5"}"#,
     )
     .unwrap();
-    let args = [
-        "decide",
-        "--bundle",
-        "signed.json",
-        "--trust",
-        "trust.json",
-        "--context",
-        "ctx2.json",
-        "--now",
-        "2026-11-29T17:00:00Z",
-        "--seed",
-        "9",
-        "--explain",
-    ];
-    let text = ok(&dir, &args);
+    let text = ok(&dir, &with(seeded_decide("ctx2.json"), &["--explain"]));
     assert!(text.contains("SHOWN"), "{text}");
     assert!(
         text.contains("warning: ATTRIBUTE_UNKNOWN: billingzipcode: "),

@@ -43,18 +43,7 @@ fn sign_writes_the_form_of_the_bundle_pages_get_and_verify_checks_it() {
     );
 
     // --compiled-out puts it elsewhere; stdout without it writes none.
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "bundle.json",
-            "-o",
-            "again.json",
-            "--compiled-out",
-            "pages-acme.oeb",
-        ],
-    );
+    let sign = sign_args("keys/acme-2026.key", "bundle.json", "again.json");
+    ok(&dir, &with(sign, &["--compiled-out", "pages-acme.oeb"]));
     assert_eq!(std::fs::read(dir.join("pages-acme.oeb")).unwrap(), form);
 }

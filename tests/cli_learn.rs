@@ -7,7 +7,7 @@ mod synth;
 
 mod common;
 
-use common::cli::{fails, ok, tempdir};
+use common::cli::{fails, keygen_args, ok, sign_args, tempdir, with};
 use offer_edge::bundle::Bundle;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -36,14 +36,19 @@ fn setup(name: &str) -> (PathBuf, Generated) {
 
 /// Signs `input` in `dir` as `output` with a fresh key, as a bundle author would.
 fn sign(dir: &Path, input: &str, output: &str) {
-    ok(
-        dir,
-        &["keygen", "--out-dir", "keys", "--keyid", "acme-2026"],
-    );
-    ok(
-        dir,
-        &["sign", "--key", "keys/acme-2026.key", input, "-o", output],
-    );
+    ok(dir, &keygen_args("acme-2026"));
+    ok(dir, &sign_args("keys/acme-2026.key", input, output));
+}
+
+/// `evaluate --bundle <bundle> --events <events>`.
+fn evaluate_args<'a>(bundle: &'a str, events: &'a str) -> Vec<&'a str> {
+    vec!["evaluate", "--bundle", bundle, "--events", events]
+}
+
+/// `train` of `bundle.json` on `events.ndjson`, written to `out`.
+fn train_args(out: &str) -> Vec<&str> {
+    let train = vec!["train", "--bundle", "bundle.json"];
+    with(train, &["--events", "events.ndjson", "-o", out])
 }
 
 #[test]
@@ -69,13 +74,7 @@ fn help_lists_evaluate_and_train_with_examples() {
 #[test]
 fn evaluate_prints_estimates_as_a_table_and_as_json() {
     let (dir, g) = setup("cli-learn-evaluate");
-    let args = [
-        "evaluate",
-        "--bundle",
-        "candidate.json",
-        "--events",
-        "events.ndjson",
-    ];
+    let args = evaluate_args("candidate.json", "events.ndjson");
     let table = ok(&dir, &args);
     for needle in [
         "candidate IPS",
@@ -113,17 +112,8 @@ fn a_signed_bundle_is_read_without_its_signature_checked() {
     let (dir, _) = setup("cli-learn-signed");
     sign(&dir, "candidate.json", "candidate.signed.json");
     let args = |bundle: &str| {
-        ok(
-            &dir,
-            &[
-                "evaluate",
-                "--bundle",
-                bundle,
-                "--events",
-                "events.ndjson",
-                "--json",
-            ],
-        )
+        let evaluate = evaluate_args(bundle, "events.ndjson");
+        ok(&dir, &with(evaluate, &["--json"]))
     };
     assert_eq!(args("candidate.signed.json"), args("candidate.json"));
 }
@@ -131,18 +121,7 @@ fn a_signed_bundle_is_read_without_its_signature_checked() {
 #[test]
 fn train_writes_a_bundle_ready_to_sign_and_reports_base_and_trained() {
     let (dir, g) = setup("cli-learn-train");
-    let table = ok(
-        &dir,
-        &[
-            "train",
-            "--bundle",
-            "bundle.json",
-            "--events",
-            "events.ndjson",
-            "-o",
-            "trained.json",
-        ],
-    );
+    let table = ok(&dir, &train_args("trained.json"));
     for needle in [
         "wrote trained.json",
         "base IPS",
@@ -168,24 +147,9 @@ fn train_writes_a_bundle_ready_to_sign_and_reports_base_and_trained() {
     // It signs.
     sign(&dir, "trained.json", "trained.signed.json");
 
-    let json: Value = serde_json::from_str(&ok(
-        &dir,
-        &[
-            "train",
-            "--bundle",
-            "bundle.json",
-            "--events",
-            "events.ndjson",
-            "-o",
-            "trained2.json",
-            "--max-weight",
-            "5",
-            "--l2",
-            "2",
-            "--json",
-        ],
-    ))
-    .unwrap();
+    let options = ["--max-weight", "5", "--l2", "2", "--json"];
+    let json: Value =
+        serde_json::from_str(&ok(&dir, &with(train_args("trained2.json"), &options))).unwrap();
     assert_eq!(json["fit"]["converged"], true);
     assert_eq!(json["fit"]["impressions"], g.impressions);
     assert!(json["fit"]["clippedWeights"].as_u64().unwrap() > 0);
@@ -198,30 +162,12 @@ fn train_writes_a_bundle_ready_to_sign_and_reports_base_and_trained() {
 fn bad_input_fails_with_a_code() {
     let (dir, _) = setup("cli-learn-errors");
     std::fs::write(dir.join("bad.ndjson"), "{\"partner\":\"acme\"\n").unwrap();
-    let evaluate = |bundle: &str, events: &str, code: &str| {
-        fails(
-            &dir,
-            &["evaluate", "--bundle", bundle, "--events", events],
-            code,
-        )
-    };
+    let evaluate =
+        |bundle: &str, events: &str, code: &str| fails(&dir, &evaluate_args(bundle, events), code);
     evaluate("bundle.json", "bad.ndjson", "EVENT_INVALID");
     evaluate("bundle.json", "missing.ndjson", "IO");
     evaluate("events.ndjson", "events.ndjson", "PAYLOAD_MALFORMED");
-    fails(
-        &dir,
-        &[
-            "train",
-            "--bundle",
-            "bundle.json",
-            "--events",
-            "events.ndjson",
-            "-o",
-            "t.json",
-            "--l2",
-            "0",
-        ],
-        "SCHEMA_INVALID",
-    );
+    let train = with(train_args("t.json"), &["--l2", "0"]);
+    fails(&dir, &train, "SCHEMA_INVALID");
     assert!(!dir.join("t.json").exists());
 }

@@ -4,7 +4,10 @@
 //! refuses with a code, writing nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use common::cli::{fails, ok, run, tempdir};
+use common::cli::{
+    demo_bundle_args, fails, keygen_args, ok, run, sign_args, tempdir, trust_args, verify_args,
+    with,
+};
 use offer_edge::bundle::Trust;
 use offer_edge::ErrorCode;
 use std::path::{Path, PathBuf};
@@ -12,7 +15,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 fn keygen(dir: &Path, keyid: &str) {
-    ok(dir, &["keygen", "--out-dir", "keys", "--keyid", keyid]);
+    ok(dir, &keygen_args(keyid));
 }
 
 /// Partner acme with keys acme-1 (pinned, threshold 1) and acme-2 (new),
@@ -24,55 +27,39 @@ fn partner(name: &str) -> PathBuf {
     keygen(&dir, "acme-2");
     for (version, key) in [("1", "acme-1"), ("2", "acme-2")] {
         let bundle = format!("v{version}.json");
-        ok(
-            &dir,
-            &[
-                "demo-bundle",
-                "--partner",
-                "acme",
-                "--offers",
-                "5",
-                "--bundle-version",
-                version,
-                "--issued-at",
-                "2026-01-01T00:00:00Z",
-                "--expires-at",
-                "2099-01-01T00:00:00Z",
-                "-o",
-                &bundle,
-            ],
-        );
+        let demo = demo_bundle_args("5", &bundle);
+        ok(&dir, &with(demo, &["--bundle-version", version]));
         let key = format!("keys/{key}.key");
         let signed = format!("v{version}.signed.json");
-        ok(&dir, &["sign", "--key", &key, &bundle, "-o", &signed]);
+        ok(&dir, &sign_args(&key, &bundle, &signed));
     }
     ok(
         &dir,
-        &[
-            "trust",
-            "--partner",
-            "acme",
-            "--pub",
-            "keys/acme-1.pub",
-            "-o",
-            "trust.json",
-        ],
+        &trust_args("acme", &["keys/acme-1.pub"], "trust.json"),
     );
     dir
 }
 
+/// `rotate --trust <trust> --current <key>… --new <key>… -o <out>`.
+fn rotate_args<'a>(
+    trust: &'a str,
+    current: &[&'a str],
+    new: &[&'a str],
+    out: &'a str,
+) -> Vec<&'a str> {
+    let mut args = vec!["rotate", "--trust", trust];
+    for key in current {
+        args.extend(["--current", key]);
+    }
+    for key in new {
+        args.extend(["--new", key]);
+    }
+    args.extend(["-o", out]);
+    args
+}
+
 fn verify_code(dir: &Path, trust: &str, signed: &str) -> Option<String> {
-    let out = run(
-        dir,
-        &[
-            "verify",
-            "--trust",
-            trust,
-            "--now",
-            "2026-06-01T00:00:00Z",
-            signed,
-        ],
-    );
+    let out = run(dir, &verify_args(trust, "2026-06-01T00:00:00Z", signed));
     if out.status.success() {
         return None;
     }
@@ -85,19 +72,15 @@ fn a_rotation_moves_bundles_to_the_new_keys() {
     let dir = partner("cli-rotate-good");
     let summary = ok(
         &dir,
-        &[
-            "rotate",
-            "--trust",
-            "trust.json",
-            "--current",
-            "keys/acme-1.key",
-            "--new",
-            "keys/acme-2.key",
-            "-o",
-            "keyset.signed.json",
-            "--write-trust",
-            "trust.next.json",
-        ],
+        &with(
+            rotate_args(
+                "trust.json",
+                &["keys/acme-1.key"],
+                &["keys/acme-2.key"],
+                "keyset.signed.json",
+            ),
+            &["--write-trust", "trust.next.json"],
+        ),
     );
     assert!(
         summary.contains("keyset version 0 -> 1")
@@ -138,17 +121,12 @@ fn a_rotation_moves_bundles_to_the_new_keys() {
     keygen(&dir, "acme-3");
     ok(
         &dir,
-        &[
-            "rotate",
-            "--trust",
+        &rotate_args(
             "trust.next.json",
-            "--current",
-            "keys/acme-2.key",
-            "--new",
-            "keys/acme-3.key",
-            "-o",
+            &["keys/acme-2.key"],
+            &["keys/acme-3.key"],
             "keyset2.signed.json",
-        ],
+        ),
     );
     let third = derived
         .rotate(&std::fs::read(dir.join("keyset2.signed.json")).unwrap())
@@ -170,25 +148,22 @@ fn a_kept_key_and_a_higher_threshold_rotate_together() {
     keygen(&dir, "acme-3");
     ok(
         &dir,
-        &[
-            "rotate",
-            "--trust",
-            "trust.json",
-            "--current",
-            "keys/acme-1.key",
-            "--new",
-            "keys/acme-1.key",
-            "--new",
-            "keys/acme-3.key",
-            "--threshold",
-            "2",
-            "--version",
-            "7",
-            "-o",
-            "keyset.signed.json",
-            "--write-trust",
-            "trust.next.json",
-        ],
+        &with(
+            rotate_args(
+                "trust.json",
+                &["keys/acme-1.key"],
+                &["keys/acme-1.key", "keys/acme-3.key"],
+                "keyset.signed.json",
+            ),
+            &[
+                "--threshold",
+                "2",
+                "--version",
+                "7",
+                "--write-trust",
+                "trust.next.json",
+            ],
+        ),
     );
     let next = Trust::from_json(&std::fs::read(dir.join("trust.next.json")).unwrap()).unwrap();
     assert_eq!((next.threshold(), next.keyset_version()), (2, 7));
@@ -199,36 +174,31 @@ fn a_kept_key_and_a_higher_threshold_rotate_together() {
     );
 }
 
-/// Runs `rotate` with `extra` args and expects `code`, with nothing written.
-fn refused(dir: &Path, extra: &[&str], code: &str) {
-    let mut args = vec!["rotate", "--trust", "trust.json", "-o", "refused.json"];
-    args.extend_from_slice(extra);
+/// Runs `rotate` of `current` to `new` keys (`extra` options added) and
+/// expects `code`, with nothing written.
+fn refused(dir: &Path, current: &[&str], new: &[&str], extra: &[&str], code: &str) {
+    let args = with(
+        rotate_args("trust.json", current, new, "refused.json"),
+        extra,
+    );
     fails(dir, &args, code);
-    assert!(!dir.join("refused.json").exists(), "{extra:?} wrote a file");
+    assert!(!dir.join("refused.json").exists(), "{args:?} wrote a file");
 }
 
 #[test]
 fn refuses_what_hosts_would_refuse_and_writes_nothing() {
     let dir = partner("cli-rotate-refused");
     keygen(&dir, "acme-3");
-    let new = ["--new", "keys/acme-2.key"];
+    let (pinned, new) = (&["keys/acme-1.key"], &["keys/acme-2.key"]);
     // A current key the trust does not hold.
-    refused(
-        &dir,
-        &["--current", "keys/acme-3.key", new[0], new[1]],
-        "UNKNOWN_KEY",
-    );
+    refused(&dir, &["keys/acme-3.key"], new, &[], "UNKNOWN_KEY");
     // A key file under a pinned keyid that is not the pinned key.
     std::fs::copy(dir.join("keys/acme-3.key"), dir.join("impostor.key")).unwrap();
     let mut file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("impostor.key")).unwrap()).unwrap();
     file["keyid"] = "acme-1".into();
     std::fs::write(dir.join("impostor.key"), file.to_string()).unwrap();
-    refused(
-        &dir,
-        &["--current", "impostor.key", new[0], new[1]],
-        "KEY_INVALID",
-    );
+    refused(&dir, &["impostor.key"], new, &[], "KEY_INVALID");
     // A new private key next to a public key file of another key.
     std::fs::create_dir_all(dir.join("mixed")).unwrap();
     std::fs::copy(dir.join("keys/acme-2.key"), dir.join("mixed/acme-2.key")).unwrap();
@@ -236,109 +206,31 @@ fn refuses_what_hosts_would_refuse_and_writes_nothing() {
         serde_json::from_slice(&std::fs::read(dir.join("keys/acme-3.pub")).unwrap()).unwrap();
     other["keyid"] = "acme-2".into();
     std::fs::write(dir.join("mixed/acme-2.pub"), other.to_string()).unwrap();
-    refused(
-        &dir,
-        &["--current", "keys/acme-1.key", "--new", "mixed/acme-2.key"],
-        "KEY_INVALID",
-    );
+    refused(&dir, pinned, &["mixed/acme-2.key"], &[], "KEY_INVALID");
     // A public key file where a private one must be (new owners sign).
-    refused(
-        &dir,
-        &["--current", "keys/acme-1.key", "--new", "keys/acme-2.pub"],
-        "KEY_INVALID",
-    );
+    refused(&dir, pinned, &["keys/acme-2.pub"], &[], "KEY_INVALID");
     // A checkout key is not a bundle signing key.
-    ok(
-        &dir,
-        &[
-            "keygen",
-            "--out-dir",
-            "keys",
-            "--keyid",
-            "co-1",
-            "--kind",
-            "checkout",
-        ],
-    );
-    refused(
-        &dir,
-        &["--current", "keys/acme-1.key", "--new", "keys/co-1.key"],
-        "KEY_INVALID",
-    );
+    ok(&dir, &with(keygen_args("co-1"), &["--kind", "checkout"]));
+    refused(&dir, pinned, &["keys/co-1.key"], &[], "KEY_INVALID");
     // A threshold the new keys cannot meet.
-    refused(
-        &dir,
-        &[
-            "--current",
-            "keys/acme-1.key",
-            new[0],
-            new[1],
-            "--threshold",
-            "2",
-        ],
-        "KEYSET_INVALID",
-    );
+    refused(&dir, pinned, new, &["--threshold", "2"], "KEYSET_INVALID");
     // A version not above the current one (0 for pinned keys).
-    refused(
-        &dir,
-        &[
-            "--current",
-            "keys/acme-1.key",
-            new[0],
-            new[1],
-            "--version",
-            "0",
-        ],
-        "VERSION_ROLLBACK",
-    );
+    refused(&dir, pinned, new, &["--version", "0"], "VERSION_ROLLBACK");
     // Too few current signers: a trust of two keys, threshold 2, one signer.
-    ok(
-        &dir,
-        &[
-            "trust",
-            "--partner",
-            "acme",
-            "--pub",
-            "keys/acme-1.pub",
-            "--pub",
-            "keys/acme-3.pub",
-            "-o",
-            "trust.json",
-        ],
-    );
-    refused(
-        &dir,
-        &["--current", "keys/acme-1.key", new[0], new[1]],
-        "THRESHOLD_NOT_MET",
-    );
+    let both = ["keys/acme-1.pub", "keys/acme-3.pub"];
+    ok(&dir, &trust_args("acme", &both, "trust.json"));
+    refused(&dir, pinned, new, &[], "THRESHOLD_NOT_MET");
     // The same key twice is still one signer.
-    refused(
-        &dir,
-        &[
-            "--current",
-            "keys/acme-1.key",
-            "--current",
-            "keys/acme-1.key",
-            new[0],
-            new[1],
-        ],
-        "THRESHOLD_NOT_MET",
-    );
+    let twice = ["keys/acme-1.key", "keys/acme-1.key"];
+    refused(&dir, &twice, new, &[], "THRESHOLD_NOT_MET");
     // Both current keys: accepted.
     ok(
         &dir,
-        &[
-            "rotate",
-            "--trust",
+        &rotate_args(
             "trust.json",
-            "--current",
-            "keys/acme-1.key",
-            "--current",
-            "keys/acme-3.key",
-            "--new",
-            "keys/acme-2.key",
-            "-o",
+            &["keys/acme-1.key", "keys/acme-3.key"],
+            &["keys/acme-2.key"],
             "ok.json",
-        ],
+        ),
     );
 }

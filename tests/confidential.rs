@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::cli::{fails, ok, round_trip};
+use common::cli::{fails, ok, round_trip, sign_args, with};
 use offer_edge::bundle::{
     page_edition, validate, verify_bundle, verify_page_bundle, Audience, Bundle, Edition, Trust,
     Verification, VerifiedBundle,
@@ -230,39 +230,15 @@ fn sign_writes_one_file_without_confidential_audiences_and_honours_page_out() {
         a.as_object_mut().unwrap().remove("confidential");
     }
     std::fs::write(dir.join("plain.json"), bundle.to_string()).unwrap();
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "plain.json",
-            "-o",
-            "plain.signed.json",
-        ],
-    );
+    let key = "keys/acme-2026.key";
+    ok(&dir, &sign_args(key, "plain.json", "plain.signed.json"));
     assert!(!dir.join("plain.signed.page.json").exists());
 
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "bundle.json",
-            "-o",
-            "edge.json",
-            "--page-out",
-            "acme-page.json",
-        ],
-    );
+    let sign = sign_args(key, "bundle.json", "edge.json");
+    ok(&dir, &with(sign, &["--page-out", "acme-page.json"]));
     assert!(dir.join("acme-page.json").exists() && !dir.join("edge.page.json").exists());
     // To stdout, the page bundle needs a place to go.
-    fails(
-        &dir,
-        &["sign", "--key", "keys/acme-2026.key", "bundle.json"],
-        "IO",
-    );
+    fails(&dir, &["sign", "--key", key, "bundle.json"], "IO");
 }
 
 /// The demo bundle's JSON, its first audience (the suppression list) made

@@ -2,6 +2,8 @@
 //! Confirmation email data path: which engagements need a sealed email, when
 //! the reminder goes out, and what the templates are given.
 
+mod common;
+
 use offer_edge::bundle::{ConfirmationEmail, Offer};
 use offer_edge::email::{
     compose_confirmation, confirmation_data, confirmation_shape, needs_fulfilment, reminder_at,
@@ -16,24 +18,11 @@ use offer_edge::{ErrorCode, Result};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 
+/// The meal-kit offer with `confirmation` as its `confirmationEmail` (none
+/// when null).
 fn offer(confirmation: Value) -> Offer {
-    let mut creative = json!({
-        "id": "creative-meal-1",
-        "approval": {"status": "approved", "reviewer": "rev@partner", "at": "2026-11-01T00:00:00Z"},
-        "fields": {"headline": "50% off meals", "body": "Fresh food", "cta": "Claim", "terms": "One per household"}
-    });
-    if !confirmation.is_null() {
-        creative["confirmationEmail"] = confirmation;
-    }
-    serde_json::from_value(json!({
-        "id": "offer-meal-kit",
-        "campaign": "spring-meals",
-        "advertiser": "freshbox",
-        "value": 4.5,
-        "action": {"type": "coupon", "code": "FRESH50", "url": "https://freshbox.example/redeem"},
-        "creative": creative
-    }))
-    .unwrap()
+    let fields = json!({"headline": "50% off meals", "body": "Fresh food", "cta": "Claim", "terms": "One per household"});
+    common::meal_kit_offer(fields, (!confirmation.is_null()).then_some(confirmation))
 }
 
 fn settings(required: bool, reminder_after: Option<&str>) -> ConfirmationEmail {

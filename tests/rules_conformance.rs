@@ -3,6 +3,9 @@
 //! `[rule, data, expected]` triples in jsonlogic.com's suite format), run
 //! through compile + apply over plain JSON data.
 
+mod common;
+
+use common::assert_no_failures;
 use offer_edge::rules::{compile, CompileEnv, DataModel, FixedEnv};
 use offer_edge::time::Timestamp;
 use serde_json::Value;
@@ -47,12 +50,7 @@ fn every_case_of_the_conformance_table_passes() {
         }
     }
     assert!(ran > 200, "only {ran} cases ran");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 /// Cases where this engine once differed from json-logic-js 2.0.5, with
@@ -107,5 +105,5 @@ fn json_logic_js_differences_are_gone() {
             other => failures.push(format!("{rule} on {data}: got {other:?}, want {expected}")),
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_no_failures(&failures);
 }

@@ -16,14 +16,8 @@ use serde_json::{json, Value};
 
 /// Every offer's headline shows the amount; the layout shows it too.
 fn engine() -> Engine {
-    let mut b = bundle(PARTNER, 1);
+    let mut b = open_bundle();
     for o in &mut b.offers {
-        o.eligibility = None;
-        o.audiences.include.clear();
-        o.audiences.exclude.clear();
-        o.caps.clear();
-        o.placements.clear();
-        o.schedule = Default::default();
         o.creative.fields.headline = "Total {{amountFormatted|unknown}}".to_owned();
     }
     b.placements[0].layout =

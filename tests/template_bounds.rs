@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::cli::{fails, round_trip};
+use common::cli::{fails, round_trip, sign_args};
 use common::*;
 use offer_edge::bundle::{BundleStore, Trust};
 use offer_edge::context::Context;
@@ -224,20 +224,6 @@ proptest! {
 
 // ------------------------------------------------------------ bundles
 
-/// The demo bundle with every offer always eligible for every placement.
-fn open_bundle() -> offer_edge::bundle::Bundle {
-    let mut b = bundle(PARTNER, 1);
-    for o in &mut b.offers {
-        o.eligibility = None;
-        o.audiences.include.clear();
-        o.audiences.exclude.clear();
-        o.caps.clear();
-        o.placements.clear();
-        o.schedule = Default::default();
-    }
-    b
-}
-
 fn deep_layout_bundle(depth: usize) -> offer_edge::bundle::Bundle {
     let mut b = open_bundle();
     b.placements[0].layout = nested(depth, "<p>{{headline}}</p>");
@@ -280,14 +266,7 @@ fn a_32_deep_layout_is_refused_by_compile_verify_and_sign() {
     std::fs::write(dir.join("deep.json"), serde_json::to_vec(&json).unwrap()).unwrap();
     fails(
         &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/acme-2026.key",
-            "deep.json",
-            "-o",
-            "x.json",
-        ],
+        &sign_args("keys/acme-2026.key", "deep.json", "x.json"),
         "TEMPLATE_INVALID",
     );
     assert!(!dir.join("x.json").exists());

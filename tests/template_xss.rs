@@ -17,6 +17,9 @@
 //! suite runs both kinds in Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::assert_no_failures;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
@@ -449,12 +452,7 @@ fn template_cases_are_refused_at_their_position_or_render_inert() {
             (other, _) => failures.push(format!("{:?}: unknown expect {other:?}", case.template)),
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 #[test]
@@ -468,12 +466,7 @@ fn every_vector_in_every_slot_renders_inert_and_lossless() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 #[test]

@@ -10,7 +10,7 @@
 #[path = "common/cli.rs"]
 mod cli;
 
-use cli::{fails, ok, tempdir};
+use cli::{fails, keygen_args, ok, sign_args, tempdir, trust_args, verify_args, with};
 use offer_edge::bundle::{validate, verify_form, verify_page_bundle, Bundle, Trust};
 use offer_edge::context::Context;
 use offer_edge::decide::{DecideOptions, Engine};
@@ -345,18 +345,11 @@ fn a_zone_without_its_table_for_the_validity_window_is_refused_at_load() {
 /// in a fresh directory.
 fn signing_dir(name: &str, zone: &str, extra: &dyn Fn(&mut Value)) -> std::path::PathBuf {
     let dir = tempdir(name);
-    ok(&dir, &["keygen", "--out-dir", "keys", "--keyid", "tz-1"]);
+    ok(&dir, &keygen_args("tz-1"));
+    let pinned = ["keys/tz-1.pub"];
     ok(
         &dir,
-        &[
-            "trust",
-            "--partner",
-            "fixture-outfitters",
-            "--pub",
-            "keys/tz-1.pub",
-            "-o",
-            "trust.json",
-        ],
+        &trust_args("fixture-outfitters", &pinned, "trust.json"),
     );
     let mut bundle = bundle_without_table(zone, &hour_is(3));
     let object = bundle.as_object_mut().unwrap();
@@ -372,6 +365,11 @@ fn signing_dir(name: &str, zone: &str, extra: &dyn Fn(&mut Value)) -> std::path:
     dir
 }
 
+/// `sign` of a [`signing_dir`]'s `bundle.json` to `signed.json`.
+fn sign_bundle_json() -> Vec<&'static str> {
+    sign_args("keys/tz-1.key", "bundle.json", "signed.json")
+}
+
 fn signed_bundle(dir: &Path, file: &str) -> Value {
     let signed: Value = serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
     signed["bundle"].clone()
@@ -380,17 +378,7 @@ fn signed_bundle(dir: &Path, file: &str) -> Value {
 #[test]
 fn sign_embeds_the_zones_offsets_in_every_edition_and_the_compiled_form() {
     let dir = signing_dir("tz-sign", "America/New_York", &|_| {});
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/tz-1.key",
-            "bundle.json",
-            "-o",
-            "signed.json",
-        ],
-    );
+    ok(&dir, &sign_bundle_json());
     let full = signed_bundle(&dir, "signed.json");
     let page = signed_bundle(&dir, "signed.page.json");
     assert_eq!(page["edition"], "page");
@@ -430,10 +418,7 @@ fn sign_embeds_the_zones_offsets_in_every_edition_and_the_compiled_form() {
     // and the form (what pages load) decides from the same table.
     for file in ["signed.json", "signed.oeb"] {
         let now = "2026-03-05T00:00:00Z";
-        ok(
-            &dir,
-            &["verify", "--trust", "trust.json", "--now", now, file],
-        );
+        ok(&dir, &verify_args("trust.json", now, file));
     }
     let trust = Trust::from_json(&std::fs::read(dir.join("trust.json")).unwrap()).unwrap();
     let form_bytes = std::fs::read(dir.join("signed.oeb")).unwrap();
@@ -466,18 +451,7 @@ fn sign_replaces_a_stale_table_and_refuses_unknown_zones() {
     let dir = signing_dir("tz-stale", "America/New_York", &|b| {
         b["timeZoneOffsets"] = serde_json::to_value(&stale).unwrap();
     });
-    ok(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/tz-1.key",
-            "--minify",
-            "bundle.json",
-            "-o",
-            "signed.json",
-        ],
-    );
+    ok(&dir, &with(sign_bundle_json(), &["--minify"]));
     let full = signed_bundle(&dir, "signed.json");
     assert_eq!(full["timeZoneOffsets"]["from"], "2026-03-01T00:00:00Z");
     assert_eq!(full["timeZoneOffsets"]["until"], "2026-03-27T00:00:00Z");
@@ -488,36 +462,14 @@ fn sign_replaces_a_stale_table_and_refuses_unknown_zones() {
         ("../../etc/localtime", "TIME_ZONE_INVALID"),
     ] {
         let dir = signing_dir("tz-unknown", zone, &|_| {});
-        fails(
-            &dir,
-            &[
-                "sign",
-                "--key",
-                "keys/tz-1.key",
-                "bundle.json",
-                "-o",
-                "signed.json",
-            ],
-            code,
-        );
+        fails(&dir, &sign_bundle_json(), code);
         assert!(!dir.join("signed.json").exists(), "{zone}");
     }
     // A zone next to a fixed offset is refused before anything is signed.
     let dir = signing_dir("tz-both", "Europe/London", &|b| {
         b["utcOffsetMinutes"] = json!(60)
     });
-    fails(
-        &dir,
-        &[
-            "sign",
-            "--key",
-            "keys/tz-1.key",
-            "bundle.json",
-            "-o",
-            "signed.json",
-        ],
-        "TIME_ZONE_INVALID",
-    );
+    fails(&dir, &sign_bundle_json(), "TIME_ZONE_INVALID");
 }
 
 #[test]

@@ -5,34 +5,18 @@
 //! digest — so the fuzzer reaches the parsers and validator behind them.
 #![no_main]
 
-use ed25519_dalek::SigningKey;
 use libfuzzer_sys::fuzz_target;
-use offer_edge::bundle::{
-    BundleStore, Envelope, Manifest, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
-};
+use offer_edge::bundle::{BundleStore, Envelope, Manifest, BUNDLE_PAYLOAD_TYPE};
 use offer_edge::time::Timestamp;
 
-fn trust(key: &SigningKey) -> Option<Trust> {
-    use base64::Engine as _;
-    let doc = TrustDoc {
-        partner: "acme".into(),
-        keys: [(
-            "k1".to_owned(),
-            base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes()),
-        )]
-        .into(),
-        threshold: 1,
-        max_bundle_bytes: None,
-        max_age_seconds: None,
-        keyset_version: None,
-        decide_grace_seconds: None,
-    };
-    Trust::from_doc(doc).ok()
-}
+// The tests' fixture key k1 and the trust pinning it (benches/verify.rs
+// verifies under the same one).
+#[path = "../../tests/common/fixture_keys.rs"]
+mod fixture_keys;
 
 fuzz_target!(|data: &[u8]| {
-    let key = SigningKey::from_bytes(&[1; 32]);
-    let Some(trust) = trust(&key) else { return };
+    let key = fixture_keys::key("k1");
+    let trust = fixture_keys::trust(&["k1"], 1);
     let now = Timestamp(1_780_000_000_000);
     let mut store = BundleStore::new(trust.clone());
     let _ = store.load(data, now);
@@ -50,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
         expires_at: Timestamp(4_070_908_800_000),
         bundle_sha256: offer_edge::context::sha256_hex(data),
         bundle_bytes: data.len() as u64,
+        compiled: None,
     };
     if let Ok(file) = manifest.sign(data, &[("k1", &key)]) {
         let _ = store.load(&file, now);

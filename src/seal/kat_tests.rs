@@ -2,107 +2,26 @@
 //! run through the exact hpke types and wrappers `seal` uses. The vectors
 //! are committed as data in `tests/fixtures/hpke/`.
 
+// The vector reader and the replaying RNG are shared with the wasm32 run of
+// the same vectors (tests/wasm/hpke_kat.rs), which cannot reach `suite`.
+#[path = "../../tests/common/hpke_kat.rs"]
+mod vectors;
+
 use super::suite::{self, SuiteAead, SuiteKdf, SuiteKem};
-use hpke::rand_core::{TryCryptoRng, TryRng};
 use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
-use serde::Deserialize;
-use std::convert::Infallible;
+use vectors::{clamped, hex, Replay, Vector};
 
 const A_2_1: &str = include_str!("../../tests/fixtures/hpke/rfc9180-a.2.1.json");
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Vector {
-    mode: u8,
-    kem_id: u16,
-    kdf_id: u16,
-    aead_id: u16,
-    info: String,
-    ikm_e: String,
-    pk_em: String,
-    sk_em: String,
-    ikm_r: String,
-    pk_rm: String,
-    sk_rm: String,
-    enc: String,
-    encryptions: Vec<Encryption>,
-    exports: Vec<Export>,
-}
-
-#[derive(Deserialize)]
-struct Encryption {
-    seq: u32,
-    pt: String,
-    aad: String,
-    ct: String,
-}
-
-#[derive(Deserialize)]
-#[allow(non_snake_case)]
-struct Export {
-    exporter_context: String,
-    L: usize,
-    exported_value: String,
-}
-
 fn vector() -> Vector {
-    // The fixture's field names follow the RFC (`ikmE`, `kem_id`); map them.
-    let raw: serde_json::Value = serde_json::from_str(A_2_1).unwrap();
-    let mut obj = raw.as_object().unwrap().clone();
-    for (from, to) in [
-        ("kem_id", "kemId"),
-        ("kdf_id", "kdfId"),
-        ("aead_id", "aeadId"),
-    ] {
-        let v = obj.remove(from).unwrap();
-        obj.insert(to.into(), v);
-    }
-    serde_json::from_value(serde_json::Value::Object(obj)).unwrap()
+    vectors::vector(A_2_1)
 }
-
-fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// An "RNG" that replays fixed bytes: lets the sender derive the RFC's
-/// ephemeral key from `ikmE`, as hpke draws exactly Nsk bytes for it.
-struct Replay(Vec<u8>);
-
-impl TryRng for Replay {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        unreachable!("hpke fills bytes")
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        unreachable!("hpke fills bytes")
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        assert!(dst.len() <= self.0.len(), "asked for more than ikmE");
-        let rest = self.0.split_off(dst.len());
-        dst.copy_from_slice(&self.0);
-        self.0 = rest;
-        Ok(())
-    }
-}
-impl TryCryptoRng for Replay {}
 
 #[test]
 fn vector_is_for_our_suite() {
     let v = vector();
     // Base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305.
     assert_eq!((v.mode, v.kem_id, v.kdf_id, v.aead_id), (0, 0x20, 1, 3));
-}
-
-/// RFC 9180 §7.1.2: SerializePrivateKey MUST clamp X25519 keys, but the
-/// appendix prints them unclamped; compare the clamped forms.
-fn clamped(mut key: Vec<u8>) -> Vec<u8> {
-    key[0] &= 248;
-    key[31] &= 127;
-    key[31] |= 64;
-    key
 }
 
 #[test]
@@ -130,10 +49,9 @@ fn sender_reproduces_enc_ciphertexts_and_exports() {
     )
     .unwrap();
     assert_eq!(enc.to_bytes().to_vec(), hex(&v.enc));
-    let last = v.encryptions.iter().map(|e| e.seq).max().unwrap();
     let mut checked = 0;
-    for seq in 0..=last {
-        match v.encryptions.iter().find(|e| e.seq == seq) {
+    for (seq, encryption) in v.sequence() {
+        match encryption {
             Some(e) => {
                 let ct = ctx.seal(&hex(&e.pt), &hex(&e.aad)).unwrap();
                 assert_eq!(ct, hex(&e.ct), "sequence number {seq}");
@@ -144,11 +62,7 @@ fn sender_reproduces_enc_ciphertexts_and_exports() {
         }
     }
     assert_eq!(checked, v.encryptions.len());
-    for x in &v.exports {
-        let mut out = vec![0u8; x.L];
-        ctx.export(&hex(&x.exporter_context), &mut out).unwrap();
-        assert_eq!(out, hex(&x.exported_value));
-    }
+    v.check_exports(|context, out| ctx.export(context, out).unwrap());
 }
 
 #[test]
@@ -174,9 +88,8 @@ fn receiver_opens_every_rfc_ciphertext() {
         &mut Replay(hex(&v.ikm_e)),
     )
     .unwrap();
-    let last = v.encryptions.iter().map(|e| e.seq).max().unwrap();
-    for seq in 0..=last {
-        match v.encryptions.iter().find(|e| e.seq == seq) {
+    for (seq, encryption) in v.sequence() {
+        match encryption {
             Some(e) => {
                 let pt = receiver.open(&hex(&e.ct), &hex(&e.aad)).unwrap();
                 assert_eq!(pt, hex(&e.pt), "sequence number {seq}");
@@ -188,13 +101,7 @@ fn receiver_opens_every_rfc_ciphertext() {
             }
         }
     }
-    for x in &v.exports {
-        let mut out = vec![0u8; x.L];
-        receiver
-            .export(&hex(&x.exporter_context), &mut out)
-            .unwrap();
-        assert_eq!(out, hex(&x.exported_value));
-    }
+    v.check_exports(|context, out| receiver.export(context, out).unwrap());
 }
 
 #[test]

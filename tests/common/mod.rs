@@ -6,37 +6,19 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use offer_edge::bundle::{
-    Bundle, Envelope, FulfilmentKey, Manifest, Trust, TrustDoc, BUNDLE_PAYLOAD_TYPE,
+    Bundle, Envelope, FulfilmentKey, Manifest, Offer, TrustDoc, BUNDLE_PAYLOAD_TYPE,
 };
 use offer_edge::demo::demo_bundle;
 use offer_edge::time::Timestamp;
+use serde_json::{json, Value};
 use std::path::PathBuf;
 
 pub mod cli;
+pub mod fixture_keys;
 pub mod manifest_fixtures;
 
-/// The partner of every fixture.
-pub const PARTNER: &str = "acme";
-
-/// Test-only signing key `name` (`k1`, `k2`, …): its seed is SHA-256-free and
-/// obvious on purpose — these keys are public.
-pub fn key(name: &str) -> SigningKey {
-    let n = match name {
-        "k1" => 1,
-        "k2" => 2,
-        "k3" => 3,
-        "k4" => 4,
-        "k5" => 5,
-        "other" => 9,
-        _ => panic!("no fixture key {name}"),
-    };
-    SigningKey::from_bytes(&[n; 32])
-}
-
-/// Base64 public key of fixture key `name`.
-pub fn pub_b64(name: &str) -> String {
-    B64.encode(key(name).verifying_key().as_bytes())
-}
+// The keys and trust of every fixture, under the names tests have always used.
+pub use fixture_keys::*;
 
 /// Fulfilment (X25519) public key of the fixtures, derived from seed 0x42
 /// (the Ed25519 → X25519 map: secret = to_scalar_bytes, public = to_montgomery).
@@ -77,6 +59,45 @@ pub fn bundle(partner: &str, version: u64) -> Bundle {
     b
 }
 
+/// [`bundle`] with every offer eligible for every placement at any time: no
+/// rule, audience, cap, placement list or schedule stands in the way, so a
+/// test sees what a template or a limit does to all of them.
+pub fn open_bundle() -> Bundle {
+    let mut b = bundle(PARTNER, 1);
+    for o in &mut b.offers {
+        o.eligibility = None;
+        o.audiences.include.clear();
+        o.audiences.exclude.clear();
+        o.caps.clear();
+        o.placements.clear();
+        o.schedule = Default::default();
+    }
+    b
+}
+
+/// The meal-kit coupon offer of the email and event tests: its approved
+/// creative shows `fields` and, given one, sends `confirmation` (a
+/// `confirmationEmail` member).
+pub fn meal_kit_offer(fields: Value, confirmation: Option<Value>) -> Offer {
+    let mut creative = json!({
+        "id": "creative-meal-1",
+        "approval": {"status": "approved", "reviewer": "rev@partner", "at": "2026-11-01T00:00:00Z"},
+        "fields": fields
+    });
+    if let Some(confirmation) = confirmation {
+        creative["confirmationEmail"] = confirmation;
+    }
+    serde_json::from_value(json!({
+        "id": "offer-meal-kit",
+        "campaign": "spring-meals",
+        "advertiser": "freshbox",
+        "value": 4.5,
+        "action": {"type": "coupon", "code": "FRESH50", "url": "https://freshbox.example/redeem"},
+        "creative": creative
+    }))
+    .unwrap()
+}
+
 /// Signs `bundle`'s compact JSON with the named fixture keys.
 pub fn sign(bundle: &Bundle, signers: &[&str]) -> Vec<u8> {
     sign_payload(
@@ -111,22 +132,15 @@ pub fn sign_payload(payload_type: &str, payload: &[u8], signers: &[&str]) -> Vec
         .into_bytes()
 }
 
-/// The trust document pinning `keys` with `threshold` for [`PARTNER`].
-pub fn trust_doc(keys: &[&str], threshold: usize) -> TrustDoc {
-    TrustDoc {
-        partner: PARTNER.into(),
-        keys: keys.iter().map(|k| (k.to_string(), pub_b64(k))).collect(),
-        threshold,
-        max_bundle_bytes: None,
-        max_age_seconds: None,
-        keyset_version: None,
-        decide_grace_seconds: None,
-    }
-}
-
-/// A validated trust config.
-pub fn trust(keys: &[&str], threshold: usize) -> Trust {
-    Trust::from_doc(trust_doc(keys, threshold)).unwrap()
+/// Fails with every collected failure listed, if there is any: table-driven
+/// tests collect them all rather than stopping at the first.
+pub fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// `tests/fixtures/bundles/<name>`.

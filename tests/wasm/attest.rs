@@ -4,55 +4,36 @@
 //! the binding exists, and through the core otherwise (the native run).
 
 use crate::fixtures::{get, CHECKOUT};
-use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Case {
-    description: String,
-    token: String,
-    partner: String,
-    now_ms: i64,
-    expect: Value,
-}
+// The fixtures' types, shared with their writer (tests/attest.rs).
+#[path = "../common/checkout_cases.rs"]
+mod checkout_cases;
+use checkout_cases::EmailCase;
 
-#[derive(Deserialize)]
-struct EmailCase {
-    partner: String,
-    email: String,
-    eh: String,
-}
+/// A token case with its expectation as plain JSON, compared with what the
+/// host returns.
+type Case = checkout_cases::Case<Value>;
 
 /// The verified claims as JSON, or the error code.
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod host {
+    use crate::js::{back, code_of, js};
     use serde_json::Value;
-    use wasm_bindgen::{JsCast, JsValue};
-
-    fn code_of(thrown: JsValue) -> String {
-        let error: &js_sys::Error = thrown.dyn_ref().expect("an Error instance");
-        assert_eq!(String::from(error.name()), "OfferEdgeError");
-        let code = js_sys::Reflect::get(error, &JsValue::from_str("code")).unwrap();
-        code.as_string().unwrap()
-    }
 
     pub fn verify(token: &str, partner: &str, keys: &Value, now_ms: i64) -> Result<Value, String> {
-        let keys = js_sys::JSON::parse(&keys.to_string()).unwrap();
-        offer_edge::wasm::verify_checkout_token(token, partner, keys, now_ms as f64)
-            .map(|v| {
-                serde_json::from_str(&js_sys::JSON::stringify(&v).unwrap().as_string().unwrap())
-                    .unwrap()
-            })
-            .map_err(code_of)
+        offer_edge::wasm::verify_checkout_token(token, partner, js(keys), now_ms as f64)
+            .map(|v| back(&v))
+            .map_err(|thrown| code_of(&thrown))
     }
 
     pub fn email_hash(partner: &str, email: &str) -> Result<String, String> {
-        offer_edge::wasm::attested_email_hash(partner, email).map_err(code_of)
+        offer_edge::wasm::attested_email_hash(partner, email).map_err(|thrown| code_of(&thrown))
     }
 
     pub fn receipt_key(master: &[u8], partner: &str, kid: &str) -> Result<Vec<u8>, String> {
-        offer_edge::wasm::derive_receipt_key(master, partner, kid).map_err(code_of)
+        offer_edge::wasm::derive_receipt_key(master, partner, kid)
+            .map_err(|thrown| code_of(&thrown))
     }
 }
 

@@ -66,17 +66,9 @@ tests! {
 mod binding {
     use super::trust_json;
     use crate::fixtures::{get, BUNDLES};
+    use crate::js::code_of as code;
     use offer_edge::wasm::WasmEngine;
-    use wasm_bindgen::{JsCast, JsValue};
-
-    fn code(thrown: &JsValue) -> String {
-        let error: &js_sys::Error = thrown.dyn_ref().expect("an Error instance");
-        assert_eq!(String::from(error.name()), "OfferEdgeError");
-        js_sys::Reflect::get(error, &JsValue::from_str("code"))
-            .unwrap()
-            .as_string()
-            .unwrap()
-    }
+    use wasm_bindgen::JsValue;
 
     tests! {
         fn the_js_engine_throws_bundle_expired_after_expiry() {

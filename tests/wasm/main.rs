@@ -48,4 +48,6 @@ mod time;
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod binding;
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod js;
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod page;

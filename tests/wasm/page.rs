@@ -3,12 +3,12 @@
 //! engine's `info()` and explanations name the edge-only offers.
 
 use crate::fixtures::{get, BUNDLES};
+use crate::js::{back, code_of, field, signed_engine as engine};
 use ed25519_dalek::SigningKey;
 use offer_edge::bundle::manifest::split;
 use offer_edge::bundle::Manifest;
-use offer_edge::wasm::WasmEngine;
 use serde_json::{json, Value};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 const NOW: f64 = 1_780_318_800_000.0; // 2026-06-01T13:00:00Z
 
@@ -42,25 +42,8 @@ fn signed_pair(version: u64) -> (Vec<u8>, Vec<u8>) {
     (sign(&full), sign(&page))
 }
 
-fn engine() -> WasmEngine {
-    WasmEngine::new(js_sys::JSON::parse(get(BUNDLES, "trust.json")).unwrap()).unwrap()
-}
-
 fn bytes(b: &[u8]) -> JsValue {
     js_sys::Uint8Array::from(b).into()
-}
-
-fn back(value: &JsValue) -> Value {
-    serde_json::from_str(&js_sys::JSON::stringify(value).unwrap().as_string().unwrap()).unwrap()
-}
-
-fn code_of(thrown: &JsValue) -> String {
-    let error: &js_sys::Error = thrown.dyn_ref().expect("an Error instance");
-    assert_eq!(String::from(error.name()), "OfferEdgeError");
-    js_sys::Reflect::get(error, &"code".into())
-        .unwrap()
-        .as_string()
-        .unwrap()
 }
 
 tests! {
@@ -69,11 +52,11 @@ tests! {
         let mut edge = engine();
         assert_eq!(code_of(&edge.verify_page_bundle(bytes(&page), NOW).unwrap_err()), "NO_BUNDLE");
         edge.load(bytes(&full), NOW).unwrap();
-        let ok = back(&edge.verify_page_bundle(bytes(&page), NOW).unwrap());
+        let ok: Value = back(&edge.verify_page_bundle(bytes(&page), NOW).unwrap());
         assert_eq!(ok["version"], 2);
         assert_eq!(ok["bundleSha256"].as_str().unwrap().len(), 64);
         // The full bundle stays active: checking a page bundle changes nothing.
-        let info = back(&edge.info().unwrap());
+        let info: Value = back(&edge.info().unwrap());
         assert_eq!((info["edition"].clone(), info["edgeOnly"].clone()), (json!("full"), json!([])));
         assert_eq!(info["confidentialAudiences"].as_array().unwrap().len(), 1);
         for (what, other) in [("older", signed_pair(1).1), ("newer", signed_pair(3).1), ("full", full.clone())] {
@@ -90,7 +73,7 @@ tests! {
         let (_, page) = signed_pair(2);
         let mut browser = engine();
         browser.load(bytes(&page), NOW).unwrap();
-        let info = back(&browser.info().unwrap());
+        let info: Value = back(&browser.info().unwrap());
         assert_eq!(info["edition"], "page");
         let list = info["confidentialAudiences"][0].as_str().unwrap().to_owned();
         let edge_only = info["edgeOnly"].as_array().unwrap();
@@ -100,7 +83,7 @@ tests! {
             "email": "ada@example.com"}).to_string()).unwrap();
         let options = js_sys::JSON::parse(r#"{"explain": true, "seed": 1}"#).unwrap();
         let out = browser.decide(context, None, NOW, options).unwrap();
-        let decision = back(&js_sys::Reflect::get(&out, &"decision".into()).unwrap());
+        let decision: Value = back(&field(&out, "decision"));
         let first = edge_only[0]["offerId"].as_str().unwrap();
         let row = decision["explanations"].as_array().unwrap().iter()
             .find(|x| x["offerId"] == first && x["reason"]["kind"] != "notInPlacement")

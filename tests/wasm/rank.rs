@@ -5,29 +5,10 @@ use offer_edge::bundle::{BetaPrior, Exploration, Model};
 use offer_edge::rank::{select, Candidate, CompiledModel};
 use offer_edge::rng::SplitMix64;
 
-fn model(explore: bool, offers: &[&str]) -> CompiledModel {
-    let m = Model {
-        exploration: Exploration {
-            enabled: explore,
-            default_prior: Some(BetaPrior {
-                alpha: 2.0,
-                beta: 30.0,
-            }),
-            ..Exploration::default()
-        },
-        ..Model::default()
-    };
-    CompiledModel::compile(&m, offers).unwrap()
-}
-
-fn cand(offer: u32, tier: u8, advertiser: u32, expected: f64) -> Candidate {
-    Candidate {
-        offer,
-        tier,
-        advertiser,
-        expected,
-    }
-}
+// The builders of the native unit tests (src/rank/select_tests.rs).
+#[path = "../common/rank_model.rs"]
+mod rank_model;
+use rank_model::{cand, model};
 
 tests! {
     fn greedy_order_respects_tiers_and_advertisers() {

@@ -47,17 +47,9 @@ tests! {
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod binding {
     use super::self_merging_reduce;
+    use crate::js::code_of as code;
     use offer_edge::wasm::evaluate_rule;
-    use wasm_bindgen::{JsCast, JsValue};
-
-    fn code(thrown: &JsValue) -> String {
-        let error: &js_sys::Error = thrown.dyn_ref().expect("an Error instance");
-        assert_eq!(String::from(error.name()), "OfferEdgeError");
-        js_sys::Reflect::get(error, &JsValue::from_str("code"))
-            .unwrap()
-            .as_string()
-            .unwrap()
-    }
+    use wasm_bindgen::JsValue;
 
     fn text(s: &str) -> JsValue {
         JsValue::from_str(s)
