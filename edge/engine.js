@@ -427,28 +427,20 @@ export async function activeBundle(env, partnerId, nowMs = Date.now()) {
   return entry;
 }
 
-/** Engagement types the history records. */
-const RECORDED_TYPES = new Set(["impression", "accept", "decline", "close", "conversion"]);
-
 /**
- * Applies engagements `[{type, offerId, timeMs}]` to history `blob` in time
- * order with `engine.record` (inside `withEngine`); an engagement the
- * Engine refuses (an offer the bundle no longer has) is skipped with a
- * warning. Returns `{blob, applied}`.
+ * Applies engagements `[{type, offerId, timeMs}]` to history `blob` with the
+ * core's `engine.replay` (in time order; inside `withEngine`). An engagement
+ * with an offer the active bundle no longer has is skipped with a warning.
+ * Returns `{blob, applied}`.
  */
 export function replay(engine, blob, engagements) {
-  let applied = 0;
+  const entries = [];
   for (const e of [...engagements].sort((a, b) => a.timeMs - b.timeMs)) {
-    if (!RECORDED_TYPES.has(e.type)) continue;
-    try {
-      blob = engine.record(blob, { type: e.type, offerId: e.offerId }, e.timeMs);
-      applied++;
-    } catch (err) {
-      if (!isOfferEdgeError(err)) throw err;
-      console.warn(`history: ${e.type} of ${e.offerId} not recorded (${err.code})`);
-    }
+    if (engine.offer(e.offerId)) entries.push({ type: e.type, offerId: e.offerId, at: e.timeMs });
+    else console.warn(`history: ${e.type} of ${e.offerId} not recorded (not in the active bundle)`);
   }
-  return { blob, applied };
+  if (!entries.length) return { blob, applied: 0 };
+  return { blob: engine.replay(blob, entries), applied: entries.length };
 }
 
 /**

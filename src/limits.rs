@@ -81,6 +81,10 @@ pub const MAX_CONTEXT_BYTES: usize = 16 * 1024;
 pub const MAX_CUSTOM_ATTRIBUTES: usize = 64;
 /// Serialized shopper history blob (oldest data evicted first to fit).
 pub const MAX_HISTORY_BYTES: usize = 4 * 1024;
+/// Engagements one `Engine::replay` call records. A blob holds far fewer
+/// counters (it is [`MAX_HISTORY_BYTES`]); the bound keeps an oversized list
+/// from a host or a page from costing more than a few milliseconds.
+pub const MAX_REPLAY_ENTRIES: usize = 1_024;
 /// Minimum length of an edge receipt HMAC key (shorter keys are refused).
 pub const MIN_RECEIPT_KEY_BYTES: usize = 32;
 /// Compact signed receipt string (`payload.mac`), before decoding.

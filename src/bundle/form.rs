@@ -24,8 +24,8 @@
 
 use super::envelope::Envelope;
 use super::manifest::Manifest;
-use super::store::{check_claims, check_size, digest_mismatch, signed_manifest, Claims, Rollback};
 use super::trust::Trust;
+use super::verify::{check_claims, check_size, digest_mismatch, signed_manifest, Claims, Rollback};
 use crate::context::sha256_hex;
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::{DurationMs, Timestamp};

@@ -19,8 +19,8 @@
 //! native builds with the `cli` feature); checking one is every host's.
 
 use super::model::{Bundle, Edition};
-use super::store::{differing_claim, verify_bundle, Claims, Verification, VerifiedBundle};
 use super::trust::Trust;
+use super::verify::{differing_claim, verify_bundle, Claims, Verification, VerifiedBundle};
 use crate::error::{Error, ErrorCode, Result};
 use crate::time::Timestamp;
 

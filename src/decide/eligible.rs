@@ -2,8 +2,8 @@
 //! approval, schedule, rule, audiences, accepts, declines, caps), for
 //! `decide` and for `eligible_offers`.
 
+use super::compile::Engine;
 use super::decision::Reason;
-use super::engine::Engine;
 use super::explain::rule_detail;
 use super::index::{set, OfferKey};
 use crate::audience::IdentifierHash;

@@ -2,9 +2,9 @@
 //! failed and what it saw, and a sentence for people per reason. Only runs
 //! with `explain` on (preview, CLI).
 
+use super::compile::Engine;
 use super::decision::{Explanation, Reason, Verdict, Warning};
 use super::eligible::Env;
-use super::engine::Engine;
 use super::placement::{OfferState, Ranking};
 use crate::consent::CohortBlock;
 use crate::context::{Context, Field, FieldValue};

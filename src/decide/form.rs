@@ -2,7 +2,7 @@
 //! pages load, read into the same structures `Engine::compile` builds.
 
 use super::Engine;
-use crate::bundle::store::{differing_claim, Claims};
+use crate::bundle::verify::{differing_claim, Claims};
 use crate::bundle::VerifiedForm;
 use crate::error::{Error, ErrorCode, Result};
 

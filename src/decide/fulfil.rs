@@ -1,7 +1,7 @@
 //! Confirmation emails from an opened fulfilment request, rendered with the
 //! templates compiled (and safety-checked) when the bundle loaded.
 
-use super::engine::{CompiledEmail, Engine};
+use super::compile::{CompiledEmail, Engine};
 use crate::email::{
     compose_confirmation, with_issued_code, ConfirmationMessage, EmailPart, EmailRenderer,
 };

@@ -4,7 +4,7 @@
 //! from what the page reports), and engines over unsigned drafts for
 //! authoring previews.
 
-use super::engine::Engine;
+use super::compile::Engine;
 use crate::bundle::validate::check_json_depth;
 use crate::bundle::{validate, Bundle, Edition, FulfilmentKey};
 use crate::bundle::{Action, CodeSource, Coupon, CouponCode};

@@ -13,9 +13,9 @@
 //! look past the shortlist when advertisers collide; the placement is then
 //! ranked again without skipping.
 
+use super::compile::{CompiledPlacement, Engine};
 use super::decision::Reason;
 use super::eligible::Env;
-use super::engine::{CompiledPlacement, Engine};
 use super::index::{is_set, OfferKey};
 use crate::context::Context;
 use crate::rank::{

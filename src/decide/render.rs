@@ -5,8 +5,8 @@
 //! hash, phone), card BIN, date of birth, age and gender never do, so no
 //! template can leak them into the page.
 
+use super::compile::{CompiledOffer, CompiledPlacement, Engine};
 use super::decision::{ActionView, DecidedOffer, PlacementDecision, RenderedFields};
-use super::engine::{CompiledOffer, CompiledPlacement, Engine};
 use super::placement::Ranking;
 use crate::bundle::{Action, Coupon, CouponCode, Offer};
 use crate::context::{Context, Field, FieldValue};

@@ -3,8 +3,8 @@
 //! (`placement`), explanations (`explain`), rendering (`render`). Nothing
 //! is written to history: hosts report what was shown (`record`).
 
+use super::compile::Engine;
 use super::decision::{Decision, Warning, WarningCode};
-use super::engine::Engine;
 use super::placement::{unchecked, Checkout, OfferState};
 use super::render::{template_data, ReceiptTerms};
 #[cfg(feature = "explain")]

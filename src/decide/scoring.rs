@@ -2,7 +2,7 @@
 //! values consent allows, a logit per offer, and (offline) the probability
 //! that the policy shows each offer of a logged eligible set.
 
-use super::engine::Engine;
+use super::compile::Engine;
 use crate::context::Context;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::error::{Error, ErrorCode, Result};

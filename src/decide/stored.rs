@@ -1,11 +1,11 @@
 //! Deciding from what a host keeps per shopper: the stored history blob and
-//! the host's session id. The WASM binding's `Engine.decide` and
-//! `Engine.record` are these calls; the host only converts values and stores
-//! what they return.
+//! the host's session id. The WASM binding's `Engine.decide`,
+//! `Engine.record` and `Engine.replay` are these calls; the host only
+//! converts values and stores what they return.
 
+use super::compile::Engine;
 use super::decision::Decision;
-use super::engine::Engine;
-use super::record::Engagement;
+use super::record::{Engagement, TimedEngagement};
 use super::run::DecideOptions;
 use crate::context::Context;
 use crate::error::Result;
@@ -75,6 +75,30 @@ impl Engine {
     ) -> Result<Vec<u8>> {
         let (mut history, _) = History::decode(history_blob, self.partner(), now);
         self.record(&mut history, engagement, now)?;
+        Ok(history.encode())
+    }
+
+    /// Replays `entries` (see [`replay`](Self::replay)) into a shopper's
+    /// stored history blob and returns the blob to store back: what one
+    /// [`record_stored`](Self::record_stored) per entry, oldest first,
+    /// stores, except that the blob is trimmed to
+    /// [`MAX_HISTORY_BYTES`](crate::limits::MAX_HISTORY_BYTES) once, at the
+    /// end. With entries, a corrupt or foreign blob starts afresh; with none,
+    /// it comes back as it came (so `decide` still warns about a corrupt one).
+    ///
+    /// # Errors
+    /// As [`replay`](Self::replay).
+    pub fn replay_stored(
+        &self,
+        history_blob: &[u8],
+        entries: &[TimedEngagement<'_>],
+    ) -> Result<Vec<u8>> {
+        let resolved = self.resolve_replay(entries)?;
+        let Some(oldest) = resolved.first() else {
+            return Ok(history_blob.to_vec());
+        };
+        let (mut history, _) = History::decode(history_blob, self.partner(), oldest.at);
+        self.record_resolved(&mut history, &resolved);
         Ok(history.encode())
     }
 }

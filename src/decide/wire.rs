@@ -44,8 +44,8 @@
 //! Exploration tables and the index's per-offer keys are not written: both
 //! are made on first use, as after a JSON compile.
 
-use super::engine::{CompiledAudience, CompiledEmail, CompiledFields, CompiledOffer};
-use super::engine::{CompiledPlacement, Engine};
+use super::compile::{CompiledAudience, CompiledEmail, CompiledFields, CompiledOffer};
+use super::compile::{CompiledPlacement, Engine};
 use super::index::{set, FieldIndex, PredicateIndex};
 use crate::audience::AudienceFilter;
 use crate::bundle::{Audience, Bundle, Edition, Offer};

@@ -448,7 +448,7 @@ impl WasmEngine {
     pub fn record(
         &self,
         #[wasm_bindgen(js_name = historyBytes)] history_bytes: Option<Vec<u8>>,
-        #[wasm_bindgen(unchecked_param_type = "{ type: string; offerId: string }")]
+        #[wasm_bindgen(unchecked_param_type = "{ type: EventType; offerId: string }")]
         engagement: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> JsResult<Vec<u8>> {

@@ -5,7 +5,7 @@
 
 use super::engine::{bytes_of, WasmEngine};
 use super::{timestamp, JsResult};
-use crate::bundle::store::{differing_claim, Claims};
+use crate::bundle::verify::{differing_claim, Claims};
 use crate::bundle::{verify_form, verify_page_bundle};
 use crate::context::lower_hex;
 use crate::decide::Engine;

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use offer_edge::bundle::Bundle;
 use offer_edge::context::Context;
-use offer_edge::decide::{DecideOptions, Decision, Engagement, Engine};
+use offer_edge::decide::{DecideOptions, Decision, Engagement, Engine, TimedEngagement};
 use offer_edge::events::EventType;
 use offer_edge::history::History;
 use offer_edge::time::Timestamp;
@@ -62,6 +62,31 @@ fn event_type(s: &str) -> EventType {
     serde_json::from_value(Value::String(s.into())).expect("event type")
 }
 
+/// The case's stored `historyBlob`, if it has one.
+pub fn history_blob(case: &Value) -> Option<Vec<u8>> {
+    case.get("historyBlob").and_then(Value::as_str).map(|b64| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("historyBlob base64")
+    })
+}
+
+/// The case's `history` engagements, in the order listed.
+pub fn history_entries(case: &Value) -> Vec<TimedEngagement<'_>> {
+    case.get("history")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|entry| TimedEngagement {
+            engagement: Engagement {
+                kind: event_type(entry["kind"].as_str().expect("kind")),
+                offer_id: entry["offerId"].as_str().expect("offerId"),
+            },
+            at: ts(&entry["at"]),
+        })
+        .collect()
+}
+
 /// What a case decides with: its time, context, history (and the stored
 /// blob's warning, if any), options and seed.
 pub struct Inputs {
@@ -73,36 +98,20 @@ pub struct Inputs {
     pub seed: u64,
 }
 
-/// Reads a case's inputs; its `history` engagements are recorded by `engine`
+/// Reads a case's inputs; its `history` engagements are replayed by `engine`
 /// (so the history keys are that engine's).
 pub fn inputs(engine: &Engine, case: &Value) -> Inputs {
     let name = case["description"].as_str().unwrap_or("?");
     let now = ts(&case["now"]);
     let context =
         Context::from_value(&case["context"]).unwrap_or_else(|e| panic!("{name}: context: {e}"));
-    let (mut history, warning) = match case.get("historyBlob").and_then(Value::as_str) {
-        Some(b64) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .expect("historyBlob base64");
-            History::decode(&bytes, engine.partner(), now)
-        }
+    let (mut history, warning) = match history_blob(case) {
+        Some(bytes) => History::decode(&bytes, engine.partner(), now),
         None => (History::new(engine.partner()), None),
     };
-    for entry in case
-        .get("history")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let engagement = Engagement {
-            kind: event_type(entry["kind"].as_str().expect("kind")),
-            offer_id: entry["offerId"].as_str().expect("offerId"),
-        };
-        engine
-            .record(&mut history, engagement, ts(&entry["at"]))
-            .expect("record");
-    }
+    engine
+        .replay(&mut history, &history_entries(case))
+        .unwrap_or_else(|e| panic!("{name}: replay: {e}"));
     let options: DecideOptions = case
         .get("options")
         .map(|o| serde_json::from_value(o.clone()).expect("options"))

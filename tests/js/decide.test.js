@@ -2,25 +2,25 @@
 // JS API of pkg/ in Node: the same case semantics as the native runner
 // (tests/common/decide_fixture.rs) — bundlePatch is an RFC 7386 merge patch,
 // offersPatch replaces an offer's fields wholesale — decided with
-// Engine.fromDraft, record and decide({seed}).
+// Engine.fromDraft, replay and decide({seed}).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../pkg/node.js";
-import { assertOfferEdgeError, bundleFor, root, throwsCode } from "./helpers.js";
+import { assertOfferEdgeError, bundleFor, caseHistory, root, throwsCode } from "./helpers.js";
 
 const read = (path) => JSON.parse(readFileSync(new URL(`tests/fixtures/decide/${path}`, root), "utf8"));
 const BASE = read("bundle.json");
 const { cases } = read("cases.json");
 
+/** A case's `history` as `replay` entries. */
+const entriesOf = (c) => (c.history ?? []).map((e) => ({ type: e.kind, offerId: e.offerId, at: Date.parse(e.at) }));
+
 /** Runs one case through the JS API; returns the decision (none when an error was expected). */
 function runCase(c) {
   const name = c.description;
   const engine = Engine.fromDraft(bundleFor(c));
-  let history = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
-  for (const entry of c.history ?? []) {
-    history = engine.record(history, { type: entry.kind, offerId: entry.offerId }, Date.parse(entry.at));
-  }
+  const history = caseHistory(engine, c);
   const options = { ...(c.options ?? {}), seed: c.seed ?? 1 };
   const decide = () => engine.decide(c.context, history, Date.parse(c.now), options);
   if (c.expect.error) {
@@ -116,4 +116,28 @@ test("a new sessionId resets session caps; the returned history carries the sess
   assert.ok(!ids(again).includes(shown), "capped within the session");
   const next = engine.decide(context, again.history, at + 2000, { seed: 1, sessionId: "s2" });
   assert.ok(ids(next).includes(shown), "a new session resets the cap");
+});
+
+test("replay stores what one record per entry stores, and refuses an oversized list", () => {
+  let replayed = 0;
+  for (const c of cases) {
+    const engine = Engine.fromDraft(bundleFor(c));
+    const stored = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
+    let stepByStep = stored;
+    for (const e of entriesOf(c)) stepByStep = engine.record(stepByStep, e, e.at);
+    assert.deepEqual(engine.replay(stored, entriesOf(c)), stepByStep ?? new Uint8Array(0), c.description);
+    if (c.history?.length) replayed++;
+  }
+  assert.ok(replayed >= 10, `only ${replayed} cases have a history`);
+
+  const engine = Engine.fromDraft(JSON.stringify(BASE));
+  const offerId = BASE.offers[0].id;
+  const at = Date.parse(cases[0].now);
+  const impressions = (n) => Array.from({ length: n }, (_, i) => ({ type: "impression", offerId, at: at + i }));
+  assert.ok(engine.replay(null, impressions(1024)).length > 0);
+  throwsCode(() => engine.replay(null, impressions(1025)), "LIMIT_EXCEEDED");
+  throwsCode(() => engine.replay(null, [...impressions(2), { type: "impression", offerId: "nope", at }]), "EVENT_INVALID");
+  throwsCode(() => engine.replay(null, [{ type: "stare", offerId, at }]), "EVENT_INVALID");
+  throwsCode(() => engine.replay(null, [{ type: "impression", offerId, at: at + 0.5 }]), "EVENT_INVALID");
+  throwsCode(() => engine.replay(null, { type: "impression", offerId, at }), "EVENT_INVALID");
 });

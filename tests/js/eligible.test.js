@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../pkg/node.js";
-import { bundleFor, root, throwsCode } from "./helpers.js";
+import { bundleFor, caseHistory, root, throwsCode } from "./helpers.js";
 
 const read = (path) => JSON.parse(readFileSync(new URL(`tests/fixtures/${path}`, root), "utf8"));
 const { cases } = read("decide/cases.json");
@@ -24,10 +24,7 @@ for (const c of cases.filter((c) => !c.expect.error)) {
   test(`eligibleOffers matches explain: ${c.description}`, () => {
     const bundle = bundleFor(c);
     const engine = Engine.fromDraft(bundle);
-    let history = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
-    for (const entry of c.history ?? []) {
-      history = engine.record(history, { type: entry.kind, offerId: entry.offerId }, Date.parse(entry.at));
-    }
+    const history = caseHistory(engine, c);
     const now = Date.parse(c.now);
     const { decision } = engine.decide(c.context, history, now, { seed: c.seed ?? 1, explain: true });
     const ids = engine.eligibleOffers(c.context, history, now);

@@ -76,3 +76,12 @@ export function bundleFor(c) {
   return bundle;
 }
 
+/**
+ * A shared decide case's history: its `historyBlob` with its `history`
+ * entries (`{kind, offerId, at}`) replayed by the engine (`engine.replay`:
+ * the full build; the page build records one engagement at a time).
+ */
+export function caseHistory(engine, c) {
+  const stored = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
+  return engine.replay(stored, (c.history ?? []).map((e) => ({ type: e.kind, offerId: e.offerId, at: Date.parse(e.at) })));
+}

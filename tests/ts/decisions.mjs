@@ -7,17 +7,14 @@
 // union fails the check (object literals get excess-property checks).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Engine } from "../../pkg/node.js";
-import { bundleFor, root } from "../js/helpers.js";
+import { bundleFor, caseHistory, root } from "../js/helpers.js";
 
 const { cases } = JSON.parse(readFileSync(new URL("tests/fixtures/decide/cases.json", root), "utf8"));
 const decisions = [];
 for (const c of cases) {
   if (c.expect.error) continue;
   const engine = Engine.fromDraft(bundleFor(c));
-  let history = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
-  for (const entry of c.history ?? []) {
-    history = engine.record(history, { type: entry.kind, offerId: entry.offerId }, Date.parse(entry.at));
-  }
+  const history = caseHistory(engine, c);
   const options = { ...(c.options ?? {}), explain: true, learningLog: true, seed: c.seed ?? 1 };
   decisions.push(engine.decide(c.context, history, Date.parse(c.now), options).decision);
 }

@@ -5,6 +5,7 @@
 use crate::bundles;
 use crate::decide::decide_fixture;
 use crate::fixtures::{get, BUNDLES};
+use crate::js::{back, code_of, field, js, name_and_code, signed_engine};
 use crate::seal::{partner_key, receipt};
 use base64::Engine as _;
 use offer_edge::seal::{open_fulfilment, FulfilmentRequest};
@@ -22,36 +23,7 @@ fn ms(text: &str) -> f64 {
         .as_millis() as f64
 }
 
-fn field(object: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap()
-}
-
-fn code_of(thrown: &JsValue) -> String {
-    let (name, code) = name_and_code(thrown);
-    assert_eq!(name, "OfferEdgeError");
-    code
-}
-
-fn signed_engine() -> WasmEngine {
-    WasmEngine::new(js_sys::JSON::parse(get(BUNDLES, "trust.json")).unwrap()).unwrap()
-}
-
 const KEY: &[u8; 32] = b"edge-receipt-key-0123456789abcde";
-
-fn js<T: serde::Serialize>(value: &T) -> JsValue {
-    js_sys::JSON::parse(&serde_json::to_string(value).unwrap()).unwrap()
-}
-
-fn back<T: serde::de::DeserializeOwned>(value: &JsValue) -> T {
-    serde_json::from_str(&js_sys::JSON::stringify(value).unwrap().as_string().unwrap()).unwrap()
-}
-
-/// `(name, code)` of a thrown value, asserting it is a real JS `Error`.
-fn name_and_code(thrown: &JsValue) -> (String, String) {
-    let error: &js_sys::Error = thrown.dyn_ref().expect("an Error instance");
-    let code = js_sys::Reflect::get(error, &JsValue::from_str("code")).unwrap();
-    (String::from(error.name()), code.as_string().unwrap())
-}
 
 tests! {
     fn seal_draws_host_entropy_and_opens_for_the_partner_only() {
@@ -110,13 +82,16 @@ tests! {
             let name = case["description"].as_str().unwrap();
             let bundle = serde_json::to_string(&decide_fixture::bundle_for(&case)).unwrap();
             let engine = WasmEngine::from_draft(JsValue::from_str(&bundle)).unwrap();
-            let mut blob: Option<Vec<u8>> = case["historyBlob"]
+            let stored: Option<Vec<u8>> = case["historyBlob"]
                 .as_str()
                 .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap());
-            for entry in case["history"].as_array().into_iter().flatten() {
-                let engagement = js(&json!({"type": entry["kind"], "offerId": entry["offerId"]}));
-                blob = Some(engine.record(blob, engagement, ms(entry["at"].as_str().unwrap())).unwrap());
-            }
+            let entries: Vec<_> = case["history"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| json!({"type": e["kind"], "offerId": e["offerId"], "at": ms(e["at"].as_str().unwrap())}))
+                .collect();
+            let blob = Some(engine.replay(stored, js(&json!(entries))).unwrap());
             let mut options = case.get("options").cloned().unwrap_or(json!({}));
             options["seed"] = json!(case["seed"].as_u64().unwrap_or(1));
             let result = engine.decide(js(&case["context"]), blob, ms(case["now"].as_str().unwrap()), js(&options));

@@ -1,33 +1,42 @@
 // The simulated shopper history: a list of engagements (impressions,
 // declines, accepts, closes per offer, each with a time) that is replayed
-// through `engine.record` into a fresh history blob before every decision,
+// through `engine.replay` into a fresh history blob before every decision,
 // so editing any entry shows its effect on caps and suppression at once.
 import { byId, el, fromLocalInput, status, toLocalInput, utc } from "./dom.js";
 
 export const TYPES = ["impression", "accept", "decline", "close", "conversion"];
 
+const refusal = (e) => `${e.code ?? "ERROR"}: ${e.message}`;
+
 /**
- * Replays `entries` (oldest first) at their times into a blob. Entries after
- * `now` are skipped (history cannot hold the future); ones the engine
- * refuses (e.g. an offer not in this bundle) are reported. Returns
- * `{blob, skipped, refused}`.
+ * Replays `entries` at their times into a blob (`engine.replay`: oldest
+ * first). Entries after `now` are skipped (history cannot hold the future);
+ * ones the engine refuses (e.g. an offer not in this bundle) are reported
+ * and the others still replayed. Returns `{blob, skipped, refused, failed}`:
+ * `failed` says why nothing was replayed (e.g. too many entries), if so.
  */
 export function replay(engine, entries, now) {
-  let blob = null;
-  const skipped = [];
-  const refused = [];
-  for (const entry of [...entries].sort((a, b) => a.at - b.at)) {
-    if (entry.at > now) {
-      skipped.push(entry);
-      continue;
-    }
-    try {
-      blob = engine.record(blob, { type: entry.type, offerId: entry.offerId }, entry.at);
-    } catch (e) {
-      refused.push({ entry, message: `${e.code ?? "ERROR"}: ${e.message}` });
-    }
+  const sorted = [...entries].sort((a, b) => a.at - b.at);
+  const skipped = sorted.filter((entry) => entry.at > now);
+  const due = sorted.filter((entry) => entry.at <= now);
+  try {
+    return { blob: engine.replay(null, due), skipped, refused: [], failed: null };
+  } catch (e) {
+    if (e.code !== "EVENT_INVALID") return { blob: null, skipped, refused: [], failed: refusal(e) };
   }
-  return { blob, skipped, refused };
+  // The engine refuses the whole list for one bad entry: ask it about each
+  // entry alone (the recorded blob is thrown away), then replay the rest.
+  const refused = [];
+  const accepted = due.filter((entry) => {
+    try {
+      engine.record(null, entry, entry.at);
+      return true;
+    } catch (e) {
+      refused.push({ entry, message: refusal(e) });
+      return false;
+    }
+  });
+  return { blob: engine.replay(null, accepted), skipped, refused, failed: null };
 }
 
 /**
@@ -105,8 +114,8 @@ export function historyPanel({ now, onChange }) {
       addAt.value = toLocalInput(ms);
     },
     /** Shows what the last replay skipped or refused. */
-    report({ skipped, refused }) {
-      const parts = [];
+    report({ skipped, refused, failed }) {
+      const parts = failed ? [`history not replayed (${failed})`] : [];
       if (skipped.length) parts.push(`${skipped.length} entr${skipped.length === 1 ? "y is" : "ies are"} after the simulated now and not counted`);
       for (const r of refused) parts.push(`${r.entry.type} of ${r.entry.offerId} refused (${r.message})`);
       status(note, parts.join("; "), parts.length ? "warn" : "");
