@@ -8,6 +8,7 @@
 // - the partner's backend (API secret): decide for any `shopperId` it names.
 // A raw `shopperId` from anyone else is refused: it would be a bearer handle
 // on another shopper's history.
+import { MAX_CHECKOUT_TOKEN_BYTES } from "../pkg/limits.js";
 import { cookieName, historyCookie, historyFromCookie } from "./cookie.js";
 import { partnerOr404 } from "./config.js";
 import { callCore, isOfferEdgeError, oe, withEngine } from "./engine.js";
@@ -18,7 +19,6 @@ import { sha256Hex, utf8 } from "./util.js";
 /** Largest decide body: a checkout context is small. */
 export const MAX_DECIDE_BYTES = 16 * 1024;
 const MAX_SHOPPER_ID = 256;
-const MAX_TOKEN = 2048;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const FIELDS = new Set(["partner", "placement", "placements", "attributes", "shopperId", "checkoutToken", "consent"]);
 /** ISO 3166-1 alpha-2, as Cloudflare's `request.cf.country` names it. */
@@ -75,8 +75,8 @@ export function parseDecideRequest(body) {
   if (shopperId !== undefined && (typeof shopperId !== "string" || shopperId.length === 0 || utf8(shopperId).length > MAX_SHOPPER_ID)) {
     throw bad(`shopperId must be a string of 1..=${MAX_SHOPPER_ID} bytes`);
   }
-  if (checkoutToken !== undefined && (typeof checkoutToken !== "string" || checkoutToken.length === 0 || checkoutToken.length > MAX_TOKEN)) {
-    throw bad(`checkoutToken must be a string of 1..=${MAX_TOKEN} bytes`);
+  if (checkoutToken !== undefined && (typeof checkoutToken !== "string" || checkoutToken.length === 0 || checkoutToken.length > MAX_CHECKOUT_TOKEN_BYTES)) {
+    throw bad(`checkoutToken must be a string of 1..=${MAX_CHECKOUT_TOKEN_BYTES} bytes`);
   }
   return { partner: body.partner, placements, attributes, shopperId, checkoutToken, consent: body.consent };
 }

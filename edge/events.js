@@ -1,4 +1,5 @@
-// POST /v1/events: the collector. Validates the batch like the core, decides
+// POST /v1/events: the collector. Reads the batch with the core's parser
+// (`parseEventBatch`: EventBatch::from_json, docs/event.schema.json), decides
 // what each event proves (edge/attested.js), stores billable events once per
 // (order or decision, offer, type) and the rest in the unverified stream,
 // updates the shopper's history from billable engagement only, and enqueues
@@ -7,13 +8,13 @@
 import { historyCookie, historyFromCookie } from "./cookie.js";
 import { partners } from "./config.js";
 import { shopperKey } from "./decide.js";
-import { replay, withEngine } from "./engine.js";
+import { callCore, isOfferEdgeError, oe, replay, withEngine } from "./engine.js";
 import { billableFacts, classify, decisionFacts } from "./attested.js";
 import { claimFulfilment, checkSealedEmail, enqueueFulfilment, releaseClaims } from "./fulfilment-intake.js";
 import { issueCoupons } from "./coupons.js";
 import { HttpError, json, mediaType, readBody, unwrap } from "./http.js";
 import { inserted } from "./sql.js";
-import { MAX_EVENT_BATCH_BYTES, parseBatch } from "./validate.js";
+import { MAX_EVENT_BATCH_BYTES } from "../pkg/limits.js";
 
 const MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
 
@@ -120,6 +121,21 @@ async function sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, o
       else out[c.outcome].push({ v: x.v, index: x.index, partner: partner.id, c });
     }
   });
+}
+
+/**
+ * The events of a batch body, each `{event, receipt, signed, timeMs}`, as
+ * the core reads them: a body that is not a batch, or holds a bad event,
+ * is refused whole (400 with the core's code and message, which names the
+ * event's index).
+ */
+function parseBatch(body) {
+  try {
+    return callCore(() => oe.parseEventBatch(body));
+  } catch (e) {
+    if (isOfferEdgeError(e)) throw new HttpError(400, e.code, e.message);
+    throw e;
+  }
 }
 
 /** POST /v1/events. */

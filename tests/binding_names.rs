@@ -1,44 +1,82 @@
 //! The names the JS binding exposes, held to the core's one list of each:
 //! the `.d.ts` union of error codes (src/wasm/mod.rs) to `ErrorCode::ALL`,
-//! `ErrorCode::ALL` to the enum, and event types parsed by their wire names.
+//! `ErrorCode::ALL` to the enum, the union of `decision.warnings` codes to
+//! `WarningCode::ALL`, the union of event types to `EventType::ALL`, and
+//! event types parsed by their wire names.
 
+use offer_edge::decide::WarningCode;
 use offer_edge::error::ErrorCode;
 use offer_edge::events::EventType;
 
-/// The TypeScript the binding's custom section must contain, from `ALL`.
-fn ts_union() -> String {
-    let members: Vec<String> = ErrorCode::ALL
-        .iter()
-        .map(|code| format!("  | \"{code}\""))
-        .collect();
-    format!("export type ErrorCode =\n{};\n", members.join("\n"))
+/// The TypeScript union `name` the binding's custom section must contain.
+fn ts_union(name: &str, codes: &[&str]) -> String {
+    let members: Vec<String> = codes.iter().map(|code| format!("  | \"{code}\"")).collect();
+    format!("export type {name} =\n{};\n", members.join("\n"))
 }
 
-#[test]
-fn the_dts_union_of_error_codes_is_error_code_all() {
+fn assert_binding_declares(name: &str, codes: &[&str]) {
     let binding = include_str!("../src/wasm/mod.rs");
-    let union = ts_union();
+    let union = ts_union(name, codes);
     assert!(
         binding.contains(&union),
         "src/wasm/mod.rs must declare exactly\n{union}"
     );
 }
 
-#[test]
-fn error_code_all_lists_every_code_once() {
-    // Every `as_str` arm is a variant; ALL must hold each of them once.
-    let source = include_str!("../src/error.rs");
+/// `all` equals the `Self::X => "TAG"` arms of `source` in order, once each.
+fn assert_all_lists_every_arm_once(source: &str, all: &[&str], what: &str) {
     let arms: Vec<&str> = source
         .lines()
         .filter_map(|line| line.trim().strip_prefix("Self::"))
         .filter_map(|rest| rest.split_once(" => \""))
         .map(|(_, tag)| tag.trim_end_matches("\","))
         .collect();
-    let mut all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-    assert_eq!(all, arms, "ErrorCode::ALL in as_str's order");
-    all.sort_unstable();
-    all.dedup();
-    assert_eq!(all.len(), ErrorCode::ALL.len(), "a code listed twice");
+    assert_eq!(all, arms, "{what}::ALL in as_str's order");
+    let mut sorted = all.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), all.len(), "a {what} listed twice");
+}
+
+#[test]
+fn the_dts_union_of_error_codes_is_error_code_all() {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_binding_declares("ErrorCode", &codes);
+}
+
+#[test]
+fn error_code_all_lists_every_code_once() {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_all_lists_every_arm_once(include_str!("../src/error.rs"), &codes, "ErrorCode");
+}
+
+#[test]
+fn the_dts_union_of_warning_codes_is_warning_code_all() {
+    let codes: Vec<&str> = WarningCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_binding_declares("WarningCode", &codes);
+    // serde writes the same tags the union names.
+    for code in WarningCode::ALL {
+        assert_eq!(
+            serde_json::to_string(&code).unwrap(),
+            format!("\"{}\"", code.as_str())
+        );
+    }
+}
+
+#[test]
+fn warning_code_all_lists_every_code_once() {
+    let codes: Vec<&str> = WarningCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_all_lists_every_arm_once(
+        include_str!("../src/decide/decision.rs"),
+        &codes,
+        "WarningCode",
+    );
+}
+
+#[test]
+fn the_dts_union_of_event_types_is_event_type_all() {
+    let types: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+    assert_binding_declares("EventType", &types);
 }
 
 #[test]

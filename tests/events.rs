@@ -2,6 +2,8 @@
 //! Engagement events: every event type built from a checkout context full of
 //! PII serializes without any of it; validation and batching limits hold.
 
+mod common;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use offer_edge::bundle::{FulfilmentKey, Offer};
@@ -38,21 +40,12 @@ fn context() -> serde_json::Value {
     })
 }
 
+/// The meal-kit offer, greeting the shopper and needing a confirmation email.
 fn offer() -> Offer {
-    serde_json::from_value(json!({
-        "id": "offer-meal-kit",
-        "campaign": "spring-meals",
-        "advertiser": "freshbox",
-        "value": 4.5,
-        "action": {"type": "coupon", "code": "FRESH50", "url": "https://freshbox.example/redeem"},
-        "creative": {
-            "id": "creative-meal-1",
-            "approval": {"status": "approved", "reviewer": "rev@partner", "at": "2026-11-01T00:00:00Z"},
-            "fields": {"headline": "{{firstname|there}}, 50% off meals", "body": "Fresh food", "cta": "Claim"},
-            "confirmationEmail": {"required": true, "subject": "Your code", "html": "<p>{{couponCode}}</p>"}
-        }
-    }))
-    .unwrap()
+    common::meal_kit_offer(
+        json!({"headline": "{{firstname|there}}, 50% off meals", "body": "Fresh food", "cta": "Claim"}),
+        Some(json!({"required": true, "subject": "Your code", "html": "<p>{{couponCode}}</p>"})),
+    )
 }
 
 fn receipt_for(offer: &Offer, ctx: &serde_json::Value) -> Receipt {
@@ -315,6 +308,23 @@ fn batches_respect_the_beacon_limits() {
     assert_eq!(
         EventBatch::from_json(b"{\"events\":[]}").unwrap(),
         EventBatch::default()
+    );
+    // Counted before any event is read: 257 non-events are too many, not invalid.
+    let too_many = format!("{{\"events\":[{}1]}}", "1,".repeat(256));
+    assert_eq!(
+        EventBatch::from_json(too_many.as_bytes())
+            .unwrap_err()
+            .code(),
+        ErrorCode::LimitExceeded
+    );
+    // An event carrying a field no event has (PII) is refused, the field named.
+    let named =
+        EventBatch::from_json(b"{\"events\":[{\"email\":\"ada@example.com\"}]}").unwrap_err();
+    assert_eq!(named.code(), ErrorCode::EventInvalid);
+    assert!(
+        named.message().contains("unknown field `email`"),
+        "{}",
+        named.message()
     );
 
     // 1,000 events (accepts carry ~500-byte sealed requests) split into

@@ -6,9 +6,15 @@
 // (fetch with backoff, sendBeacon when the page is hidden); the collector
 // deduplicates by id, so a beacon whose answer we never see and the later
 // retry of the same event count once.
+//
+// It validates nothing (the collector reads batches with the core's parser)
+// and runs without WebAssembly: it packs bodies by their UTF-8 bytes against
+// the core's limits (pkg/limits.js, generated from src/limits.rs), as the
+// core's splitEventBatch does (tests/js/event-batch.test.js).
+import { MAX_EVENTS_PER_BATCH, MAX_EVENT_BATCH_BYTES } from "./pkg/limits.js";
 
-/** Defaults; the collector accepts ≤ 64 KiB and ≤ 256 events per batch (docs/EVENTS.md). */
-export const QUEUE_LIMITS = { maxEvents: 200, maxBytes: 60 * 1024, batchBytes: 64 * 1024, batchEvents: 256 };
+/** Defaults: what localStorage keeps (characters), and one batch's limits. */
+export const QUEUE_LIMITS = { maxEvents: 200, maxBytes: 60 * 1024, batchBytes: MAX_EVENT_BATCH_BYTES, batchEvents: MAX_EVENTS_PER_BATCH };
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 
 export class EventQueue {
@@ -86,12 +92,12 @@ export class EventQueue {
     }, ms);
   }
 
-  /** The oldest events that fit one batch, and its body. */
+  /** The oldest events that fit one batch, and its body (the collector counts UTF-8 bytes). */
   batch() {
     const out = [];
     let bytes = '{"events":[]}'.length;
     for (const e of this.events) {
-      const n = JSON.stringify(e).length + 1;
+      const n = new Blob([JSON.stringify(e)]).size + (out.length ? 1 : 0);
       if (out.length >= this.limits.batchEvents || bytes + n > this.limits.batchBytes) break;
       out.push(e);
       bytes += n;

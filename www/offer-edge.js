@@ -39,6 +39,7 @@
 // erases what the snippet keeps about the shopper.
 import { renderPlacement } from "./placement.js";
 import { EventQueue } from "./oe-queue.js";
+import { MAX_CHECKOUT_TOKEN_BYTES } from "./pkg/limits.js";
 import { KeyValue } from "./oe-storage.js";
 import { consentNow, measures, statedConsent } from "./oe-consent.js";
 import { Selection, within } from "./oe-selection.js";
@@ -52,9 +53,11 @@ import { formatMoney, loadStrings, pageLocale } from "./oe-strings.js";
 const PKG_URL = new URL(typeof __OE_ENGINE_URL__ === "string" ? __OE_ENGINE_URL__ : "./pkg/browser.js", import.meta.url).href;
 const DAY_MS = 86_400_000;
 const MODES = new Set(["auto", "page", "edge"]);
-/** A JWS compact token: three base64url parts (docs/ATTESTATION.md); the edge allows 2,048 bytes. */
+/**
+ * A JWS compact token: three base64url parts (docs/ATTESTATION.md). Checked
+ * here because the collector refuses a whole batch holding a malformed one.
+ */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const TOKEN_MAX_BYTES = 2048;
 
 /**
  * The checkout token to send, or null (none given, or not shaped like one:
@@ -64,8 +67,8 @@ const TOKEN_MAX_BYTES = 2048;
 function checkoutToken(value) {
   if (value === undefined || value === null || value === "") return null;
   // The shape is ASCII, so its length in characters is its size in bytes.
-  if (typeof value === "string" && value.length <= TOKEN_MAX_BYTES && TOKEN_SHAPE.test(value)) return value;
-  warn("TOKEN_INVALID", "checkoutToken is not a JWS compact token of at most 2048 bytes; events are sent without it");
+  if (typeof value === "string" && value.length <= MAX_CHECKOUT_TOKEN_BYTES && TOKEN_SHAPE.test(value)) return value;
+  warn("TOKEN_INVALID", `checkoutToken is not a JWS compact token of at most ${MAX_CHECKOUT_TOKEN_BYTES} bytes; events are sent without it`);
   return null;
 }
 

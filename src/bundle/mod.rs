@@ -1,11 +1,16 @@
-//! Signed offer bundles: the document model, the DSSE envelope (format v1),
-//! the signed manifest (format v2), the pinned trust config, the store
-//! that keeps the last good bundle per partner, and page bundles (the edition
-//! without confidential audiences that browsers get).
+//! Signed offer bundles, the pipeline's first two stages: the document model
+//! (`model.rs`, `model/`) and its verification (`verify.rs`) — the DSSE
+//! envelope of format v1 (`envelope.rs`) or the signed manifest of format v2
+//! (`manifest.rs`), checked against the pinned trust config (`trust.rs`).
+//! Also here: the store that keeps the last good bundle per partner
+//! (`store.rs`), compiled forms (`form.rs`) and page bundles (`page.rs`, the
+//! edition without confidential audiences that browsers get). The next
+//! stage, compiling a verified bundle, is `src/decide/compile.rs`.
 
 pub mod compact_map;
 pub mod envelope;
 pub mod form;
+pub mod inspect;
 pub mod keyset;
 #[cfg(feature = "cli")]
 pub mod lint;
@@ -17,6 +22,7 @@ pub mod page_edition;
 pub mod store;
 pub mod trust;
 pub mod validate;
+pub mod verify;
 mod wire;
 
 pub use compact_map::CompactMap;
@@ -28,8 +34,7 @@ pub use model::*;
 pub use page::verify_page_bundle;
 #[cfg(feature = "cli")]
 pub use page_edition::page_edition;
-pub use store::{
-    verify_bundle, BundleStore, Compile, LoadOutcome, StoreState, Verification, VerifiedBundle,
-};
+pub use store::{BundleStore, Compile, LoadOutcome, StoreState};
 pub use trust::{Trust, TrustDoc};
 pub use validate::validate;
+pub use verify::{verify_bundle, Verification, VerifiedBundle};

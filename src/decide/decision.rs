@@ -94,6 +94,17 @@ pub enum WarningCode {
 }
 
 impl WarningCode {
+    /// Every code, in `as_str`'s order: the `.d.ts` union of warning codes
+    /// (src/wasm/mod.rs) is held to this list (tests/binding_names.rs).
+    pub const ALL: [Self; 6] = [
+        Self::HistoryCorrupt,
+        Self::HistoryForeignPartner,
+        Self::HistoryFutureVersion,
+        Self::ConsentMalformed,
+        Self::AttributeUnknown,
+        Self::AttributeInvalid,
+    ];
+
     /// The stable string form, e.g. `"CONSENT_MALFORMED"`.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -31,6 +31,10 @@ mod decision;
 mod eligible;
 mod engine;
 #[cfg(feature = "full")]
+mod events;
+#[cfg(feature = "full")]
+mod inspect;
+#[cfg(feature = "full")]
 mod offer;
 #[cfg(feature = "full")]
 mod page;
@@ -39,10 +43,16 @@ mod receipts;
 #[cfg(feature = "full")]
 pub use receipts::{seal_for_fulfilment, sign_receipt, verify_receipt};
 #[cfg(feature = "full")]
+mod replay;
+#[cfg(feature = "full")]
 mod rules;
 #[cfg(feature = "full")]
 pub use attest::{attested_email_hash, derive_receipt_key, verify_checkout_token};
 pub use engine::WasmEngine;
+#[cfg(feature = "full")]
+pub use events::{parse_event_batch, split_event_batch};
+#[cfg(feature = "full")]
+pub use inspect::inspect_bundle_file;
 #[cfg(feature = "full")]
 pub use rules::evaluate_rule;
 
@@ -101,6 +111,21 @@ export type ErrorCode =
   | "PLACEMENT_UNKNOWN"
   | "NO_BUNDLE"
   | "IO";
+/** Every engagement event type (src/events.rs, `EventType::ALL`; tests/binding_names.rs keeps them equal). */
+export type EventType =
+  | "impression"
+  | "accept"
+  | "decline"
+  | "close"
+  | "conversion";
+/** Every stable code of `decision.warnings` (src/decide/decision.rs, `WarningCode::ALL`; tests/binding_names.rs keeps them equal). */
+export type WarningCode =
+  | "HISTORY_CORRUPT"
+  | "HISTORY_FOREIGN_PARTNER"
+  | "HISTORY_FUTURE_VERSION"
+  | "CONSENT_MALFORMED"
+  | "ATTRIBUTE_UNKNOWN"
+  | "ATTRIBUTE_INVALID";
 /** What the engine showed: proof for engagement reporting. Instants are RFC 3339. */
 export interface Receipt {
   decisionId: string;
@@ -199,7 +224,7 @@ export interface Decision {
   explanations?: { offerId: string; placement: string; tier: number; verdict: "shown" | "ineligible" | "outranked";
                    reason: { kind: string; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
   /** Non-fatal problems, context attributes left out first (`ATTRIBUTE_UNKNOWN`, `ATTRIBUTE_INVALID` name the `attribute`; docs/RULES.md, "Context attributes"). */
-  warnings?: { code: string; attribute?: string; message: string }[];
+  warnings?: { code: WarningCode; attribute?: string; message: string }[];
   /** Context warnings past the first 8, counted only. */
   warningsOmitted?: number;
   /** With `learningLog`: the model's feature values, e.g. `{ state: "NY", cartBand: "100-250" }`. */
@@ -207,7 +232,7 @@ export interface Decision {
 }
 /** An engagement event (docs/EVENTS.md). */
 export interface OfferEvent {
-  id: string; type: string; partner: string; receipt: string | Receipt; placement: string; offerId: string;
+  id: string; type: EventType; partner: string; receipt: string | Receipt; placement: string; offerId: string;
   creativeId: string; campaign: string; advertiser: string; time: string; propensity: number;
   fulfilment?: FulfilmentRequest;
   /** The partner's compact checkout token (JWS) for the order; verified at the edge. */

@@ -2,8 +2,12 @@
 // `tsc --noEmit -p tests/ts` (scripts/test) checks it against the
 // generated `.d.ts` of both entries, `offer-edge` and `offer-edge/page`.
 // Never run: it only has to type-check.
-import { Engine, ready, init, hashIdentifier, type Decision, type DecidedOffer, type ErrorCode, type OfferEdgeError } from "offer-edge";
+import {
+  Engine, ready, init, hashIdentifier, parseEventBatch, splitEventBatch,
+  type Decision, type DecidedOffer, type ErrorCode, type OfferEdgeError, type OfferEvent, type WarningCode,
+} from "offer-edge";
 import * as page from "offer-edge/page";
+import { MAX_EVENT_BATCH_BYTES } from "offer-edge/limits";
 
 declare const trust: { partner: string; keys: Record<string, string>; threshold: number };
 declare const signedBytes: Uint8Array;
@@ -23,6 +27,19 @@ function advice(code: ErrorCode): string {
     default:
       return code;
   }
+}
+
+/** Warnings are a closed union too: a misspelt code does not compile. */
+function warningAdvice(code: WarningCode): string {
+  return code === "ATTRIBUTE_UNKNOWN" || code === "ATTRIBUTE_INVALID" ? "check the context" : code;
+}
+
+/** A collector in a JS host: the core reads the batch; a sender packs with the core's split. */
+export function collect(body: Uint8Array, queued: OfferEvent[]): string[] {
+  if (body.length > MAX_EVENT_BATCH_BYTES) return [];
+  const accepts = parseEventBatch(body).filter((r) => r.event.type === "accept" && r.signed);
+  console.log(accepts.map((r) => `${r.receipt.decisionId} ${r.timeMs}`));
+  return splitEventBatch(queued);
 }
 
 function isOfferEdgeError(e: unknown): e is OfferEdgeError {
@@ -57,6 +74,7 @@ export async function checkout(): Promise<string[]> {
   }
   if (!decision.privacy.measurement) console.log("store nothing back", decision.privacy.because);
   console.log(decision.decisionId, decision.bundleVersion, decision.warnings?.length ?? 0);
+  for (const w of decision.warnings ?? []) console.log(warningAdvice(w.code), w.attribute ?? "");
   console.log(hashIdentifier("email", " Ada@Example.com "));
   return shown.map((o) => o.offerId);
 }

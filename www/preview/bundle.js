@@ -1,8 +1,8 @@
 // Loading a bundle for the preview: the bytes (from the edge, a URL or a
-// file), what they are (signed envelope or unsigned draft), and the engine's
-// verdict. Verification is the engine's alone: this module only reads the
-// payload to describe it (offers, templates) after — or to explain why — the
-// engine accepted or refused it.
+// file), what they are (signed file or unsigned draft: the engine's
+// `inspectBundleFile`), and the engine's verdict. Verification is the
+// engine's alone; the bundle inside is read to describe it (offers,
+// templates) after — or to explain why — the engine accepted or refused it.
 
 /** An error with a stable `code` that is not the engine's (fetching, reading). */
 export class PreviewError extends Error {
@@ -39,53 +39,25 @@ export async function fileBytes(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: false });
-
-/** Standard base64 → bytes (null when malformed). */
-function base64Bytes(text) {
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-const isEnvelope = (json) => json && typeof json === "object" && typeof json.payload === "string" && Array.isArray(json.signatures);
-
 /**
- * What the bytes are: `{kind: "envelope", envelope, bundle}` (envelope: the
- * DSSE envelope, the manifest's in format v2; bundle: the bundle parsed, or
- * null), `{kind: "draft", bundle}` for an unsigned bundle document, or
- * `{kind: "unknown"}` / `{kind: "notJson"}`.
+ * What the bytes are, from the engine's `inspectBundleFile` (nothing
+ * verified): `{kind: "signed", bundle, keyIds}` (bundle: the document inside,
+ * or null), `{kind: "draft", bundle}` for an unsigned bundle document,
+ * `{kind: "notJson"}`, or `{kind: "unknown"}` (a broken signed file too: the
+ * engine's load names its fault).
  */
-export function inspectBytes(bytes) {
-  let json;
+export function inspectBytes(oe, bytes) {
+  let file;
   try {
-    json = JSON.parse(decoder.decode(bytes));
+    file = oe.inspectBundleFile(bytes);
   } catch {
-    return { kind: "notJson" };
+    return { kind: "unknown", bundle: null };
   }
-  // Format v2: {"manifest": <DSSE envelope>, "bundle": <the bundle itself>}.
-  if (json && typeof json === "object" && isEnvelope(json.manifest)) {
-    const bundle = json.bundle && typeof json.bundle === "object" ? json.bundle : null;
-    return { kind: "envelope", envelope: json.manifest, bundle };
-  }
-  if (isEnvelope(json)) {
-    const payload = base64Bytes(json.payload);
-    let bundle = null;
-    if (payload) {
-      try {
-        bundle = JSON.parse(decoder.decode(payload));
-      } catch {
-        bundle = null;
-      }
-    }
-    return { kind: "envelope", envelope: json, bundle };
-  }
-  if (json && typeof json === "object" && Array.isArray(json.offers) && typeof json.partner === "string") {
-    return { kind: "draft", bundle: json };
-  }
-  return { kind: "unknown" };
+  const bundle = file.bundle && typeof file.bundle === "object" && !Array.isArray(file.bundle) ? file.bundle : null;
+  if (file.format !== "draft") return { kind: "signed", bundle, keyIds: file.keyIds };
+  if (file.bundle === null) return { kind: "notJson" };
+  if (bundle && Array.isArray(bundle.offers) && typeof bundle.partner === "string") return { kind: "draft", bundle };
+  return { kind: "unknown", bundle: null };
 }
 
 /** Parses trust config text; PreviewError-like TRUST_INVALID when it is not a JSON object. */
@@ -115,7 +87,7 @@ export function failure(e) {
  * `{ok: false, code, message, bundle, kind}`; never throws.
  */
 export function verifySigned(oe, trustText, bytes, now) {
-  const seen = inspectBytes(bytes);
+  const seen = inspectBytes(oe, bytes);
   let trust = null;
   try {
     trust = parseTrust(trustText);
@@ -125,7 +97,7 @@ export function verifySigned(oe, trustText, bytes, now) {
     }
     const engine = new oe.Engine(trust);
     engine.load(bytes, now);
-    const signatures = seen.envelope.signatures.map((s) => s.keyid);
+    const signatures = seen.keyIds;
     return { ok: true, engine, info: engine.info(), bundle: seen.bundle, signatures, trust };
   } catch (e) {
     return { ok: false, ...failure(e), bundle: seen.bundle ?? null, kind: seen.kind, trust };

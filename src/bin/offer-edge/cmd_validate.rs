@@ -13,10 +13,10 @@
 
 use crate::io::read;
 use crate::json_spans::{innermost, locate};
+use offer_edge::bundle::inspect::{unverified_contents, FileFormat};
 use offer_edge::bundle::lint::{check, path_key, Finding, Severity};
-use offer_edge::bundle::manifest::{is_manifest_file, split};
 use offer_edge::bundle::validate::check_json_depth;
-use offer_edge::bundle::{is_form_file, Bundle, Envelope};
+use offer_edge::bundle::Bundle;
 use offer_edge::limits::{MAX_BUNDLE_BYTES, MAX_BUNDLE_BYTES_CEILING};
 use offer_edge::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -95,38 +95,12 @@ fn refused(code: ErrorCode, message: String) -> Finding {
 
 /// The bundle bytes of `file`: a signed file's bundle, else the file.
 fn source(file: Vec<u8>) -> std::result::Result<Source, Finding> {
-    if is_form_file(&file) {
-        return Err(refused(
-            ErrorCode::PayloadMalformed,
-            "a compiled form (*.oeb) holds no bundle JSON: validate the file it was compiled from"
-                .to_owned(),
-        ));
-    }
-    if is_manifest_file(&file) {
-        let parts = split(&file).map_err(|e| refused(e.code(), e.message().to_owned()))?;
-        // The bundle is a sub-slice of the file: its offset maps positions.
-        let offset = (parts.bundle.as_ptr() as usize).saturating_sub(file.as_ptr() as usize);
-        let bytes = parts.bundle.to_vec();
-        return Ok(Source {
-            bytes,
-            offset,
-            note: None,
-        });
-    }
-    if let Ok(envelope) = Envelope::parse(&file) {
-        let bytes = envelope
-            .payload_bytes()
-            .map_err(|e| refused(e.code(), e.message().to_owned()))?;
-        return Ok(Source {
-            bytes,
-            offset: 0,
-            note: Some("positions are in the bundle decoded from the DSSE payload"),
-        });
-    }
+    let seen = unverified_contents(&file).map_err(|e| refused(e.code(), e.message().to_owned()))?;
     Ok(Source {
-        bytes: file,
-        offset: 0,
-        note: None,
+        bytes: seen.bundle.into_owned(),
+        offset: seen.offset,
+        note: (seen.format == FileFormat::Dsse)
+            .then_some("positions are in the bundle decoded from the DSSE payload"),
     })
 }
 
