@@ -1,7 +1,8 @@
 //! The names the JS binding exposes, held to the core's one list of each:
 //! the `.d.ts` union of error codes (src/wasm/mod.rs) to `ErrorCode::ALL`,
 //! `ErrorCode::ALL` to the enum, the union of `decision.warnings` codes to
-//! `WarningCode::ALL`, the union of event types to `EventType::ALL`, and
+//! `WarningCode::ALL`, the union of event types to `EventType::ALL`, the
+//! unions of explanation reasons and actions to their enums' variants, and
 //! event types parsed by their wire names.
 
 use offer_edge::decide::WarningCode;
@@ -70,6 +71,40 @@ fn warning_code_all_lists_every_code_once() {
         include_str!("../src/decide/decision.rs"),
         &codes,
         "WarningCode",
+    );
+}
+
+/// The variants of `pub enum <name>` in `source`, camelCase (serde's tags).
+fn variant_tags(source: &str, name: &str) -> Vec<String> {
+    let start = format!("pub enum {name} {{");
+    let body = source
+        .split_once(&start)
+        .map(|(_, rest)| rest.split_once("\n}").map_or(rest, |(body, _)| body))
+        .unwrap_or_else(|| panic!("no `{start}`"));
+    body.lines()
+        .filter_map(|line| line.strip_prefix("    "))
+        .filter_map(|line| line.strip_suffix(" {").or_else(|| line.strip_suffix(',')))
+        .map(|name| name.split('(').next().unwrap_or(name))
+        .filter(|name| {
+            name.chars().all(char::is_alphanumeric) && name.starts_with(char::is_uppercase)
+        })
+        .map(|name| name[..1].to_lowercase() + &name[1..])
+        .collect()
+}
+
+#[test]
+fn the_dts_unions_of_reason_kinds_and_action_types_are_the_enums_variants() {
+    let reasons = variant_tags(include_str!("../src/decide/decision.rs"), "Reason");
+    assert!(reasons.len() >= 18, "{reasons:?}");
+    assert_binding_declares(
+        "ReasonKind",
+        &reasons.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let actions = variant_tags(include_str!("../src/bundle/model.rs"), "Action");
+    assert_eq!(actions, ["link", "addToCart", "coupon"]);
+    assert_binding_declares(
+        "ActionType",
+        &actions.iter().map(String::as_str).collect::<Vec<_>>(),
     );
 }
 

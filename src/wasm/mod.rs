@@ -118,6 +118,31 @@ export type EventType =
   | "decline"
   | "close"
   | "conversion";
+/** Every `kind` of an explanation's `reason` (src/decide/decision.rs, `Reason`; tests/binding_names.rs keeps them equal). */
+export type ReasonKind =
+  | "shown"
+  | "notInPlacement"
+  | "edgeOnly"
+  | "creativeNotApproved"
+  | "notStarted"
+  | "ended"
+  | "ruleFalse"
+  | "ruleBudget"
+  | "notInAudience"
+  | "licensedCohortRestricted"
+  | "inSuppressionAudience"
+  | "alreadyAccepted"
+  | "suppressedAfterDecline"
+  | "capped"
+  | "shownInOtherPlacement"
+  | "advertiserAlreadyShown"
+  | "outranked"
+  | "noSlot";
+/** Every accept action (src/bundle/model.rs, `Action`; tests/binding_names.rs keeps them equal). */
+export type ActionType =
+  | "link"
+  | "addToCart"
+  | "coupon";
 /** Every stable code of `decision.warnings` (src/decide/decision.rs, `WarningCode::ALL`; tests/binding_names.rs keeps them equal). */
 export type WarningCode =
   | "HISTORY_CORRUPT"
@@ -212,7 +237,7 @@ export interface DecidedOffer {
   rank: number; tier: number; score: number; predictedEngagement: number; propensity: number;
   needsConfirmationEmail: boolean;
   /** `unique`: a coupon whose code the edge issues after an attested accept (`coupons` of POST /v1/events); no `code` then. */
-  action: { type: string; unique?: true; url?: string; code?: string; sku?: string };
+  action: { type: ActionType; unique?: true; url?: string; code?: string; sku?: string };
   fields: { headline: string; body: string; cta: string; declineLabel: string; image?: string; imageAlt: string; terms?: string };
   receipt: Receipt;
 }
@@ -222,7 +247,7 @@ export interface Decision {
   placements: { id: string; html: string; offers: DecidedOffer[]; eligible?: string[] }[];
   privacy: Privacy;
   explanations?: { offerId: string; placement: string; tier: number; verdict: "shown" | "ineligible" | "outranked";
-                   reason: { kind: string; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
+                   reason: { kind: ReasonKind; [k: string]: unknown }; message: string; score?: number; propensity?: number }[];
   /** Non-fatal problems, context attributes left out first (`ATTRIBUTE_UNKNOWN`, `ATTRIBUTE_INVALID` name the `attribute`; docs/RULES.md, "Context attributes"). */
   warnings?: { code: WarningCode; attribute?: string; message: string }[];
   /** Context warnings past the first 8, counted only. */
