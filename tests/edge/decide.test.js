@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { answer, backend, engagement, oe, ORIGINS, receiptKeyOf, seed, startEdge, testBundle, uploadBundle } from "./harness.js";
+import { answer, backend, engagement, keepOffers, oe, ORIGINS, receiptKeyOf, seed, startEdge, testBundle, uploadBundle } from "./harness.js";
 import { seedPartner } from "../../scripts/lib/edge.mjs";
 
 const CONTEXT = { firstname: "Ada", state: "NY", country: "US", amount: "120.00", currency: "USD", age: "34" };
@@ -168,6 +168,34 @@ test("caps hold at the edge: 10 concurrent decides for one shopper show an offer
   assert.equal((await answer(await edge.post("/v1/events", { events: [engagement("impression", offer)] }))).body.accepted, 1);
   assert.ok(offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "1 of 2 used: still shown");
   assert.ok(!offersOf((await ask("calm-shopper")).body).some((o) => o.offerId === capped), "2 of 2 used: capped");
+});
+
+test("an engagement with an offer the active bundle dropped is billed but not replayed into history; the rest of its batch is", async (t) => {
+  const s = seed();
+  let dropLink = false;
+  const umbrella = seedPartner(s.dir, "umbrella", { seed: 6, transform: (b) => {
+    const bundle = testBundle(b);
+    if (dropLink) keepOffers(bundle, bundle.offers.filter((o) => o.action.type !== "link"));
+    return bundle;
+  } });
+  const edge = await startEdge(t, { partners: { umbrella: { trust: umbrella.trust } }, upload: false,
+    vars: { API_SECRET_UMBRELLA: "umbrella-backend-secret-0123456789" } });
+  await uploadBundle(edge.mf, "umbrella", umbrella.signed);
+  const headers = { authorization: "Bearer umbrella-backend-secret-0123456789" };
+  const ask = () => decide(edge, { partner: "umbrella", shopperId: "shopper-1" }, headers);
+  const first = await ask();
+  const link = offersOf(first.body).find((o) => o.action.type === "link");
+  const cart = offersOf(first.body).find((o) => o.action.type === "addToCart");
+  assert.ok(link && cart, first.text);
+
+  dropLink = true;
+  await uploadBundle(edge.mf, "umbrella", umbrella.sign(2));
+  const sent = await answer(await edge.post("/v1/events", { events: [engagement("decline", link), engagement("decline", cart)] }));
+  assert.equal(sent.status, 200, sent.text);
+  assert.equal(sent.body.accepted, 2, "the edge made both decisions: both declines count");
+  const again = await ask();
+  assert.equal(again.body.bundleVersion, 2);
+  assert.deepEqual(offersOf(again.body).map((o) => o.action.type), ["coupon"], "the cart offer is declined, the link offer gone");
 });
 
 test("one attribute never costs the offers: unknown names and malformed values are left out with warnings; engine-sized limits still refuse", async (t) => {
