@@ -53,33 +53,20 @@ export function newKeysets(partner) {
 }
 
 /**
- * The version an update claims, read WITHOUT verifying it (Infinity when
- * unreadable): only ever used to skip an update, never to trust one.
- */
-function claimedVersion(text) {
-  try {
-    const version = JSON.parse(fromUtf8(fromBase64(JSON.parse(text).payload))).version;
-    return Number.isSafeInteger(version) ? version : Infinity;
-  } catch {
-    return Infinity;
-  }
-}
-
-/**
  * An Engine of `partner`'s pinned trust with `chain` applied in order. A
  * deployment that pinned a rotated trust (its `keysetVersion`) supersedes
- * the updates at or below it: those are skipped (the Engine would refuse
- * them, signed by keys the pin no longer holds).
+ * the updates at or below it: `Engine.rotateKeys` skips those (the version
+ * stays), and they are left out of the chain kept.
  */
 export function engineWithChain(partner, chain) {
   const engine = new oe.Engine(partner.trust);
-  const pinned = newKeysets(partner).pinned;
-  let version = pinned;
+  let version = newKeysets(partner).pinned;
   const applied = [];
   for (const text of chain) {
-    if (claimedVersion(text) <= pinned) continue;
     try {
-      version = engine.rotateKeys(text);
+      const next = engine.rotateKeys(text);
+      if (next === version) continue;
+      version = next;
       applied.push(text);
     } catch (e) {
       engine.free();
@@ -194,7 +181,6 @@ export async function applyKeysetUpload(env, entry, bytes, nowMs) {
   let known = -1;
   let refused = null;
   for (const text of updates) {
-    if (claimedVersion(text) <= ks.pinned) continue; // the deployment pinned a trust past it
     const index = ks.chain.indexOf(text);
     if (index >= 0) {
       known = index; // applied before: a re-upload of the chain
@@ -205,7 +191,9 @@ export async function applyKeysetUpload(env, entry, bytes, nowMs) {
       break;
     }
     try {
-      ks.version = entry.engine.rotateKeys(text);
+      const next = entry.engine.rotateKeys(text);
+      if (next === ks.version) continue; // at or below the pinned trust: superseded, skipped by the Engine
+      ks.version = next;
       ks.chain.push(text);
       applied++;
     } catch (e) {

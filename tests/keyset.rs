@@ -201,3 +201,31 @@ fn one_key_under_two_keyids_meets_no_threshold_of_two() {
         ErrorCode::KeysetInvalid
     );
 }
+
+#[test]
+fn a_store_pinned_after_a_rotation_skips_the_updates_that_led_to_it() {
+    // The deployment pinned the trust that update 1 produced ({k3, k4}).
+    let first = signed(&keyset(1), &["k1", "k2", "k3", "k4"]);
+    let pinned = trust(&["k1", "k2"], 2).rotate(&first).unwrap();
+    let mut store = BundleStore::new(pinned.clone());
+    // A kept chain re-applied from the pin starts with update 1: skipped, not refused.
+    assert_eq!(store.rotate_keys(&first).unwrap(), 1);
+    assert_eq!(store.trust(), &pinned);
+    // Update 2, signed by the pinned keys and its new ones, applies.
+    let mut back = keyset(2);
+    back.keys = [("k1", pub_b64("k1")), ("k2", pub_b64("k2"))]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let second = signed(&back, &["k3", "k4", "k1", "k2"]);
+    assert_eq!(store.rotate_keys(&second).unwrap(), 2);
+    // Above the pin, a replay is still a rollback; and a forged update
+    // claiming an old version is skipped, trusting nothing.
+    assert_eq!(
+        store.rotate_keys(&second).unwrap_err().code(),
+        ErrorCode::VersionRollback
+    );
+    let forged = signed(&keyset(1), &["k1", "k2"]);
+    assert_eq!(store.rotate_keys(&forged).unwrap(), 2);
+    assert_eq!(store.trust().keyset_version(), 2);
+}

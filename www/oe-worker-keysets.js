@@ -28,7 +28,11 @@ export class Keys {
     this.changed = false;
   }
 
-  /** `chain` applied in order to `engine` (of the pinned trust); throws what the Engine refuses. */
+  /**
+   * `chain` applied in order to `engine` (of the pinned trust); throws what
+   * the Engine refuses. Updates a pinned trust already supersedes (at or
+   * below its `keysetVersion`) are skipped by `rotateKeys` itself.
+   */
   apply(engine, chain) {
     let version = this.trust.keysetVersion ?? 0;
     for (const text of chain) version = engine.rotateKeys(text);

@@ -67,6 +67,28 @@ fn refused(e: Error, whose: &str) -> Error {
     }
 }
 
+/// The version a keyset update claims, read WITHOUT verifying anything
+/// (`None` when it is not one): only ever used to skip an update, never to
+/// trust one (see [`super::BundleStore::rotate_keys`]).
+pub fn claimed_keyset_version(envelope_bytes: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Claim {
+        version: u64,
+    }
+    if envelope_bytes.len() > MAX_KEYSET_BYTES {
+        return None;
+    }
+    let envelope = Envelope::parse(envelope_bytes).ok()?;
+    if envelope.payload_type != KEYSET_PAYLOAD_TYPE {
+        return None;
+    }
+    let payload = envelope.payload_bytes().ok()?;
+    check_json_depth(&payload).ok()?;
+    serde_json::from_slice::<Claim>(&payload)
+        .ok()
+        .map(|c| c.version)
+}
+
 impl Trust {
     /// Applies a signed keyset update and returns the new trust config (same
     /// partner, size and age policy; new keys, threshold and keyset version).

@@ -6,6 +6,7 @@
 //! persists ([`StoreState`]).
 
 use super::form::{verify_form_against, FormVerification, VerifiedForm};
+use super::keyset::claimed_keyset_version;
 use super::trust::Trust;
 use super::verify::{verify_against, Rollback, Verification, VerifiedBundle};
 use crate::error::{Error, ErrorCode, Result};
@@ -53,6 +54,8 @@ pub type Compile<T> = fn(VerifiedBundle) -> Result<T>;
 #[derive(Debug, Clone)]
 pub struct BundleStore<T = VerifiedBundle> {
     trust: Trust,
+    /// The keyset version of the trust the store was made with.
+    pinned_keyset_version: u64,
     active: Option<Arc<T>>,
     last_version: Option<u64>,
     compile: Compile<T>,
@@ -69,6 +72,7 @@ impl<T> BundleStore<T> {
     /// A store whose active value is `compile(verified_bundle)`.
     pub fn with_compile(trust: Trust, compile: Compile<T>) -> Self {
         Self {
+            pinned_keyset_version: trust.keyset_version(),
             trust,
             active: None,
             last_version: None,
@@ -174,11 +178,21 @@ impl<T> BundleStore<T> {
 
     /// Applies a signed keyset update (see [`Trust::rotate`]); later bundles
     /// must be signed by the new keys. The active bundle stays active.
-    /// Returns the new keyset version.
+    /// Returns the keyset version in force.
+    ///
+    /// An update whose version is at or below the pinned trust's (the one
+    /// this store was made with) is skipped, the version unchanged: a
+    /// deployment that pinned the rotated trust supersedes the updates that
+    /// led to it, whose signers it no longer holds. Hosts re-apply a kept
+    /// chain from the pinned trust, so that chain may start with them. The
+    /// claim is read unverified: skipping trusts nothing.
     ///
     /// # Errors
     /// Whatever [`Trust::rotate`] refuses; the trust config is then unchanged.
     pub fn rotate_keys(&mut self, envelope_bytes: &[u8]) -> Result<u64> {
+        if claimed_keyset_version(envelope_bytes).is_some_and(|v| v <= self.pinned_keyset_version) {
+            return Ok(self.trust.keyset_version());
+        }
         let trust = self.trust.rotate(envelope_bytes)?;
         self.trust = trust;
         Ok(self.trust.keyset_version())

@@ -246,7 +246,10 @@ impl WasmEngine {
     }
 
     /// Applies a signed keyset update (key rotation); later bundles must be
-    /// signed by the new keys. Returns the new keyset version.
+    /// signed by the new keys. Returns the keyset version in force: the same
+    /// as before for an update at or below the version of the trust this
+    /// Engine was made with, which is skipped (a trust pinned after it
+    /// supersedes it), so a kept chain re-applies from any pinned trust.
     ///
     /// Throws an `OfferEdgeError` with `code` `KEYSET_INVALID`,
     /// `SIGNATURE_INVALID`, `THRESHOLD_NOT_MET`…
