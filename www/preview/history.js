@@ -11,32 +11,25 @@ const refusal = (e) => `${e.code ?? "ERROR"}: ${e.message}`;
 /**
  * Replays `entries` at their times into a blob (`engine.replay`: oldest
  * first). Entries after `now` are skipped (history cannot hold the future);
- * ones the engine refuses (e.g. an offer not in this bundle) are reported
- * and the others still replayed. Returns `{blob, skipped, refused, failed}`:
+ * ones naming an offer this bundle lacks (`engine.offer`) are reported and
+ * the others still replayed. Returns `{blob, skipped, refused, failed}`:
  * `failed` says why nothing was replayed (e.g. too many entries), if so.
  */
 export function replay(engine, entries, now) {
   const sorted = [...entries].sort((a, b) => a.at - b.at);
   const skipped = sorted.filter((entry) => entry.at > now);
-  const due = sorted.filter((entry) => entry.at <= now);
-  try {
-    return { blob: engine.replay(null, due), skipped, refused: [], failed: null };
-  } catch (e) {
-    if (e.code !== "EVENT_INVALID") return { blob: null, skipped, refused: [], failed: refusal(e) };
-  }
-  // The engine refuses the whole list for one bad entry: ask it about each
-  // entry alone (the recorded blob is thrown away), then replay the rest.
   const refused = [];
-  const accepted = due.filter((entry) => {
-    try {
-      engine.record(null, entry, entry.at);
-      return true;
-    } catch (e) {
-      refused.push({ entry, message: refusal(e) });
-      return false;
-    }
+  const due = sorted.filter((entry) => {
+    if (entry.at > now) return false;
+    if (engine.offer(entry.offerId)) return true;
+    refused.push({ entry, message: `EVENT_INVALID: offer ${JSON.stringify(entry.offerId)} is not in this bundle` });
+    return false;
   });
-  return { blob: engine.replay(null, accepted), skipped, refused, failed: null };
+  try {
+    return { blob: engine.replay(null, due), skipped, refused, failed: null };
+  } catch (e) {
+    return { blob: null, skipped, refused, failed: refusal(e) };
+  }
 }
 
 /**
