@@ -8,6 +8,7 @@ use super::envelope::Envelope;
 use super::form::is_form_file;
 use super::manifest::{is_manifest_file, split};
 use crate::error::{Error, ErrorCode, Result};
+use crate::limits::MAX_BUNDLE_BYTES_CEILING;
 use std::borrow::Cow;
 
 /// How a file is laid out.
@@ -50,10 +51,20 @@ pub struct Unverified<'a> {
 /// Takes `file` apart without verifying anything.
 ///
 /// # Errors
-/// `PAYLOAD_MALFORMED` for a compiled form (`*.oeb`, it holds no bundle
-/// JSON); `ENVELOPE_MALFORMED` for a v2 file that is not exactly the v2
-/// shape or a DSSE payload that is not base64.
+/// `BUNDLE_TOO_LARGE` over [`MAX_BUNDLE_BYTES_CEILING`] (no host accepts
+/// it, so nothing is read); `PAYLOAD_MALFORMED` for a compiled form
+/// (`*.oeb`, it holds no bundle JSON); `ENVELOPE_MALFORMED` for a v2 file
+/// that is not exactly the v2 shape or a DSSE payload that is not base64.
 pub fn unverified_contents(file: &[u8]) -> Result<Unverified<'_>> {
+    if file.len() > MAX_BUNDLE_BYTES_CEILING {
+        return Err(Error::new(
+            ErrorCode::BundleTooLarge,
+            format!(
+                "{} bytes: no host accepts a bundle over {MAX_BUNDLE_BYTES_CEILING}",
+                file.len()
+            ),
+        ));
+    }
     if is_form_file(file) {
         return Err(Error::new(
             ErrorCode::PayloadMalformed,
@@ -140,5 +151,11 @@ mod tests {
         );
         let broken = unverified_contents(br#"{"manifest":{"payload":1}}"#).unwrap_err();
         assert_eq!(broken.code(), ErrorCode::EnvelopeMalformed);
+        // Over the ceiling no host accepts: refused before a byte is read.
+        let huge = vec![b' '; MAX_BUNDLE_BYTES_CEILING + 1];
+        assert_eq!(
+            unverified_contents(&huge).unwrap_err().code(),
+            ErrorCode::BundleTooLarge
+        );
     }
 }
