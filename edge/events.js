@@ -126,8 +126,8 @@ async function sortPartnerEvents(env, partner, list, nowMs, origin, ownOrigin, o
 /**
  * The events of a batch body, each `{event, receipt, signed, timeMs}`, as
  * the core reads them: a body that is not a batch, or holds a bad event,
- * is refused whole (400 with the core's code and message, which names the
- * event's index).
+ * is refused whole (400 with the core's code and message: the field, line
+ * and column of a parse error, the index of an event that fails its checks).
  */
 function parseBatch(body) {
   try {

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import * as full from "../../pkg/node.js";
 import * as page from "../../pkg/page/offer_edge.js";
 import { cli } from "../../scripts/lib/edge.mjs";
-import { bundleFor, root, throwsCode } from "./helpers.js";
+import { bundleFor, caseEntries, root, throwsCode } from "./helpers.js";
 
 page.initSync({ module: readFileSync(new URL("pkg/page/offer_edge_bg.wasm", root)) });
 
@@ -65,8 +65,9 @@ for (const [i, c] of consentCases.entries()) {
     const now = Date.parse(c.now);
     const built = engines(`case-${i}`, bundleFor(c), now);
     const [a, b] = built.map((engine) => {
+      // One record per entry: the page build has no replay.
       let history = null;
-      for (const e of c.history ?? []) history = engine.record(history, { type: e.kind, offerId: e.offerId }, Date.parse(e.at));
+      for (const e of caseEntries(c)) history = engine.record(history, e, e.at);
       return engine.decide(c.context, history, now, { ...(c.options ?? {}), seed: c.seed ?? 1 }).decision;
     });
     assert.deepEqual(a, b, "the page build decides as the full build");

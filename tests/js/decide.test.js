@@ -7,14 +7,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../pkg/node.js";
-import { assertOfferEdgeError, bundleFor, caseHistory, root, throwsCode } from "./helpers.js";
+import { assertOfferEdgeError, bundleFor, caseEntries, caseHistory, caseStoredHistory, root, throwsCode } from "./helpers.js";
 
 const read = (path) => JSON.parse(readFileSync(new URL(`tests/fixtures/decide/${path}`, root), "utf8"));
 const BASE = read("bundle.json");
 const { cases } = read("cases.json");
-
-/** A case's `history` as `replay` entries. */
-const entriesOf = (c) => (c.history ?? []).map((e) => ({ type: e.kind, offerId: e.offerId, at: Date.parse(e.at) }));
 
 /** Runs one case through the JS API; returns the decision (none when an error was expected). */
 function runCase(c) {
@@ -122,10 +119,10 @@ test("replay stores what one record per entry stores, and refuses an oversized l
   let replayed = 0;
   for (const c of cases) {
     const engine = Engine.fromDraft(bundleFor(c));
-    const stored = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
+    const stored = caseStoredHistory(c);
     let stepByStep = stored;
-    for (const e of entriesOf(c)) stepByStep = engine.record(stepByStep, e, e.at);
-    assert.deepEqual(engine.replay(stored, entriesOf(c)), stepByStep ?? new Uint8Array(0), c.description);
+    for (const e of caseEntries(c)) stepByStep = engine.record(stepByStep, e, e.at);
+    assert.deepEqual(engine.replay(stored, caseEntries(c)), stepByStep ?? new Uint8Array(0), c.description);
     if (c.history?.length) replayed++;
   }
   assert.ok(replayed >= 10, `only ${replayed} cases have a history`);

@@ -76,12 +76,15 @@ export function bundleFor(c) {
   return bundle;
 }
 
+/** A shared decide case's stored `historyBlob` as bytes (null for none). */
+export const caseStoredHistory = (c) => (c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null);
+
+/** A shared decide case's `history` (`{kind, offerId, at}`) as `record`/`replay` entries `{type, offerId, at}`. */
+export const caseEntries = (c) => (c.history ?? []).map((e) => ({ type: e.kind, offerId: e.offerId, at: Date.parse(e.at) }));
+
 /**
- * A shared decide case's history: its `historyBlob` with its `history`
- * entries (`{kind, offerId, at}`) replayed by the engine (`engine.replay`:
- * the full build; the page build records one engagement at a time).
+ * A shared decide case's history: its stored blob with its entries replayed
+ * by the engine (`engine.replay`: the full build; the page build records
+ * one engagement at a time).
  */
-export function caseHistory(engine, c) {
-  const stored = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
-  return engine.replay(stored, (c.history ?? []).map((e) => ({ type: e.kind, offerId: e.offerId, at: Date.parse(e.at) })));
-}
+export const caseHistory = (engine, c) => engine.replay(caseStoredHistory(c), caseEntries(c));

@@ -19,7 +19,7 @@ import * as full from "../../pkg/node.js";
 import * as page from "../../pkg/page/offer_edge.js";
 import { cli } from "../../scripts/lib/edge.mjs";
 import { assembleForm, resignForm, signManifest, splitForm, tamperBody } from "./form.js";
-import { bundleFor, root } from "./helpers.js";
+import { bundleFor, caseEntries, caseStoredHistory, root } from "./helpers.js";
 
 page.initSync({ module: readFileSync(new URL("pkg/page/offer_edge_bg.wasm", root)) });
 
@@ -216,8 +216,9 @@ test("every shared decide fixture decides byte-identically from the compiled for
       return engine;
     });
     const decide = (engine, options) => () => {
-      let history = c.historyBlob ? new Uint8Array(Buffer.from(c.historyBlob, "base64")) : null;
-      for (const entry of c.history ?? []) history = engine.record(history, { type: entry.kind, offerId: entry.offerId }, Date.parse(entry.at));
+      // One record per entry: the page build has no replay.
+      let history = caseStoredHistory(c);
+      for (const entry of caseEntries(c)) history = engine.record(history, entry, entry.at);
       const { decision, history: next } = engine.decide(c.context, history, now, { ...options, seed: c.seed ?? 1 });
       return { decision, history: Buffer.from(next).toString("base64") };
     };
