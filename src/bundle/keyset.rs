@@ -67,6 +67,29 @@ fn refused(e: Error, whose: &str) -> Error {
     }
 }
 
+/// A keyset update's envelope and decoded payload, nothing verified: the
+/// size, envelope and payload-type checks every reading of one starts with.
+fn unverified_update(envelope_bytes: &[u8]) -> Result<(Envelope, Vec<u8>)> {
+    if envelope_bytes.len() > MAX_KEYSET_BYTES {
+        return Err(Error::new(
+            ErrorCode::BundleTooLarge,
+            format!("keyset update larger than {MAX_KEYSET_BYTES} bytes"),
+        ));
+    }
+    let envelope = Envelope::parse(envelope_bytes)?;
+    if envelope.payload_type != KEYSET_PAYLOAD_TYPE {
+        return Err(Error::new(
+            ErrorCode::KeysetInvalid,
+            format!(
+                "payloadType {:?} is not {KEYSET_PAYLOAD_TYPE}",
+                envelope.payload_type
+            ),
+        ));
+    }
+    let payload = envelope.payload_bytes()?;
+    Ok((envelope, payload))
+}
+
 /// The version a keyset update claims, read WITHOUT verifying anything
 /// (`None` when it is not one): only ever used to skip an update, never to
 /// trust one (see [`super::BundleStore::rotate_keys`]).
@@ -75,14 +98,7 @@ pub fn claimed_keyset_version(envelope_bytes: &[u8]) -> Option<u64> {
     struct Claim {
         version: u64,
     }
-    if envelope_bytes.len() > MAX_KEYSET_BYTES {
-        return None;
-    }
-    let envelope = Envelope::parse(envelope_bytes).ok()?;
-    if envelope.payload_type != KEYSET_PAYLOAD_TYPE {
-        return None;
-    }
-    let payload = envelope.payload_bytes().ok()?;
+    let (_, payload) = unverified_update(envelope_bytes).ok()?;
     check_json_depth(&payload).ok()?;
     serde_json::from_slice::<Claim>(&payload)
         .ok()
@@ -99,23 +115,7 @@ impl Trust {
     /// missing current or new signatures); `SIGNATURE_INVALID`;
     /// `PARTNER_MISMATCH`; `VERSION_ROLLBACK`; `KEY_INVALID` for a bad new key.
     pub fn rotate(&self, envelope_bytes: &[u8]) -> Result<Trust> {
-        if envelope_bytes.len() > MAX_KEYSET_BYTES {
-            return Err(Error::new(
-                ErrorCode::BundleTooLarge,
-                format!("keyset update larger than {MAX_KEYSET_BYTES} bytes"),
-            ));
-        }
-        let envelope = Envelope::parse(envelope_bytes)?;
-        if envelope.payload_type != KEYSET_PAYLOAD_TYPE {
-            return Err(Error::new(
-                ErrorCode::KeysetInvalid,
-                format!(
-                    "payloadType {:?} is not {KEYSET_PAYLOAD_TYPE}",
-                    envelope.payload_type
-                ),
-            ));
-        }
-        let payload = envelope.payload_bytes()?;
+        let (envelope, payload) = unverified_update(envelope_bytes)?;
         envelope
             .verify_threshold(&payload, self.keys(), self.threshold())
             .map_err(|e| refused(e, "current"))?;
